@@ -1,0 +1,59 @@
+import type { TokenKeyInfo } from './events.js'
+import type { Grant } from './grants.js'
+import { sha256Hex } from './hash.js'
+import type { ResolvedTokenProviderOptions } from './options.js'
+
+/** The non-secret parts of what identifies a token, for events and logs. */
+export function keyInfoOf(options: ResolvedTokenProviderOptions): TokenKeyInfo {
+  return Object.freeze({
+    tokenEndpoint: options.tokenEndpoint.href,
+    clientId: options.clientId,
+    grantType: options.grant.type,
+    ...(options.scope !== undefined && { scope: options.scope }),
+    ...(options.audience !== undefined && { audience: options.audience }),
+    ...(options.resource.length > 0 && { resource: options.resource }),
+  })
+}
+
+/** Who the token is for, beyond the client: the user of a password grant, the holder of a refresh token. */
+function subjectOf(grant: Grant, instance: string): unknown {
+  switch (grant.type) {
+    case 'password':
+      return grant.username
+    case 'refresh_token':
+      return grant.refreshToken
+    case 'authorization_code':
+      return grant.code
+    case 'urn:ietf:params:oauth:grant-type:jwt-bearer':
+      // an assertion from a function may name anyone: such a provider shares its cache with no one
+      return typeof grant.assertion === 'string' ? grant.assertion : instance
+    case 'urn:ietf:params:oauth:grant-type:token-exchange':
+      return typeof grant.subjectToken === 'string' && typeof grant.actorToken !== 'function'
+        ? [grant.subjectToken, grant.actorToken, grant.requestedTokenType]
+        : instance
+    default:
+      return null
+  }
+}
+
+/**
+ * The cache key: a SHA-256 over everything that changes the token a server issues (endpoint,
+ * client, grant and its subject, scope, audience, resource, extra params). Leaving one out would
+ * hand one caller another caller's token. Secret parts only ever enter the hash.
+ */
+export async function cacheKeyOf(options: ResolvedTokenProviderOptions, instance: string): Promise<string> {
+  const scope = options.scope?.split(' ').sort().join(' ')
+  const material = [
+    'tokenwell/v1',
+    options.tokenEndpoint.href,
+    options.clientId,
+    options.clientAuth,
+    options.grant.type,
+    subjectOf(options.grant, instance),
+    scope ?? null,
+    options.audience ?? null,
+    [...options.resource].sort(),
+    Object.entries(options.extraParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  ]
+  return `tokenwell:${await sha256Hex(JSON.stringify(material))}`
+}

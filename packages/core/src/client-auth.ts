@@ -1,0 +1,38 @@
+import type { ResolvedTokenProviderOptions } from './options.js'
+
+/** `application/x-www-form-urlencoded` encoding of one value (space → `+`). */
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2)
+}
+
+/**
+ * HTTP Basic credentials for the token endpoint. The id and secret are form-urlencoded before
+ * base64, so a secret with `:` or non-ASCII characters survives.
+ * @see RFC 6749 §2.3.1
+ */
+export function basicCredentials(clientId: string, clientSecret: string): string {
+  const pair = `${formEncode(clientId)}:${formEncode(clientSecret)}`
+  // btoa needs a binary string; the form encoding above left only ASCII
+  return `Basic ${btoa(pair)}`
+}
+
+/** Adds client authentication to the token request's headers and body. @see RFC 6749 §2.3 */
+export function applyClientAuth(
+  options: Pick<ResolvedTokenProviderOptions, 'clientAuth' | 'clientId' | 'clientSecret'>,
+  headers: Headers,
+  body: URLSearchParams,
+): void {
+  switch (options.clientAuth) {
+    case 'client_secret_basic':
+      headers.set('authorization', basicCredentials(options.clientId, options.clientSecret ?? ''))
+      break
+    case 'client_secret_post':
+      body.set('client_id', options.clientId)
+      body.set('client_secret', options.clientSecret ?? '')
+      break
+    case 'none':
+      // RFC 6749 §3.2.1: a public client identifies itself with client_id
+      body.set('client_id', options.clientId)
+      break
+  }
+}

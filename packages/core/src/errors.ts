@@ -1,0 +1,95 @@
+/** Stable codes callers branch on; messages are for people and may change. */
+export type TokenwellErrorCode =
+  | 'ERR_OAUTH'
+  | 'ERR_TOKEN_RESPONSE'
+  | 'ERR_TOKEN_REQUEST'
+  | 'ERR_CONFIG'
+  | 'ERR_STORE'
+
+const CODES: ReadonlySet<string> = new Set<TokenwellErrorCode>([
+  'ERR_OAUTH',
+  'ERR_TOKEN_RESPONSE',
+  'ERR_TOKEN_REQUEST',
+  'ERR_CONFIG',
+  'ERR_STORE',
+])
+
+/** Base class of every error tokenwell throws. Branch on `code`, never on `message`. */
+export class TokenwellError extends Error {
+  readonly code: TokenwellErrorCode
+  constructor(message: string, code: TokenwellErrorCode, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** Attach the HTTP response without making it enumerable (it never shows in logs or JSON). */
+function attachResponse(error: Error, response: Response | undefined): void {
+  if (response) Object.defineProperty(error, 'response', { value: response, enumerable: false })
+}
+
+/**
+ * The token endpoint answered with an OAuth error body.
+ * @see RFC 6749 §5.2
+ */
+export class OAuthError extends TokenwellError {
+  declare readonly response?: Response
+  readonly error: string
+  readonly status: number
+  readonly errorDescription?: string
+  readonly errorUri?: string
+  constructor(
+    error: string,
+    status: number,
+    details: { errorDescription?: string; errorUri?: string; response?: Response } = {},
+  ) {
+    super(`token endpoint returned "${error}" (HTTP ${status})`, 'ERR_OAUTH')
+    this.error = error
+    this.status = status
+    if (details.errorDescription !== undefined) this.errorDescription = details.errorDescription
+    if (details.errorUri !== undefined) this.errorUri = details.errorUri
+    attachResponse(this, details.response)
+  }
+}
+
+/**
+ * The token endpoint answered with something that is not a valid token response: not JSON,
+ * an HTML error page, no `access_token`, a bad `expires_in`, an unsupported `token_type`.
+ * @see RFC 6749 §5.1
+ */
+export class TokenResponseError extends TokenwellError {
+  declare readonly response?: Response
+  /** HTTP status of the response, when there was one. */
+  readonly status?: number
+  constructor(message: string, details: { status?: number; response?: Response; cause?: unknown } = {}) {
+    super(message, 'ERR_TOKEN_RESPONSE', { cause: details.cause })
+    if (details.status !== undefined) this.status = details.status
+    attachResponse(this, details.response)
+  }
+}
+
+/** The token request could not be completed: network failure, timeout or abort. `cause` holds why. */
+export class TokenRequestError extends TokenwellError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'ERR_TOKEN_REQUEST', options)
+  }
+}
+
+/** An option passed to a tokenwell factory is invalid; the message names the option. */
+export class ConfigError extends TokenwellError {
+  constructor(message: string) {
+    super(message, 'ERR_CONFIG')
+  }
+}
+
+/**
+ * Whether `value` is a tokenwell error. Accepts errors from another installed copy of
+ * `@tokenwell/core` too (same name shape and a known code), so two copies agree.
+ */
+export function isTokenwellError(value: unknown): value is TokenwellError {
+  if (value instanceof TokenwellError) return true
+  if (!(value instanceof Error)) return false
+  const code = (value as { code?: unknown }).code
+  return typeof code === 'string' && CODES.has(code) && /Error$/.test(value.name)
+}

@@ -1,0 +1,107 @@
+/** A value, or a function that produces it (called for every token request, e.g. to read a fresh assertion). */
+export type ValueOrProvider = string | (() => string | Promise<string>)
+
+/** @see RFC 6749 §4.4 */
+export interface ClientCredentialsGrant {
+  type: 'client_credentials'
+}
+/** @see RFC 6749 §4.3 */
+export interface PasswordGrant {
+  type: 'password'
+  username: string
+  password: string
+}
+/** A refresh token you already hold; rotated refresh tokens replace it. @see RFC 6749 §6 */
+export interface RefreshTokenGrant {
+  type: 'refresh_token'
+  refreshToken: string
+}
+/** Exchanged once for tokens, then kept alive with the refresh token. @see RFC 6749 §4.1.3, RFC 7636 §4.5 */
+export interface AuthorizationCodeGrant {
+  type: 'authorization_code'
+  code: string
+  redirectUri: string
+  codeVerifier?: string
+}
+/** @see RFC 7523 §2.1 */
+export interface JwtBearerGrant {
+  type: 'urn:ietf:params:oauth:grant-type:jwt-bearer'
+  assertion: ValueOrProvider
+}
+/** @see RFC 8693 §2.1 */
+export interface TokenExchangeGrant {
+  type: 'urn:ietf:params:oauth:grant-type:token-exchange'
+  subjectToken: ValueOrProvider
+  /** @default 'urn:ietf:params:oauth:token-type:access_token' */
+  subjectTokenType?: string
+  actorToken?: ValueOrProvider
+  actorTokenType?: string
+  requestedTokenType?: string
+}
+
+export type Grant =
+  | ClientCredentialsGrant
+  | PasswordGrant
+  | RefreshTokenGrant
+  | AuthorizationCodeGrant
+  | JwtBearerGrant
+  | TokenExchangeGrant
+
+export type GrantType = Grant['type']
+
+export const GRANT_TYPES: readonly GrantType[] = [
+  'client_credentials',
+  'password',
+  'refresh_token',
+  'authorization_code',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+]
+
+async function resolveValue(value: ValueOrProvider): Promise<string> {
+  return typeof value === 'function' ? await value() : value
+}
+
+/**
+ * The form parameters of a grant (without client authentication, scope or extras).
+ * `refreshToken` is the newest refresh token the provider holds; it wins over the grant's own.
+ */
+export async function grantParams(grant: Grant, refreshToken: string | undefined): Promise<Record<string, string>> {
+  if (refreshToken !== undefined) return { grant_type: 'refresh_token', refresh_token: refreshToken }
+  switch (grant.type) {
+    case 'client_credentials':
+      return { grant_type: grant.type }
+    case 'password':
+      return { grant_type: grant.type, username: grant.username, password: grant.password }
+    case 'refresh_token':
+      return { grant_type: grant.type, refresh_token: grant.refreshToken }
+    case 'authorization_code':
+      return {
+        grant_type: grant.type,
+        code: grant.code,
+        redirect_uri: grant.redirectUri,
+        ...(grant.codeVerifier !== undefined && { code_verifier: grant.codeVerifier }),
+      }
+    case 'urn:ietf:params:oauth:grant-type:jwt-bearer':
+      return { grant_type: grant.type, assertion: await resolveValue(grant.assertion) }
+    case 'urn:ietf:params:oauth:grant-type:token-exchange':
+      return {
+        grant_type: grant.type,
+        subject_token: await resolveValue(grant.subjectToken),
+        subject_token_type: grant.subjectTokenType ?? 'urn:ietf:params:oauth:token-type:access_token',
+        ...(grant.actorToken !== undefined && {
+          actor_token: await resolveValue(grant.actorToken),
+          actor_token_type: grant.actorTokenType ?? 'urn:ietf:params:oauth:token-type:access_token',
+        }),
+        ...(grant.requestedTokenType !== undefined && { requested_token_type: grant.requestedTokenType }),
+      }
+  }
+}
+
+/**
+ * Whether the grant can be run again to get a fresh token when a refresh token is refused
+ * (an authorization code or a refresh token of one's own cannot).
+ */
+export function isRepeatable(grant: Grant): boolean {
+  return grant.type !== 'authorization_code' && grant.type !== 'refresh_token'
+}

@@ -1,0 +1,40 @@
+export { authorizationHeader } from './authorization-header.js'
+export { basicCredentials } from './client-auth.js'
+export {
+  ConfigError,
+  isTokenwellError,
+  OAuthError,
+  TokenRequestError,
+  TokenResponseError,
+  TokenwellError,
+  type TokenwellErrorCode,
+} from './errors.js'
+export type { Logger, TokenEventListener, TokenEventName, TokenEvents, TokenKeyInfo } from './events.js'
+export type {
+  AuthorizationCodeGrant,
+  ClientCredentialsGrant,
+  Grant,
+  GrantType,
+  JwtBearerGrant,
+  PasswordGrant,
+  RefreshTokenGrant,
+  TokenExchangeGrant,
+  ValueOrProvider,
+} from './grants.js'
+export {
+  type ClientAuthMethod,
+  type FetchLike,
+  isLoopback,
+  type ResolvedTokenProviderOptions,
+  type RetryOptions,
+  type TokenProviderOptions,
+} from './options.js'
+export { createMemoryTokenStore, type StoreEntry, type TokenStore } from './store.js'
+export { createToken, type Token, type TokenData } from './token.js'
+export { createTokenProvider, type GetTokenOptions, type TokenProvider } from './token-provider.js'
+export {
+  buildTokenRequest,
+  type ParseTokenResponseOptions,
+  parseTokenResponse,
+  type TokenEndpointResponse,
+} from './token-request.js'

@@ -1,0 +1,276 @@
+import { ConfigError } from './errors.js'
+import type { Logger } from './events.js'
+import { GRANT_TYPES, type Grant } from './grants.js'
+import { createMemoryTokenStore, type TokenStore } from './store.js'
+
+/** A function with the signature of WHATWG `fetch` (inject one for TLS options, proxies or tests). */
+export type FetchLike = (input: Request) => Promise<Response>
+
+/** How the client proves its identity to the token endpoint. @see RFC 6749 §2.3, RFC 7523 §2.2 */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+
+/** Retries of failed token requests: network errors, timeouts, 429 and 5xx. OAuth 4xx errors are never retried. */
+export interface RetryOptions {
+  /** Attempts in all, the first included. @default 3 */
+  attempts?: number
+  /** Base delay of the exponential backoff, ms (full jitter: a random delay up to base × 2^n). @default 200 */
+  minDelay?: number
+  /** Upper bound of one delay, ms, `Retry-After` included. @default 5_000 */
+  maxDelay?: number
+}
+
+export interface TokenProviderOptions {
+  /** Absolute http(s) URL of the token endpoint. Plain http only on loopback or with `allowInsecureHttp`. */
+  tokenEndpoint: string | URL
+  /** @see RFC 6749 §2.2 */
+  clientId: string
+  clientSecret?: string
+  /** @default 'client_secret_basic' */
+  clientAuth?: ClientAuthMethod
+  /** @default { type: 'client_credentials' } */
+  grant?: Grant
+  /** A space-delimited string or an array of scopes; sent space-delimited. @see RFC 6749 §3.3 */
+  scope?: string | readonly string[]
+  /** The `audience` parameter that Auth0-style servers expect. */
+  audience?: string
+  /** One or more resource indicators (absolute URIs). @see RFC 8707 */
+  resource?: string | readonly string[]
+  /** More form parameters for the token request. They cannot override the ones tokenwell sets. */
+  extraParams?: Readonly<Record<string, string>>
+  /** A token counts as expired this many ms before `expiresAt` (capped at half its lifetime). @default 30_000 */
+  refreshSkew?: number
+  /** Refresh in the background at 80–90% of the lifetime so callers never wait. @default true */
+  refreshAhead?: boolean
+  /** Lifetime assumed, ms, when the response has no `expires_in` and the token is not a JWT with `exp`. @default 300_000 */
+  defaultLifetime?: number
+  /** Time limit of one token request attempt, ms. @default 10_000 */
+  timeout?: number
+  /** Retries of failed token requests, or `false` for none. @default { attempts: 3, minDelay: 200, maxDelay: 5_000 } */
+  retry?: RetryOptions | false
+  /** After a failed fetch with no valid token, callers in the next this-many ms get the same error without a new request. @default 1_000 */
+  failureCooldown?: number
+  /** Largest token response body read, bytes. @default 262_144 */
+  maxResponseBytes?: number
+  /** Where tokens are cached. @default an in-memory store */
+  store?: TokenStore
+  /** How long a process holds a shared store's fetch lease, ms (and waits for another's). @default 15_000 */
+  lockTtl?: number
+  /** The fetch used for token requests. @default globalThis.fetch, resolved per call */
+  fetch?: FetchLike
+  /** Current time, epoch ms. @default Date.now */
+  clock?: () => number
+  /** Receives warnings and debug lines (e.g. `console` or a pino logger). Never receives a secret. */
+  logger?: Logger
+  /** Allow plain `http:` to a host that is not loopback. @default false */
+  allowInsecureHttp?: boolean
+}
+
+export interface ResolvedTokenProviderOptions {
+  readonly tokenEndpoint: URL
+  readonly clientId: string
+  readonly clientSecret: string | undefined
+  readonly clientAuth: ClientAuthMethod
+  readonly grant: Grant
+  readonly scope: string | undefined
+  readonly audience: string | undefined
+  readonly resource: readonly string[]
+  readonly extraParams: Readonly<Record<string, string>>
+  readonly refreshSkew: number
+  readonly refreshAhead: boolean
+  readonly defaultLifetime: number
+  readonly timeout: number
+  readonly retry: Required<RetryOptions>
+  readonly failureCooldown: number
+  readonly maxResponseBytes: number
+  readonly store: TokenStore
+  readonly lockTtl: number
+  readonly fetch: FetchLike
+  readonly clock: () => number
+  readonly logger: Logger | undefined
+}
+
+const defaults = {
+  clientAuth: 'client_secret_basic',
+  refreshSkew: 30_000,
+  refreshAhead: true,
+  defaultLifetime: 300_000,
+  timeout: 10_000,
+  failureCooldown: 1_000,
+  maxResponseBytes: 262_144,
+  lockTtl: 15_000,
+} as const
+const retryDefaults: Required<RetryOptions> = { attempts: 3, minDelay: 200, maxDelay: 5_000 }
+
+const KNOWN_KEYS = new Set<string>([
+  'tokenEndpoint', 'clientId', 'clientSecret', 'clientAuth', 'grant', 'scope', 'audience', 'resource',
+  'extraParams', 'refreshSkew', 'refreshAhead', 'defaultLifetime', 'timeout', 'retry', 'failureCooldown',
+  'maxResponseBytes', 'store', 'lockTtl', 'fetch', 'clock', 'logger', 'allowInsecureHttp',
+])
+const CLIENT_AUTH: readonly string[] = ['client_secret_basic', 'client_secret_post', 'none']
+/** Parameters tokenwell sets itself; `extraParams` may not override them. */
+const RESERVED_PARAMS = new Set([
+  'grant_type', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'scope', 'audience',
+  'resource', 'username', 'password', 'refresh_token', 'code', 'redirect_uri', 'code_verifier', 'assertion',
+  'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type',
+])
+
+/** Validates `input` once, applies defaults, and returns a frozen result. Throws `ConfigError` naming the option. */
+export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProviderOptions {
+  if (typeof input !== 'object' || input === null) throw new ConfigError('options must be an object')
+  for (const key of Object.keys(input)) {
+    // a typo such as `clientSecert` fails loudly instead of silently sending no secret
+    if (!KNOWN_KEYS.has(key)) throw new ConfigError(`unknown option "${key}"`)
+  }
+  const tokenEndpoint = parseEndpoint('tokenEndpoint', input.tokenEndpoint, input.allowInsecureHttp === true)
+  const clientId = nonEmptyString('clientId', input.clientId)
+  const clientAuth = input.clientAuth ?? defaults.clientAuth
+  if (!CLIENT_AUTH.includes(clientAuth)) {
+    throw new ConfigError(`clientAuth must be one of ${CLIENT_AUTH.join(', ')}`)
+  }
+  const clientSecret = input.clientSecret
+  if (clientAuth !== 'none') {
+    if (clientSecret === undefined) {
+      throw new ConfigError(`clientSecret is required for clientAuth "${clientAuth}" (use clientAuth: 'none' for a public client)`)
+    }
+    nonEmptyString('clientSecret', clientSecret)
+  }
+  const grant = validateGrant(input.grant ?? { type: 'client_credentials' })
+  const extraParams = input.extraParams ?? {}
+  for (const [name, value] of Object.entries(extraParams)) {
+    if (RESERVED_PARAMS.has(name)) throw new ConfigError(`extraParams.${name} is set by tokenwell; use the matching option`)
+    if (typeof value !== 'string') throw new ConfigError(`extraParams.${name} must be a string`)
+  }
+  const retry = input.retry === false ? { ...retryDefaults, attempts: 1 } : { ...retryDefaults, ...withoutUndefined(input.retry ?? {}) }
+  positiveInteger('retry.attempts', retry.attempts)
+  duration('retry.minDelay', retry.minDelay)
+  duration('retry.maxDelay', retry.maxDelay)
+  if (input.fetch !== undefined && typeof input.fetch !== 'function') throw new ConfigError('fetch must be a function')
+  if (input.clock !== undefined && typeof input.clock !== 'function') throw new ConfigError('clock must be a function')
+  const clock = input.clock ?? (() => Date.now())
+
+  return Object.freeze({
+    tokenEndpoint,
+    clientId,
+    clientSecret: clientAuth === 'none' ? undefined : clientSecret,
+    clientAuth,
+    grant,
+    scope: normaliseScope(input.scope),
+    audience: input.audience === undefined ? undefined : nonEmptyString('audience', input.audience),
+    resource: normaliseResource(input.resource),
+    extraParams: Object.freeze({ ...extraParams }),
+    refreshSkew: duration('refreshSkew', input.refreshSkew ?? defaults.refreshSkew),
+    refreshAhead: input.refreshAhead ?? defaults.refreshAhead,
+    defaultLifetime: duration('defaultLifetime', input.defaultLifetime ?? defaults.defaultLifetime, 1),
+    timeout: duration('timeout', input.timeout ?? defaults.timeout, 1),
+    retry,
+    failureCooldown: duration('failureCooldown', input.failureCooldown ?? defaults.failureCooldown),
+    maxResponseBytes: positiveInteger('maxResponseBytes', input.maxResponseBytes ?? defaults.maxResponseBytes),
+    store: input.store ?? createMemoryTokenStore({ clock }),
+    lockTtl: duration('lockTtl', input.lockTtl ?? defaults.lockTtl, 1),
+    // resolved per call, so tests (and polyfills) can replace the global after construction
+    fetch: input.fetch ?? ((request: Request) => globalThis.fetch(request)),
+    clock,
+    logger: input.logger,
+  })
+}
+
+/** Whether `url` points at this machine (plain http is acceptable there). */
+export function isLoopback(url: URL): boolean {
+  const host = url.hostname
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+}
+
+/** Parses an absolute http(s) URL option; the message never echoes the URL (it may hold credentials). */
+export function parseEndpoint(name: string, value: unknown, allowInsecureHttp: boolean): URL {
+  let url: URL
+  try {
+    if (typeof value !== 'string' && !(value instanceof URL)) throw new TypeError()
+    url = new URL(value)
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${name} must be an absolute http(s) URL`)
+  if (url.username || url.password) throw new ConfigError(`${name} must not contain credentials (user:password@)`)
+  if (url.hash) throw new ConfigError(`${name} must not contain a fragment`)
+  if (url.protocol === 'http:' && !isLoopback(url) && !allowInsecureHttp) {
+    throw new ConfigError(`${name} must be https: (plain http is allowed on loopback, or with allowInsecureHttp)`)
+  }
+  return url
+}
+
+function nonEmptyString(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(`${name} must be a non-empty string`)
+  return value
+}
+
+function duration(name: string, value: unknown, min = 0): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new ConfigError(`${name} must be a number of milliseconds${min > 0 ? ` ≥ ${min}` : ' ≥ 0'}`)
+  }
+  return value
+}
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be an integer ≥ 1`)
+  return value
+}
+
+function normaliseScope(scope: string | readonly string[] | undefined): string | undefined {
+  if (scope === undefined) return undefined
+  const list = typeof scope === 'string' ? scope.split(/\s+/) : Array.isArray(scope) ? scope : undefined
+  if (!list) throw new ConfigError('scope must be a string or an array of strings')
+  for (const item of list) {
+    if (typeof item !== 'string' || (typeof scope !== 'string' && /[\s"\\]/.test(item))) {
+      throw new ConfigError('scope entries must be strings without spaces')
+    }
+  }
+  const joined = list.filter(Boolean).join(' ')
+  return joined === '' ? undefined : joined
+}
+
+function normaliseResource(resource: string | readonly string[] | undefined): readonly string[] {
+  if (resource === undefined) return []
+  const list = typeof resource === 'string' ? [resource] : resource
+  if (!Array.isArray(list)) throw new ConfigError('resource must be a URI or an array of URIs')
+  for (const item of list) {
+    // RFC 8707 §2: an absolute URI without a fragment
+    let ok = false
+    try {
+      ok = typeof item === 'string' && new URL(item).hash === '' && !item.includes('#')
+    } catch {}
+    if (!ok) throw new ConfigError('resource must be an absolute URI without a fragment (RFC 8707 §2)')
+  }
+  return Object.freeze([...list])
+}
+
+function validateGrant(grant: Grant): Grant {
+  if (typeof grant !== 'object' || grant === null || !GRANT_TYPES.includes(grant.type)) {
+    throw new ConfigError(`grant.type must be one of ${GRANT_TYPES.join(', ')}`)
+  }
+  switch (grant.type) {
+    case 'password':
+      nonEmptyString('grant.username', grant.username)
+      if (typeof grant.password !== 'string') throw new ConfigError('grant.password must be a string')
+      break
+    case 'refresh_token':
+      nonEmptyString('grant.refreshToken', grant.refreshToken)
+      break
+    case 'authorization_code':
+      nonEmptyString('grant.code', grant.code)
+      if (typeof grant.redirectUri !== 'string' || !URL.canParse(grant.redirectUri)) {
+        throw new ConfigError('grant.redirectUri must be an absolute URI')
+      }
+      break
+    case 'urn:ietf:params:oauth:grant-type:jwt-bearer':
+      if (typeof grant.assertion !== 'function') nonEmptyString('grant.assertion', grant.assertion)
+      break
+    case 'urn:ietf:params:oauth:grant-type:token-exchange':
+      if (typeof grant.subjectToken !== 'function') nonEmptyString('grant.subjectToken', grant.subjectToken)
+      break
+  }
+  return Object.freeze({ ...grant })
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
+}

@@ -1,0 +1,68 @@
+import type { TokenData } from './token.js'
+
+/** What a store keeps for a cache key. Contains secrets: a shared store should encrypt it. */
+export interface StoreEntry {
+  token: TokenData
+  /** When core stops handing this token out and fetches a new one, epoch ms. */
+  refreshAt: number
+  /** When the token was obtained, epoch ms. */
+  obtainedAt: number
+  /** SHA-256 of the access token (hex): lets a store compare-and-delete without reading secrets. */
+  fingerprint: string
+}
+
+/**
+ * Where tokens are cached. Every method may fail: core treats a failure as a cache miss and
+ * reports it through events, never as a failed request.
+ *
+ * A shared store (Redis) may also offer the optional coordination methods; core uses them when
+ * present so that one process in a fleet fetches while the others wait and read.
+ */
+export interface TokenStore {
+  get(key: string): Promise<StoreEntry | undefined>
+  /** Stores `entry`; `ttl` (ms) is how long it may be served, so a store never serves an expired token. */
+  set(key: string, entry: StoreEntry, ttl: number): Promise<void>
+  delete(key: string): Promise<void>
+  /**
+   * Deletes the entry only if it still holds the token with this `fingerprint`, atomically.
+   * Returns whether it deleted. Without it, core reads, compares and deletes.
+   */
+  compareAndDelete?(key: string, fingerprint: string): Promise<boolean>
+  /**
+   * Takes the fleet-wide lease to fetch the token for `key` for at most `ttl` ms. Resolves to a
+   * release function when this process holds it, or `undefined` when another process does.
+   */
+  acquireLease?(key: string, ttl: number): Promise<(() => Promise<void>) | undefined>
+  /**
+   * Waits at most `timeout` ms for another process to store an entry for `key` newer than
+   * `after` (epoch ms of `obtainedAt`), and returns it; `undefined` on timeout.
+   */
+  waitForEntry?(key: string, after: number, timeout: number): Promise<StoreEntry | undefined>
+}
+
+/**
+ * The default store: a map in this process, with entries dropped once their TTL passes.
+ * Core's own single-flight already covers one process, so it needs no lease.
+ */
+export function createMemoryTokenStore(options: { clock?: () => number } = {}): TokenStore {
+  const clock = options.clock ?? (() => Date.now())
+  const entries = new Map<string, { entry: StoreEntry; until: number }>()
+  return {
+    async get(key) {
+      const hit = entries.get(key)
+      if (hit && hit.until <= clock()) entries.delete(key)
+      return hit && hit.until > clock() ? hit.entry : undefined
+    },
+    async set(key, entry, ttl) {
+      entries.set(key, { entry, until: clock() + ttl })
+    },
+    async delete(key) {
+      entries.delete(key)
+    },
+    async compareAndDelete(key, fingerprint) {
+      if (entries.get(key)?.entry.fingerprint !== fingerprint) return false
+      entries.delete(key)
+      return true
+    },
+  }
+}

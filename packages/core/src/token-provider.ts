@@ -1,0 +1,323 @@
+import pMemoize from 'p-memoize'
+import { abortable } from './abortable.js'
+import { cacheKeyOf, keyInfoOf } from './cache-key.js'
+import { OAuthError } from './errors.js'
+import { createEmitter, type TokenEventListener, type TokenEventName, type TokenKeyInfo } from './events.js'
+import { refreshAheadAtFor, refreshAtFor } from './expiry.js'
+import { grantParams, isRepeatable } from './grants.js'
+import { sha256Hex } from './hash.js'
+import { resolveOptions, type TokenProviderOptions } from './options.js'
+import { inspectSymbol } from './redact.js'
+import { isRetryable, retryDelay } from './retry.js'
+import type { StoreEntry } from './store.js'
+import { createToken, type Token, tokenToData } from './token.js'
+import { buildTokenRequest, requestToken } from './token-request.js'
+
+export interface GetTokenOptions {
+  /** Aborts this caller's wait only; a token request other callers await goes on. */
+  signal?: AbortSignal
+  /** Skip the cache and fetch a new token (joins a fetch already in flight). */
+  forceRefresh?: boolean
+}
+
+/** Gets, caches and refreshes tokens for one client, grant and audience. */
+export interface TokenProvider {
+  /**
+   * A token that is valid for at least `refreshSkew` ms. Concurrent callers share one token
+   * request; a refresh that fails while the cached token has not yet expired returns that token.
+   */
+  getToken(options?: GetTokenOptions): Promise<Token>
+  /**
+   * Drops the cached token only if it is still `token` (compare-and-invalidate), here and in a
+   * shared store, so a storm of 401s carrying one stale token causes one refresh. Never rejects;
+   * resolves to whether this call dropped the local copy. Effective at once for `getToken()`.
+   */
+  invalidate(token: Token | string): Promise<boolean>
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends TokenEventName>(name: E, listener: TokenEventListener<E>): () => void
+  /** The non-secret parts of this provider's cache key. */
+  readonly keyInfo: TokenKeyInfo
+  /** Stops background refresh timers. The provider still answers `getToken()` after it. */
+  close(): Promise<void>
+}
+
+interface Current {
+  token: Token
+  entry: StoreEntry
+  /** When a background refresh should start, epoch ms. */
+  aheadAt: number
+  /** Whether a caller has used this token (an idle provider is not refreshed ahead). */
+  used: boolean
+}
+
+/** Tokens invalidated recently: a shared store that has not yet caught up must not hand them back. */
+const INVALIDATED_MEMORY = 16
+/** Background refresh retries after a failure: 1 s, 2 s, 4 s … capped here (ms). */
+const MAX_AHEAD_BACKOFF = 30_000
+/** setTimeout's largest delay (about 24.8 days). */
+const MAX_TIMER = 2 ** 31 - 1
+
+/**
+ * Creates a token provider. Throws `ConfigError` at once for bad options.
+ *
+ * @example
+ * const provider = createTokenProvider({
+ *   tokenEndpoint: 'https://auth.example.com/oauth2/token',
+ *   clientId: 'svc-a',
+ *   clientSecret: process.env.CLIENT_SECRET,
+ *   scope: ['orders:read'],
+ * })
+ * const token = await provider.getToken()
+ */
+export function createTokenProvider(input: TokenProviderOptions): TokenProvider {
+  const options = resolveOptions(input)
+  const { clock, store } = options
+  const keyInfo = keyInfoOf(options)
+  const emitter = createEmitter(options.logger)
+  const instance = Math.random().toString(36).slice(2)
+  let keyPromise: Promise<string> | undefined
+  const cacheKey = () => (keyPromise ??= cacheKeyOf(options, instance))
+
+  let current: Current | undefined
+  /** The newest refresh token held; survives invalidation and failed refreshes. */
+  let refreshToken: string | undefined
+  const invalidated: string[] = []
+  let lastFailure: { error: unknown; at: number } | undefined
+  let forceNext = false
+  let aheadFailures = 0
+  let aheadTimer: ReturnType<typeof setTimeout> | undefined
+  let backgroundRunning = false
+
+  async function storeCall<T>(operation: string, call: () => Promise<T> | undefined): Promise<T | undefined> {
+    try {
+      return await call()
+    } catch (error) {
+      emitter.emit('store-error', { key: keyInfo, operation, error })
+      return undefined
+    }
+  }
+
+  function usable(entry: StoreEntry | undefined, background: boolean): entry is StoreEntry {
+    if (!entry || clock() >= entry.refreshAt || invalidated.includes(entry.token.accessToken)) return false
+    // a background refresh wants a token newer than the one it is replacing
+    return !background || entry.obtainedAt > (current?.entry.obtainedAt ?? Number.NEGATIVE_INFINITY)
+  }
+
+  function adopt(entry: StoreEntry): Token {
+    const token = createToken(entry.token)
+    const expiresAt = token.expiresAt ?? entry.refreshAt
+    const aheadAt = refreshAheadAtFor(entry.obtainedAt, expiresAt, entry.refreshAt, Math.random())
+    current = { token, entry, aheadAt, used: false }
+    if (token.refreshToken !== undefined) refreshToken = token.refreshToken
+    lastFailure = undefined
+    aheadFailures = 0
+    scheduleAhead()
+    return token
+  }
+
+  function scheduleAhead(): void {
+    clearTimeout(aheadTimer)
+    aheadTimer = undefined
+    if (!options.refreshAhead || closed || !current) return
+    const delay = Math.min(MAX_TIMER, Math.max(0, current.aheadAt - clock()))
+    aheadTimer = setTimeout(() => {
+      if (current?.used) refreshInBackground()
+    }, delay)
+    // a pending refresh must not keep a CLI or a test process alive
+    ;(aheadTimer as { unref?: () => void }).unref?.()
+  }
+
+  function refreshInBackground(): void {
+    if (backgroundRunning) return
+    backgroundRunning = true
+    obtainShared(true)
+      .catch(() => {})
+      .finally(() => {
+        backgroundRunning = false
+      })
+  }
+
+  /** One token request at a time per provider; the `background` flag of the first caller wins. */
+  const obtainShared = pMemoize((background: boolean) => obtain(background), { cache: false, cacheKey: () => '' })
+
+  async function obtain(background: boolean): Promise<Token> {
+    const force = forceNext
+    forceNext = false
+    const key = await cacheKey()
+    const failure = lastFailure
+    if (failure && clock() - failure.at < options.failureCooldown) return stillValid(failure.error, false)
+    if (!force) {
+      const entry = await storeCall('get', () => store.get(key))
+      if (usable(entry, background)) return fromStore(entry, clock())
+    }
+    try {
+      return await obtainWithLease(key, force, background)
+    } catch (error) {
+      lastFailure = { error, at: clock() }
+      return stillValid(error, true)
+    }
+  }
+
+  /** Stale-while-valid: the cached token is returned while it has not actually expired. */
+  function stillValid(error: unknown, report: boolean): Token {
+    const cached = current
+    const expiresAt = cached?.token.expiresAt ?? 0
+    if (!cached || clock() >= expiresAt) throw error
+    if (report) {
+      emitter.emit('refresh-failed', { key: keyInfo, error: error as Error, expiresAt })
+      aheadFailures++
+      const backoff = Math.min(MAX_AHEAD_BACKOFF, 1_000 * 2 ** (aheadFailures - 1))
+      cached.aheadAt = clock() + backoff * (0.5 + Math.random() / 2)
+      scheduleAhead()
+    }
+    return cached.token
+  }
+
+  function fromStore(entry: StoreEntry, started: number): Token {
+    const token = adopt(entry)
+    emitter.emit('token', {
+      key: keyInfo,
+      source: 'store',
+      durationMs: clock() - started,
+      expiresAt: token.expiresAt ?? entry.refreshAt,
+      background: false,
+    })
+    return token
+  }
+
+  async function obtainWithLease(key: string, force: boolean, background: boolean): Promise<Token> {
+    const started = clock()
+    let release: (() => Promise<void>) | undefined
+    if (store.acquireLease) {
+      const acquire = store.acquireLease.bind(store)
+      const lease = await storeCall('acquireLease', () => acquire(key, options.lockTtl).then((r) => r ?? null))
+      if (lease === null) {
+        // another process is fetching: wait for its token rather than ask the server again
+        const wait = store.waitForEntry?.bind(store)
+        const entry = wait && (await storeCall('waitForEntry', () => wait(key, started, options.lockTtl)))
+        if (usable(entry, background)) return fromStore(entry, started)
+      } else if (lease) {
+        release = lease
+        if (!force) {
+          // it may have been stored between our read and the lease
+          const entry = await storeCall('get', () => store.get(key))
+          if (usable(entry, background)) {
+            await storeCall('release', release)
+            return fromStore(entry, started)
+          }
+        }
+      }
+    }
+    try {
+      const entry = await fetchEntry()
+      await storeCall('set', () => store.set(key, entry, Math.max(1, (entry.token.expiresAt ?? entry.refreshAt) - clock())))
+      const token = adopt(entry)
+      emitter.emit('token', {
+        key: keyInfo,
+        source: 'endpoint',
+        durationMs: clock() - started,
+        expiresAt: token.expiresAt ?? entry.refreshAt,
+        background,
+      })
+      return token
+    } finally {
+      if (release) await storeCall('release', release)
+    }
+  }
+
+  /** Asks the token endpoint, with retries, and returns the store entry for the answer. */
+  async function fetchEntry(): Promise<StoreEntry> {
+    for (let attempt = 1; ; attempt++) {
+      const usedRefreshToken = refreshToken
+      try {
+        const params = await grantParams(options.grant, usedRefreshToken)
+        const { token } = await requestToken(options, buildTokenRequest(options, params))
+        const obtainedAt = clock()
+        // RFC 6749 §6: a server that does not rotate leaves the old refresh token valid
+        const kept = token.refreshToken ?? usedRefreshToken
+        const data = { ...tokenToData(token), ...(kept !== undefined && { refreshToken: kept }) }
+        const expiresAt = token.expiresAt ?? obtainedAt + options.defaultLifetime
+        return {
+          token: data,
+          obtainedAt,
+          refreshAt: refreshAtFor(obtainedAt, expiresAt, options.refreshSkew),
+          fingerprint: await sha256Hex(data.accessToken),
+        }
+      } catch (error) {
+        if (usedRefreshToken !== undefined && error instanceof OAuthError && error.error === 'invalid_grant') {
+          // the refresh token is spent or revoked; a grant that can be run again starts over
+          if (refreshToken === usedRefreshToken) refreshToken = undefined
+          if (isRepeatable(options.grant)) continue
+          throw error
+        }
+        const willRetry = attempt < options.retry.attempts && isRetryable(error)
+        const delayMs = willRetry ? retryDelay(error, attempt, options.retry, clock(), Math.random()) : undefined
+        emitter.emit('token-error', {
+          key: keyInfo,
+          error: error as Error,
+          attempt,
+          willRetry,
+          ...(delayMs !== undefined && { delayMs }),
+        })
+        if (!willRetry) throw error
+        await new Promise((resolve) => setTimeout(resolve, delayMs))
+      }
+    }
+  }
+
+  let closed = false
+  const provider: TokenProvider = {
+    keyInfo,
+    async getToken(getOptions: GetTokenOptions = {}) {
+      const { signal, forceRefresh = false } = getOptions
+      signal?.throwIfAborted()
+      const cached = current
+      if (!forceRefresh && cached && clock() < cached.entry.refreshAt) {
+        cached.used = true
+        if (options.refreshAhead && clock() >= cached.aheadAt) refreshInBackground()
+        return cached.token
+      }
+      if (forceRefresh) forceNext = true
+      const token = await abortable(obtainShared(false), signal)
+      if (current?.token === token) current.used = true
+      return token
+    },
+    async invalidate(token) {
+      const accessToken = typeof token === 'string' ? token : token?.accessToken
+      if (typeof accessToken !== 'string') return false
+      const cached = current
+      const dropped = cached?.token.accessToken === accessToken
+      if (dropped) {
+        current = undefined
+        clearTimeout(aheadTimer)
+        emitter.emit('invalidated', { key: keyInfo })
+      }
+      if (!invalidated.includes(accessToken)) {
+        invalidated.push(accessToken)
+        if (invalidated.length > INVALIDATED_MEMORY) invalidated.shift()
+      }
+      const key = await cacheKey()
+      const fingerprint = await sha256Hex(accessToken)
+      if (store.compareAndDelete) {
+        const compareAndDelete = store.compareAndDelete.bind(store)
+        await storeCall('compareAndDelete', () => compareAndDelete(key, fingerprint))
+      } else {
+        const entry = await storeCall('get', () => store.get(key))
+        if (entry?.fingerprint === fingerprint) await storeCall('delete', () => store.delete(key))
+      }
+      return dropped
+    },
+    on: emitter.on,
+    async close() {
+      closed = true
+      clearTimeout(aheadTimer)
+      aheadTimer = undefined
+    },
+  }
+  const description = () => `TokenProvider { tokenEndpoint: '${keyInfo.tokenEndpoint}', clientId: '${keyInfo.clientId}' }`
+  Object.defineProperties(provider, {
+    toJSON: { value: () => ({ ...keyInfo }), enumerable: false },
+    [inspectSymbol]: { value: description, enumerable: false },
+  })
+  return Object.freeze(provider)
+}

@@ -1,0 +1,209 @@
+import { applyClientAuth } from './client-auth.js'
+import { OAuthError, TokenRequestError, TokenResponseError } from './errors.js'
+import { jwtExpiresAt } from './expiry.js'
+import type { ResolvedTokenProviderOptions } from './options.js'
+import { createToken, type Token } from './token.js'
+
+/** The token endpoint's JSON response. @see RFC 6749 §5.1 */
+export interface TokenEndpointResponse {
+  access_token: string
+  token_type?: string
+  expires_in?: number | string
+  scope?: string
+  refresh_token?: string
+  id_token?: string
+  [other: string]: unknown
+}
+
+/**
+ * Builds the token request (no I/O): a POST of form parameters with client authentication.
+ * @see RFC 6749 §4.4.2, §3.3, RFC 8707 §2.1
+ */
+export function buildTokenRequest(options: ResolvedTokenProviderOptions, grantParams: Record<string, string>): Request {
+  const body = new URLSearchParams(grantParams)
+  if (options.scope !== undefined) body.set('scope', options.scope)
+  if (options.audience !== undefined) body.set('audience', options.audience)
+  for (const resource of options.resource) body.append('resource', resource)
+  for (const [name, value] of Object.entries(options.extraParams)) body.set(name, value)
+  const headers = new Headers({
+    'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
+    accept: 'application/json',
+  })
+  applyClientAuth(options, headers, body)
+  return new Request(options.tokenEndpoint, { method: 'POST', headers, body, redirect: 'manual' })
+}
+
+export interface ParseTokenResponseOptions {
+  /** Time the response arrived, epoch ms. @default Date.now() */
+  now?: number
+  /** Lifetime assumed without `expires_in` or a JWT `exp`, ms. @default 300_000 */
+  defaultLifetime?: number
+  /** Scope to report when the server does not say (RFC 6749 §5.1: then it granted what was asked). */
+  requestedScope?: string
+  /** Largest body read, bytes. @default 262_144 */
+  maxBytes?: number
+  /** Token types accepted. @default ['Bearer'] */
+  tokenTypes?: readonly string[]
+}
+
+/**
+ * Validates a token endpoint `Response` and returns the `Token`, or throws `OAuthError` for an
+ * OAuth error body and `TokenResponseError` for anything else that is not a token response.
+ * @see RFC 6749 §5.1, §5.2
+ */
+export async function parseTokenResponse(response: Response, options: ParseTokenResponseOptions = {}): Promise<Token> {
+  const { status } = response
+  const text = await readBody(response, options.maxBytes ?? 262_144)
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (cause) {
+    const type = response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type'
+    throw new TokenResponseError(`token endpoint returned ${type}, not JSON (HTTP ${status})`, { status, response, cause })
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new TokenResponseError(`token endpoint returned JSON that is not an object (HTTP ${status})`, { status, response })
+  }
+  const body = json as Record<string, unknown>
+  if (typeof body.error === 'string' && (status >= 400 || body.access_token === undefined)) {
+    throw new OAuthError(printable(body.error), status, {
+      ...(typeof body.error_description === 'string' && { errorDescription: body.error_description }),
+      ...(typeof body.error_uri === 'string' && { errorUri: body.error_uri }),
+      response,
+    })
+  }
+  if (status < 200 || status > 299) {
+    throw new TokenResponseError(`token endpoint returned HTTP ${status} without an OAuth error`, { status, response })
+  }
+  if (typeof body.access_token !== 'string' || body.access_token === '') {
+    throw new TokenResponseError('token response has no access_token', { status, response })
+  }
+  const tokenType = normaliseTokenType(body.token_type, options.tokenTypes ?? ['Bearer'], status, response)
+  const now = options.now ?? Date.now()
+  const expiresAt = expiryOf(body, now, options.defaultLifetime ?? 300_000, status, response)
+  const optionalString = (name: string) => {
+    const value = body[name]
+    if (value === undefined || value === null) return undefined
+    if (typeof value !== 'string') throw new TokenResponseError(`token response has a non-string ${name}`, { status, response })
+    return value
+  }
+  const scope = optionalString('scope') ?? options.requestedScope
+  const refreshToken = optionalString('refresh_token')
+  const idToken = optionalString('id_token')
+  return createToken({
+    accessToken: body.access_token,
+    tokenType,
+    expiresAt,
+    ...(scope !== undefined && { scope }),
+    ...(refreshToken !== undefined && { refreshToken }),
+    ...(idToken !== undefined && { idToken }),
+    raw: body,
+  })
+}
+
+function normaliseTokenType(value: unknown, accepted: readonly string[], status: number, response: Response): string {
+  // RFC 6749 §5.1 requires token_type, but enough servers omit it that Bearer is assumed
+  if (value === undefined) return 'Bearer'
+  const match = typeof value === 'string' && accepted.find((type) => type.toLowerCase() === value.toLowerCase())
+  if (!match) {
+    throw new TokenResponseError(`token response has unsupported token_type "${printable(String(value))}"`, {
+      status,
+      response,
+    })
+  }
+  return match
+}
+
+function expiryOf(body: Record<string, unknown>, now: number, defaultLifetime: number, status: number, response: Response) {
+  const raw = body.expires_in
+  if (raw !== undefined && raw !== null) {
+    // some servers send a numeric string; anything else is broken and must not become NaN or "never"
+    const seconds = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      throw new TokenResponseError('token response has an invalid expires_in (must be a non-negative number of seconds)', {
+        status,
+        response,
+      })
+    }
+    return now + seconds * 1000
+  }
+  const exp = jwtExpiresAt(body.access_token as string)
+  return exp ?? now + defaultLifetime
+}
+
+/** Keeps a server-chosen string safe and short for a message. */
+function printable(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 100)
+}
+
+/** Reads at most `maxBytes` of the body; a larger body is an error, not a memory problem. */
+async function readBody(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'))
+  if (declared > maxBytes) throw tooLarge(response, maxBytes)
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge(response, maxBytes)
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return new TextDecoder().decode(bytes)
+}
+
+function tooLarge(response: Response, maxBytes: number): TokenResponseError {
+  return new TokenResponseError(`token response body is larger than ${maxBytes} bytes`, { status: response.status, response })
+}
+
+/**
+ * Sends one token request and parses the answer, within `timeout` ms (connect, headers and body).
+ * Network failures and timeouts become `TokenRequestError`.
+ */
+export async function requestToken(
+  options: ResolvedTokenProviderOptions,
+  request: Request,
+): Promise<{ token: Token; response: Response }> {
+  const timeout = AbortSignal.timeout(options.timeout)
+  const timedOut = new Promise<never>((_, reject) => {
+    timeout.addEventListener('abort', () =>
+      reject(new TokenRequestError(`token request timed out after ${options.timeout} ms`, { cause: timeout.reason })),
+    )
+  })
+  timedOut.catch(() => {})
+  const attempt = (async () => {
+    let response: Response
+    try {
+      response = await options.fetch(new Request(request, { signal: timeout }))
+    } catch (cause) {
+      if (timeout.aborted) throw new TokenRequestError(`token request timed out after ${options.timeout} ms`, { cause })
+      throw new TokenRequestError('token request failed: network error', { cause })
+    }
+    if (response.status >= 300 && response.status < 400) {
+      // a token endpoint that redirects would have us re-send credentials elsewhere: refuse
+      throw new TokenResponseError(`token endpoint redirected (HTTP ${response.status}); configure the final URL`, {
+        status: response.status,
+        response,
+      })
+    }
+    const token = await parseTokenResponse(response, {
+      now: options.clock(),
+      defaultLifetime: options.defaultLifetime,
+      ...(options.scope !== undefined && { requestedScope: options.scope }),
+      maxBytes: options.maxResponseBytes,
+    })
+    return { token, response }
+  })()
+  return Promise.race([attempt, timedOut])
+}

@@ -1,0 +1,38 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const packages = ['core', 'axios', 'got', 'fetch', 'redis', 'mock-server', 'cli']
+const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
+
+// Tests import packages by name and run against their sources: no build needed.
+const alias = [
+  { find: /^@tokenwell\/mock-server\/msw$/, replacement: src('mock-server/src/msw.ts') },
+  ...packages.map((name) => ({ find: new RegExp(`^@tokenwell/${name}$`), replacement: src(`${name}/src/index.ts`) })),
+]
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    // The JSON report feeds the "N passed, N failed" line printed by .ci/run.
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts'],
+          setupFiles: ['./vitest.setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+})
