@@ -194,7 +194,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       if (lease === null) {
         // another process is fetching: wait for its token rather than ask the server again
         const wait = store.waitForEntry?.bind(store)
-        const entry = wait && (await storeCall('waitForEntry', () => wait(key, started, options.lockTtl)))
+        const entry = wait && (await storeCall('waitForEntry', () => wait(key, options.lockTtl, (e) => usable(e, background))))
         if (usable(entry, background)) return fromStore(entry, started)
       } else if (lease) {
         release = lease
