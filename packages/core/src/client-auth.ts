@@ -32,7 +32,8 @@ export function applyClientAuth(
   switch (options.clientAuth) {
     case 'private_key_jwt':
     case 'client_secret_jwt':
-      if (clientAssertion === undefined) throw new ConfigError(`clientAuth "${options.clientAuth}" needs a signed client assertion`)
+      if (clientAssertion === undefined)
+        throw new ConfigError(`clientAuth "${options.clientAuth}" needs a signed client assertion`)
       body.set('client_id', options.clientId)
       body.set('client_assertion_type', JWT_BEARER_ASSERTION_TYPE)
       body.set('client_assertion', clientAssertion)
