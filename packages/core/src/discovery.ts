@@ -123,11 +123,11 @@ async function fetchDocument(
   }
   const { status } = response
   if (status !== 200) {
-    await response.body?.cancel().catch(() => {})
+    void response.body?.cancel().catch(() => {})
     throw new DiscoveryError(`metadata request to ${url.href} returned HTTP ${status}`, { status, response })
   }
   if (Number(response.headers.get('content-length')) > MAX_METADATA_BYTES) {
-    await response.body?.cancel().catch(() => {})
+    void response.body?.cancel().catch(() => {})
     throw new DiscoveryError(`metadata at ${url.href} is too large`, { status, response })
   }
   let json: unknown

@@ -142,7 +142,7 @@ export function validatePrivateKey(key: unknown, algorithm: SigningAlgorithm | u
   const family = familyOf(key)
   if (algorithm !== undefined && !family.algorithms.includes(algorithm)) {
     throw new ConfigError(
-      `clientAssertion.algorithm ${algorithm} does not fit privateKey (a ${family.name} key)`,
+      `clientAssertion.algorithm ${algorithm} does not fit privateKey (${/^[AEIOR]/.test(family.name) ? 'an' : 'a'} ${family.name} key)`,
     )
   }
   return key as PrivateKeyInput
