@@ -280,7 +280,12 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
         ) {
           // the refresh token is spent or revoked; a grant that can be run again starts over (a
           // refresh_token grant keeps its newest refresh token: an older one would be a replay)
-          if (!isRepeatable(options.grant)) throw error
+          if (!isRepeatable(options.grant)) {
+            // the code is spent too: the next call asks for a new login instead of a replay
+            if (options.grant.type === 'authorization_code' && refreshToken === usedRefreshToken)
+              refreshToken = undefined
+            throw error
+          }
           if (refreshToken === usedRefreshToken) refreshToken = undefined
           continue
         }
