@@ -34,10 +34,15 @@ export interface TokenStore {
    */
   acquireLease?(key: string, ttl: number): Promise<(() => Promise<void>) | undefined>
   /**
-   * Waits at most `timeout` ms for another process to store an entry for `key` newer than
-   * `after` (epoch ms of `obtainedAt`), and returns it; `undefined` on timeout.
+   * Waits at most `timeout` ms for another process (the lease holder) to store an entry for `key`
+   * that `accept` approves (core accepts one that is fresh and not invalidated), and returns it;
+   * `undefined` on timeout. Check the current value too: the holder may have stored it already.
    */
-  waitForEntry?(key: string, after: number, timeout: number): Promise<StoreEntry | undefined>
+  waitForEntry?(
+    key: string,
+    timeout: number,
+    accept: (entry: StoreEntry) => boolean,
+  ): Promise<StoreEntry | undefined>
 }
 
 /**
