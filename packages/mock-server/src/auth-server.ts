@@ -85,6 +85,7 @@ export function createMockAuthServer(input: CreateMockAuthServerOptions): MockAu
     faults: createFaultQueue(),
     tokenLifetime: options.tokenLifetime,
     latency: options.latency,
+    issued: 0,
   }
   const verifyAccessToken = createAccessTokenVerifier({
     key: state.key,

@@ -117,8 +117,25 @@ function resolveClient(client: MockClient, index: number): ResolvedClient {
   })
 }
 
+const KNOWN_KEYS = new Set([
+  'issuer',
+  'clients',
+  'users',
+  'scopes',
+  'tokenLifetime',
+  'refreshTokenLifetime',
+  'rotateRefreshTokens',
+  'revokeRefreshTokenFamilyOnReuse',
+  'audience',
+  'latency',
+  'clock',
+])
+
 /** Validates the options once and applies defaults. Throws `ConfigError` naming the option. */
 export function resolveOptions(issuer: string, input: MockAuthServerOptions): ResolvedMockAuthServerOptions {
+  // a typo like `tokenLifeTime` fails loudly instead of silently using the default
+  for (const key of Object.keys(input))
+    if (!KNOWN_KEYS.has(key)) throw new ConfigError(`unknown option: ${key}`)
   let url: URL
   try {
     url = new URL(issuer)
@@ -135,7 +152,9 @@ export function resolveOptions(issuer: string, input: MockAuthServerOptions): Re
   assertDuration('latency', latency)
   const clients = new Map<string, ResolvedClient>()
   for (const [index, client] of (input.clients ?? defaults.clients).entries()) {
-    clients.set(client.clientId, resolveClient(client, index))
+    const resolved = resolveClient(client, index)
+    if (clients.has(resolved.clientId)) throw new ConfigError(`clients[${index}].clientId is a duplicate`)
+    clients.set(resolved.clientId, resolved)
   }
   const users = new Map<string, Required<MockUser>>()
   for (const [index, user] of (input.users ?? defaults.users).entries()) {

@@ -18,6 +18,8 @@ export interface AuthServerState {
   tokenLifetime: number
   /** Ms; `setLatency()` changes it. */
   latency: number
+  /** Token responses issued, for occasional pruning of expired records. */
+  issued: number
 }
 
 /** A random opaque token (refresh tokens, authorization codes): 256 bits, base64url. */

@@ -57,6 +57,7 @@ async function issueTokens(
 ): Promise<Record<string, unknown>> {
   const { options, registry, key } = state
   const now = options.clock()
+  if (++state.issued % 1024 === 0) registry.prune(now)
   const lifetime = state.tokenLifetime
   const iat = Math.floor(now / 1000)
   const jti = globalThis.crypto.randomUUID()

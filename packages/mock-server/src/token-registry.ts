@@ -42,6 +42,8 @@ export interface TokenRegistry {
   revokeFamily(family: string): void
   /** Every token issued so far is revoked; later ones are not. */
   revokeAll(): void
+  /** Forgets tokens that expired before `now` (epoch ms), so a long-running demo does not grow without bound. */
+  prune(now: number): void
 }
 
 /** The server's memory of issued tokens, with revocation by token, by family, and of everything so far. */
@@ -70,6 +72,10 @@ export function createTokenRegistry(): TokenRegistry {
     },
     revokeAll() {
       revokedThrough = seq
+    },
+    prune(now) {
+      for (const [jti, record] of access) if (record.expiresAt <= now) access.delete(jti)
+      for (const [token, record] of refresh) if (record.expiresAt <= now) refresh.delete(token)
     },
   }
 }
