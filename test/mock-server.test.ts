@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http'
+import { createTokenProvider } from '@tokenwell/core'
 import {
   type RunningMockAuthServer,
   type RunningProtectedApi,
@@ -75,6 +76,40 @@ describe('mock server under concurrent load', () => {
       expect(own.server.listening).toBe(false)
     } finally {
       agent.destroy()
+    }
+  })
+})
+
+describe('the README example, with core', () => {
+  it('fetches one token for many concurrent callers', async () => {
+    const own = await startMockAuthServer({ clients: [{ clientId: 'svc', clientSecret: 's3cret' }] })
+    const ownApi = await startProtectedApi({ authServer: own })
+    try {
+      const provider = createTokenProvider({
+        tokenEndpoint: own.tokenEndpoint,
+        clientId: 'svc',
+        clientSecret: 's3cret',
+      })
+      await Promise.all(Array.from({ length: 100 }, () => provider.getToken()))
+      expect(own.stats.tokenRequests).toBe(1)
+      const token = await provider.getToken()
+      const res = await fetch(`${ownApi.url}/echo`, {
+        headers: { authorization: `Bearer ${token.accessToken}` },
+      })
+      expect(res.status).toBe(200)
+
+      own.failNext(1, { status: 503, headers: { 'retry-after': '0' } })
+      const second = createTokenProvider({
+        tokenEndpoint: own.tokenEndpoint,
+        clientId: 'svc',
+        clientSecret: 's3cret',
+      })
+      await second.getToken()
+      expect(own.requests.slice(-2).map((r) => r.status)).toEqual([503, 200])
+      await Promise.all([provider.close(), second.close()])
+    } finally {
+      await ownApi.close()
+      await own.close()
     }
   })
 })

@@ -32,7 +32,8 @@ async function toRequest(req: IncomingMessage, origin: string): Promise<Request>
     for await (const chunk of req) chunks.push(chunk as Buffer)
     body = new Uint8Array(Buffer.concat(chunks))
   }
-  return new Request(new URL(req.url ?? '/', origin), { method, headers, body: body ?? null })
+  // concatenated, not resolved: a request target like `//x` must stay a path, not become a host
+  return new Request(`${origin}${req.url ?? '/'}`, { method, headers, body: body ?? null })
 }
 
 async function writeResponse(res: ServerResponse, response: Response): Promise<void> {

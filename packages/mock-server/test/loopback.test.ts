@@ -78,6 +78,23 @@ describe('startMockAuthServer over loopback HTTP', () => {
     expect(auth.stats.byGrant['client_credentials']).toBe(101)
   })
 
+  it('passes method, query, headers and a binary body through node:http unchanged', async () => {
+    const { access_token } = (await (await tokenRequest()).json()) as { access_token: string }
+    const body = new Uint8Array([0, 255, 1, 254, 10, 13])
+    const res = await fetch(`${api.url}/echo/x?a=1&b=two`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/octet-stream' },
+      body,
+    })
+    expect(await res.json()).toMatchObject({
+      method: 'PUT',
+      path: '/echo/x',
+      query: { a: '1', b: 'two' },
+      contentType: 'application/octet-stream',
+      bodyBase64: Buffer.from(body).toString('base64'),
+    })
+  })
+
   it('drops the connection for a networkError fault', async () => {
     auth.failNext(1, { networkError: true })
     await expect(tokenRequest()).rejects.toThrow()
