@@ -21,6 +21,12 @@ export interface MockClient {
   redirectUris?: readonly string[]
   /** The `aud` of this client's access tokens when the request names no `audience`/`resource`. @default the server's `audience` */
   audience?: string
+  /**
+   * The client's public keys: they verify its `private_key_jwt` assertions and the assertions of
+   * its JWT bearer grants. A client with keys and no secret defaults to `authMethods: ['private_key_jwt']`.
+   * @see RFC 7591 §2 (`jwks`), RFC 7523
+   */
+  jwks?: { keys: readonly JsonWebKey[] }
 }
 
 /** A resource owner for the `password` and `authorization_code` grants. */
@@ -65,6 +71,7 @@ export interface ResolvedClient {
   readonly grantTypes: readonly string[] | undefined
   readonly scopes: readonly string[] | undefined
   readonly redirectUris: readonly string[] | undefined
+  readonly jwks: { keys: readonly JsonWebKey[] } | undefined
   readonly audience: string | undefined
 }
 
@@ -109,11 +116,17 @@ function resolveClient(client: MockClient, index: number): ResolvedClient {
     clientId: client.clientId,
     clientSecret: secret,
     authMethods:
-      client.authMethods ?? (secret === undefined ? ['none'] : ['client_secret_basic', 'client_secret_post']),
+      client.authMethods ??
+      (secret !== undefined
+        ? ['client_secret_basic', 'client_secret_post']
+        : client.jwks !== undefined
+          ? ['private_key_jwt']
+          : ['none']),
     grantTypes: client.grantTypes,
     scopes: client.scopes,
     redirectUris: client.redirectUris,
     audience: client.audience,
+    jwks: client.jwks,
   })
 }
 
