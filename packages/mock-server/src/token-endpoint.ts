@@ -72,6 +72,7 @@ async function issueTokens(
     client_id: client.clientId,
     ...(result.scope !== undefined && { scope: result.scope }),
     ...(result.username !== undefined && { username: result.username }),
+    ...result.claims,
   })
   const common = {
     clientId: client.clientId,
