@@ -62,6 +62,13 @@ export interface MockAuthServerOptions {
   latency?: number
   /** Current time, epoch ms (drives `iat`, `exp` and every expiry check). @default Date.now */
   clock?: () => number
+  /**
+   * The token endpoint demands a server nonce in DPoP proofs: a proof without it gets
+   * `use_dpop_nonce` with a `DPoP-Nonce` header. Proofs are verified whether or not this is set.
+   * @default false
+   * @see RFC 9449 §8
+   */
+  dpopNonce?: boolean
 }
 
 export interface ResolvedClient {
@@ -87,6 +94,7 @@ export interface ResolvedMockAuthServerOptions {
   readonly audience: string
   readonly latency: number
   readonly clock: () => number
+  readonly dpopNonce: boolean
 }
 
 const defaults = {
@@ -142,6 +150,7 @@ const KNOWN_KEYS = new Set([
   'audience',
   'latency',
   'clock',
+  'dpopNonce',
 ])
 
 /** Validates the options once and applies defaults. Throws `ConfigError` naming the option. */
@@ -193,5 +202,6 @@ export function resolveOptions(issuer: string, input: MockAuthServerOptions): Re
     audience: input.audience ?? defaults.audience,
     latency,
     clock: input.clock ?? (() => Date.now()),
+    dpopNonce: input.dpopNonce === true,
   })
 }
