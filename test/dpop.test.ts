@@ -1,5 +1,11 @@
-import { authorizationHeader, createTokenProvider, DpopError, type TokenwellError } from '@tokenwell/core'
-import { type RunningMockAuthServer, startMockAuthServer } from '@tokenwell/mock-server'
+import {
+  authorizationHeader,
+  createTokenProvider,
+  DpopError,
+  dpopNonceChallenge,
+  type TokenwellError,
+} from '@tokenwell/core'
+import { type RunningMockAuthServer, startMockAuthServer, startProtectedApi } from '@tokenwell/mock-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 // DPoP on token requests (RFC 9449 §5, §8) against the mock server, which binds tokens to the proof key (cnf.jkt).
@@ -62,5 +68,47 @@ describe('DPoP against the mock server', () => {
     const token = await createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client }).getToken()
     expect(token.tokenType).toBe('Bearer')
     expect((await auth.verifyAccessToken(token.accessToken))?.cnf).toBeUndefined()
+  })
+})
+
+describe('DPoP proofs for API requests (the contract the adapters will follow)', () => {
+  it('provider.dpop proves each API request; the nonce dance with the resource server takes one replay', async () => {
+    const api = await startProtectedApi({ authServer: auth, dpopNonce: true })
+    try {
+      const provider = createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client, dpop: true })
+      const token = await provider.getToken()
+      const url = `${api.url}/echo/orders?page=1`
+      const send = async () => {
+        const proof = await provider.dpop!.proof({ method: 'GET', url, accessToken: token.accessToken })
+        const response = await fetch(url, {
+          headers: { authorization: authorizationHeader(token), dpop: proof },
+        })
+        provider.dpop!.rememberNonce(url, response.headers)
+        return response
+      }
+      const first = await send()
+      expect(first.status).toBe(401)
+      expect(dpopNonceChallenge(first)).toBeTruthy()
+      const second = await send()
+      expect(second.status).toBe(200)
+      expect(await second.json()).toMatchObject({ authorized: true, path: '/echo/orders' })
+      expect(api.stats.requests).toBe(2)
+
+      // the bound token is worthless as a Bearer token, and a proof must fit the request
+      const asBearer = await fetch(url, { headers: { authorization: `Bearer ${token.accessToken}` } })
+      expect(asBearer.status).toBe(401)
+      const wrongUrl = await provider.dpop!.proof({
+        method: 'GET',
+        url: `${api.url}/other`,
+        accessToken: token.accessToken,
+      })
+      const misfit = await fetch(url, {
+        headers: { authorization: authorizationHeader(token), dpop: wrongUrl },
+      })
+      expect(misfit.status).toBe(401)
+      expect(misfit.headers.get('www-authenticate')).toMatch(/^DPoP .*error="invalid_dpop_proof"/)
+    } finally {
+      await api.close()
+    }
   })
 })
