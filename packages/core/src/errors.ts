@@ -5,6 +5,7 @@ export type TokenwellErrorCode =
   | 'ERR_TOKEN_REQUEST'
   | 'ERR_CONFIG'
   | 'ERR_STORE'
+  | 'ERR_INSECURE_HTTP'
 
 const CODES: ReadonlySet<string> = new Set<TokenwellErrorCode>([
   'ERR_OAUTH',
@@ -12,6 +13,7 @@ const CODES: ReadonlySet<string> = new Set<TokenwellErrorCode>([
   'ERR_TOKEN_REQUEST',
   'ERR_CONFIG',
   'ERR_STORE',
+  'ERR_INSECURE_HTTP',
 ])
 
 /** Base class of every error tokenwell throws. Branch on `code`, never on `message`. */
@@ -80,6 +82,24 @@ export class TokenRequestError extends TokenwellError {
 export class ConfigError extends TokenwellError {
   constructor(message: string) {
     super(message, 'ERR_CONFIG')
+  }
+}
+
+/**
+ * An adapter refused to put a token on a plain `http:` request to a host that is not loopback:
+ * anyone on the path could read and replay it. Use https, or opt in with `allowInsecureHttp`.
+ * The message names the origin only (never a path, query or credentials).
+ * @see RFC 6750 §5.3 (always use TLS)
+ */
+export class InsecureHttpError extends TokenwellError {
+  /** The origin the request was for, e.g. `http://api.example.com`. */
+  readonly origin: string
+  constructor(origin: string) {
+    super(
+      `refusing to send a token over plain http to ${origin}: use https, or set allowInsecureHttp: true`,
+      'ERR_INSECURE_HTTP',
+    )
+    this.origin = origin
   }
 }
 

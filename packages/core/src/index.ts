@@ -1,7 +1,23 @@
+export {
+  type AuthChallenge,
+  type AuthPolicy,
+  type AuthPolicyOptions,
+  assertSecureTransport,
+  compileMatch,
+  createAuthPolicy,
+  type HeaderValue,
+  isReplayableBody,
+  parseWwwAuthenticate,
+  type RequestMatch,
+  shouldAuthorize,
+  shouldReplay,
+  type UrlMatcher,
+} from './adapter-policy.js'
 export { authorizationHeader } from './authorization-header.js'
 export { basicCredentials } from './client-auth.js'
 export {
   ConfigError,
+  InsecureHttpError,
   isTokenwellError,
   OAuthError,
   TokenRequestError,
