@@ -13,7 +13,7 @@ export interface Seen {
 
 /**
  * An authorization server at https://as.test issuing t1, t2 … and a protected API at
- * https://api.test accepting only live tokens. `/always-401` and `/insufficient-scope` refuse.
+ * https://api.test refusing tokens it did not issue or that were revoked. `/always-401` and `/insufficient-scope` refuse.
  */
 export function fakeOAuth(options: { tokenLatency?: number } = {}) {
   const live = new Set<string>()
@@ -51,8 +51,9 @@ export function fakeOAuth(options: { tokenLatency?: number } = {}) {
         )
       }
       if (path === '/always-401') return HttpResponse.json({ error: 'invalid_token' }, invalid)
-      if (authorization === null) return HttpResponse.json({ anonymous: true })
-      if (!live.has(authorization.replace(/^Bearer /, '')))
+      // no token, or credentials that are not ours: answered, so tests can see what was sent
+      if (!/^Bearer t\d+$/.test(authorization ?? '')) return HttpResponse.json({ foreign: true })
+      if (!live.has(String(authorization).replace(/^Bearer /, '')))
         return HttpResponse.json({ error: 'invalid_token' }, invalid)
       return HttpResponse.json({ ok: true, path })
     }),
