@@ -1,5 +1,5 @@
 import { authorizationHeader } from './authorization-header.js'
-import { ConfigError, InsecureHttpError } from './errors.js'
+import { ConfigError, InsecureHttpError, TokenRequestError } from './errors.js'
 import { isLoopback } from './options.js'
 import type { Token } from './token.js'
 import type { TokenProvider } from './token-provider.js'
@@ -34,6 +34,17 @@ export interface AuthChallenge {
 /** A header value as the HTTP clients hand it over: one string, several, or absent. */
 export type HeaderValue = string | readonly string[] | null | undefined
 
+/** How long a request waits for its token: the caller's signal and the client's own timeout. */
+export interface TokenWait {
+  /** Aborts this wait only (rejecting with its reason); the token request others await goes on. */
+  signal?: AbortSignal | undefined
+  /**
+   * The client's request timeout, ms (axios `timeout`, got `timeout.request`); past it the wait
+   * rejects with `TokenRequestError`. `0` or absent: no bound beyond the provider's own `timeout`.
+   */
+  timeout?: number | undefined
+}
+
 /** What an adapter asks core: whether to authorize, which token to attach, and what to do after a 401. */
 export interface AuthPolicy {
   readonly provider: TokenProvider
@@ -41,10 +52,10 @@ export interface AuthPolicy {
   authorizes(url: URL, baseUrl?: string | URL): boolean
   /**
    * The token for a request to `url`. Rejects with `InsecureHttpError` for plain http to a
-   * host that is not loopback (unless allowed), and with the abort reason if `signal` aborts
-   * (the token request that other callers await goes on).
+   * host that is not loopback (unless allowed), with the abort reason if `wait.signal` aborts,
+   * and with `TokenRequestError` past `wait.timeout` (the token request others await goes on).
    */
-  tokenFor(url: URL, signal?: AbortSignal): Promise<Token>
+  tokenFor(url: URL, wait?: TokenWait): Promise<Token>
   /** Whether a response with this status and `WWW-Authenticate` should be replayed with a new token. */
   shouldReplay(status: number, wwwAuthenticate: HeaderValue): boolean
   /**
@@ -52,7 +63,7 @@ export interface AuthPolicy {
    * cached one (compare-and-invalidate) and returns a fresh one. However many requests call
    * this with the same stale token, one token request is made.
    */
-  renew(usedToken: Token, signal?: AbortSignal): Promise<Token>
+  renew(usedToken: Token, wait?: TokenWait): Promise<Token>
   /** `Authorization` header value for `token`. */
   header(token: Token): string
 }
@@ -75,17 +86,30 @@ export function createAuthPolicy(provider: TokenProvider, options: AuthPolicyOpt
   return Object.freeze({
     provider,
     authorizes: (url: URL, baseUrl?: string | URL) => decide(url, match, baseUrl),
-    async tokenFor(url: URL, signal?: AbortSignal) {
+    async tokenFor(url: URL, wait: TokenWait = {}) {
       assertSecureTransport(url, allowInsecureHttp)
-      return provider.getToken(signal ? { signal } : {})
+      return bounded(wait, () => provider.getToken(wait.signal ? { signal: wait.signal } : {}))
     },
     shouldReplay,
-    async renew(usedToken: Token, signal?: AbortSignal) {
-      signal?.throwIfAborted()
+    async renew(usedToken: Token, wait: TokenWait = {}) {
+      wait.signal?.throwIfAborted()
       await provider.invalidate(usedToken)
-      return provider.getToken(signal ? { signal } : {})
+      return bounded(wait, () => provider.getToken(wait.signal ? { signal: wait.signal } : {}))
     },
     header: authorizationHeader,
+  })
+}
+
+function bounded<T>({ timeout }: TokenWait, get: () => Promise<T>): Promise<T> {
+  if (timeout === undefined || timeout <= 0 || !Number.isFinite(timeout)) return get()
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new TokenRequestError(`no token within the request timeout (${timeout} ms)`)),
+      timeout,
+    )
+    get()
+      .then(resolve, reject)
+      .finally(() => clearTimeout(timer))
   })
 }
 

@@ -11,6 +11,7 @@ export {
   type RequestMatch,
   shouldAuthorize,
   shouldReplay,
+  type TokenWait,
   type UrlMatcher,
 } from './adapter-policy.js'
 export { authorizationHeader } from './authorization-header.js'

@@ -9,6 +9,7 @@ import {
   shouldAuthorize,
   shouldReplay,
   type TokenProvider,
+  TokenRequestError,
 } from '@tokenwell/core'
 import { server } from '@tokenwell/mock-server/msw'
 import { delay, HttpResponse, http } from 'msw'
@@ -273,11 +274,24 @@ describe('createAuthPolicy', () => {
     const { provider, hits } = countingProvider({ latency: 50 })
     const policy = createAuthPolicy(provider)
     const controller = new AbortController()
-    const aborted = policy.tokenFor(new URL('https://api.test'), controller.signal)
+    const aborted = policy.tokenFor(new URL('https://api.test'), { signal: controller.signal })
     const other = policy.tokenFor(new URL('https://api.test'))
     controller.abort(new Error('caller gave up'))
     await expect(aborted).rejects.toThrow('caller gave up')
     expect((await other).accessToken).toBe('t1')
+    expect(hits()).toBe(1)
+  })
+
+  it('bounds the wait by the client timeout with TokenRequestError, and the token still arrives for others', async () => {
+    const { provider, hits } = countingProvider({ latency: 80 })
+    const policy = createAuthPolicy(provider)
+    const waiting = policy.tokenFor(new URL('https://api.test'), { timeout: 10 })
+    const patient = policy.tokenFor(new URL('https://api.test'), { timeout: 5_000 })
+    const error = await waiting.catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TokenRequestError)
+    expect((error as TokenRequestError).code).toBe('ERR_TOKEN_REQUEST')
+    expect((error as Error).message).toContain('10 ms')
+    expect((await patient).accessToken).toBe('t1')
     expect(hits()).toBe(1)
   })
 
