@@ -4,6 +4,7 @@ import {
   isReplayableBody,
   type Token,
   type TokenProvider,
+  type TokenWait,
 } from '@tokenwell/core'
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios'
 
@@ -63,7 +64,15 @@ export function oauth2Interceptor(
     }
     const url = requestUrl(instance, config)
     if (!url || config.headers.has('Authorization') || !policy.authorizes(url, config.baseURL)) return config
-    const token = await policy.tokenFor(url, signalOf(config))
+    const wait = waitOf(config)
+    let token: Token
+    try {
+      token = await policy.tokenFor(url, wait)
+    } catch (error) {
+      // aborted while waiting: axios itself now rejects with its CanceledError, sending nothing
+      if (wait.signal?.aborted) return config
+      throw error
+    }
     config.headers.set('Authorization', policy.header(token))
     config[STATE] = { token, origin: url.origin, replayed: false }
     config.beforeRedirect = dropTokenOffOrigin(config.beforeRedirect, url.origin)
@@ -78,7 +87,13 @@ export function oauth2Interceptor(
     if (final && new URL(final).origin !== state.origin) return undefined
     if (!policy.shouldReplay(response.status, response.headers['www-authenticate'])) return undefined
     if (!isReplayableBody(config.data)) return undefined
-    const token = await policy.renew(state.token, signalOf(config))
+    const wait = waitOf(config)
+    // aborted while waiting: the caller gets the 401 it had, nothing more is sent
+    const token = await policy.renew(state.token, wait).catch((error: unknown) => {
+      if (wait.signal?.aborted) return undefined
+      throw error
+    })
+    if (!token) return undefined
     const again: Config = { ...config, [STATE]: { token, origin: state.origin, replayed: true } }
     return instance.request(again)
   }
@@ -104,8 +119,9 @@ function requestUrl(instance: AxiosInstance, config: Config): URL | undefined {
   return URL.canParse(uri, page) ? new URL(uri, page) : undefined
 }
 
-function signalOf(config: Config): AbortSignal | undefined {
-  return config.signal instanceof AbortSignal ? config.signal : undefined
+/** The caller's signal and axios `timeout` (ms, 0 for none) also bound the wait for a token. */
+function waitOf(config: Config): TokenWait {
+  return { signal: config.signal instanceof AbortSignal ? config.signal : undefined, timeout: config.timeout }
 }
 
 /** Node's http adapter exposes the last URL of a redirect chain; browsers' XHR does too. */

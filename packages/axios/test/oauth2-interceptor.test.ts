@@ -195,10 +195,20 @@ describe('oauth2Interceptor', () => {
     const aborted = instance.get('/a', { signal: controller.signal })
     const other = instance.get('/b')
     controller.abort()
-    await expect(aborted).rejects.toBeDefined()
+    const error = await aborted.catch((e: unknown) => e)
+    expect(axios.isCancel(error)).toBe(true)
     expect((await other).status).toBe(200)
     expect(oauth.tokenRequests()).toBe(1)
     expect(oauth.sentTo('/a')).toHaveLength(0)
+  })
+
+  it('bounds the wait for a token by the axios timeout', async () => {
+    const oauth = fakeOAuth({ tokenLatency: 200 })
+    const { instance } = client(oauth)
+    const error = await instance.get('/slow-token', { timeout: 20 }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TokenwellError)
+    expect((error as TokenwellError).code).toBe('ERR_TOKEN_REQUEST')
+    expect(oauth.sentTo('/slow-token')).toHaveLength(0)
   })
 
   it('eject() removes both interceptors', async () => {

@@ -51,7 +51,7 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
     const request = new Request(input, init)
     const url = new URL(request.url)
     if (request.headers.has('authorization') || !policy.authorizes(url)) return send(request)
-    const token = await policy.tokenFor(url, request.signal)
+    const token = await policy.tokenFor(url, { signal: request.signal })
     // a one-shot stream from the caller is not teed into memory: it is sent once, never replayed
     const spare = isReplayableBody(init?.body) ? request.clone() : undefined
     request.headers.set('authorization', policy.header(token))
@@ -65,7 +65,7 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
     ) {
       return response
     }
-    const renewed = await policy.renew(token, request.signal)
+    const renewed = await policy.renew(token, { signal: request.signal })
     // frees the connection of the discarded 401; not awaited, a source may settle its cancel late
     response.body?.cancel().catch(() => {})
     spare.headers.set('authorization', policy.header(renewed))

@@ -4,6 +4,7 @@ import {
   isReplayableBody,
   type Token,
   type TokenProvider,
+  type TokenWait,
 } from '@tokenwell/core'
 import type { AfterResponseHook, BeforeRequestHook, InitHook, OptionsInit } from 'got'
 
@@ -85,14 +86,17 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
         if (options.headers.authorization === state.header) delete options.headers.authorization
         return
       }
-      state.token = await policy.tokenFor(url, options.signal)
+      const token = await tokenOrAbort(() => policy.tokenFor(url, waitOf(options)), options)
+      if (!token) return
+      state.token = token
       state.header = policy.header(state.token)
       options.headers.authorization = state.header
       return
     }
     if (options.headers.authorization !== undefined || options.username || options.password) return
     if (!policy.authorizes(url, baseOf(options))) return
-    const token = await policy.tokenFor(url, options.signal)
+    const token = await tokenOrAbort(() => policy.tokenFor(url, waitOf(options)), options)
+    if (!token) return
     const header = policy.header(token)
     options.headers.authorization = header
     ;(options.context as Record<symbol, AuthState>)[STATE] = {
@@ -111,7 +115,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     if (!policy.shouldReplay(response.statusCode, response.headers['www-authenticate'])) return response
     if (!isReplayableBody(options.body)) return response
     state.replayed = true
-    await policy.renew(state.token, options.signal)
+    if (!(await tokenOrAbort(() => policy.renew(state.token, waitOf(options)), options))) return response
     // beforeRequest puts the renewed token on the replay; preserveHooks (got ≥ 14.5) lets the
     // caller's later afterResponse hooks see the replay's response, as they would without us
     try {
@@ -123,6 +127,27 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   }
 
   return { hooks: { init: [init], beforeRequest: [beforeRequest], afterResponse: [afterResponse] } }
+}
+
+/** The caller's signal and got's `timeout.request` (ms) also bound the wait for a token. */
+function waitOf(options: { signal?: unknown; timeout: { request?: number | undefined } }): TokenWait {
+  return {
+    signal: options.signal instanceof AbortSignal ? options.signal : undefined,
+    timeout: options.timeout.request,
+  }
+}
+
+/** A wait the caller aborted yields `undefined`: got has already failed the request with its own AbortError. */
+async function tokenOrAbort(
+  get: () => Promise<Token>,
+  options: { signal?: unknown },
+): Promise<Token | undefined> {
+  try {
+    return await get()
+  } catch (error) {
+    if (options.signal instanceof AbortSignal && options.signal.aborted) return undefined
+    throw error
+  }
 }
 
 /**

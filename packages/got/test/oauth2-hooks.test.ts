@@ -226,10 +226,19 @@ describe('oauth2Hooks', () => {
     const aborted = api.get('a', { signal: controller.signal })
     const other = api.get('b')
     controller.abort()
-    await expect(aborted).rejects.toBeDefined()
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' })
     expect((await other).statusCode).toBe(200)
     expect(oauth.tokenRequests()).toBe(1)
     expect(oauth.sentTo('/a')).toHaveLength(0)
+  })
+
+  it('bounds the wait for a token by got timeout.request', async () => {
+    const oauth = fakeOAuth({ tokenLatency: 200 })
+    const error = await client(oauth)
+      .get('slow-token', { timeout: { request: 20 } })
+      .catch((e: unknown) => e)
+    expect((error as RequestError).code).toBe('ERR_TOKEN_REQUEST')
+    expect(oauth.sentTo('/slow-token')).toHaveLength(0)
   })
 
   it('fails with the token error as cause when the token cannot be obtained, and sends nothing', async () => {
