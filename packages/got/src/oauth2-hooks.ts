@@ -116,13 +116,15 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     if (!isReplayableBody(options.body)) return response
     state.replayed = true
     if (!(await tokenOrAbort(() => policy.renew(state.token, waitOf(options)), options))) return response
-    // beforeRequest puts the renewed token on the replay; preserveHooks (got ≥ 14.5) lets the
-    // caller's later afterResponse hooks see the replay's response, as they would without us
+    // beforeRequest puts the renewed token on the replay. got counts the replay as a retry, so
+    // the limit grows by one: got's own retries stay available. preserveHooks (got ≥ 14.5) lets
+    // the caller's later afterResponse hooks see the replay's response, as without us.
+    const merged = { retry: { limit: options.retry.limit + 1 } }
     try {
-      return retryWithMergedOptions({ preserveHooks: true } as OptionsInit)
+      return retryWithMergedOptions({ ...merged, preserveHooks: true } as OptionsInit)
     } catch (error) {
       if ((error as Error)?.name === 'RetryError') throw error
-      return retryWithMergedOptions({}) // an older got: "Unexpected option: preserveHooks"
+      return retryWithMergedOptions(merged) // an older got: "Unexpected option: preserveHooks"
     }
   }
 
