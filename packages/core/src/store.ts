@@ -38,7 +38,11 @@ export interface TokenStore {
    * that `accept` approves (core accepts one that is fresh and not invalidated), and returns it;
    * `undefined` on timeout. Check the current value too: the holder may have stored it already.
    */
-  waitForEntry?(key: string, timeout: number, accept: (entry: StoreEntry) => boolean): Promise<StoreEntry | undefined>
+  waitForEntry?(
+    key: string,
+    timeout: number,
+    accept: (entry: StoreEntry) => boolean,
+  ): Promise<StoreEntry | undefined>
 }
 
 /**
