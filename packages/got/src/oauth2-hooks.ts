@@ -119,7 +119,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     // beforeRequest puts the renewed token on the replay. got counts the replay as a retry, so
     // the limit grows by one: got's own retries stay available. preserveHooks (got ≥ 14.5) lets
     // the caller's later afterResponse hooks see the replay's response, as without us.
-    const merged = { retry: { limit: options.retry.limit + 1 } }
+    const merged = { retry: { limit: (options.retry.limit ?? 2) + 1 } } // 2: got's default
     try {
       return retryWithMergedOptions({ ...merged, preserveHooks: true } as OptionsInit)
     } catch (error) {
