@@ -121,7 +121,8 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     // the caller's later afterResponse hooks see the replay's response, as without us.
     const merged = { retry: { limit: (options.retry.limit ?? 2) + 1 } } // 2: got's default
     try {
-      return retryWithMergedOptions({ ...merged, preserveHooks: true } as OptionsInit)
+      // awaited: got < 14.5 makes this function async, so its error is a rejection
+      return await retryWithMergedOptions({ preserveHooks: true, ...merged } as OptionsInit)
     } catch (error) {
       if ((error as Error)?.name === 'RetryError') throw error
       return retryWithMergedOptions(merged) // an older got: "Unexpected option: preserveHooks"
