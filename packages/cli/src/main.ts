@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { isTokenwellError, OAuthError } from '@tokenwell/core'
+import { isTokenwellError, OAuthError, TokenRequestError } from '@tokenwell/core'
 import type { CliIo, TextSink } from './cli-io.js'
 import { runDemoCommand } from './demo-command.js'
 import { runTokenCommand } from './token-command.js'
@@ -44,7 +44,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (command === 'token') return await runTokenCommand(rest, safeIo, secrets)
     return await runDemoCommand(rest, safeIo)
   } catch (error) {
-    return report(error, stderr, debug)
+    return report(error, stderr, debug, command !== undefined && isCommand(command) ? command : undefined)
   }
 }
 
@@ -53,10 +53,11 @@ function isCommand(value: string): value is (typeof COMMANDS)[number] {
 }
 
 /** Prints `tokenwell: <message> [<code>]` (and the stack under `--debug`); returns the exit code. */
-function report(error: unknown, stderr: TextSink, debug: boolean): number {
+function report(error: unknown, stderr: TextSink, debug: boolean, command: string | undefined): number {
   if (error instanceof UsageError) {
-    const usage = usageOf(error.command).split('\n')[0]
-    const help = error.command ? `tokenwell ${error.command} --help` : 'tokenwell --help'
+    const topic = error.command ?? command
+    const usage = usageOf(topic).split('\n')[0]
+    const help = topic ? `tokenwell ${topic} --help` : 'tokenwell --help'
     stderr.write(`tokenwell: ${error.message} [${error.code}]\n${usage}\nRun '${help}' for all options.\n`)
     if (debug) stderr.write(`${error.stack}\n`)
     return 2
@@ -73,7 +74,8 @@ export function describe(error: unknown): string {
   if (error instanceof OAuthError) {
     if (error.errorDescription) message += `: ${printable(error.errorDescription)}`
     if (error.errorUri) message += ` (see ${printable(error.errorUri)})`
-  } else {
+  } else if (error instanceof TokenRequestError || !isTokenwellError(error)) {
+    // only for network failures: a parse error's cause could quote the response body
     const cause = rootCause(error)
     if (cause) message += ` (${cause})`
   }
