@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { isTokenwellError, OAuthError, TokenRequestError } from '@tokenwell/core'
 import type { CliIo, TextSink } from './cli-io.js'
-import { runDemoCommand } from './demo-command.js'
 import { runTokenCommand } from './token-command.js'
 import { usageOf } from './usage.js'
 import { UsageError } from './usage-error.js'
@@ -42,6 +41,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 0
     }
     if (command === 'token') return await runTokenCommand(rest, safeIo, secrets)
+    // the demo's servers and HTTP clients load only for the demo: `tokenwell token` starts fast
+    const { runDemoCommand } = await import('./demo-command.js')
     return await runDemoCommand(rest, safeIo)
   } catch (error) {
     return report(error, stderr, debug, command !== undefined && isCommand(command) ? command : undefined)
@@ -136,9 +137,15 @@ function redactingSink(sink: TextSink, secrets: readonly string[]): TextSink {
 }
 
 function version(): string {
-  // src/ and dist/ both sit next to package.json
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string
+  // the nearest package.json of ours, from src/, dist/ or a bundle
+  for (let url = new URL('./', import.meta.url); url.pathname !== '/'; url = new URL('../', url)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', url), 'utf8')) as {
+        name?: string
+        version?: string
+      }
+      if (pkg.name === '@tokenwell/cli' && pkg.version) return pkg.version
+    } catch {}
   }
-  return pkg.version
+  return 'unknown'
 }

@@ -13,7 +13,6 @@ import { findClientAuth } from './client-auth-methods.js'
 import { formatDuration, parseDuration } from './duration.js'
 import { findGrant, GRANT_PLAIN_OPTIONS, GRANTS, type GrantInputs } from './grant-options.js'
 import { hasSecret, readSecret, SECRETS, type SecretName, secretFlags, secretOptions } from './secrets.js'
-import { createTlsFetch } from './tls-fetch.js'
 import { UsageError } from './usage-error.js'
 
 const OUTPUTS = ['token', 'json', 'header'] as const
@@ -123,7 +122,11 @@ export async function runTokenCommand(
         'anyone on the network path can read the client secret and the token\n',
     )
   }
-  const tls = ca.length > 0 || values.insecure ? createTlsFetch({ ca, insecure: values.insecure }) : undefined
+  // undici loads only when TLS options need it
+  const tls =
+    ca.length > 0 || values.insecure
+      ? (await import('./tls-fetch.js')).createTlsFetch({ ca, insecure: values.insecure })
+      : undefined
   const deadline = AbortSignal.timeout(timeout)
   const base: FetchLike = tls?.fetch ?? ((request) => globalThis.fetch(request))
   // past the deadline, a retry core still has scheduled fails at once instead of keeping us alive

@@ -74,13 +74,13 @@ Exit status: 0 ok, 1 failure (OAuth error, network, timeout), 2 bad usage.`
 export const DEMO_USAGE = `Usage: tokenwell demo [options]
 
 Starts an OAuth 2.0 authorization server and a protected API on 127.0.0.1, runs the axios,
-got and fetch adapters against them (a burst of concurrent calls on a cold cache, a token that
-expires, a storm of 401s after every token is revoked) and prints what happened.
+got and fetch adapters against them and prints what happened, counted at the servers:
+  cold cache     a burst of concurrent calls on a cold cache: one token request
+  token expired  the clock jumps past the token's lifetime: one new token, no 401
+  401 storm      every token is revoked: each 401 is replayed once after one token request
 
 Options:
   --calls N        concurrent calls per scenario (default: 200)
-  --lifetime DURATION
-                   token lifetime for the expiry scenario, whole seconds (default: 2s)
   --debug          print stack traces of errors
   -h, --help       show this help
 

@@ -37,7 +37,7 @@ describe('commands and help', () => {
     [['fetch'], /unknown command "fetch"/, 'Usage: tokenwell <command>'],
     [['help', 'nope'], /unknown command "nope"/, 'Usage: tokenwell <command>'],
     [['demo', '--calls', '0'], /--calls must be a whole number/, 'Usage: tokenwell demo'],
-    [['demo', '--lifetime', '1500ms'], /--lifetime must be whole seconds/, 'Usage: tokenwell demo'],
+    [['demo', '--calls', 'many'], /--calls must be a whole number/, 'Usage: tokenwell demo'],
     [['demo', '--nope'], /Unknown option '--nope'/, 'Usage: tokenwell demo'],
   ])('%j is bad usage: exit 2 with the usage line on stderr', async (argv, message, usage) => {
     const result = await run(argv)

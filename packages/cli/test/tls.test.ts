@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from './subprocess.js'
+import { removeBundle, runCli } from './subprocess.js'
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 const CLIENT_SECRET = 'tls-cs-4c1d7e9f'
@@ -26,7 +26,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   tokenEndpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}/token`
 })
-afterAll(() => new Promise((resolve) => server.close(resolve)))
+afterAll(async () => {
+  removeBundle()
+  await new Promise((resolve) => server.close(resolve))
+})
 
 const base = () => [
   'token',
@@ -39,7 +42,7 @@ const base = () => [
 ]
 const env = { CS: CLIENT_SECRET }
 
-describe.concurrent('TLS (subprocess)', () => {
+describe.concurrent('TLS (subprocess)', { timeout: 30_000 }, () => {
   it('refuses a certificate from an unknown CA: exit 1, naming --ca', async () => {
     const result = await runCli(base(), { env })
     expect(result.code).toBe(1)
