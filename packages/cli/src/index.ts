@@ -1,6 +1,5 @@
-export type { CliIo, TextSink } from './cli-io.js'
+export { type CliIo, processIo, type TextSink } from './cli-io.js'
 export { type DemoOptions, type DemoReport, runDemo } from './demo.js'
-export { formatDuration, parseDuration } from './duration.js'
+export { parseDuration } from './duration.js'
 export { main } from './main.js'
-export { createTlsFetch, type TlsFetch, type TlsFetchOptions } from './tls-fetch.js'
 export { UsageError } from './usage-error.js'

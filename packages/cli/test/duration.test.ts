@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { formatDuration, parseDuration, UsageError } from '../src/index.js'
+import { formatDuration } from '../src/duration.js'
+import { parseDuration, UsageError } from '../src/index.js'
 
 describe('parseDuration', () => {
   it.each([
