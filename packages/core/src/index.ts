@@ -1,7 +1,30 @@
+export {
+  type AuthorizationResponse,
+  type AuthorizationUrlOptions,
+  buildAuthorizationUrl,
+  createPkcePair,
+  type PkcePair,
+  parseAuthorizationResponse,
+  randomUrlSafe,
+} from './authorization-code.js'
 export { authorizationHeader } from './authorization-header.js'
 export { basicCredentials } from './client-auth.js'
 export {
+  type AuthorizationServerMetadata,
+  type DiscoveryOptions,
+  discoverAuthorizationServer,
+} from './discovery.js'
+export {
+  createDpopProof,
+  type DpopProofRequest,
+  type DpopSession,
+  dpopNonceChallenge,
+} from './dpop.js'
+export {
+  AuthorizationError,
   ConfigError,
+  DiscoveryError,
+  DpopError,
   isTokenwellError,
   OAuthError,
   TokenRequestError,
@@ -21,6 +44,7 @@ export type {
   TokenExchangeGrant,
   ValueOrProvider,
 } from './grants.js'
+export type { ClientAssertionOptions, DpopOptions, PrivateKeyInput, SigningAlgorithm } from './keys.js'
 export {
   type ClientAuthMethod,
   type FetchLike,
@@ -37,4 +61,5 @@ export {
   type ParseTokenResponseOptions,
   parseTokenResponse,
   type TokenEndpointResponse,
+  type TokenRequestContext,
 } from './token-request.js'
