@@ -15,6 +15,7 @@ export interface SecretSpec {
 /** Every secret the CLI accepts, by the name the grant and client-auth tables use. */
 export const SECRETS = {
   clientSecret: { flag: 'client-secret', label: 'client secret', warnOnArgv: true },
+  privateKey: { flag: 'private-key', label: 'private key', warnOnArgv: true },
   password: { flag: 'password', label: 'password', warnOnArgv: true },
   refreshToken: { flag: 'refresh-token', label: 'refresh token', warnOnArgv: true },
   assertion: { flag: 'assertion', label: 'assertion', warnOnArgv: true },

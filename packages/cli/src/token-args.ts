@@ -13,8 +13,11 @@ const DEFAULT_TIMEOUT = 10_000
 
 const OPTIONS = {
   'token-endpoint': { type: 'string' },
+  issuer: { type: 'string' },
   'client-id': { type: 'string' },
   'client-auth': { type: 'string' },
+  'key-id': { type: 'string' },
+  'assertion-alg': { type: 'string' },
   grant: { type: 'string' },
   username: { type: 'string' },
   'redirect-uri': { type: 'string' },
@@ -36,11 +39,15 @@ const OPTIONS = {
 
 /** A `tokenwell token` command line, checked: everything but the secrets' values and the CA files' contents. */
 export interface TokenArgs {
-  readonly tokenEndpoint: string
+  /** Exactly one of `tokenEndpoint` and `issuer` (discovery) is set. */
+  readonly tokenEndpoint: string | undefined
+  readonly issuer: string | undefined
   readonly clientId: string
   readonly output: Output
   readonly grant: GrantRow
   readonly clientAuth: ClientAuthRow
+  /** `--key-id` and `--assertion-alg`, for JWT client authentication. */
+  readonly clientAssertion: { readonly keyId?: string; readonly algorithm?: string }
   /** Secrets to read, in order (the client's, then the grant's). */
   readonly secrets: readonly SecretName[]
   /** The grant's plain options (`username`, `redirect-uri`, …). */
@@ -65,7 +72,11 @@ export function parseTokenArgs(argv: readonly string[]): TokenArgs {
   const { values, positionals } = parse(argv)
   const all: Readonly<Record<string, unknown>> = values
   if (positionals.length > 0) usage(`token takes no positional arguments (got ${positionals.length})`)
-  const tokenEndpoint = required(values['token-endpoint'], '--token-endpoint')
+  const tokenEndpoint = values['token-endpoint'] || undefined
+  const issuer = values.issuer || undefined
+  if ((tokenEndpoint === undefined) === (issuer === undefined)) {
+    usage('give --token-endpoint URL, or --issuer URL to discover it (not both)')
+  }
   const clientId = required(values['client-id'], '--client-id')
   const output = (values.output ?? 'token') as Output
   if (!OUTPUTS.includes(output)) usage(`--output must be one of ${OUTPUTS.join(', ')}`)
@@ -82,8 +93,14 @@ export function parseTokenArgs(argv: readonly string[]): TokenArgs {
   const clientAuth =
     findClientAuth(clientAuthName) ??
     usage(`--client-auth must be one of ${Object.keys(CLIENT_AUTH_METHODS).join(', ')}`)
-  if (!clientAuth.secret && hasSecret('clientSecret', all)) {
-    usage(`--client-auth ${clientAuthName} takes no client secret`)
+  for (const name of ['clientSecret', 'privateKey'] as const) {
+    if (clientAuth.secret !== name && hasSecret(name, all)) {
+      usage(`--client-auth ${clientAuthName} takes no ${SECRETS[name].label}`)
+    }
+  }
+  const jwt = clientAuth.method === 'private_key_jwt' || clientAuth.method === 'client_secret_jwt'
+  for (const flag of ['key-id', 'assertion-alg'] as const) {
+    if (values[flag] !== undefined && !jwt) usage(`--${flag} applies to JWT client authentication only`)
   }
   const secrets: SecretName[] = [...(clientAuth.secret ? [clientAuth.secret] : []), ...grant.secrets]
   for (const name of secrets) {
@@ -97,10 +114,15 @@ export function parseTokenArgs(argv: readonly string[]): TokenArgs {
 
   return {
     tokenEndpoint,
+    issuer,
     clientId,
     output,
     grant,
     clientAuth,
+    clientAssertion: {
+      ...(values['key-id'] !== undefined && { keyId: values['key-id'] }),
+      ...(values['assertion-alg'] !== undefined && { algorithm: values['assertion-alg'] }),
+    },
     secrets,
     plain: Object.fromEntries(grant.plain.map((name) => [name, all[name] as string | undefined])),
     scope: values.scope?.join(' '),

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import {
   authorizationHeader,
+  type ClientAssertionOptions,
   ConfigError,
   createTokenProvider,
   type FetchLike,
@@ -18,7 +19,11 @@ import { UsageError } from './usage-error.js'
 /** Core option names as the user typed them, for `ConfigError` messages. */
 const FLAG_OF: Readonly<Record<string, string>> = {
   tokenEndpoint: '--token-endpoint',
+  issuer: '--issuer',
   clientId: '--client-id',
+  privateKey: 'the private key',
+  'clientAssertion.algorithm': '--assertion-alg',
+  'clientAssertion.keyId': '--key-id',
   scope: '--scope',
   audience: '--audience',
   resource: '--resource',
@@ -47,19 +52,17 @@ export async function runTokenCommand(
     if (secret !== undefined) secrets.push(secret)
     inputs[name] = secret
   }
-  if (args.insecure) {
-    io.stderr.write(
-      'tokenwell: warning: --insecure turns off TLS certificate verification; ' +
-        'anyone on the network path can read the client secret and the token\n',
-    )
-  }
-  // undici loads only when TLS options need it
+  // @tokenwell/node (and undici) load only when TLS options need them
   const tls =
     ca.length > 0 || args.insecure
-      ? (await import('./tls-fetch.js')).createTlsFetch({ ca, insecure: args.insecure })
+      ? (await import('@tokenwell/node')).createNodeFetch({
+          ca,
+          insecure: args.insecure,
+          onWarning: (message) => void io.stderr.write(`${message}\n`),
+        })
       : undefined
   const deadline = AbortSignal.timeout(args.timeout)
-  const send: FetchLike = tls?.fetch ?? ((request) => globalThis.fetch(request))
+  const send: FetchLike = tls ?? ((request) => globalThis.fetch(request))
   // past the deadline, a retry core still has scheduled fails at once instead of keeping us alive
   const fetch: FetchLike = (request) =>
     send(new Request(request, { signal: AbortSignal.any([request.signal, deadline]) }))
@@ -69,6 +72,8 @@ export async function runTokenCommand(
     try {
       token = await provider.getToken({ signal: deadline })
     } catch (error) {
+      // some options (a private key) are checked only when first used
+      if (error instanceof ConfigError) throw asUsageError(error)
       if (deadline.aborted && !(error instanceof TokenRequestError)) {
         throw new TokenRequestError(`no token within ${formatDuration(args.timeout)} (--timeout)`, {
           cause: error,
@@ -117,14 +122,18 @@ export function formatToken(token: Token, output: Output, now: number): string {
   )
 }
 
-/** A `ConfigError` from core is a bad command line: said with the flag's name, exit 2. */
+/** The provider for `args`; core's `ConfigError` becomes a `UsageError`. */
 function createProvider(args: TokenArgs, inputs: GrantInputs, fetch: FetchLike): TokenProvider {
   try {
     return createTokenProvider({
-      tokenEndpoint: args.tokenEndpoint,
+      ...(args.tokenEndpoint !== undefined && { tokenEndpoint: args.tokenEndpoint }),
+      ...(args.issuer !== undefined && { issuer: args.issuer }),
       clientId: args.clientId,
       clientAuth: args.clientAuth.method,
-      clientSecret: args.clientAuth.secret ? inputs[args.clientAuth.secret] : undefined,
+      ...args.clientAuth.credentials(args.clientAuth.secret && inputs[args.clientAuth.secret]),
+      ...(Object.keys(args.clientAssertion).length > 0 && {
+        clientAssertion: args.clientAssertion as ClientAssertionOptions,
+      }),
       grant: args.grant.build(inputs),
       scope: args.scope,
       audience: args.audience,
@@ -135,14 +144,16 @@ function createProvider(args: TokenArgs, inputs: GrantInputs, fetch: FetchLike):
       fetch,
     })
   } catch (error) {
-    if (error instanceof ConfigError) {
-      throw new UsageError(
-        error.message.replace(/^[\w.]+/, (name) => FLAG_OF[name] ?? name),
-        'token',
-      )
-    }
-    throw error
+    throw error instanceof ConfigError ? asUsageError(error) : error
   }
+}
+
+/** A `ConfigError` from core is a bad command line: said with the flag's name, exit 2. */
+function asUsageError(error: ConfigError): UsageError {
+  return new UsageError(
+    error.message.replace(/^[\w.]+/, (name) => FLAG_OF[name] ?? name),
+    'token',
+  )
 }
 
 async function readCaFiles(paths: readonly string[]): Promise<string[]> {

@@ -1,7 +1,7 @@
 import { CLIENT_AUTH_METHODS } from './client-auth-methods.js'
 
 const clientAuthList = Object.entries(CLIENT_AUTH_METHODS)
-  .map(([name, row]) => `      ${name.padEnd(8)}${row.method}: ${row.summary}`)
+  .map(([name, row]) => `      ${name.padEnd(18)}${row.summary}`)
   .join('\n')
 
 /** `tokenwell --help`. */
@@ -25,6 +25,7 @@ Diagnostics go to stderr; nothing secret is ever printed except the token you as
 
 Client:
   --token-endpoint URL      the token endpoint (https:, or http: on loopback)
+  --issuer URL              instead of --token-endpoint: discover it (RFC 8414 / OIDC)
   --client-id ID            the client identifier
   --client-auth METHOD      how the client authenticates (default: basic)
 ${clientAuthList}
@@ -32,6 +33,9 @@ ${clientAuthList}
   --client-secret-file F    read it from file F (one trailing newline is dropped)
   --client-secret-stdin     read it from stdin
   --client-secret S         works, but warns: argv shows in shell history and ps
+  --private-key-file F      private-key-jwt: a PKCS#8 PEM or private JWK (also -env, -stdin)
+  --key-id KID              JWT client auth: the kid header
+  --assertion-alg ALG       JWT client auth: RS256, PS256, ES256, EdDSA, HS256, … (default: from the key)
 
 Grant (default: client_credentials):
   --grant client_credentials

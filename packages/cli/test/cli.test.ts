@@ -15,19 +15,35 @@ let auth: RunningMockAuthServer
 let dir: string
 const results: CliResult[] = []
 
+let keyFile: string
+let keyPem: string
+
 beforeAll(async () => {
+  const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair
+  const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', pair.privateKey)).toString('base64')
+  keyPem = `-----BEGIN PRIVATE KEY-----\n${der.match(/.{1,64}/g)?.join('\n')}\n-----END PRIVATE KEY-----\n`
+  const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey)
   auth = await startMockAuthServer({
-    clients: [{ clientId: 'svc-a', clientSecret: CLIENT_SECRET }, { clientId: 'spa' }],
+    clients: [
+      { clientId: 'svc-a', clientSecret: CLIENT_SECRET },
+      { clientId: 'spa' },
+      { clientId: 'jwt-svc', jwks: { keys: [{ kty, crv, x, y, kid: 'k1', alg: 'ES256' } as JsonWebKey] } },
+    ],
     users: [{ username: 'alice', password: PASSWORD }],
   })
   dir = await mkdtemp(join(tmpdir(), 'tokenwell-cli-'))
+  keyFile = join(dir, 'jwt-svc.pem')
+  await writeFile(keyFile, keyPem)
 })
 afterAll(async () => {
   removeBundle()
   await auth.close()
   // every subprocess's stdout and stderr: the secrets it was given never came out
   const printed = results.map((r) => r.stdout + r.stderr).join('\n')
-  for (const secret of SECRETS) expect(printed).not.toContain(secret)
+  for (const secret of [...SECRETS, keyPem.split('\n')[1] ?? '-']) expect(printed).not.toContain(secret)
   expect(results.length).toBeGreaterThan(10)
 })
 
@@ -117,6 +133,22 @@ describe.concurrent('tokenwell token (subprocess)', { timeout: 30_000 }, () => {
     ])
     expect(result.code).toBe(0)
     expect((await auth.verifyAccessToken(result.stdout.trim()))?.client_id).toBe('spa')
+  })
+
+  it('private_key_jwt with a PEM key file, the endpoint discovered from --issuer', async () => {
+    const args = [
+      'token',
+      '--issuer',
+      auth.issuer,
+      '--client-id',
+      'jwt-svc',
+      '--client-auth',
+      'private-key-jwt',
+    ]
+    const result = await cli([...args, '--private-key-file', keyFile, '--key-id', 'k1'])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toBe('')
+    expect((await auth.verifyAccessToken(result.stdout.trim()))?.client_id).toBe('jwt-svc')
   })
 
   it('warns when the secret is a plain flag value, and still works', async () => {

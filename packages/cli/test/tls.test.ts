@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { INSECURE_WARNING } from '@tokenwell/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removeBundle, runCli } from './subprocess.js'
 
@@ -61,9 +62,6 @@ describe.concurrent('TLS (subprocess)', { timeout: 30_000 }, () => {
     const result = await runCli([...base(), '--insecure'], { env })
     expect(result.code).toBe(0)
     expect(result.stdout).toBe(`${ACCESS_TOKEN}\n`)
-    expect(result.stderr).toBe(
-      'tokenwell: warning: --insecure turns off TLS certificate verification; ' +
-        'anyone on the network path can read the client secret and the token\n',
-    )
+    expect(result.stderr).toBe(`${INSECURE_WARNING}\n`)
   })
 })

@@ -238,6 +238,77 @@ describe('secret sources', () => {
   })
 })
 
+describe('JWT client authentication and discovery', () => {
+  const decode = (part: string | undefined) =>
+    JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'))
+
+  async function es256Pem(): Promise<{ pem: string; jwk: JsonWebKey }> {
+    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+    ])) as CryptoKeyPair
+    const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', pair.privateKey)).toString('base64')
+    const pem = `-----BEGIN PRIVATE KEY-----\n${der.match(/.{1,64}/g)?.join('\n')}\n-----END PRIVATE KEY-----\n`
+    return { pem, jwk: await crypto.subtle.exportKey('jwk', pair.privateKey) }
+  }
+
+  it('--client-auth private-key-jwt signs an assertion with the PEM key from a file, with --key-id', async () => {
+    const { pem } = await es256Pem()
+    const file = join(dir, 'key.pem')
+    await writeFile(file, pem)
+    const seen = endpoint()
+    const args = [...base, '--client-auth', 'private-key-jwt', '--private-key-file', file, '--key-id', 'k1']
+    const result = await cli(args)
+    expect(result.code).toBe(0)
+    const form = seen[0]?.form
+    expect(seen[0]?.headers.has('authorization')).toBe(false)
+    expect(form?.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+    const [header, payload] = (form?.get('client_assertion') ?? '').split('.')
+    expect(decode(header)).toMatchObject({ alg: 'ES256', kid: 'k1' })
+    expect(decode(payload)).toMatchObject({ iss: 'svc-a', sub: 'svc-a', aud: tokenEndpoint })
+    expect(result.stdout + result.stderr).not.toContain(pem.split('\n')[1])
+  })
+
+  it('takes the private key as a JWK from an environment variable', async () => {
+    const { jwk } = await es256Pem()
+    const seen = endpoint()
+    const args = [...base, '--client-auth', 'private_key_jwt', '--private-key-env', 'KEY']
+    expect((await cli(args, { env: { KEY: JSON.stringify(jwk) } })).code).toBe(0)
+    expect(decode(seen[0]?.form.get('client_assertion')?.split('.')[0])).toMatchObject({ alg: 'ES256' })
+  })
+
+  it('--client-auth client-secret-jwt signs with the client secret instead of sending it', async () => {
+    const seen = endpoint()
+    const result = await cli([...base, '--client-auth', 'client-secret-jwt', '--client-secret-env', 'CS'])
+    expect(result.code).toBe(0)
+    expect(seen[0]?.form.has('client_secret')).toBe(false)
+    expect(decode(seen[0]?.form.get('client_assertion')?.split('.')[0])).toMatchObject({ alg: 'HS256' })
+  })
+
+  it('--issuer discovers the token endpoint (RFC 8414)', async () => {
+    server.use(
+      http.get('https://as.test/.well-known/oauth-authorization-server', () =>
+        HttpResponse.json({ issuer: 'https://as.test', token_endpoint: tokenEndpoint }),
+      ),
+    )
+    const seen = endpoint()
+    const args = ['token', '--issuer', 'https://as.test', '--client-id', 'svc-a', '--client-secret-env', 'CS']
+    expect(await cli(args)).toEqual({ code: 0, stdout: `${ACCESS_TOKEN}\n`, stderr: '' })
+    expect(seen).toHaveLength(1)
+  })
+
+  it('fails with the discovery error when the metadata names another issuer', async () => {
+    server.use(
+      http.get('https://as.test/.well-known/oauth-authorization-server', () =>
+        HttpResponse.json({ issuer: 'https://evil.test', token_endpoint: tokenEndpoint }),
+      ),
+    )
+    const args = ['token', '--issuer', 'https://as.test', '--client-id', 'svc-a', '--client-secret-env', 'CS']
+    const result = await cli(args)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^tokenwell: .* \[ERR_DISCOVERY\]\n$/)
+  })
+})
+
 describe('failures (exit 1)', () => {
   it("prints the server's OAuth error and description, never the secret", async () => {
     endpoint(() =>
@@ -307,7 +378,25 @@ describe('failures (exit 1)', () => {
 
 describe('bad usage (exit 2)', () => {
   it.each([
-    [['token', '--client-id', 'x', '--client-auth', 'none'], /--token-endpoint is required/],
+    [['token', '--client-id', 'x', '--client-auth', 'none'], /give --token-endpoint URL, or --issuer URL/],
+    [
+      [...base, '--issuer', 'https://as.test', '--client-auth', 'none'],
+      /give --token-endpoint URL, or --issuer URL to discover it \(not both\)/,
+    ],
+    [[...base, '--private-key-env', 'PW'], /--client-auth basic takes no private key/],
+    [
+      [...base, '--client-auth', 'private-key-jwt', '--client-secret-env', 'CS'],
+      /--client-auth private-key-jwt takes no client secret/,
+    ],
+    [[...base, '--client-auth', 'private-key-jwt'], /a private key is required: give --private-key-env VAR/],
+    [
+      [...base, '--client-secret-env', 'CS', '--key-id', 'k'],
+      /--key-id applies to JWT client authentication only/,
+    ],
+    [
+      [...base, '--client-auth', 'private-key-jwt', '--private-key-env', 'PW'],
+      /^tokenwell: the private key string must be a PKCS#8 PEM/,
+    ],
     [['token', '--token-endpoint', tokenEndpoint, '--client-auth', 'none'], /--client-id is required/],
     [[...base, '--client-auth', 'none', '--bogus'], /Unknown option '--bogus'/],
     [[...base, '--client-auth', 'none', 'extra'], /no positional arguments/],
