@@ -8,6 +8,7 @@ export type TokenwellErrorCode =
   | 'ERR_DISCOVERY'
   | 'ERR_DPOP'
   | 'ERR_AUTHORIZATION'
+  | 'ERR_INSECURE_HTTP'
 
 const CODES: ReadonlySet<string> = new Set<TokenwellErrorCode>([
   'ERR_OAUTH',
@@ -18,6 +19,7 @@ const CODES: ReadonlySet<string> = new Set<TokenwellErrorCode>([
   'ERR_DISCOVERY',
   'ERR_DPOP',
   'ERR_AUTHORIZATION',
+  'ERR_INSECURE_HTTP',
 ])
 
 /** Base class of every error tokenwell throws. Branch on `code`, never on `message`. */
@@ -133,6 +135,24 @@ export class AuthorizationError extends TokenwellError {
     super(message, 'ERR_AUTHORIZATION')
     if (details.error !== undefined) this.error = details.error
     if (details.errorDescription !== undefined) this.errorDescription = details.errorDescription
+  }
+}
+
+/**
+ * An adapter refused to put a token on a plain `http:` request to a host that is not loopback:
+ * anyone on the path could read and replay it. Use https, or opt in with `allowInsecureHttp`.
+ * The message names the origin only (never a path, query or credentials).
+ * @see RFC 6750 §5.3 (always use TLS)
+ */
+export class InsecureHttpError extends TokenwellError {
+  /** The origin the request was for, e.g. `http://api.example.com`. */
+  readonly origin: string
+  constructor(origin: string) {
+    super(
+      `refusing to send a token over plain http to ${origin}: use https, or set allowInsecureHttp: true`,
+      'ERR_INSECURE_HTTP',
+    )
+    this.origin = origin
   }
 }
 

@@ -1,4 +1,20 @@
 export {
+  type AuthChallenge,
+  type AuthPolicy,
+  type AuthPolicyOptions,
+  assertSecureTransport,
+  compileMatch,
+  createAuthPolicy,
+  type HeaderValue,
+  isReplayableBody,
+  parseWwwAuthenticate,
+  type RequestMatch,
+  shouldAuthorize,
+  shouldReplay,
+  type TokenWait,
+  type UrlMatcher,
+} from './adapter-policy.js'
+export {
   type AuthorizationResponse,
   type AuthorizationUrlOptions,
   buildAuthorizationUrl,
@@ -25,6 +41,7 @@ export {
   ConfigError,
   DiscoveryError,
   DpopError,
+  InsecureHttpError,
   isTokenwellError,
   OAuthError,
   TokenRequestError,
