@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util'
 import type { CliIo } from './cli-io.js'
 import { runDemo } from './demo.js'
-import { parseDuration } from './duration.js'
 import { UsageError } from './usage-error.js'
 
-/** `tokenwell demo`: parses its options and runs the demo. Resolves to the exit code. */
-export async function runDemoCommand(argv: readonly string[], io: CliIo): Promise<number> {
+/** `tokenwell demo`: parses its options and runs the demo (`demo`, for tests). Resolves to the exit code. */
+export async function runDemoCommand(argv: readonly string[], io: CliIo, demo = runDemo): Promise<number> {
   let parsed: ReturnType<typeof parse>
   try {
     parsed = parse(argv)
@@ -18,14 +17,7 @@ export async function runDemoCommand(argv: readonly string[], io: CliIo): Promis
   if (calls !== undefined && (!Number.isInteger(calls) || calls < 1 || calls > 10_000)) {
     throw new UsageError('--calls must be a whole number from 1 to 10000', 'demo')
   }
-  const lifetime = values.lifetime === undefined ? undefined : parseDuration(values.lifetime, '--lifetime')
-  if (lifetime !== undefined && (lifetime % 1_000 !== 0 || lifetime > 60_000)) {
-    throw new UsageError('--lifetime must be whole seconds, at most 60s (expires_in is in seconds)', 'demo')
-  }
-  const report = await runDemo(io, {
-    ...(calls !== undefined && { calls }),
-    ...(lifetime !== undefined && { tokenLifetime: lifetime }),
-  })
+  const report = await demo(io, { calls })
   return report.ok ? 0 : 1
 }
 
@@ -34,7 +26,6 @@ function parse(argv: readonly string[]) {
     args: [...argv],
     options: {
       calls: { type: 'string' },
-      lifetime: { type: 'string' },
       debug: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

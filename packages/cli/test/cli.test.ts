@@ -200,6 +200,17 @@ describe.concurrent('tokenwell token (subprocess)', { timeout: 30_000 }, () => {
     expect(auth.requests.filter((r) => r.clientId === 'usage-check')).toEqual([])
   })
 
+  it('tokenwell demo: exit 0 and the report on stdout, nothing on stderr when it is not a terminal', async () => {
+    const result = await cli(['demo', '--calls', '10'])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toBe('')
+    for (const client of ['axios', 'got', 'fetch']) expect(result.stdout).toContain(`\n${client}: `)
+    expect(result.stdout.match(/ ✓ /g)).toHaveLength(9)
+    expect(result.stdout).toMatch(
+      /\n✓ all 9 checks passed: 90 calls, \d+ × 401 recovered, 9 token requests in /,
+    )
+  })
+
   it.each([
     [['--help'], 'Usage: tokenwell <command> [options]'],
     [['token', '--help'], 'Usage: tokenwell token --token-endpoint URL --client-id ID [options]'],
