@@ -11,7 +11,8 @@ beforeEach(() => {
   server.use(http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()))
 })
 
-describe('runDemo', () => {
+// real servers and 225+ requests per run: room for a busy CI machine
+describe('runDemo', { timeout: 30_000 }, () => {
   it('runs axios, got and fetch through the three scenarios, each check counted at the servers', async () => {
     const { io, stdout, stderr } = memoryIo()
     const report = await runDemo(io, { calls: 25 })
