@@ -11,13 +11,19 @@ export interface TokenKeyInfo {
 /** Events a provider emits. None carries a token or a secret. */
 export interface TokenEvents {
   /** A token came from the token endpoint (`source: 'endpoint'`) or a shared store (`'store'`). */
-  'token': { key: TokenKeyInfo; source: 'endpoint' | 'store'; durationMs: number; expiresAt: number; background: boolean }
+  token: {
+    key: TokenKeyInfo
+    source: 'endpoint' | 'store'
+    durationMs: number
+    expiresAt: number
+    background: boolean
+  }
   /** A token request failed; `willRetry` says whether another attempt follows after `delayMs`. */
   'token-error': { key: TokenKeyInfo; error: Error; attempt: number; willRetry: boolean; delayMs?: number }
   /** A refresh failed while the cached token was still valid: callers keep getting it. */
   'refresh-failed': { key: TokenKeyInfo; error: Error; expiresAt: number }
   /** `invalidate()` dropped the cached token. */
-  'invalidated': { key: TokenKeyInfo }
+  invalidated: { key: TokenKeyInfo }
   /** The store failed; core carried on with its local cache. */
   'store-error': { key: TokenKeyInfo; operation: string; error: unknown }
 }
@@ -39,8 +45,8 @@ export function createEmitter(logger: Logger | undefined) {
   const listeners = new Map<TokenEventName, Set<(event: never) => void>>()
   return {
     on<E extends TokenEventName>(name: E, listener: TokenEventListener<E>): () => void {
-      let set = listeners.get(name)
-      if (!set) listeners.set(name, (set = new Set()))
+      const set = listeners.get(name) ?? new Set()
+      listeners.set(name, set)
       set.add(listener as (event: never) => void)
       return () => set.delete(listener as (event: never) => void)
     },
@@ -52,7 +58,12 @@ export function createEmitter(logger: Logger | undefined) {
       }
       if (!logger) return
       const { key, error, ...rest } = event as { key: TokenKeyInfo; error?: unknown }
-      const fields = { ...rest, clientId: key.clientId, tokenEndpoint: key.tokenEndpoint, ...describeError(error) }
+      const fields = {
+        ...rest,
+        clientId: key.clientId,
+        tokenEndpoint: key.tokenEndpoint,
+        ...describeError(error),
+      }
       if (name === 'token' || name === 'invalidated') logger.debug?.(`tokenwell: ${name}`, fields)
       else logger.warn?.(`tokenwell: ${name}`, fields)
     },

@@ -12,7 +12,12 @@ export function refreshAtFor(obtainedAt: number, expiresAt: number, skew: number
  * When a background refresh should start: at 80–90% of the lifetime (jittered, so a fleet
  * that fetched together does not refresh in lockstep), never after `refreshAt`.
  */
-export function refreshAheadAtFor(obtainedAt: number, expiresAt: number, refreshAt: number, random: number): number {
+export function refreshAheadAtFor(
+  obtainedAt: number,
+  expiresAt: number,
+  refreshAt: number,
+  random: number,
+): number {
   const lifetime = Math.max(0, expiresAt - obtainedAt)
   return Math.min(refreshAt, obtainedAt + lifetime * (0.8 + 0.1 * random))
 }

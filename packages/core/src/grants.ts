@@ -66,7 +66,10 @@ async function resolveValue(value: ValueOrProvider): Promise<string> {
  * The form parameters of a grant (without client authentication, scope or extras).
  * `refreshToken` is the newest refresh token the provider holds; it wins over the grant's own.
  */
-export async function grantParams(grant: Grant, refreshToken: string | undefined): Promise<Record<string, string>> {
+export async function grantParams(
+  grant: Grant,
+  refreshToken: string | undefined,
+): Promise<Record<string, string>> {
   if (refreshToken !== undefined) return { grant_type: 'refresh_token', refresh_token: refreshToken }
   switch (grant.type) {
     case 'client_credentials':

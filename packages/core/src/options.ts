@@ -12,11 +12,18 @@ export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'n
 /** Retries of failed token requests: network errors, timeouts, 429 and 5xx. OAuth 4xx errors are never retried. */
 export interface RetryOptions {
   /** Attempts in all, the first included. @default 3 */
-  attempts?: number
+  attempts?: number | undefined
   /** Base delay of the exponential backoff, ms (full jitter: a random delay up to base × 2^n). @default 200 */
-  minDelay?: number
+  minDelay?: number | undefined
   /** Upper bound of one delay, ms, `Retry-After` included. @default 5_000 */
-  maxDelay?: number
+  maxDelay?: number | undefined
+}
+
+/** `RetryOptions` after defaults. */
+export interface ResolvedRetryOptions {
+  readonly attempts: number
+  readonly minDelay: number
+  readonly maxDelay: number
 }
 
 export interface TokenProviderOptions {
@@ -24,45 +31,45 @@ export interface TokenProviderOptions {
   tokenEndpoint: string | URL
   /** @see RFC 6749 §2.2 */
   clientId: string
-  clientSecret?: string
+  clientSecret?: string | undefined
   /** @default 'client_secret_basic' */
-  clientAuth?: ClientAuthMethod
+  clientAuth?: ClientAuthMethod | undefined
   /** @default { type: 'client_credentials' } */
-  grant?: Grant
+  grant?: Grant | undefined
   /** A space-delimited string or an array of scopes; sent space-delimited. @see RFC 6749 §3.3 */
-  scope?: string | readonly string[]
+  scope?: string | readonly string[] | undefined
   /** The `audience` parameter that Auth0-style servers expect. */
-  audience?: string
+  audience?: string | undefined
   /** One or more resource indicators (absolute URIs). @see RFC 8707 */
-  resource?: string | readonly string[]
+  resource?: string | readonly string[] | undefined
   /** More form parameters for the token request. They cannot override the ones tokenwell sets. */
-  extraParams?: Readonly<Record<string, string>>
+  extraParams?: Readonly<Record<string, string>> | undefined
   /** A token counts as expired this many ms before `expiresAt` (capped at half its lifetime). @default 30_000 */
-  refreshSkew?: number
+  refreshSkew?: number | undefined
   /** Refresh in the background at 80–90% of the lifetime so callers never wait. @default true */
-  refreshAhead?: boolean
+  refreshAhead?: boolean | undefined
   /** Lifetime assumed, ms, when the response has no `expires_in` and the token is not a JWT with `exp`. @default 300_000 */
-  defaultLifetime?: number
+  defaultLifetime?: number | undefined
   /** Time limit of one token request attempt, ms. @default 10_000 */
-  timeout?: number
+  timeout?: number | undefined
   /** Retries of failed token requests, or `false` for none. @default { attempts: 3, minDelay: 200, maxDelay: 5_000 } */
-  retry?: RetryOptions | false
+  retry?: RetryOptions | false | undefined
   /** After a failed fetch with no valid token, callers in the next this-many ms get the same error without a new request. @default 1_000 */
-  failureCooldown?: number
+  failureCooldown?: number | undefined
   /** Largest token response body read, bytes. @default 262_144 */
-  maxResponseBytes?: number
+  maxResponseBytes?: number | undefined
   /** Where tokens are cached. @default an in-memory store */
-  store?: TokenStore
+  store?: TokenStore | undefined
   /** How long a process holds a shared store's fetch lease, ms (and waits for another's). @default 15_000 */
-  lockTtl?: number
+  lockTtl?: number | undefined
   /** The fetch used for token requests. @default globalThis.fetch, resolved per call */
-  fetch?: FetchLike
+  fetch?: FetchLike | undefined
   /** Current time, epoch ms. @default Date.now */
-  clock?: () => number
+  clock?: (() => number) | undefined
   /** Receives warnings and debug lines (e.g. `console` or a pino logger). Never receives a secret. */
-  logger?: Logger
+  logger?: Logger | undefined
   /** Allow plain `http:` to a host that is not loopback. @default false */
-  allowInsecureHttp?: boolean
+  allowInsecureHttp?: boolean | undefined
 }
 
 export interface ResolvedTokenProviderOptions {
@@ -79,7 +86,7 @@ export interface ResolvedTokenProviderOptions {
   readonly refreshAhead: boolean
   readonly defaultLifetime: number
   readonly timeout: number
-  readonly retry: Required<RetryOptions>
+  readonly retry: ResolvedRetryOptions
   readonly failureCooldown: number
   readonly maxResponseBytes: number
   readonly store: TokenStore
@@ -99,19 +106,55 @@ const defaults = {
   maxResponseBytes: 262_144,
   lockTtl: 15_000,
 } as const
-const retryDefaults: Required<RetryOptions> = { attempts: 3, minDelay: 200, maxDelay: 5_000 }
+const retryDefaults: ResolvedRetryOptions = { attempts: 3, minDelay: 200, maxDelay: 5_000 }
 
 const KNOWN_KEYS = new Set<string>([
-  'tokenEndpoint', 'clientId', 'clientSecret', 'clientAuth', 'grant', 'scope', 'audience', 'resource',
-  'extraParams', 'refreshSkew', 'refreshAhead', 'defaultLifetime', 'timeout', 'retry', 'failureCooldown',
-  'maxResponseBytes', 'store', 'lockTtl', 'fetch', 'clock', 'logger', 'allowInsecureHttp',
+  'tokenEndpoint',
+  'clientId',
+  'clientSecret',
+  'clientAuth',
+  'grant',
+  'scope',
+  'audience',
+  'resource',
+  'extraParams',
+  'refreshSkew',
+  'refreshAhead',
+  'defaultLifetime',
+  'timeout',
+  'retry',
+  'failureCooldown',
+  'maxResponseBytes',
+  'store',
+  'lockTtl',
+  'fetch',
+  'clock',
+  'logger',
+  'allowInsecureHttp',
 ])
 const CLIENT_AUTH: readonly string[] = ['client_secret_basic', 'client_secret_post', 'none']
 /** Parameters tokenwell sets itself; `extraParams` may not override them. */
 const RESERVED_PARAMS = new Set([
-  'grant_type', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'scope', 'audience',
-  'resource', 'username', 'password', 'refresh_token', 'code', 'redirect_uri', 'code_verifier', 'assertion',
-  'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type',
+  'grant_type',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+  'scope',
+  'audience',
+  'resource',
+  'username',
+  'password',
+  'refresh_token',
+  'code',
+  'redirect_uri',
+  'code_verifier',
+  'assertion',
+  'subject_token',
+  'subject_token_type',
+  'actor_token',
+  'actor_token_type',
+  'requested_token_type',
 ])
 
 /** Validates `input` once, applies defaults, and returns a frozen result. Throws `ConfigError` naming the option. */
@@ -130,22 +173,30 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
   const clientSecret = input.clientSecret
   if (clientAuth !== 'none') {
     if (clientSecret === undefined) {
-      throw new ConfigError(`clientSecret is required for clientAuth "${clientAuth}" (use clientAuth: 'none' for a public client)`)
+      throw new ConfigError(
+        `clientSecret is required for clientAuth "${clientAuth}" (use clientAuth: 'none' for a public client)`,
+      )
     }
     nonEmptyString('clientSecret', clientSecret)
   }
   const grant = validateGrant(input.grant ?? { type: 'client_credentials' })
   const extraParams = input.extraParams ?? {}
   for (const [name, value] of Object.entries(extraParams)) {
-    if (RESERVED_PARAMS.has(name)) throw new ConfigError(`extraParams.${name} is set by tokenwell; use the matching option`)
+    if (RESERVED_PARAMS.has(name))
+      throw new ConfigError(`extraParams.${name} is set by tokenwell; use the matching option`)
     if (typeof value !== 'string') throw new ConfigError(`extraParams.${name} must be a string`)
   }
-  const retry = input.retry === false ? { ...retryDefaults, attempts: 1 } : { ...retryDefaults, ...withoutUndefined(input.retry ?? {}) }
+  const retry =
+    input.retry === false
+      ? { ...retryDefaults, attempts: 1 }
+      : { ...retryDefaults, ...(withoutUndefined(input.retry ?? {}) as Partial<ResolvedRetryOptions>) }
   positiveInteger('retry.attempts', retry.attempts)
   duration('retry.minDelay', retry.minDelay)
   duration('retry.maxDelay', retry.maxDelay)
-  if (input.fetch !== undefined && typeof input.fetch !== 'function') throw new ConfigError('fetch must be a function')
-  if (input.clock !== undefined && typeof input.clock !== 'function') throw new ConfigError('clock must be a function')
+  if (input.fetch !== undefined && typeof input.fetch !== 'function')
+    throw new ConfigError('fetch must be a function')
+  if (input.clock !== undefined && typeof input.clock !== 'function')
+    throw new ConfigError('clock must be a function')
   const clock = input.clock ?? (() => Date.now())
 
   return Object.freeze({
@@ -164,7 +215,10 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     timeout: duration('timeout', input.timeout ?? defaults.timeout, 1),
     retry,
     failureCooldown: duration('failureCooldown', input.failureCooldown ?? defaults.failureCooldown),
-    maxResponseBytes: positiveInteger('maxResponseBytes', input.maxResponseBytes ?? defaults.maxResponseBytes),
+    maxResponseBytes: positiveInteger(
+      'maxResponseBytes',
+      input.maxResponseBytes ?? defaults.maxResponseBytes,
+    ),
     store: input.store ?? createMemoryTokenStore({ clock }),
     lockTtl: duration('lockTtl', input.lockTtl ?? defaults.lockTtl, 1),
     // resolved per call, so tests (and polyfills) can replace the global after construction
@@ -177,7 +231,12 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
 /** Whether `url` points at this machine (plain http is acceptable there). */
 export function isLoopback(url: URL): boolean {
   const host = url.hostname
-  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127(\.\d{1,3}){3}$/.test(host)
+  )
 }
 
 /** Parses an absolute http(s) URL option; the message never echoes the URL (it may hold credentials). */
@@ -189,17 +248,22 @@ export function parseEndpoint(name: string, value: unknown, allowInsecureHttp: b
   } catch {
     throw new ConfigError(`${name} must be an absolute http(s) URL`)
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${name} must be an absolute http(s) URL`)
-  if (url.username || url.password) throw new ConfigError(`${name} must not contain credentials (user:password@)`)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConfigError(`${name} must be an absolute http(s) URL`)
+  if (url.username || url.password)
+    throw new ConfigError(`${name} must not contain credentials (user:password@)`)
   if (url.hash) throw new ConfigError(`${name} must not contain a fragment`)
   if (url.protocol === 'http:' && !isLoopback(url) && !allowInsecureHttp) {
-    throw new ConfigError(`${name} must be https: (plain http is allowed on loopback, or with allowInsecureHttp)`)
+    throw new ConfigError(
+      `${name} must be https: (plain http is allowed on loopback, or with allowInsecureHttp)`,
+    )
   }
   return url
 }
 
 function nonEmptyString(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(`${name} must be a non-empty string`)
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new ConfigError(`${name} must be a non-empty string`)
   return value
 }
 
@@ -211,7 +275,8 @@ function duration(name: string, value: unknown, min = 0): number {
 }
 
 function positiveInteger(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be an integer ≥ 1`)
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new ConfigError(`${name} must be an integer ≥ 1`)
   return value
 }
 

@@ -1,5 +1,5 @@
 import { OAuthError, TokenRequestError, TokenResponseError } from './errors.js'
-import type { RetryOptions } from './options.js'
+import type { ResolvedRetryOptions } from './options.js'
 
 /** Whether a failed token request may succeed if tried again: network, timeout, 429, 5xx. */
 export function isRetryable(error: unknown): boolean {
@@ -16,7 +16,13 @@ export function isRetryable(error: unknown): boolean {
  * it sent one, else exponential backoff with full jitter; never more than `maxDelay`.
  * @see RFC 9110 §10.2.3
  */
-export function retryDelay(error: unknown, attempt: number, retry: Required<RetryOptions>, now: number, random: number): number {
+export function retryDelay(
+  error: unknown,
+  attempt: number,
+  retry: ResolvedRetryOptions,
+  now: number,
+  random: number,
+): number {
   const header = (error as { response?: Response }).response?.headers.get('retry-after')
   if (header) {
     const seconds = /^\d+$/.test(header.trim()) ? Number(header) * 1000 : Date.parse(header) - now

@@ -40,7 +40,11 @@ export interface TokenStore {
    * Resolve `undefined` early once no process holds the lease (its holder failed or died): core
    * then tries to take the lease itself, so one waiter, not every waiter, fetches instead.
    */
-  waitForEntry?(key: string, timeout: number, accept: (entry: StoreEntry) => boolean): Promise<StoreEntry | undefined>
+  waitForEntry?(
+    key: string,
+    timeout: number,
+    accept: (entry: StoreEntry) => boolean,
+  ): Promise<StoreEntry | undefined>
   /**
    * The newest refresh token stored for `key`, kept after its access token expired or was
    * invalidated. Core reads it while holding the lease and redeems it instead of its own copy,

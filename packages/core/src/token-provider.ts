@@ -80,7 +80,8 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
 
   let current: Current | undefined
   /** The newest refresh token held; survives invalidation and failed refreshes. */
-  let refreshToken: string | undefined
+  let refreshToken: string | undefined =
+    options.grant.type === 'refresh_token' ? options.grant.refreshToken : undefined
   const invalidated: string[] = []
   /** Refresh tokens this provider rotated away from (RFC 6749 §10.4: the server may reject them). */
   const spentRefreshTokens: string[] = []
@@ -140,7 +141,10 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
   }
 
   /** One token request at a time per provider; the `background` flag of the first caller wins. */
-  const obtainShared = pMemoize((background: boolean) => obtain(background), { cache: false, cacheKey: () => '' })
+  const obtainShared = pMemoize((background: boolean) => obtain(background), {
+    cache: false,
+    cacheKey: () => '',
+  })
 
   async function obtain(background: boolean): Promise<Token> {
     const force = forceNext
@@ -195,7 +199,9 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     const acquire = store.acquireLease?.bind(store)
     const wait = store.waitForEntry?.bind(store)
     while (acquire) {
-      const lease = await storeCall('acquireLease', () => acquire(key, options.lockTtl).then((r) => r ?? null))
+      const lease = await storeCall('acquireLease', () =>
+        acquire(key, options.lockTtl).then((r) => r ?? null),
+      )
       if (lease === null) {
         // another process is fetching: wait for its token rather than ask the server again
         const timeout = Math.min(options.lockTtl, deadline - clock())
@@ -220,7 +226,9 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     }
     try {
       const entry = await fetchEntry()
-      await storeCall('set', () => store.set(key, entry, Math.max(1, (entry.token.expiresAt ?? entry.refreshAt) - clock())))
+      await storeCall('set', () =>
+        store.set(key, entry, Math.max(1, (entry.token.expiresAt ?? entry.refreshAt) - clock())),
+      )
       const token = adopt(entry)
       emitter.emit('token', {
         key: keyInfo,
@@ -239,7 +247,8 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
   async function adoptSharedRefreshToken(key: string): Promise<void> {
     const read = store.getRefreshToken?.bind(store)
     const shared = read && (await storeCall('getRefreshToken', () => read(key)))
-    if (typeof shared === 'string' && shared !== '' && !spentRefreshTokens.includes(shared)) refreshToken = shared
+    const newer = typeof shared === 'string' && shared !== '' && !spentRefreshTokens.includes(shared)
+    if (newer) refreshToken = shared
   }
 
   /** Asks the token endpoint, with retries, and returns the store entry for the answer. */
@@ -266,14 +275,21 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
           fingerprint: await sha256Hex(data.accessToken),
         }
       } catch (error) {
-        if (usedRefreshToken !== undefined && error instanceof OAuthError && error.error === 'invalid_grant') {
-          // the refresh token is spent or revoked; a grant that can be run again starts over
+        if (
+          usedRefreshToken !== undefined &&
+          error instanceof OAuthError &&
+          error.error === 'invalid_grant'
+        ) {
+          // the refresh token is spent or revoked; a grant that can be run again starts over (a
+          // refresh_token grant keeps its newest refresh token: an older one would be a replay)
+          if (!isRepeatable(options.grant)) throw error
           if (refreshToken === usedRefreshToken) refreshToken = undefined
-          if (isRepeatable(options.grant)) continue
-          throw error
+          continue
         }
         const willRetry = attempt < options.retry.attempts && isRetryable(error)
-        const delayMs = willRetry ? retryDelay(error, attempt, options.retry, clock(), Math.random()) : undefined
+        const delayMs = willRetry
+          ? retryDelay(error, attempt, options.retry, clock(), Math.random())
+          : undefined
         emitter.emit('token-error', {
           key: keyInfo,
           error: error as Error,
@@ -336,7 +352,8 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       aheadTimer = undefined
     },
   }
-  const description = () => `TokenProvider { tokenEndpoint: '${keyInfo.tokenEndpoint}', clientId: '${keyInfo.clientId}' }`
+  const description = () =>
+    `TokenProvider { tokenEndpoint: '${keyInfo.tokenEndpoint}', clientId: '${keyInfo.clientId}' }`
   Object.defineProperties(provider, {
     toJSON: { value: () => ({ ...keyInfo }), enumerable: false },
     [inspectSymbol]: { value: description, enumerable: false },

@@ -19,7 +19,10 @@ export interface TokenEndpointResponse {
  * Builds the token request (no I/O): a POST of form parameters with client authentication.
  * @see RFC 6749 §4.4.2, §3.3, RFC 8707 §2.1
  */
-export function buildTokenRequest(options: ResolvedTokenProviderOptions, grantParams: Record<string, string>): Request {
+export function buildTokenRequest(
+  options: ResolvedTokenProviderOptions,
+  grantParams: Record<string, string>,
+): Request {
   const body = new URLSearchParams(grantParams)
   if (options.scope !== undefined) body.set('scope', options.scope)
   if (options.audience !== undefined) body.set('audience', options.audience)
@@ -51,7 +54,10 @@ export interface ParseTokenResponseOptions {
  * OAuth error body and `TokenResponseError` for anything else that is not a token response.
  * @see RFC 6749 §5.1, §5.2
  */
-export async function parseTokenResponse(response: Response, options: ParseTokenResponseOptions = {}): Promise<Token> {
+export async function parseTokenResponse(
+  response: Response,
+  options: ParseTokenResponseOptions = {},
+): Promise<Token> {
   const { status } = response
   const text = await readBody(response, options.maxBytes ?? 262_144)
   let json: unknown
@@ -59,10 +65,17 @@ export async function parseTokenResponse(response: Response, options: ParseToken
     json = JSON.parse(text)
   } catch (cause) {
     const type = response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type'
-    throw new TokenResponseError(`token endpoint returned ${type}, not JSON (HTTP ${status})`, { status, response, cause })
+    throw new TokenResponseError(`token endpoint returned ${type}, not JSON (HTTP ${status})`, {
+      status,
+      response,
+      cause,
+    })
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new TokenResponseError(`token endpoint returned JSON that is not an object (HTTP ${status})`, { status, response })
+    throw new TokenResponseError(`token endpoint returned JSON that is not an object (HTTP ${status})`, {
+      status,
+      response,
+    })
   }
   const body = json as Record<string, unknown>
   if (typeof body.error === 'string' && (status >= 400 || body.access_token === undefined)) {
@@ -73,7 +86,10 @@ export async function parseTokenResponse(response: Response, options: ParseToken
     })
   }
   if (status < 200 || status > 299) {
-    throw new TokenResponseError(`token endpoint returned HTTP ${status} without an OAuth error`, { status, response })
+    throw new TokenResponseError(`token endpoint returned HTTP ${status} without an OAuth error`, {
+      status,
+      response,
+    })
   }
   if (typeof body.access_token !== 'string' || body.access_token === '') {
     throw new TokenResponseError('token response has no access_token', { status, response })
@@ -84,7 +100,8 @@ export async function parseTokenResponse(response: Response, options: ParseToken
   const optionalString = (name: string) => {
     const value = body[name]
     if (value === undefined || value === null) return undefined
-    if (typeof value !== 'string') throw new TokenResponseError(`token response has a non-string ${name}`, { status, response })
+    if (typeof value !== 'string')
+      throw new TokenResponseError(`token response has a non-string ${name}`, { status, response })
     return value
   }
   const scope = optionalString('scope') ?? options.requestedScope
@@ -101,10 +118,16 @@ export async function parseTokenResponse(response: Response, options: ParseToken
   })
 }
 
-function normaliseTokenType(value: unknown, accepted: readonly string[], status: number, response: Response): string {
+function normaliseTokenType(
+  value: unknown,
+  accepted: readonly string[],
+  status: number,
+  response: Response,
+): string {
   // RFC 6749 §5.1 requires token_type, but enough servers omit it that Bearer is assumed
   if (value === undefined) return 'Bearer'
-  const match = typeof value === 'string' && accepted.find((type) => type.toLowerCase() === value.toLowerCase())
+  const match =
+    typeof value === 'string' && accepted.find((type) => type.toLowerCase() === value.toLowerCase())
   if (!match) {
     throw new TokenResponseError(`token response has unsupported token_type "${printable(String(value))}"`, {
       status,
@@ -114,21 +137,38 @@ function normaliseTokenType(value: unknown, accepted: readonly string[], status:
   return match
 }
 
-function expiryOf(body: Record<string, unknown>, now: number, defaultLifetime: number, status: number, response: Response) {
+function expiryOf(
+  body: Record<string, unknown>,
+  now: number,
+  defaultLifetime: number,
+  status: number,
+  response: Response,
+) {
   const raw = body.expires_in
   if (raw !== undefined && raw !== null) {
     // some servers send a numeric string; anything else is broken and must not become NaN or "never"
-    const seconds = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN
+    const seconds =
+      typeof raw === 'number'
+        ? raw
+        : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw)
+          ? Number(raw)
+          : Number.NaN
     if (!Number.isFinite(seconds) || seconds < 0) {
-      throw new TokenResponseError('token response has an invalid expires_in (must be a non-negative number of seconds)', {
-        status,
-        response,
-      })
+      throw new TokenResponseError(
+        'token response has an invalid expires_in (must be a non-negative number of seconds)',
+        {
+          status,
+          response,
+        },
+      )
     }
     return now + seconds * 1000
   }
   const exp = jwtExpiresAt(body.access_token as string)
-  return exp ?? now + defaultLifetime
+  if (exp === undefined) return now + defaultLifetime
+  // `exp` is on the server's clock: shift it by how far ours is off, judged by its Date header
+  const serverNow = Date.parse(response.headers.get('date') ?? '')
+  return Number.isFinite(serverNow) ? exp + (now - serverNow) : exp
 }
 
 /** Keeps a server-chosen string safe and short for a message. */
@@ -164,7 +204,10 @@ async function readBody(response: Response, maxBytes: number): Promise<string> {
 }
 
 function tooLarge(response: Response, maxBytes: number): TokenResponseError {
-  return new TokenResponseError(`token response body is larger than ${maxBytes} bytes`, { status: response.status, response })
+  return new TokenResponseError(`token response body is larger than ${maxBytes} bytes`, {
+    status: response.status,
+    response,
+  })
 }
 
 /**
@@ -178,7 +221,11 @@ export async function requestToken(
   const timeout = AbortSignal.timeout(options.timeout)
   const timedOut = new Promise<never>((_, reject) => {
     timeout.addEventListener('abort', () =>
-      reject(new TokenRequestError(`token request timed out after ${options.timeout} ms`, { cause: timeout.reason })),
+      reject(
+        new TokenRequestError(`token request timed out after ${options.timeout} ms`, {
+          cause: timeout.reason,
+        }),
+      ),
     )
   })
   timedOut.catch(() => {})
@@ -187,15 +234,19 @@ export async function requestToken(
     try {
       response = await options.fetch(new Request(request, { signal: timeout }))
     } catch (cause) {
-      if (timeout.aborted) throw new TokenRequestError(`token request timed out after ${options.timeout} ms`, { cause })
+      if (timeout.aborted)
+        throw new TokenRequestError(`token request timed out after ${options.timeout} ms`, { cause })
       throw new TokenRequestError('token request failed: network error', { cause })
     }
     if (response.status >= 300 && response.status < 400) {
       // a token endpoint that redirects would have us re-send credentials elsewhere: refuse
-      throw new TokenResponseError(`token endpoint redirected (HTTP ${response.status}); configure the final URL`, {
-        status: response.status,
-        response,
-      })
+      throw new TokenResponseError(
+        `token endpoint redirected (HTTP ${response.status}); configure the final URL`,
+        {
+          status: response.status,
+          response,
+        },
+      )
     }
     const token = await parseTokenResponse(response, {
       now: options.clock(),

@@ -57,7 +57,8 @@ class RedactedToken implements Token {
   }
 
   [inspectSymbol](): string {
-    const expires = this.expiresAt === undefined ? '' : `, expiresAt: ${new Date(this.expiresAt).toISOString()}`
+    const expires =
+      this.expiresAt === undefined ? '' : `, expiresAt: ${new Date(this.expiresAt).toISOString()}`
     const scope = this.scope === undefined ? '' : `, scope: '${this.scope}'`
     return `Token { tokenType: '${this.tokenType}'${expires}${scope}, accessToken: '${REDACTED}' }`
   }

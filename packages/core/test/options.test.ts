@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, createTokenProvider, type TokenProviderOptions } from '../src/index.js'
+
+const base: TokenProviderOptions = {
+  tokenEndpoint: 'https://as.test/token',
+  clientId: 'c',
+  clientSecret: 'sekrit-value',
+}
+
+const bad: [string, Record<string, unknown>, RegExp][] = [
+  ['a missing client id', { clientId: undefined }, /clientId must be a non-empty string/],
+  ['an empty client id', { clientId: ' ' }, /clientId must be a non-empty string/],
+  ['a relative endpoint', { tokenEndpoint: '/token' }, /tokenEndpoint must be an absolute http\(s\) URL/],
+  [
+    'a non-http endpoint',
+    { tokenEndpoint: 'ftp://as.test/token' },
+    /tokenEndpoint must be an absolute http\(s\) URL/,
+  ],
+  ['plain http to a remote host', { tokenEndpoint: 'http://as.example/token' }, /must be https:/],
+  [
+    'credentials in the endpoint',
+    { tokenEndpoint: 'https://u:sekrit-value@as.test/token' },
+    /must not contain credentials/,
+  ],
+  [
+    'a missing secret',
+    { clientSecret: undefined },
+    /clientSecret is required for clientAuth "client_secret_basic"/,
+  ],
+  ['an unknown client auth', { clientAuth: 'magic' }, /clientAuth must be one of/],
+  ['a typo in an option name', { clientSecert: 'x' }, /unknown option "clientSecert"/],
+  ['a password grant without username', { grant: { type: 'password', password: 'p' } }, /grant\.username/],
+  ['a refresh grant without refresh token', { grant: { type: 'refresh_token' } }, /grant\.refreshToken/],
+  ['an unknown grant', { grant: { type: 'implicit' } }, /grant\.type must be one of/],
+  ['a negative refreshSkew', { refreshSkew: -1 }, /refreshSkew must be a number of milliseconds/],
+  ['a NaN timeout', { timeout: Number.NaN }, /timeout must be a number of milliseconds/],
+  ['a relative resource', { resource: 'orders' }, /resource must be an absolute URI/],
+  ['a resource with a fragment', { resource: 'https://r.example/#x' }, /without a fragment/],
+  ['a scope entry with a space', { scope: ['a b'] }, /scope entries must be strings without spaces/],
+  [
+    'extraParams overriding grant_type',
+    { extraParams: { grant_type: 'password' } },
+    /extraParams\.grant_type is set by tokenwell/,
+  ],
+  ['retry attempts of zero', { retry: { attempts: 0 } }, /retry\.attempts must be an integer/],
+]
+
+describe('createTokenProvider options', () => {
+  it.each(bad)('rejects %s with a ConfigError naming the option', (_, change, message) => {
+    let error: unknown
+    try {
+      createTokenProvider({ ...base, ...change } as TokenProviderOptions)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).code).toBe('ERR_CONFIG')
+    expect((error as Error).message).toMatch(message)
+    expect((error as Error).message).not.toContain('sekrit-value')
+  })
+
+  it('allows plain http on loopback and with allowInsecureHttp', () => {
+    for (const tokenEndpoint of [
+      'http://127.0.0.1:8080/token',
+      'http://localhost/token',
+      'http://[::1]/token',
+    ]) {
+      expect(() => createTokenProvider({ ...base, tokenEndpoint })).not.toThrow()
+    }
+    expect(() =>
+      createTokenProvider({ ...base, tokenEndpoint: 'http://as.example/token', allowInsecureHttp: true }),
+    ).not.toThrow()
+  })
+
+  it('allows a public client without a secret', () => {
+    expect(() => createTokenProvider({ ...base, clientSecret: undefined, clientAuth: 'none' })).not.toThrow()
+  })
+})

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest'
+import { OAuthError, parseTokenResponse, TokenResponseError } from '../src/index.js'
+
+const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+  new Response(typeof body === 'string' ? body : JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  })
+
+describe('parseTokenResponse', () => {
+  it('returns the token with expiry, scope and extra fields', async () => {
+    const token = await parseTokenResponse(
+      json({
+        access_token: 'a',
+        token_type: 'bearer',
+        expires_in: 60,
+        scope: 's1 s2',
+        refresh_token: 'r',
+        id_token: 'i',
+        x: 1,
+      }),
+      { now: 1_000 },
+    )
+    expect(token).toMatchObject({
+      accessToken: 'a',
+      tokenType: 'Bearer',
+      expiresAt: 61_000,
+      scope: 's1 s2',
+      refreshToken: 'r',
+      idToken: 'i',
+    })
+    expect(token.raw.x).toBe(1)
+  })
+
+  it('accepts a numeric string expires_in', async () => {
+    const token = await parseTokenResponse(
+      json({ access_token: 'a', token_type: 'Bearer', expires_in: '60' }),
+      { now: 0 },
+    )
+    expect(token.expiresAt).toBe(60_000)
+  })
+
+  it('reports the requested scope when the server does not echo it', async () => {
+    const token = await parseTokenResponse(json({ access_token: 'a', token_type: 'Bearer' }), {
+      requestedScope: 'q',
+    })
+    expect(token.scope).toBe('q')
+  })
+
+  it('turns an OAuth error body into OAuthError with error, description, uri and status', async () => {
+    const error = await parseTokenResponse(
+      json({ error: 'invalid_client', error_description: 'bad client', error_uri: 'https://docs/e' }, 401),
+    ).catch((e) => e)
+    expect(error).toBeInstanceOf(OAuthError)
+    expect(error).toMatchObject({
+      code: 'ERR_OAUTH',
+      error: 'invalid_client',
+      errorDescription: 'bad client',
+      errorUri: 'https://docs/e',
+      status: 401,
+    })
+    expect(error.response.status).toBe(401)
+    expect(Object.keys(error)).not.toContain('response')
+  })
+
+  const broken: [string, Response, RegExp][] = [
+    [
+      'a non-JSON body',
+      new Response('oops', { status: 200, headers: { 'content-type': 'text/plain' } }),
+      /text\/plain, not JSON/,
+    ],
+    [
+      'an HTML error page',
+      new Response('<html>Bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } }),
+      /text\/html, not JSON \(HTTP 502\)/,
+    ],
+    ['a JSON array', json([1, 2]), /not an object/],
+    ['a missing access_token', json({ token_type: 'Bearer' }), /no access_token/],
+    ['an empty access_token', json({ access_token: '', token_type: 'Bearer' }), /no access_token/],
+    [
+      'a non-numeric expires_in',
+      json({ access_token: 'a', token_type: 'Bearer', expires_in: 'soon' }),
+      /invalid expires_in/,
+    ],
+    [
+      'a negative expires_in',
+      json({ access_token: 'a', token_type: 'Bearer', expires_in: -5 }),
+      /invalid expires_in/,
+    ],
+    [
+      'an unsupported token_type',
+      json({ access_token: 'a', token_type: 'mac' }),
+      /unsupported token_type "mac"/,
+    ],
+    ['a 5xx without an OAuth error', json({ message: 'down' }, 503), /HTTP 503 without an OAuth error/],
+    [
+      'a non-string refresh_token',
+      json({ access_token: 'a', token_type: 'Bearer', refresh_token: 5 }),
+      /non-string refresh_token/,
+    ],
+  ]
+  it.each(broken)('rejects %s with TokenResponseError', async (_, response, message) => {
+    const error = await parseTokenResponse(response).catch((e) => e)
+    expect(error).toBeInstanceOf(TokenResponseError)
+    expect(error.code).toBe('ERR_TOKEN_RESPONSE')
+    expect(error.message).toMatch(message)
+  })
+
+  it('refuses a body larger than maxBytes without reading it all', async () => {
+    const big = JSON.stringify({ access_token: 'a'.repeat(5_000), token_type: 'Bearer' })
+    const error = await parseTokenResponse(new Response(big), { maxBytes: 1_000 }).catch((e) => e)
+    expect(error).toBeInstanceOf(TokenResponseError)
+    expect(error.message).toMatch(/larger than 1000 bytes/)
+  })
+
+  it('never puts a server-chosen control character in a message', async () => {
+    const error = await parseTokenResponse(json({ error: 'bad\n\u001b[31mred' }, 400)).catch((e) => e)
+    expect(error.message).not.toContain('\n')
+    expect(error.message).not.toContain('\u001b')
+  })
+})
