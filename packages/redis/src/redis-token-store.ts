@@ -14,9 +14,9 @@ export interface RedisTokenStoreOptions {
   prefix?: string
   /**
    * Encrypts entries and refresh tokens at rest with AES-256-GCM. Pass a list to rotate keys:
-   * the first encrypts, every one is tried on read. Without it, values are stored in clear.
+   * the first encrypts, every one is tried on read. Without it (or `undefined`), values are stored in clear.
    */
-  encryptionKey?: EncryptionKey | readonly EncryptionKey[]
+  encryptionKey?: EncryptionKey | readonly EncryptionKey[] | undefined
   /** How long the fetch lock lives in Redis, ms. @default the provider's `lockTtl` (15 000) */
   lockTtl?: number
   /** Longest wait for one Redis command, ms; a slower command counts as a failure. @default 500 */
