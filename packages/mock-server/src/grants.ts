@@ -1,0 +1,170 @@
+import { OAuthFailure } from './oauth-response.js'
+import type { ResolvedClient, ResolvedMockAuthServerOptions } from './options.js'
+import type { TokenRegistry } from './token-registry.js'
+
+/** An authorization code handed out by `/authorize`, waiting to be exchanged once. @see RFC 6749 §4.1.2 */
+export interface AuthorizationCodeRecord {
+  readonly clientId: string
+  readonly redirectUri: string | undefined
+  readonly scope: string | undefined
+  readonly sub: string
+  readonly username: string
+  readonly codeChallenge: string | undefined
+  readonly codeChallengeMethod: string
+  readonly expiresAt: number
+  used: boolean
+  /** What the exchange issued, revoked if the code is replayed (RFC 6749 §4.1.2). */
+  issued: { jti: string; family: string | undefined } | undefined
+}
+
+/** What a grant function sees. */
+export interface GrantContext {
+  readonly params: URLSearchParams
+  readonly client: ResolvedClient
+  readonly options: ResolvedMockAuthServerOptions
+  readonly registry: TokenRegistry
+  readonly codes: Map<string, AuthorizationCodeRecord>
+  /** Epoch ms. */
+  readonly now: number
+  readonly request: Request
+}
+
+/** What a grant decided; the token endpoint signs the access token and stores the refresh token. */
+export interface GrantResult {
+  sub: string
+  username?: string | undefined
+  scope: string | undefined
+  /** Issue a refresh token: `'new'` starts a family, a string continues that family. @default no refresh token */
+  refreshFamily?: 'new' | string
+  /** Overrides the `aud` the request or client would give. */
+  aud?: string | string[]
+  /** More members of the JSON response (e.g. `issued_token_type`). */
+  response?: Record<string, unknown>
+  /** Called with what was issued (the authorization code grant remembers it). */
+  onIssued?: (issued: { jti: string; family: string | undefined }) => void
+}
+
+/**
+ * One grant type. To add one (e.g. token exchange), add an entry to `grantHandlers` that returns a
+ * `GrantResult` or throws `OAuthFailure`.
+ */
+export type GrantHandler = (context: GrantContext) => GrantResult | Promise<GrantResult>
+
+/** A required parameter, or `invalid_request`. @see RFC 6749 §5.2 */
+export function requireParam(params: URLSearchParams, name: string): string {
+  const value = params.get(name)
+  if (value === null || value === '') throw new OAuthFailure('invalid_request', `missing parameter: ${name}`)
+  return value
+}
+
+/**
+ * The scope granted: what was asked for, checked against the server's, the client's and (for a refresh)
+ * the original grant's scopes; without a request, the client's scopes or the original grant's.
+ * @see RFC 6749 §3.3, §6 (a refresh may narrow, never widen)
+ */
+export function grantScope(context: GrantContext, ceiling?: string): string | undefined {
+  const requested = (context.params.get('scope') ?? '').split(' ').filter(Boolean)
+  if (requested.length === 0) return ceiling ?? context.client.scopes?.join(' ')
+  const allowed = [context.options.scopes, context.client.scopes, ceiling?.split(' ')]
+  for (const scope of requested) {
+    if (allowed.some((list) => list !== undefined && !list.includes(scope))) {
+      throw new OAuthFailure('invalid_scope', `scope not allowed: ${scope}`)
+    }
+  }
+  return [...new Set(requested)].join(' ')
+}
+
+/** S256 or plain. @see RFC 7636 §4.6 */
+async function pkceMatches(verifier: string, challenge: string, method: string): Promise<boolean> {
+  if (method === 'plain') return verifier === challenge
+  const digest = new Uint8Array(
+    await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)),
+  )
+  const encoded = btoa(String.fromCharCode(...digest))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
+  return encoded === challenge
+}
+
+/** The grant types the mock server supports, by their `grant_type` value. */
+export const grantHandlers: Readonly<Record<string, GrantHandler>> = {
+  // RFC 6749 §4.4: the client acts for itself; no refresh token (§4.4.3)
+  client_credentials: (context) => ({ sub: context.client.clientId, scope: grantScope(context) }),
+
+  // RFC 6749 §4.3
+  password(context) {
+    const username = requireParam(context.params, 'username')
+    const password = requireParam(context.params, 'password')
+    const user = context.options.users.get(username)
+    if (user === undefined || user.password !== password) {
+      throw new OAuthFailure('invalid_grant', 'invalid resource owner credentials')
+    }
+    return { sub: user.sub, username, scope: grantScope(context), refreshFamily: 'new' }
+  },
+
+  // RFC 6749 §6, RFC 9700 §4.14.2 (rotation and reuse detection)
+  refresh_token(context) {
+    const { registry, options, client, now } = context
+    const record = registry.refreshToken(requireParam(context.params, 'refresh_token'))
+    if (record === undefined || record.clientId !== client.clientId) {
+      throw new OAuthFailure('invalid_grant', 'unknown refresh token')
+    }
+    if (record.spent) {
+      if (options.revokeRefreshTokenFamilyOnReuse) registry.revokeFamily(record.family)
+      throw new OAuthFailure('invalid_grant', 'refresh token was already used')
+    }
+    if (registry.isRevoked(record)) throw new OAuthFailure('invalid_grant', 'refresh token was revoked')
+    if (record.expiresAt <= now) throw new OAuthFailure('invalid_grant', 'refresh token expired')
+    const scope = grantScope(context, record.scope)
+    if (!options.rotateRefreshTokens)
+      return { sub: record.sub, username: record.username, scope, aud: record.aud }
+    record.spent = true
+    return {
+      sub: record.sub,
+      username: record.username,
+      scope,
+      aud: record.aud,
+      refreshFamily: record.family,
+    }
+  },
+
+  // RFC 6749 §4.1.3, RFC 7636 §4.6
+  async authorization_code(context) {
+    const { registry, client, now } = context
+    const code = requireParam(context.params, 'code')
+    const record = context.codes.get(code)
+    if (record === undefined || record.clientId !== client.clientId) {
+      throw new OAuthFailure('invalid_grant', 'unknown authorization code')
+    }
+    if (record.used) {
+      // RFC 6749 §4.1.2: a replayed code revokes what it issued
+      if (record.issued !== undefined) {
+        const access = registry.accessToken(record.issued.jti)
+        if (access !== undefined) access.revoked = true
+        if (record.issued.family !== undefined) registry.revokeFamily(record.issued.family)
+      }
+      throw new OAuthFailure('invalid_grant', 'authorization code was already used')
+    }
+    record.used = true
+    if (record.expiresAt <= now) throw new OAuthFailure('invalid_grant', 'authorization code expired')
+    if (record.redirectUri !== undefined && context.params.get('redirect_uri') !== record.redirectUri) {
+      throw new OAuthFailure('invalid_grant', 'redirect_uri does not match the authorization request')
+    }
+    if (record.codeChallenge !== undefined) {
+      const verifier = context.params.get('code_verifier')
+      if (!verifier || !(await pkceMatches(verifier, record.codeChallenge, record.codeChallengeMethod))) {
+        throw new OAuthFailure('invalid_grant', 'PKCE verification failed')
+      }
+    }
+    return {
+      sub: record.sub,
+      username: record.username,
+      scope: record.scope,
+      refreshFamily: 'new',
+      onIssued: (issued) => {
+        record.issued = issued
+      },
+    }
+  },
+}

@@ -1,0 +1,203 @@
+import type { AccessTokenClaims } from './access-token-verifier.js'
+import { delay } from './state.js'
+
+export interface ProtectedApiOptions {
+  /** Whatever verifies the tokens: a mock authorization server, or any object with `verifyAccessToken`. */
+  authServer: { verifyAccessToken(token: string): Promise<AccessTokenClaims | undefined> }
+  /** A scope every route requires; a token without it gets 403 `insufficient_scope`. @default none */
+  requiredScope?: string
+  /** An `aud` value tokens must carry. @default not checked */
+  audience?: string
+  /** The `realm` of the `WWW-Authenticate` challenge. @default 'tokenwell-mock-api' */
+  realm?: string
+}
+
+/** One request the protected API received. It never holds the token, only whether one was sent. */
+export interface ProtectedApiLogEntry {
+  method: string
+  path: string
+  /** Whether the request carried an `Authorization` header. */
+  authorization: boolean
+  /** The `jti` of a valid token. */
+  tokenId?: string
+  status: number
+  /** Epoch ms. */
+  at: number
+}
+
+export interface ProtectedApiStats {
+  requests: number
+  /** Requests answered with 401. */
+  unauthorized: number
+  /** Requests by path (without the query). */
+  readonly byPath: Record<string, number>
+  /** Zeroes the counters in place and clears the request log. */
+  reset(): void
+}
+
+/** An injected failure of the protected API; a 401 carries an `invalid_token` challenge unless `headers` give one. */
+export interface ApiFault {
+  /** @default 401 */
+  status?: number
+  body?: string
+  headers?: Record<string, string>
+}
+
+/** A protected resource server as one fetch-style function. */
+export interface ProtectedApi {
+  handle(request: Request): Promise<Response>
+  readonly stats: ProtectedApiStats
+  readonly requests: readonly ProtectedApiLogEntry[]
+  /** The next `count` requests (to any route) fail as `fault` says, after the token check. */
+  failNext(count: number, fault?: ApiFault): void
+}
+
+type Challenge = { error?: string; description?: string; scope?: string }
+
+function challengeHeader(realm: string, challenge: Challenge): string {
+  const parts = [`realm="${realm}"`]
+  if (challenge.error !== undefined) parts.push(`error="${challenge.error}"`)
+  if (challenge.description !== undefined) parts.push(`error_description="${challenge.description}"`)
+  if (challenge.scope !== undefined) parts.push(`scope="${challenge.scope}"`)
+  return `Bearer ${parts.join(', ')}`
+}
+
+function bearerToken(authorization: string | null): string | null | undefined {
+  if (authorization === null) return undefined
+  // RFC 6750 §2.1: b64token after a case-insensitive "Bearer"
+  const match = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization)
+  if (match) return match[1]!
+  return /^bearer(?: |$)/i.test(authorization) ? null : undefined
+}
+
+async function echo(request: Request, url: URL, claims: AccessTokenClaims | undefined): Promise<Response> {
+  const bytes = new Uint8Array(await request.arrayBuffer())
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return Response.json({
+    method: request.method,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    contentType: request.headers.get('content-type'),
+    bodyBase64: btoa(binary),
+    authorized: claims !== undefined,
+    ...(claims !== undefined && {
+      sub: claims.sub,
+      clientId: claims.client_id,
+      scope: claims.scope,
+      tokenId: claims.jti,
+    }),
+  })
+}
+
+/**
+ * Creates a protected API that accepts the mock authorization server's tokens and challenges
+ * anything else with a `WWW-Authenticate: Bearer` header. Routes:
+ * - any method `/echo…`: 200 JSON `{ method, path, query, contentType, bodyBase64, authorized: true, … }`
+ * - `/always-401`: always 401 `invalid_token`
+ * - `/insufficient-scope[?scope=…]`: 401 `insufficient_scope` (for the adapter contract: no replay)
+ * - `/redirect?to=URL[&status=302]`: a redirect, after the token check
+ * - `/slow?ms=N`: the echo after N ms
+ * - `/public/…`: the echo without a token check (a redirect target that records what it got)
+ *
+ * A missing token gets a challenge without an error code, a bad one `invalid_token`, a token lacking
+ * `requiredScope` 403 `insufficient_scope`. Verification is cached per token string by the auth server.
+ * @see RFC 6750 §3, §3.1
+ */
+export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
+  const realm = options.realm ?? 'tokenwell-mock-api'
+  const log: ProtectedApiLogEntry[] = []
+  const faults: { remaining: number; fault: ApiFault }[] = []
+  const stats: ProtectedApiStats = {
+    requests: 0,
+    unauthorized: 0,
+    byPath: {},
+    reset() {
+      stats.requests = stats.unauthorized = 0
+      for (const key in stats.byPath) stats.byPath[key] = 0
+      log.length = 0
+    },
+  }
+  const challenge = (status: number, value: Challenge, extra: Record<string, string> = {}) =>
+    Response.json(
+      {
+        error: value.error ?? 'unauthorized',
+        ...(value.description !== undefined && { error_description: value.description }),
+      },
+      {
+        status,
+        headers: { 'www-authenticate': challengeHeader(realm, value), 'cache-control': 'no-store', ...extra },
+      },
+    )
+
+  async function route(request: Request, url: URL, entry: ProtectedApiLogEntry): Promise<Response> {
+    const path = url.pathname
+    if (path === '/public' || path.startsWith('/public/')) return echo(request, url, undefined)
+    if (path === '/always-401')
+      return challenge(401, { error: 'invalid_token', description: 'this route always refuses' })
+    const known = path.startsWith('/echo') || ['/insufficient-scope', '/redirect', '/slow'].includes(path)
+    if (!known) return Response.json({ error: 'not_found' }, { status: 404 })
+
+    const token = bearerToken(request.headers.get('authorization'))
+    if (token === undefined) return challenge(401, {}) // RFC 6750 §3.1: no error code without credentials
+    if (token === null)
+      return challenge(400, { error: 'invalid_request', description: 'malformed Bearer credentials' })
+    const claims = await options.authServer.verifyAccessToken(token)
+    const audOk = options.audience === undefined || [claims?.aud].flat().includes(options.audience)
+    if (claims === undefined || !audOk) {
+      return challenge(401, {
+        error: 'invalid_token',
+        description: 'the access token is invalid, expired or revoked',
+      })
+    }
+    entry.tokenId = claims.jti
+    const scopes = (claims.scope ?? '').split(' ')
+    if (options.requiredScope !== undefined && !scopes.includes(options.requiredScope)) {
+      return challenge(403, { error: 'insufficient_scope', scope: options.requiredScope })
+    }
+    const head = faults[0]
+    if (head !== undefined) {
+      if (--head.remaining <= 0) faults.shift()
+      const { status = 401, body, headers } = head.fault
+      if (status === 401 && body === undefined) return challenge(401, { error: 'invalid_token' }, headers)
+      return new Response(body ?? null, { status, headers: { 'content-type': 'text/plain', ...headers } })
+    }
+    if (path === '/insufficient-scope') {
+      const scope = url.searchParams.get('scope') ?? options.requiredScope ?? 'admin'
+      return challenge(401, { error: 'insufficient_scope', scope })
+    }
+    if (path === '/redirect') {
+      const to = url.searchParams.get('to')
+      if (to === null) return Response.json({ error: 'missing to' }, { status: 400 })
+      const status = Number(url.searchParams.get('status') ?? 302)
+      return new Response(null, { status, headers: { location: new URL(to, url).href } })
+    }
+    if (path === '/slow') await delay(Math.max(0, Number(url.searchParams.get('ms')) || 0))
+    return echo(request, url, claims)
+  }
+
+  return {
+    async handle(request) {
+      const url = new URL(request.url)
+      stats.requests++
+      stats.byPath[url.pathname] = (stats.byPath[url.pathname] ?? 0) + 1
+      const entry: ProtectedApiLogEntry = {
+        method: request.method,
+        path: url.pathname,
+        authorization: request.headers.has('authorization'),
+        status: 0,
+        at: Date.now(),
+      }
+      log.push(entry)
+      const response = await route(request, url, entry)
+      entry.status = response.status
+      if (response.status === 401) stats.unauthorized++
+      return response
+    },
+    stats,
+    requests: log,
+    failNext(count, fault = {}) {
+      if (count > 0) faults.push({ remaining: Math.floor(count), fault: { ...fault } })
+    },
+  }
+}
