@@ -1,6 +1,11 @@
+import {
+  type RunningMockAuthServer,
+  type RunningProtectedApi,
+  startMockAuthServer,
+  startProtectedApi,
+} from '@tokenwell/mock-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FleetWorker, startFleet, type Tally, type WorkerConfig } from './support/fleet.js'
-import { startMockAuthServer, startProtectedApi } from './support/local-auth-server.js'
 import { type RedisServer, redisSkipReason, startRedisServer } from './support/redis-server.js'
 
 // 8 worker processes, each with its own Redis connection, store and provider, share one token
@@ -11,8 +16,8 @@ const FLEET = 8
 const REQUESTS = 200
 
 let redis: RedisServer
-let auth: Awaited<ReturnType<typeof startMockAuthServer>>
-let api: Awaited<ReturnType<typeof startProtectedApi>>
+let auth: RunningMockAuthServer
+let api: RunningProtectedApi
 let workers: FleetWorker[] = []
 /** Token requests as the workers start them: which process, and when. */
 const fetching: { pid: number; at: number }[] = []
@@ -122,7 +127,7 @@ describe.skipIf(skip)(`a fleet of ${FLEET} processes sharing one token through R
     await configure({ lockTtl })
     const before = auth.stats.tokenRequests
     fetching.length = 0
-    auth.setLatency(10_000) // the holder's token request hangs at the server
+    auth.setLatency(lockTtl + 2_000) // the holder's token request hangs at the server
 
     const bursts = workers.map((w) =>
       w.ask({ type: 'burst', requests: REQUESTS }).catch((error: Error) => error),

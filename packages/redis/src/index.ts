@@ -1,4 +1,4 @@
-export { type Cipher, createCipher, type EncryptionKey } from './encryption.js'
+export type { EncryptionKey } from './encryption.js'
 export type {
   IoRedisClientLike,
   NodeRedisClientLike,

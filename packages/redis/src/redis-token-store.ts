@@ -189,6 +189,10 @@ interface RunOptions {
   lateReply?: (reply: unknown) => void
 }
 
+/** Runs `fn` after the I/O already waiting in this turn of the event loop (Node, Bun and Deno have setImmediate). */
+const afterIo: (fn: () => void) => void =
+  (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn) => setTimeout(fn, 0))
+
 /** Runs commands with a time limit, and skips Redis for `outageBackoff` ms after a failure. */
 function createCommandRunner(send: SendCommand, commandTimeout: number, outageBackoff: number) {
   let downUntil = 0
@@ -209,7 +213,7 @@ function createCommandRunner(send: SendCommand, commandTimeout: number, outageBa
       }
       const timer = setTimeout(() => {
         // a reply read in this same turn of a busy event loop still wins over the timer
-        setImmediate(() => {
+        afterIo(() => {
           if (settled) return
           controller.abort() // node-redis drops a command still queued while it reconnects
           fail(new RedisStoreError(`Redis ${operation} timed out after ${commandTimeout} ms`))

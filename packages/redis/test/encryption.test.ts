@@ -1,6 +1,7 @@
 import { ConfigError } from '@tokenwell/core'
-import { createCipher, RedisStoreError } from '@tokenwell/redis'
+import { RedisStoreError } from '@tokenwell/redis'
 import { describe, expect, it } from 'vitest'
+import { createCipher } from '../src/encryption.js'
 
 const bytes = new Uint8Array(32).map((_, i) => i)
 const base64 = Buffer.from(bytes).toString('base64')
