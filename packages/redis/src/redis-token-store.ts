@@ -1,7 +1,9 @@
 import { ConfigError, type StoreEntry, type TokenStore } from '@tokenwell/core'
-import { type Cipher, createCipher, type EncryptionKey } from './encryption.js'
-import { type RedisClientLike, replyText, type SendCommand, toSendCommand } from './redis-client.js'
-import { RedisStoreError, sanitizeCause } from './redis-store-error.js'
+import { createCommandRunner } from './command-runner.js'
+import { createCipher, type EncryptionKey } from './encryption.js'
+import { createCodec } from './entry-codec.js'
+import { type RedisClientLike, replyText, toSendCommand } from './redis-client.js'
+import { RedisStoreError } from './redis-store-error.js'
 import { COMPARE_AND_DELETE, RELEASE_LOCK, SET_ENTRY } from './scripts.js'
 
 export interface RedisTokenStoreOptions {
@@ -52,15 +54,6 @@ const KNOWN_KEYS = new Set([
   'outageBackoff',
   'refreshTokenTtl',
 ])
-const ENCRYPTED = 'A256GCM'
-
-interface Envelope {
-  fp?: unknown
-  enc?: unknown
-  v?: unknown
-  entry?: unknown
-  rt?: unknown
-}
 
 /**
  * A `TokenStore` over Redis, so a fleet of processes shares one token per cache key: when it is
@@ -126,11 +119,12 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): RedisTok
     },
     async compareAndDelete(key, fingerprint) {
       const { token } = keysOf(key)
-      return (
-        Number(
-          await run('compare-and-delete', ['EVAL', COMPARE_AND_DELETE, '1', token, fingerprint], token),
-        ) === 1
+      const deleted = await run(
+        'compare-and-delete',
+        ['EVAL', COMPARE_AND_DELETE, '1', token, fingerprint],
+        token,
       )
+      return Number(deleted) === 1
     },
     async acquireLease(key, ttl) {
       const { lock } = keysOf(key)
@@ -180,125 +174,6 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): RedisTok
     },
   })
   return Object.freeze(store)
-}
-
-interface RunOptions {
-  /** Send even while Redis is marked down. */
-  always?: boolean
-  /** Receives a reply that arrived after the command had timed out. */
-  lateReply?: (reply: unknown) => void
-}
-
-/** Runs `fn` after the I/O already waiting in this turn of the event loop (Node, Bun and Deno have setImmediate). */
-const afterIo: (fn: () => void) => void =
-  (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn) => setTimeout(fn, 0))
-
-/** Runs commands with a time limit, and skips Redis for `outageBackoff` ms after a failure. */
-function createCommandRunner(send: SendCommand, commandTimeout: number, outageBackoff: number) {
-  let downUntil = 0
-  return (operation: string, args: string[], key: string, options: RunOptions = {}): Promise<unknown> => {
-    if (!options.always && Date.now() < downUntil) {
-      return Promise.reject(
-        new RedisStoreError(`Redis ${operation} skipped: a command failed less than ${outageBackoff} ms ago`),
-      )
-    }
-    const controller = new AbortController()
-    return new Promise((resolve, reject) => {
-      let settled = false
-      const fail = (error: RedisStoreError) => {
-        if (settled) return
-        settled = true
-        downUntil = Date.now() + outageBackoff
-        reject(error)
-      }
-      const timer = setTimeout(() => {
-        // a reply read in this same turn of a busy event loop still wins over the timer
-        afterIo(() => {
-          if (settled) return
-          controller.abort() // node-redis drops a command still queued while it reconnects
-          fail(new RedisStoreError(`Redis ${operation} timed out after ${commandTimeout} ms`))
-        })
-      }, commandTimeout)
-      ;(timer as { unref?: () => void }).unref?.()
-      new Promise<unknown>((sent) => sent(send(args, key, controller.signal))).then(
-        (reply) => {
-          clearTimeout(timer)
-          if (settled) return options.lateReply?.(reply)
-          settled = true
-          downUntil = 0
-          resolve(reply)
-        },
-        (error: unknown) => {
-          clearTimeout(timer)
-          fail(new RedisStoreError(`Redis ${operation} failed`, { cause: sanitizeCause(error) }))
-        },
-      )
-    })
-  }
-}
-
-/** Values as stored: the fingerprint stays in clear for the compare-and-delete script. */
-function createCodec(cipher: Cipher | undefined) {
-  /** The plaintext of a sealed value, or `undefined` for a value stored in clear. */
-  async function unseal(name: string, envelope: Envelope): Promise<string | undefined> {
-    if (envelope.enc === ENCRYPTED && typeof envelope.v === 'string') {
-      if (!cipher) throw new RedisStoreError('stored value is encrypted and this store has no encryptionKey')
-      return cipher.open(envelope.v, name)
-    }
-    if (cipher) throw new RedisStoreError('stored value is not encrypted and this store has an encryptionKey')
-    return undefined
-  }
-  return {
-    async sealEntry(name: string, entry: StoreEntry): Promise<string> {
-      const fp = entry.fingerprint
-      if (!cipher) return JSON.stringify({ fp, entry })
-      return JSON.stringify({ fp, enc: ENCRYPTED, v: await cipher.seal(JSON.stringify(entry), name) })
-    },
-    async openEntry(name: string, text: string): Promise<StoreEntry> {
-      const envelope = parseJson(text) as Envelope
-      const sealed = await unseal(name, envelope)
-      const entry = sealed === undefined ? envelope.entry : parseJson(sealed)
-      if (!isStoreEntry(entry) || entry.fingerprint !== envelope.fp)
-        throw new RedisStoreError('stored entry is malformed')
-      return entry
-    },
-    async sealRefreshToken(name: string, refreshToken: string): Promise<string> {
-      if (!cipher) return JSON.stringify({ rt: refreshToken })
-      return JSON.stringify({ enc: ENCRYPTED, v: await cipher.seal(refreshToken, name) })
-    },
-    async openRefreshToken(name: string, text: string): Promise<string> {
-      const envelope = parseJson(text) as Envelope
-      const refreshToken = (await unseal(name, envelope)) ?? envelope.rt
-      if (typeof refreshToken !== 'string') throw new RedisStoreError('stored refresh token is malformed')
-      return refreshToken
-    },
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    const value: unknown = JSON.parse(text)
-    if (typeof value === 'object' && value !== null) return value
-  } catch {}
-  // never echo the text: it may be a token
-  throw new RedisStoreError('stored value is not JSON')
-}
-
-function isStoreEntry(value: unknown): value is StoreEntry {
-  const entry = value as Partial<StoreEntry> | null
-  const token = entry?.token
-  return (
-    typeof entry === 'object' &&
-    typeof entry?.fingerprint === 'string' &&
-    Number.isFinite(entry.refreshAt) &&
-    Number.isFinite(entry.obtainedAt) &&
-    typeof token === 'object' &&
-    token !== null &&
-    typeof token.accessToken === 'string' &&
-    typeof token.tokenType === 'string' &&
-    typeof token.raw === 'object' &&
-    token.raw !== null
-  )
 }
 
 /** Keycloak's `refresh_expires_in`, or `refresh_token_expires_in` (GitHub, Azure AD B2C), in ms. */
