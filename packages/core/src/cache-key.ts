@@ -4,9 +4,10 @@ import { sha256Hex } from './hash.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 
 /** The non-secret parts of what identifies a token, for events and logs. */
-export function keyInfoOf(options: ResolvedTokenProviderOptions): TokenKeyInfo {
+export function keyInfoOf(options: ResolvedTokenProviderOptions, discoveredEndpoint?: URL): TokenKeyInfo {
   return Object.freeze({
-    tokenEndpoint: options.tokenEndpoint.href,
+    tokenEndpoint: (discoveredEndpoint ?? options.tokenEndpoint)?.href ?? (options.issuer as string),
+    ...(options.issuer !== undefined && { issuer: options.issuer }),
     clientId: options.clientId,
     grantType: options.grant.type,
     ...(options.scope !== undefined && { scope: options.scope }),
@@ -37,15 +38,21 @@ function subjectOf(grant: Grant, instance: string): unknown {
 }
 
 /**
- * The cache key: a SHA-256 over everything that changes the token a server issues (endpoint,
- * client, grant and its subject, scope, audience, resource, extra params). Leaving one out would
- * hand one caller another caller's token. Secret parts only ever enter the hash.
+ * The cache key: a SHA-256 over everything that changes the token a server issues (endpoint or
+ * issuer, client, grant and its subject, scope, audience, resource, extra params, and the DPoP
+ * key a bound token works with). Leaving one out would hand one caller another caller's token.
+ * Secret parts only ever enter the hash.
  */
-export async function cacheKeyOf(options: ResolvedTokenProviderOptions, instance: string): Promise<string> {
+export async function cacheKeyOf(
+  options: ResolvedTokenProviderOptions,
+  instance: string,
+  dpopThumbprint?: string,
+): Promise<string> {
   const scope = options.scope?.split(' ').sort().join(' ')
   const material = [
     'tokenwell/v1',
-    options.tokenEndpoint.href,
+    // the issuer names the server as well as the endpoint it publishes, and needs no request
+    options.tokenEndpoint?.href ?? `issuer:${options.issuer}`,
     options.clientId,
     options.clientAuth,
     options.grant.type,
@@ -54,6 +61,7 @@ export async function cacheKeyOf(options: ResolvedTokenProviderOptions, instance
     options.audience ?? null,
     [...options.resource].sort(),
     Object.entries(options.extraParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    ...(dpopThumbprint !== undefined ? [`dpop:${dpopThumbprint}`] : []),
   ]
   return `tokenwell:${await sha256Hex(JSON.stringify(material))}`
 }

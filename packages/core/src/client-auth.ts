@@ -1,3 +1,5 @@
+import { JWT_BEARER_ASSERTION_TYPE } from './client-assertion.js'
+import { ConfigError } from './errors.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 
 /** `application/x-www-form-urlencoded` encoding of one value (space → `+`). */
@@ -16,13 +18,26 @@ export function basicCredentials(clientId: string, clientSecret: string): string
   return `Basic ${btoa(pair)}`
 }
 
-/** Adds client authentication to the token request's headers and body. @see RFC 6749 §2.3 */
+/**
+ * Adds client authentication to the token request's headers and body. `clientAssertion` is the
+ * signed JWT for `private_key_jwt` / `client_secret_jwt` (built per request, see `prepareTokenRequest`).
+ * @see RFC 6749 §2.3, RFC 7523 §2.2
+ */
 export function applyClientAuth(
   options: Pick<ResolvedTokenProviderOptions, 'clientAuth' | 'clientId' | 'clientSecret'>,
   headers: Headers,
   body: URLSearchParams,
+  clientAssertion?: string,
 ): void {
   switch (options.clientAuth) {
+    case 'private_key_jwt':
+    case 'client_secret_jwt':
+      if (clientAssertion === undefined)
+        throw new ConfigError(`clientAuth "${options.clientAuth}" needs a signed client assertion`)
+      body.set('client_id', options.clientId)
+      body.set('client_assertion_type', JWT_BEARER_ASSERTION_TYPE)
+      body.set('client_assertion', clientAssertion)
+      break
     case 'client_secret_basic':
       headers.set('authorization', basicCredentials(options.clientId, options.clientSecret ?? ''))
       break

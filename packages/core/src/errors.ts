@@ -5,6 +5,10 @@ export type TokenwellErrorCode =
   | 'ERR_TOKEN_REQUEST'
   | 'ERR_CONFIG'
   | 'ERR_STORE'
+  | 'ERR_DISCOVERY'
+  | 'ERR_DPOP'
+  | 'ERR_AUTHORIZATION'
+  | 'ERR_INSECURE_HTTP'
 
 const CODES: ReadonlySet<string> = new Set<TokenwellErrorCode>([
   'ERR_OAUTH',
@@ -12,6 +16,10 @@ const CODES: ReadonlySet<string> = new Set<TokenwellErrorCode>([
   'ERR_TOKEN_REQUEST',
   'ERR_CONFIG',
   'ERR_STORE',
+  'ERR_DISCOVERY',
+  'ERR_DPOP',
+  'ERR_AUTHORIZATION',
+  'ERR_INSECURE_HTTP',
 ])
 
 /** Base class of every error tokenwell throws. Branch on `code`, never on `message`. */
@@ -80,6 +88,71 @@ export class TokenRequestError extends TokenwellError {
 export class ConfigError extends TokenwellError {
   constructor(message: string) {
     super(message, 'ERR_CONFIG')
+  }
+}
+
+/**
+ * Authorization server metadata could not be used: the discovery document could not be fetched,
+ * is not JSON, lacks `token_endpoint`, or names another `issuer` than the one configured (a
+ * mismatch means the document may be an impostor's, so nothing in it is used).
+ * @see RFC 8414 §3.3, OpenID Connect Discovery 1.0 §4.3
+ */
+export class DiscoveryError extends TokenwellError {
+  declare readonly response?: Response
+  /** HTTP status of the metadata response, when there was one. */
+  readonly status?: number
+  constructor(message: string, details: { status?: number; response?: Response; cause?: unknown } = {}) {
+    super(message, 'ERR_DISCOVERY', { cause: details.cause })
+    if (details.status !== undefined) this.status = details.status
+    attachResponse(this, details.response)
+  }
+}
+
+/**
+ * DPoP failed: the server demanded a nonce again after one retry with the nonce it sent
+ * (tokenwell never loops), or a proof could not be built with the configured key.
+ * @see RFC 9449 §8
+ */
+export class DpopError extends TokenwellError {
+  declare readonly response?: Response
+  constructor(message: string, details: { response?: Response; cause?: unknown } = {}) {
+    super(message, 'ERR_DPOP', { cause: details.cause })
+    attachResponse(this, details.response)
+  }
+}
+
+/**
+ * The authorization-code flow cannot go on: the authorization response carries an error
+ * (`error` holds it, e.g. `access_denied`), its `state` or `iss` does not match the request, it
+ * has no `code`, or the code was already exchanged and no refresh token is left (log in again).
+ * @see RFC 6749 §4.1.2, RFC 9207
+ */
+export class AuthorizationError extends TokenwellError {
+  /** The authorization server's `error` parameter, when it sent one. */
+  readonly error?: string
+  readonly errorDescription?: string
+  constructor(message: string, details: { error?: string; errorDescription?: string } = {}) {
+    super(message, 'ERR_AUTHORIZATION')
+    if (details.error !== undefined) this.error = details.error
+    if (details.errorDescription !== undefined) this.errorDescription = details.errorDescription
+  }
+}
+
+/**
+ * An adapter refused to put a token on a plain `http:` request to a host that is not loopback:
+ * anyone on the path could read and replay it. Use https, or opt in with `allowInsecureHttp`.
+ * The message names the origin only (never a path, query or credentials).
+ * @see RFC 6750 §5.3 (always use TLS)
+ */
+export class InsecureHttpError extends TokenwellError {
+  /** The origin the request was for, e.g. `http://api.example.com`. */
+  readonly origin: string
+  constructor(origin: string) {
+    super(
+      `refusing to send a token over plain http to ${origin}: use https, or set allowInsecureHttp: true`,
+      'ERR_INSECURE_HTTP',
+    )
+    this.origin = origin
   }
 }
 

@@ -1,6 +1,9 @@
 /** The non-secret parts of a cache key, carried by every event so logs can tell providers apart. */
 export interface TokenKeyInfo {
+  /** The token endpoint; with `issuer`, the issuer until its metadata has been read. */
   tokenEndpoint: string
+  /** The configured issuer, when the token endpoint is discovered. */
+  issuer?: string
   clientId: string
   grantType: string
   scope?: string

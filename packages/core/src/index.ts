@@ -1,7 +1,47 @@
+export {
+  type AuthChallenge,
+  type AuthPolicy,
+  type AuthPolicyOptions,
+  assertSecureTransport,
+  compileMatch,
+  createAuthPolicy,
+  type HeaderValue,
+  isReplayableBody,
+  parseWwwAuthenticate,
+  type RequestMatch,
+  shouldAuthorize,
+  shouldReplay,
+  type TokenWait,
+  type UrlMatcher,
+} from './adapter-policy.js'
+export {
+  type AuthorizationResponse,
+  type AuthorizationUrlOptions,
+  buildAuthorizationUrl,
+  createPkcePair,
+  type PkcePair,
+  parseAuthorizationResponse,
+  randomUrlSafe,
+} from './authorization-code.js'
 export { authorizationHeader } from './authorization-header.js'
 export { basicCredentials } from './client-auth.js'
 export {
+  type AuthorizationServerMetadata,
+  type DiscoveryOptions,
+  discoverAuthorizationServer,
+} from './discovery.js'
+export {
+  createDpopProof,
+  type DpopProofRequest,
+  type DpopSession,
+  dpopNonceChallenge,
+} from './dpop.js'
+export {
+  AuthorizationError,
   ConfigError,
+  DiscoveryError,
+  DpopError,
+  InsecureHttpError,
   isTokenwellError,
   OAuthError,
   TokenRequestError,
@@ -21,6 +61,7 @@ export type {
   TokenExchangeGrant,
   ValueOrProvider,
 } from './grants.js'
+export type { ClientAssertionOptions, DpopOptions, PrivateKeyInput, SigningAlgorithm } from './keys.js'
 export {
   type ClientAuthMethod,
   type FetchLike,
@@ -37,4 +78,5 @@ export {
   type ParseTokenResponseOptions,
   parseTokenResponse,
   type TokenEndpointResponse,
+  type TokenRequestContext,
 } from './token-request.js'

@@ -1,13 +1,31 @@
 import { ConfigError } from './errors.js'
 import type { Logger } from './events.js'
 import { GRANT_TYPES, type Grant } from './grants.js'
+import {
+  type ClientAssertionOptions,
+  type DpopOptions,
+  type PrivateKeyInput,
+  validateClientAssertion,
+  validateDpop,
+  validatePrivateKey,
+} from './keys.js'
 import { createMemoryTokenStore, type TokenStore } from './store.js'
 
 /** A function with the signature of WHATWG `fetch` (inject one for TLS options, proxies or tests). */
 export type FetchLike = (input: Request) => Promise<Response>
 
-/** How the client proves its identity to the token endpoint. @see RFC 6749 §2.3, RFC 7523 §2.2 */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+/**
+ * How the client proves its identity to the token endpoint: HTTP Basic, form fields, a JWT
+ * signed with `privateKey` (`private_key_jwt`) or with `clientSecret` (`client_secret_jwt`,
+ * HS256), or nothing but `client_id` (a public client).
+ * @see RFC 6749 §2.3, RFC 7523 §2.2, OpenID Connect Core 1.0 §9
+ */
+export type ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'client_secret_jwt'
+  | 'none'
 
 /** Retries of failed token requests: network errors, timeouts, 429 and 5xx. OAuth 4xx errors are never retried. */
 export interface RetryOptions {
@@ -27,13 +45,43 @@ export interface ResolvedRetryOptions {
 }
 
 export interface TokenProviderOptions {
-  /** Absolute http(s) URL of the token endpoint. Plain http only on loopback or with `allowInsecureHttp`. */
-  tokenEndpoint: string | URL
+  /**
+   * Absolute http(s) URL of the token endpoint. Plain http only on loopback or with `allowInsecureHttp`.
+   * Give this or `issuer`, not both.
+   */
+  tokenEndpoint?: string | URL | undefined
+  /**
+   * The authorization server's issuer identifier: its metadata (RFC 8414, else OpenID Connect
+   * discovery) is read once, on the first token request, and supplies `token_endpoint` and the
+   * client authentication methods it supports. The document must name this exact `issuer`, or the
+   * request fails with `DiscoveryError`. Give this or `tokenEndpoint`, not both.
+   * @see RFC 8414 §3, OpenID Connect Discovery 1.0 §4
+   */
+  issuer?: string | URL | undefined
   /** @see RFC 6749 §2.2 */
   clientId: string
   clientSecret?: string | undefined
-  /** @default 'client_secret_basic' */
+  /**
+   * How the client authenticates. With `issuer` and no explicit choice, a secret-based client
+   * uses `client_secret_post` when the server advertises only that.
+   * @default 'private_key_jwt' when `privateKey` is given, else 'client_secret_basic'
+   */
   clientAuth?: ClientAuthMethod | undefined
+  /**
+   * The client's private key for `private_key_jwt`: a private JWK, a PKCS#8 PEM string
+   * (`-----BEGIN PRIVATE KEY-----`) or a WebCrypto `CryptoKey`. Never shown in errors or logs.
+   * @see RFC 7523 §2.2
+   */
+  privateKey?: PrivateKeyInput | undefined
+  /** Signing details of client assertions (`private_key_jwt`, `client_secret_jwt`). */
+  clientAssertion?: ClientAssertionOptions | undefined
+  /**
+   * Sender-constrained tokens with DPoP: `true` generates a per-provider ES256 key pair; or pass
+   * `{ key }` (a `CryptoKeyPair`) to keep the same key across restarts or processes.
+   * @default false
+   * @see RFC 9449
+   */
+  dpop?: boolean | DpopOptions | undefined
   /** @default { type: 'client_credentials' } */
   grant?: Grant | undefined
   /** A space-delimited string or an array of scopes; sent space-delimited. @see RFC 6749 §3.3 */
@@ -73,10 +121,18 @@ export interface TokenProviderOptions {
 }
 
 export interface ResolvedTokenProviderOptions {
-  readonly tokenEndpoint: URL
+  /** The configured token endpoint; `undefined` when it is discovered from `issuer`. */
+  readonly tokenEndpoint: URL | undefined
+  /** The issuer identifier as given (compared with the metadata's `issuer`). */
+  readonly issuer: string | undefined
   readonly clientId: string
   readonly clientSecret: string | undefined
   readonly clientAuth: ClientAuthMethod
+  /** Whether `clientAuth` was given (discovery may only change a default). */
+  readonly clientAuthExplicit: boolean
+  readonly privateKey: PrivateKeyInput | undefined
+  readonly clientAssertion: Readonly<ClientAssertionOptions>
+  readonly dpop: Readonly<DpopOptions> | undefined
   readonly grant: Grant
   readonly scope: string | undefined
   readonly audience: string | undefined
@@ -94,6 +150,7 @@ export interface ResolvedTokenProviderOptions {
   readonly fetch: FetchLike
   readonly clock: () => number
   readonly logger: Logger | undefined
+  readonly allowInsecureHttp: boolean
 }
 
 const defaults = {
@@ -110,9 +167,13 @@ const retryDefaults: ResolvedRetryOptions = { attempts: 3, minDelay: 200, maxDel
 
 const KNOWN_KEYS = new Set<string>([
   'tokenEndpoint',
+  'issuer',
   'clientId',
   'clientSecret',
   'clientAuth',
+  'privateKey',
+  'clientAssertion',
+  'dpop',
   'grant',
   'scope',
   'audience',
@@ -132,7 +193,13 @@ const KNOWN_KEYS = new Set<string>([
   'logger',
   'allowInsecureHttp',
 ])
-const CLIENT_AUTH: readonly string[] = ['client_secret_basic', 'client_secret_post', 'none']
+const CLIENT_AUTH: readonly string[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'client_secret_jwt',
+  'none',
+]
 /** Parameters tokenwell sets itself; `extraParams` may not override them. */
 const RESERVED_PARAMS = new Set([
   'grant_type',
@@ -164,14 +231,32 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     // a typo such as `clientSecert` fails loudly instead of silently sending no secret
     if (!KNOWN_KEYS.has(key)) throw new ConfigError(`unknown option "${key}"`)
   }
-  const tokenEndpoint = parseEndpoint('tokenEndpoint', input.tokenEndpoint, input.allowInsecureHttp === true)
+  if ((input.tokenEndpoint === undefined) === (input.issuer === undefined)) {
+    throw new ConfigError('give exactly one of tokenEndpoint or issuer (issuer discovers the token endpoint)')
+  }
+  const insecure = input.allowInsecureHttp === true
+  const tokenEndpoint =
+    input.tokenEndpoint === undefined
+      ? undefined
+      : parseEndpoint('tokenEndpoint', input.tokenEndpoint, insecure)
+  const issuer = input.issuer === undefined ? undefined : parseIssuer(input.issuer, insecure)
   const clientId = nonEmptyString('clientId', input.clientId)
-  const clientAuth = input.clientAuth ?? defaults.clientAuth
+  const clientAuth =
+    input.clientAuth ?? (input.privateKey !== undefined ? 'private_key_jwt' : defaults.clientAuth)
   if (!CLIENT_AUTH.includes(clientAuth)) {
     throw new ConfigError(`clientAuth must be one of ${CLIENT_AUTH.join(', ')}`)
   }
   const clientSecret = input.clientSecret
-  if (clientAuth !== 'none') {
+  const clientAssertion = validateClientAssertion(input.clientAssertion, clientAuth)
+  let privateKey: PrivateKeyInput | undefined
+  if (clientAuth === 'private_key_jwt') {
+    if (input.privateKey === undefined)
+      throw new ConfigError('privateKey is required for clientAuth "private_key_jwt"')
+    privateKey = validatePrivateKey(input.privateKey, clientAssertion.algorithm)
+  } else if (input.privateKey !== undefined) {
+    throw new ConfigError(`privateKey is used only with clientAuth "private_key_jwt", not "${clientAuth}"`)
+  }
+  if (clientAuth !== 'none' && clientAuth !== 'private_key_jwt') {
     if (clientSecret === undefined) {
       throw new ConfigError(
         `clientSecret is required for clientAuth "${clientAuth}" (use clientAuth: 'none' for a public client)`,
@@ -201,9 +286,14 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
 
   return Object.freeze({
     tokenEndpoint,
+    issuer,
     clientId,
-    clientSecret: clientAuth === 'none' ? undefined : clientSecret,
+    clientSecret: clientAuth === 'none' || clientAuth === 'private_key_jwt' ? undefined : clientSecret,
     clientAuth,
+    clientAuthExplicit: input.clientAuth !== undefined,
+    privateKey,
+    clientAssertion,
+    dpop: validateDpop(input.dpop),
     grant,
     scope: normaliseScope(input.scope),
     audience: input.audience === undefined ? undefined : nonEmptyString('audience', input.audience),
@@ -225,6 +315,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     fetch: input.fetch ?? ((request: Request) => globalThis.fetch(request)),
     clock,
     logger: input.logger,
+    allowInsecureHttp: insecure,
   })
 }
 
@@ -259,6 +350,13 @@ export function parseEndpoint(name: string, value: unknown, allowInsecureHttp: b
     )
   }
   return url
+}
+
+/** An issuer identifier: an http(s) URL without query or fragment. @see RFC 8414 §2 */
+function parseIssuer(value: unknown, allowInsecureHttp: boolean): string {
+  const url = parseEndpoint('issuer', value, allowInsecureHttp)
+  if (url.search) throw new ConfigError('issuer must not contain a query (RFC 8414 §2)')
+  return typeof value === 'string' ? value.trim() : url.href
 }
 
 function nonEmptyString(name: string, value: unknown): string {

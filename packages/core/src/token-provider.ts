@@ -1,7 +1,8 @@
 import pMemoize from 'p-memoize'
 import { abortable } from './abortable.js'
 import { cacheKeyOf, keyInfoOf } from './cache-key.js'
-import { OAuthError } from './errors.js'
+import type { DpopSession } from './dpop.js'
+import { AuthorizationError, OAuthError } from './errors.js'
 import { createEmitter, type TokenEventListener, type TokenEventName, type TokenKeyInfo } from './events.js'
 import { refreshAheadAtFor, refreshAtFor } from './expiry.js'
 import { grantParams, isRepeatable } from './grants.js'
@@ -11,7 +12,7 @@ import { inspectSymbol } from './redact.js'
 import { isRetryable, retryDelay } from './retry.js'
 import type { StoreEntry } from './store.js'
 import { createToken, type Token, tokenToData } from './token.js'
-import { buildTokenRequest, requestToken } from './token-request.js'
+import { createTokenEndpointClient } from './token-endpoint.js'
 
 export interface GetTokenOptions {
   /** Aborts this caller's wait only; a token request other callers await goes on. */
@@ -35,8 +36,14 @@ export interface TokenProvider {
   invalidate(token: Token | string): Promise<boolean>
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends TokenEventName>(name: E, listener: TokenEventListener<E>): () => void
-  /** The non-secret parts of this provider's cache key. */
+  /** The non-secret parts of this provider's cache key (with `issuer`, updated once the endpoint is discovered). */
   readonly keyInfo: TokenKeyInfo
+  /**
+   * The provider's DPoP key and nonces when `dpop` is on, for adapters to build proofs for API
+   * requests (see `DpopSession` for the contract); `undefined` otherwise.
+   * @see RFC 9449 §7
+   */
+  readonly dpop?: DpopSession
   /** Stops background refresh timers. The provider still answers `getToken()` after it. */
   close(): Promise<void>
 }
@@ -72,11 +79,17 @@ const MAX_TIMER = 2 ** 31 - 1
 export function createTokenProvider(input: TokenProviderOptions): TokenProvider {
   const options = resolveOptions(input)
   const { clock, store } = options
-  const keyInfo = keyInfoOf(options)
+  let keyInfo = keyInfoOf(options)
   const emitter = createEmitter(options.logger)
   const instance = Math.random().toString(36).slice(2)
+  const client = createTokenEndpointClient(options, (endpoint) => {
+    keyInfo = keyInfoOf(options, endpoint.tokenEndpoint)
+  })
   let keyPromise: Promise<string> | undefined
-  const cacheKey = () => (keyPromise ??= cacheKeyOf(options, instance))
+  const cacheKey = () =>
+    (keyPromise ??= (async () => cacheKeyOf(options, instance, await client.dpop?.thumbprint()))())
+  /** An authorization code is exchanged once; it is never sent again (RFC 6749 §4.1.2). */
+  let codeSpent = false
 
   let current: Current | undefined
   /** The newest refresh token held; survives invalidation and failed refreshes. */
@@ -256,8 +269,14 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     for (let attempt = 1; ; attempt++) {
       const usedRefreshToken = refreshToken
       try {
+        if (codeSpent && usedRefreshToken === undefined) {
+          throw new AuthorizationError(
+            'the authorization code was already exchanged and no refresh token is left: log in again',
+          )
+        }
         const params = await grantParams(options.grant, usedRefreshToken)
-        const { token } = await requestToken(options, buildTokenRequest(options, params))
+        const { token } = await client.send(params)
+        if (options.grant.type === 'authorization_code') codeSpent = true
         const obtainedAt = clock()
         // RFC 6749 §6: a server that does not rotate leaves the old refresh token valid
         const kept = token.refreshToken ?? usedRefreshToken
@@ -282,7 +301,12 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
         ) {
           // the refresh token is spent or revoked; a grant that can be run again starts over (a
           // refresh_token grant keeps its newest refresh token: an older one would be a replay)
-          if (!isRepeatable(options.grant)) throw error
+          if (!isRepeatable(options.grant)) {
+            // the code is spent too: the next call asks for a new login instead of a replay
+            if (options.grant.type === 'authorization_code' && refreshToken === usedRefreshToken)
+              refreshToken = undefined
+            throw error
+          }
           if (refreshToken === usedRefreshToken) refreshToken = undefined
           continue
         }
@@ -305,7 +329,10 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
 
   let closed = false
   const provider: TokenProvider = {
-    keyInfo,
+    get keyInfo() {
+      return keyInfo
+    },
+    ...(client.dpop && { dpop: client.dpop }),
     async getToken(getOptions: GetTokenOptions = {}) {
       const { signal, forceRefresh = false } = getOptions
       signal?.throwIfAborted()

@@ -1,7 +1,7 @@
 import { applyClientAuth } from './client-auth.js'
-import { OAuthError, TokenRequestError, TokenResponseError } from './errors.js'
+import { ConfigError, OAuthError, TokenRequestError, TokenResponseError } from './errors.js'
 import { jwtExpiresAt } from './expiry.js'
-import type { ResolvedTokenProviderOptions } from './options.js'
+import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
 import { createToken, type Token } from './token.js'
 
 /** The token endpoint's JSON response. @see RFC 6749 §5.1 */
@@ -15,14 +15,32 @@ export interface TokenEndpointResponse {
   [other: string]: unknown
 }
 
+/** What a token request needs beyond the options, worked out per request by `prepareTokenRequest`. */
+export interface TokenRequestContext {
+  /** The token endpoint (a discovered one). @default options.tokenEndpoint */
+  tokenEndpoint?: URL
+  /** The client authentication method (discovery may pick it). @default options.clientAuth */
+  clientAuth?: ClientAuthMethod
+  /** The signed JWT for `private_key_jwt` / `client_secret_jwt`. */
+  clientAssertion?: string
+  /** The DPoP proof for this request (`DPoP` header). @see RFC 9449 §5 */
+  dpopProof?: string
+}
+
 /**
  * Builds the token request (no I/O): a POST of form parameters with client authentication.
+ * Whatever needs I/O or signing (a discovered endpoint, a client assertion, a DPoP proof) comes
+ * in `context`.
  * @see RFC 6749 §4.4.2, §3.3, RFC 8707 §2.1
  */
 export function buildTokenRequest(
   options: ResolvedTokenProviderOptions,
   grantParams: Record<string, string>,
+  context: TokenRequestContext = {},
 ): Request {
+  const tokenEndpoint = context.tokenEndpoint ?? options.tokenEndpoint
+  if (tokenEndpoint === undefined)
+    throw new ConfigError('the token endpoint is not known yet (discover it from issuer first)')
   const body = new URLSearchParams(grantParams)
   if (options.scope !== undefined) body.set('scope', options.scope)
   if (options.audience !== undefined) body.set('audience', options.audience)
@@ -32,8 +50,10 @@ export function buildTokenRequest(
     'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
     accept: 'application/json',
   })
-  applyClientAuth(options, headers, body)
-  return new Request(options.tokenEndpoint, { method: 'POST', headers, body, redirect: 'manual' })
+  const clientAuth = { ...options, clientAuth: context.clientAuth ?? options.clientAuth }
+  applyClientAuth(clientAuth, headers, body, context.clientAssertion)
+  if (context.dpopProof !== undefined) headers.set('dpop', context.dpopProof)
+  return new Request(tokenEndpoint, { method: 'POST', headers, body, redirect: 'manual' })
 }
 
 export interface ParseTokenResponseOptions {
@@ -253,6 +273,8 @@ export async function requestToken(
       defaultLifetime: options.defaultLifetime,
       ...(options.scope !== undefined && { requestedScope: options.scope }),
       maxBytes: options.maxResponseBytes,
+      // RFC 9449 §5: a DPoP-bound token comes with token_type DPoP
+      tokenTypes: options.dpop ? ['Bearer', 'DPoP'] : ['Bearer'],
     })
     return { token, response }
   })()

@@ -12,6 +12,8 @@ export interface AccessTokenClaims extends JWTPayload {
   jti: string
   client_id: string
   scope?: string
+  /** The key a DPoP-bound token is bound to. @see RFC 9449 §6 */
+  cnf?: { jkt: string }
 }
 
 interface VerifierOptions {

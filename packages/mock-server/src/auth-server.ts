@@ -1,5 +1,6 @@
 import { type AccessTokenClaims, createAccessTokenVerifier } from './access-token-verifier.js'
 import { handleAuthorizeRequest } from './authorize.js'
+import { DPOP_ALGORITHMS } from './dpop-proof.js'
 import { createFaultQueue, type TokenFault } from './faults.js'
 import { errorResponse, jsonResponse, OAuthFailure } from './oauth-response.js'
 import { assertDuration, type MockAuthServerOptions, resolveOptions } from './options.js'
@@ -59,6 +60,7 @@ function metadata(server: MockAuthServer, scopes: readonly string[] | undefined)
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['ES256'],
+    dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
     ...(scopes !== undefined && { scopes_supported: scopes }),
   }
 }

@@ -1,3 +1,4 @@
+import { jwtClientAuth } from './jwt-client-auth.js'
 import { OAuthFailure } from './oauth-response.js'
 import type { ResolvedClient } from './options.js'
 
@@ -86,6 +87,9 @@ export const clientAuthMethods: Readonly<Record<string, ClientAuthMethodHandler>
       return client
     },
   },
+  // RFC 7523 §2.2: a JWT signed with a registered key, or with the client secret (HMAC)
+  private_key_jwt: jwtClientAuth('private_key_jwt'),
+  client_secret_jwt: jwtClientAuth('client_secret_jwt'),
   // RFC 6749 §3.2.1: a public client only names itself
   none: {
     detect: (input) => input.params.has('client_id'),

@@ -1,3 +1,4 @@
+import { jwtBearerGrant, tokenExchangeGrant } from './assertion-grants.js'
 import { OAuthFailure } from './oauth-response.js'
 import type { ResolvedClient, ResolvedMockAuthServerOptions } from './options.js'
 import type { TokenRegistry } from './token-registry.js'
@@ -38,6 +39,8 @@ export interface GrantResult {
   refreshFamily?: 'new' | string
   /** Overrides the `aud` the request or client would give. */
   aud?: string | string[]
+  /** More claims of the access token (e.g. `act` for token exchange, `cnf` for DPoP). */
+  claims?: Record<string, unknown>
   /** More members of the JSON response (e.g. `issued_token_type`). */
   response?: Record<string, unknown>
   /** Called with what was issued (the authorization code grant remembers it). */
@@ -167,4 +170,8 @@ export const grantHandlers: Readonly<Record<string, GrantHandler>> = {
       },
     }
   },
+  // RFC 8693 §2.1: an active token of this server for another audience
+  'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant,
+  // RFC 7523 §2.1: an assertion signed by one of the client's keys
+  'urn:ietf:params:oauth:grant-type:jwt-bearer': jwtBearerGrant,
 }

@@ -21,6 +21,12 @@ export interface MockClient {
   redirectUris?: readonly string[]
   /** The `aud` of this client's access tokens when the request names no `audience`/`resource`. @default the server's `audience` */
   audience?: string
+  /**
+   * The client's public keys: they verify its `private_key_jwt` assertions and the assertions of
+   * its JWT bearer grants. A client with keys and no secret defaults to `authMethods: ['private_key_jwt']`.
+   * @see RFC 7591 §2 (`jwks`), RFC 7523
+   */
+  jwks?: { keys: readonly JsonWebKey[] }
 }
 
 /** A resource owner for the `password` and `authorization_code` grants. */
@@ -56,6 +62,13 @@ export interface MockAuthServerOptions {
   latency?: number
   /** Current time, epoch ms (drives `iat`, `exp` and every expiry check). @default Date.now */
   clock?: () => number
+  /**
+   * The token endpoint demands a server nonce in DPoP proofs: a proof without it gets
+   * `use_dpop_nonce` with a `DPoP-Nonce` header. Proofs are verified whether or not this is set.
+   * @default false
+   * @see RFC 9449 §8
+   */
+  dpopNonce?: boolean
 }
 
 export interface ResolvedClient {
@@ -65,6 +78,7 @@ export interface ResolvedClient {
   readonly grantTypes: readonly string[] | undefined
   readonly scopes: readonly string[] | undefined
   readonly redirectUris: readonly string[] | undefined
+  readonly jwks: { keys: readonly JsonWebKey[] } | undefined
   readonly audience: string | undefined
 }
 
@@ -80,6 +94,7 @@ export interface ResolvedMockAuthServerOptions {
   readonly audience: string
   readonly latency: number
   readonly clock: () => number
+  readonly dpopNonce: boolean
 }
 
 const defaults = {
@@ -109,11 +124,17 @@ function resolveClient(client: MockClient, index: number): ResolvedClient {
     clientId: client.clientId,
     clientSecret: secret,
     authMethods:
-      client.authMethods ?? (secret === undefined ? ['none'] : ['client_secret_basic', 'client_secret_post']),
+      client.authMethods ??
+      (secret !== undefined
+        ? ['client_secret_basic', 'client_secret_post']
+        : client.jwks !== undefined
+          ? ['private_key_jwt']
+          : ['none']),
     grantTypes: client.grantTypes,
     scopes: client.scopes,
     redirectUris: client.redirectUris,
     audience: client.audience,
+    jwks: client.jwks,
   })
 }
 
@@ -129,6 +150,7 @@ const KNOWN_KEYS = new Set([
   'audience',
   'latency',
   'clock',
+  'dpopNonce',
 ])
 
 /** Validates the options once and applies defaults. Throws `ConfigError` naming the option. */
@@ -180,5 +202,6 @@ export function resolveOptions(issuer: string, input: MockAuthServerOptions): Re
     audience: input.audience ?? defaults.audience,
     latency,
     clock: input.clock ?? (() => Date.now()),
+    dpopNonce: input.dpopNonce === true,
   })
 }

@@ -1,4 +1,5 @@
 import type { AccessTokenClaims } from './access-token-verifier.js'
+import { dpopCredentials } from './protected-api-dpop.js'
 import { delay } from './state.js'
 
 export interface ProtectedApiOptions {
@@ -10,6 +11,8 @@ export interface ProtectedApiOptions {
   audience?: string
   /** The `realm` of the `WWW-Authenticate` challenge. @default 'tokenwell-mock-api' */
   realm?: string
+  /** DPoP requests must carry the API's nonce (401 `use_dpop_nonce` + `DPoP-Nonce` otherwise). @default false @see RFC 9449 §9 */
+  dpopNonce?: boolean
 }
 
 /** One request the protected API received. It never holds the token, only whether one was sent. */
@@ -138,13 +141,20 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
     const known = path.startsWith('/echo') || ['/insufficient-scope', '/redirect', '/slow'].includes(path)
     if (!known) return Response.json({ error: 'not_found' }, { status: 404 })
 
-    const token = bearerToken(request.headers.get('authorization'))
+    // RFC 9449 §7: `Authorization: DPoP` with a proof; a DPoP-bound token sent as Bearer is refused
+    const dpop = await dpopCredentials(request, stats, {
+      realm,
+      dpopNonce: options.dpopNonce === true,
+      verifyAccessToken: (token) => options.authServer.verifyAccessToken(token),
+    })
+    if (dpop instanceof Response) return dpop
+    const token = dpop === undefined ? bearerToken(request.headers.get('authorization')) : ''
     if (token === undefined) return challenge(401, {}) // RFC 6750 §3.1: no error code without credentials
     if (token === null)
       return challenge(400, { error: 'invalid_request', description: 'malformed Bearer credentials' })
-    const claims = await options.authServer.verifyAccessToken(token)
+    const claims = dpop ?? (await options.authServer.verifyAccessToken(token))
     const audOk = options.audience === undefined || [claims?.aud].flat().includes(options.audience)
-    if (claims === undefined || !audOk) {
+    if (claims === undefined || !audOk || (dpop === undefined && claims.cnf !== undefined)) {
       return challenge(401, {
         error: 'invalid_token',
         description: 'the access token is invalid, expired or revoked',

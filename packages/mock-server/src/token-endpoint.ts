@@ -1,4 +1,5 @@
 import { authenticateClient, type ClientAuthInput, claimedClient, clientAuthMethods } from './client-auth.js'
+import { dpopStateOf, verifyDpopProof } from './dpop-proof.js'
 import { faultResponse } from './faults.js'
 import { type GrantContext, type GrantResult, grantHandlers } from './grants.js'
 import { errorResponse, jsonResponse, OAuthFailure } from './oauth-response.js'
@@ -72,6 +73,7 @@ async function issueTokens(
     client_id: client.clientId,
     ...(result.scope !== undefined && { scope: result.scope }),
     ...(result.username !== undefined && { username: result.username }),
+    ...result.claims,
   })
   const common = {
     clientId: client.clientId,
@@ -169,6 +171,10 @@ async function runGrant(
   request: Request,
   params: URLSearchParams,
 ): Promise<Record<string, unknown>> {
+  // RFC 9449 §5: the proof is checked (and a nonce demanded) before anything is spent
+  const jkt = request.headers.has('dpop')
+    ? await verifyDpopProof(request, dpopStateOf(state, state.options.dpopNonce), state.options.clock())
+    : undefined
   const { client } = await authenticateClient(clientAuthInput(state, request, params))
   const grantType = params.get('grant_type')
   if (!grantType) throw new OAuthFailure('invalid_request', 'missing parameter: grant_type')
@@ -187,7 +193,14 @@ async function runGrant(
     now: state.options.clock(),
     request,
   }
-  return issueTokens(state, client, params, await handler(context))
+  const result = await handler(context)
+  if (jkt === undefined) return issueTokens(state, client, params, result)
+  // RFC 9449 §6: the token is bound to the proof key and says so
+  return issueTokens(state, client, params, {
+    ...result,
+    claims: { ...result.claims, cnf: { jkt } },
+    response: { ...result.response, token_type: 'DPoP' },
+  })
 }
 
 /** Names for discovery metadata. @see RFC 8414 §2 */

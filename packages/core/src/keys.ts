@@ -1,0 +1,267 @@
+import { ConfigError } from './errors.js'
+
+/**
+ * A private key: a private JWK (an object with `d`), a PKCS#8 PEM string
+ * (`-----BEGIN PRIVATE KEY-----`; convert PKCS#1 or SEC1 with `openssl pkcs8 -topk8 -nocrypt`)
+ * or a WebCrypto `CryptoKey` of type `private`.
+ */
+export type PrivateKeyInput = JsonWebKey | string | CryptoKey
+
+/** JWS algorithms tokenwell signs with. @see RFC 7518 §3.1, RFC 8037 §3.1 */
+export type SigningAlgorithm =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'HS256'
+  | 'HS384'
+  | 'HS512'
+
+/** How client assertions are signed and what they claim. @see RFC 7523 §3 */
+export interface ClientAssertionOptions {
+  /**
+   * The JWS algorithm. `client_secret_jwt` takes HS256/384/512; `private_key_jwt` takes the one
+   * that fits the key (RSA keys may also use PS256/384/512).
+   * @default the JWK's `alg`, else RS256 for RSA, ES256/384/512 by EC curve, EdDSA for Ed25519, HS256 for a secret
+   */
+  algorithm?: SigningAlgorithm
+  /** The `kid` header, naming the key among those the server holds for the client. @default the JWK's `kid` */
+  keyId?: string
+  /** The `aud` claim. @default the token endpoint URL (RFC 7523 §3 item 3) */
+  audience?: string
+  /** Lifetime of one assertion, ms (`exp` − `iat`). @default 60_000 */
+  lifetime?: number
+}
+
+/** DPoP settings. @see RFC 9449 §2 */
+export interface DpopOptions {
+  /**
+   * The key pair that signs proofs. Its public half goes in every proof's `jwk` header, so the
+   * tokens the server binds to it (`cnf.jkt`) work only with it.
+   * @default a new ES256 key pair per provider, its private half not extractable
+   */
+  key?: CryptoKeyPair
+}
+
+const ASYMMETRIC: readonly SigningAlgorithm[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+]
+const HMAC: readonly SigningAlgorithm[] = ['HS256', 'HS384', 'HS512']
+const EC_ALGORITHMS: Record<string, SigningAlgorithm> = {
+  'P-256': 'ES256',
+  'P-384': 'ES384',
+  'P-521': 'ES512',
+}
+
+/** A key family: which algorithms a key can sign with, and the one used when none is chosen. */
+interface KeyFamily {
+  name: string
+  algorithms: readonly SigningAlgorithm[]
+  preferred: SigningAlgorithm
+}
+const RSA: KeyFamily = {
+  name: 'RSA',
+  algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  preferred: 'RS256',
+}
+const RSA_PSS: KeyFamily = { name: 'RSA-PSS', algorithms: ['PS256', 'PS384', 'PS512'], preferred: 'PS256' }
+const ED25519: KeyFamily = { name: 'Ed25519', algorithms: ['EdDSA'], preferred: 'EdDSA' }
+const ec = (curve: string): KeyFamily => {
+  const alg = EC_ALGORITHMS[curve]
+  if (!alg)
+    throw new ConfigError(
+      `privateKey uses the unsupported EC curve "${printable(curve)}" (use P-256, P-384 or P-521)`,
+    )
+  return { name: `EC ${curve}`, algorithms: [alg], preferred: alg }
+}
+
+/** Checks `clientAssertion` against `clientAuth`; the algorithm is filled in later from the key. */
+export function validateClientAssertion(
+  input: ClientAssertionOptions | undefined,
+  clientAuth: string,
+): ClientAssertionOptions {
+  if (input === undefined)
+    return Object.freeze(clientAuth === 'client_secret_jwt' ? { algorithm: 'HS256' as const } : {})
+  if (typeof input !== 'object' || input === null) throw new ConfigError('clientAssertion must be an object')
+  for (const key of Object.keys(input)) {
+    if (!['algorithm', 'keyId', 'audience', 'lifetime'].includes(key))
+      throw new ConfigError(`unknown option "clientAssertion.${key}"`)
+  }
+  const { algorithm, keyId, audience, lifetime } = input
+  if (clientAuth === 'client_secret_jwt' && algorithm !== undefined && !HMAC.includes(algorithm)) {
+    throw new ConfigError(`clientAssertion.algorithm must be one of ${HMAC.join(', ')} for client_secret_jwt`)
+  }
+  if (clientAuth === 'private_key_jwt' && algorithm !== undefined && !ASYMMETRIC.includes(algorithm)) {
+    throw new ConfigError(
+      `clientAssertion.algorithm must be one of ${ASYMMETRIC.join(', ')} for private_key_jwt`,
+    )
+  }
+  if (keyId !== undefined && (typeof keyId !== 'string' || keyId === ''))
+    throw new ConfigError('clientAssertion.keyId must be a non-empty string')
+  if (audience !== undefined && (typeof audience !== 'string' || audience === '')) {
+    throw new ConfigError('clientAssertion.audience must be a non-empty string')
+  }
+  if (
+    lifetime !== undefined &&
+    (typeof lifetime !== 'number' || !Number.isFinite(lifetime) || lifetime < 1_000)
+  ) {
+    throw new ConfigError('clientAssertion.lifetime must be a number of milliseconds ≥ 1000')
+  }
+  return Object.freeze({
+    ...(input.algorithm !== undefined
+      ? { algorithm }
+      : clientAuth === 'client_secret_jwt'
+        ? { algorithm: 'HS256' as const }
+        : {}),
+    ...(keyId !== undefined && { keyId }),
+    ...(audience !== undefined && { audience }),
+    ...(lifetime !== undefined && { lifetime }),
+  })
+}
+
+/**
+ * Checks that `key` is a usable private key and fits `algorithm` (no I/O: the key is imported
+ * on first use). Messages name the problem, never the key.
+ */
+export function validatePrivateKey(key: unknown, algorithm: SigningAlgorithm | undefined): PrivateKeyInput {
+  const family = familyOf(key)
+  if (algorithm !== undefined && !family.algorithms.includes(algorithm)) {
+    throw new ConfigError(
+      `clientAssertion.algorithm ${algorithm} does not fit privateKey (${/^[AEIOR]/.test(family.name) ? 'an' : 'a'} ${family.name} key)`,
+    )
+  }
+  return key as PrivateKeyInput
+}
+
+/** The algorithm to sign with: the chosen one, the JWK's own `alg`, else the key family's default. */
+export function signingAlgorithmOf(
+  key: PrivateKeyInput,
+  algorithm: SigningAlgorithm | undefined,
+): SigningAlgorithm {
+  if (algorithm !== undefined) return algorithm
+  const family = familyOf(key)
+  const jwkAlg =
+    isCryptoKey(key) || typeof key === 'string' ? undefined : (key.alg as SigningAlgorithm | undefined)
+  return jwkAlg !== undefined && family.algorithms.includes(jwkAlg) ? jwkAlg : family.preferred
+}
+
+/** Validates the `dpop` option. */
+export function validateDpop(input: unknown): Readonly<DpopOptions> | undefined {
+  if (input === undefined || input === false) return undefined
+  if (input === true) return Object.freeze({})
+  if (typeof input !== 'object' || input === null)
+    throw new ConfigError('dpop must be true, false or { key }')
+  for (const name of Object.keys(input))
+    if (name !== 'key') throw new ConfigError(`unknown option "dpop.${name}"`)
+  const { key } = input as DpopOptions
+  if (key === undefined) return Object.freeze({})
+  if (
+    typeof key !== 'object' ||
+    key === null ||
+    !isCryptoKey(key.privateKey) ||
+    !isCryptoKey(key.publicKey)
+  ) {
+    throw new ConfigError('dpop.key must be a CryptoKeyPair (privateKey and publicKey CryptoKeys)')
+  }
+  if (key.privateKey.type !== 'private' || key.publicKey.type !== 'public') {
+    throw new ConfigError('dpop.key must hold a private and a public key')
+  }
+  familyOf(key.privateKey, 'dpop.key')
+  return Object.freeze({ key })
+}
+
+export function isCryptoKey(value: unknown): value is CryptoKey {
+  return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey
+}
+
+function familyOf(key: unknown, name = 'privateKey'): KeyFamily {
+  if (typeof key === 'string') return pemFamily(key)
+  if (isCryptoKey(key)) {
+    if (key.type !== 'private') throw new ConfigError(`${name} must be a private key, not a ${key.type} one`)
+    const algorithm = key.algorithm as { name: string; namedCurve?: string }
+    switch (algorithm.name) {
+      case 'RSASSA-PKCS1-v1_5':
+        return RSA
+      case 'RSA-PSS':
+        return RSA_PSS
+      case 'ECDSA':
+        return ec(algorithm.namedCurve ?? '')
+      case 'Ed25519':
+        return ED25519
+      default:
+        throw new ConfigError(`${name} is a ${printable(algorithm.name)} key; use RSA, ECDSA or Ed25519`)
+    }
+  }
+  if (typeof key === 'object' && key !== null) {
+    const jwk = key as JsonWebKey
+    if (typeof jwk.d !== 'string')
+      throw new ConfigError(`${name} JWK has no private part ("d"); pass the private JWK`)
+    if (jwk.kty === 'RSA') return RSA
+    if (jwk.kty === 'EC') return ec(jwk.crv ?? '')
+    if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return ED25519
+    throw new ConfigError(`${name} JWK has an unsupported key type (use RSA, EC or OKP Ed25519)`)
+  }
+  throw new ConfigError(`${name} must be a private JWK, a PKCS#8 PEM string or a CryptoKey`)
+}
+
+// DER encodings of the algorithm OIDs a PKCS#8 key names (RFC 5208 §5 PrivateKeyAlgorithmIdentifier)
+const OIDS: [number[], KeyFamily | string][] = [
+  [[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a], RSA_PSS],
+  [[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01], RSA],
+  [[0x06, 0x03, 0x2b, 0x65, 0x70], ED25519],
+  [[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07], 'P-256'],
+  [[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22], 'P-384'],
+  [[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23], 'P-521'],
+]
+
+function pemFamily(pem: string): KeyFamily {
+  if (/-----BEGIN (RSA |EC )PRIVATE KEY-----/.test(pem)) {
+    throw new ConfigError(
+      'privateKey is a PKCS#1/SEC1 PEM; convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt)',
+    )
+  }
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(pem))
+    throw new ConfigError('privateKey is an encrypted PEM; decrypt it first')
+  const match = /-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\s]+)-----END PRIVATE KEY-----/.exec(pem)
+  if (!match?.[1])
+    throw new ConfigError('privateKey string must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)')
+  let der: Uint8Array
+  try {
+    der = Uint8Array.from(atob(match[1].replace(/\s/g, '')), (c) => c.charCodeAt(0))
+  } catch {
+    throw new ConfigError('privateKey PEM is not valid base64')
+  }
+  // the algorithm identifier sits near the start; searching the first bytes is enough
+  const head = der.subarray(0, 64)
+  for (const [oid, family] of OIDS) {
+    if (indexOf(head, oid) >= 0) return typeof family === 'string' ? ec(family) : family
+  }
+  throw new ConfigError('privateKey PEM holds an unsupported key type (use RSA, EC P-256/384/521 or Ed25519)')
+}
+
+function indexOf(haystack: Uint8Array, needle: number[]): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer
+    return i
+  }
+  return -1
+}
+
+function printable(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)
+}

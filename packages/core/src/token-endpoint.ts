@@ -1,0 +1,148 @@
+import { type ClientAssertionSigner, createClientAssertionSigner } from './client-assertion.js'
+import { type AuthorizationServerMetadata, discoverAuthorizationServer } from './discovery.js'
+import { createDpopSession, type DpopSession } from './dpop.js'
+import { DpopError, OAuthError } from './errors.js'
+import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
+import type { Token } from './token.js'
+import { buildTokenRequest, requestToken } from './token-request.js'
+
+/** Where and how to ask for tokens, once known (configured, or discovered from the issuer). */
+export interface ResolvedEndpoint {
+  tokenEndpoint: URL
+  clientAuth: ClientAuthMethod
+  metadata?: AuthorizationServerMetadata
+}
+
+export interface TokenEndpointClient {
+  /** The token endpoint and auth method; discovery runs once (single-flight), a failure is not cached. */
+  endpoint(): Promise<ResolvedEndpoint>
+  /** Signs, sends and parses one token request, with the one DPoP nonce retry RFC 9449 §8 allows. */
+  send(params: Record<string, string>): Promise<{ token: Token; response: Response }>
+  /** The provider's DPoP session when `dpop` is on. */
+  readonly dpop: DpopSession | undefined
+}
+
+const SECRET_METHODS: readonly ClientAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+]
+
+/**
+ * The client authentication method to use with a server that advertises
+ * `token_endpoint_auth_methods_supported`: an explicit choice is kept (with a warning when not
+ * advertised); a default secret method gives way to another secret method the server lists.
+ * @see RFC 8414 §2 (the list defaults to client_secret_basic)
+ */
+export function chooseClientAuth(
+  options: Pick<ResolvedTokenProviderOptions, 'clientAuth' | 'clientAuthExplicit' | 'logger'>,
+  metadata: AuthorizationServerMetadata | undefined,
+): ClientAuthMethod {
+  const supported = metadata?.token_endpoint_auth_methods_supported
+  if (!Array.isArray(supported) || supported.includes(options.clientAuth)) return options.clientAuth
+  if (!options.clientAuthExplicit && SECRET_METHODS.includes(options.clientAuth)) {
+    const alternative = SECRET_METHODS.find((method) => supported.includes(method))
+    if (alternative) return alternative
+  }
+  options.logger?.warn?.(
+    'tokenwell: the authorization server does not advertise the configured client authentication',
+    {
+      clientAuth: options.clientAuth,
+      supported: supported.filter((method) => typeof method === 'string'),
+    },
+  )
+  return options.clientAuth
+}
+
+/** The token endpoint client of one provider. `onEndpoint` hears of the endpoint once it is known. */
+export function createTokenEndpointClient(
+  options: ResolvedTokenProviderOptions,
+  onEndpoint?: (endpoint: ResolvedEndpoint) => void,
+): TokenEndpointClient {
+  const dpop = options.dpop ? createDpopSession(options.dpop, options.clock) : undefined
+  let signer: ClientAssertionSigner | undefined
+  let resolved: ResolvedEndpoint | undefined
+  let pending: Promise<ResolvedEndpoint> | undefined
+
+  async function discover(): Promise<ResolvedEndpoint> {
+    const metadata = await discoverAuthorizationServer(options.issuer as string, {
+      fetch: options.fetch,
+      timeout: options.timeout,
+      allowInsecureHttp: options.allowInsecureHttp,
+    })
+    return {
+      tokenEndpoint: new URL(metadata.token_endpoint),
+      clientAuth: chooseClientAuth(options, metadata),
+      metadata,
+    }
+  }
+
+  function endpoint(): Promise<ResolvedEndpoint> {
+    if (resolved) return Promise.resolve(resolved)
+    if (options.tokenEndpoint) {
+      resolved = { tokenEndpoint: options.tokenEndpoint, clientAuth: options.clientAuth }
+      return Promise.resolve(resolved)
+    }
+    pending ??= discover().then(
+      (result) => {
+        resolved = result
+        onEndpoint?.(result)
+        return result
+      },
+      (error: unknown) => {
+        pending = undefined // a failed discovery is tried again by the next token request
+        throw error
+      },
+    )
+    return pending
+  }
+
+  /** A request ready to send: a fresh client assertion and DPoP proof each time (both carry a jti). */
+  async function prepare(
+    params: Record<string, string>,
+    { tokenEndpoint, clientAuth }: ResolvedEndpoint,
+  ): Promise<Request> {
+    let clientAssertion: string | undefined
+    if (clientAuth === 'private_key_jwt' || clientAuth === 'client_secret_jwt') {
+      signer ??= createClientAssertionSigner(options)
+      clientAssertion = await signer(
+        clientAuth,
+        options.clientAssertion.audience ?? tokenEndpoint.href,
+        options.clock(),
+      )
+    }
+    const dpopProof = dpop ? await dpop.proof({ method: 'POST', url: tokenEndpoint }) : undefined
+    return buildTokenRequest(options, params, {
+      tokenEndpoint,
+      clientAuth,
+      ...(clientAssertion !== undefined && { clientAssertion }),
+      ...(dpopProof !== undefined && { dpopProof }),
+    })
+  }
+
+  async function send(params: Record<string, string>): Promise<{ token: Token; response: Response }> {
+    const target = await endpoint()
+    for (let nonceRetries = 0; ; nonceRetries++) {
+      try {
+        const result = await requestToken(options, await prepare(params, target))
+        dpop?.rememberNonce(target.tokenEndpoint, result.response.headers)
+        return result
+      } catch (error) {
+        const response = (error as { response?: Response }).response
+        if (dpop && response) dpop.rememberNonce(target.tokenEndpoint, response.headers)
+        if (!dpop || !(error instanceof OAuthError) || error.error !== 'use_dpop_nonce') throw error
+        // RFC 9449 §8: retry once with the server's nonce; a second demand is an error, never a loop
+        const nonce = response?.headers.get('dpop-nonce')
+        if (nonce && nonceRetries === 0) continue
+        throw new DpopError(
+          nonce
+            ? 'token endpoint demanded a new DPoP nonce again after one retry with its nonce'
+            : 'token endpoint demanded a DPoP nonce but sent no DPoP-Nonce header',
+          { cause: error, ...(response && { response }) },
+        )
+      }
+    }
+  }
+
+  return { endpoint, send, dpop }
+}

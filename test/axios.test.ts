@@ -1,0 +1,58 @@
+import { Agent } from 'node:http'
+import { oauth2Interceptor } from '@tokenwell/axios'
+import axios, { AxiosError } from 'axios'
+import { afterEach, describe, expect, it } from 'vitest'
+import { useServers } from './support/servers.js'
+
+describe('@tokenwell/axios over loopback HTTP', () => {
+  const servers = useServers()
+  const httpAgent = new Agent({ keepAlive: true, maxSockets: 16 })
+  afterEach(() => httpAgent.destroy())
+  const create = (options: Parameters<typeof oauth2Interceptor>[2] = {}) => {
+    const instance = axios.create({ baseURL: servers.api.url, httpAgent })
+    return { instance, eject: oauth2Interceptor(instance, servers.provider, options) }
+  }
+
+  it('sends no token to an absolute URL on another origin than baseURL, unless match says so', async () => {
+    const { instance } = create()
+    const presigned = `${servers.other.url}/public/presigned?sig=abc`
+    expect((await instance.put(presigned, 'file')).data).toMatchObject({ authorized: false })
+    expect(servers.other.requests.map((r) => r.authorization)).toEqual([false])
+    const { instance: both } = create({ match: [servers.api.url, servers.other.url] })
+    await both.get(`${servers.other.url}/public/allowed`)
+    expect(servers.other.requests.map((r) => r.authorization)).toEqual([false, true])
+  })
+
+  it('rejects a second 401 with the AxiosError axios made, response attached', async () => {
+    const error = await create()
+      .instance.post('/always-401', { a: 1 })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AxiosError)
+    expect((error as AxiosError).response?.status).toBe(401)
+    expect((error as AxiosError).response?.headers['www-authenticate']).toContain('invalid_token')
+    expect((error as AxiosError).config?.url).toBe('/always-401')
+    expect(servers.api.stats.byPath['/always-401']).toBe(2)
+  })
+
+  it('an abort while the token is on its way ends in CanceledError; the shared token request goes on', async () => {
+    servers.auth.setLatency(150)
+    const { instance } = create()
+    const controller = new AbortController()
+    const aborted = instance.get('/echo/aborted', { signal: controller.signal }).catch((e: unknown) => e)
+    const patient = instance.get('/echo/patient')
+    setTimeout(() => controller.abort(), 20)
+    expect(axios.isCancel(await aborted)).toBe(true)
+    expect((await patient).data).toMatchObject({ authorized: true })
+    expect(servers.auth.stats.tokenRequests).toBe(1)
+    expect(servers.api.stats.byPath['/echo/aborted']).toBeUndefined()
+  })
+
+  it('eject() stops both the header and the replay', async () => {
+    const { instance, eject } = create()
+    eject()
+    const error = await instance.get('/echo/x').catch((e: unknown) => e)
+    expect((error as AxiosError).response?.status).toBe(401)
+    expect(servers.api.requests.map((r) => r.authorization)).toEqual([false])
+    expect(servers.auth.stats.tokenRequests).toBe(0)
+  })
+})

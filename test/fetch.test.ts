@@ -1,0 +1,73 @@
+import { withOAuth2 } from '@tokenwell/fetch'
+import { describe, expect, it } from 'vitest'
+import { useServers } from './support/servers.js'
+
+describe('@tokenwell/fetch over loopback HTTP', () => {
+  const servers = useServers()
+  const decode = async (response: Response) => {
+    const body = (await response.json()) as { bodyBase64: string }
+    return Buffer.from(body.bodyBase64, 'base64').toString()
+  }
+
+  it('returns a real Response, the second 401 with its body', async () => {
+    const response = await withOAuth2(servers.provider)(`${servers.api.url}/always-401`)
+    expect(response).toBeInstanceOf(Response)
+    expect(response.status).toBe(401)
+    expect(response.headers.get('www-authenticate')).toContain('invalid_token')
+    expect(await response.json()).toMatchObject({ error: 'invalid_token' })
+    expect(servers.api.stats.byPath['/always-401']).toBe(2)
+  })
+
+  it('replays a Request input with its body', async () => {
+    const authFetch = withOAuth2(servers.provider)
+    await authFetch(`${servers.api.url}/echo/warm`)
+    servers.auth.revokeAll()
+    const request = new Request(`${servers.api.url}/echo/request`, {
+      method: 'POST',
+      body: 'inside a Request',
+    })
+    const response = await authFetch(request)
+    expect(response.status).toBe(200)
+    expect(await decode(response)).toBe('inside a Request')
+    expect(servers.api.stats.byPath['/echo/request']).toBe(2)
+  })
+
+  it('sends a ReadableStream body once and returns the 401 instead of an empty replay', async () => {
+    const authFetch = withOAuth2(servers.provider)
+    await authFetch(`${servers.api.url}/echo/warm`)
+    servers.auth.revokeAll()
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('streamed'))
+        controller.close()
+      },
+    })
+    const init = { method: 'POST', body, duplex: 'half' } as RequestInit
+    const response = await authFetch(`${servers.api.url}/echo/stream`, init)
+    expect(response.status).toBe(401)
+    expect(servers.api.stats.byPath['/echo/stream']).toBe(1)
+  })
+
+  it('an abort while the token is on its way rejects like fetch; the shared token request goes on', async () => {
+    servers.auth.setLatency(150)
+    const authFetch = withOAuth2(servers.provider)
+    const controller = new AbortController()
+    const aborted = authFetch(`${servers.api.url}/echo/aborted`, { signal: controller.signal }).catch(
+      (e: unknown) => e,
+    )
+    const patient = authFetch(`${servers.api.url}/echo/patient`)
+    setTimeout(() => controller.abort(), 20)
+    expect(await aborted).toMatchObject({ name: 'AbortError' })
+    expect((await patient).status).toBe(200)
+    expect(servers.auth.stats.tokenRequests).toBe(1)
+    expect(servers.api.stats.byPath['/echo/aborted']).toBeUndefined()
+  })
+
+  it('a caller timeout signal bounds the whole call', async () => {
+    const authFetch = withOAuth2(servers.provider)
+    const error = await authFetch(`${servers.api.url}/slow?ms=2000`, {
+      signal: AbortSignal.timeout(50),
+    }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ name: 'TimeoutError' })
+  })
+})

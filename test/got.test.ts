@@ -1,0 +1,67 @@
+import { Agent } from 'node:http'
+import { oauth2Hooks } from '@tokenwell/got'
+import got, { HTTPError } from 'got'
+import { afterEach, describe, expect, it } from 'vitest'
+import { useServers } from './support/servers.js'
+
+describe('@tokenwell/got over loopback HTTP', () => {
+  const servers = useServers()
+  const http = new Agent({ keepAlive: true, maxSockets: 16 })
+  afterEach(() => http.destroy())
+  const create = (options: Parameters<typeof oauth2Hooks>[1] = {}) =>
+    got.extend(oauth2Hooks(servers.provider, options), { prefixUrl: servers.api.url, agent: { http } })
+
+  it('sends no token to an absolute URL on another origin than prefixUrl', async () => {
+    const presigned = `${servers.other.url}/public/presigned?sig=abc`
+    const body = await create().put(presigned, { prefixUrl: '', body: 'file' }).json()
+    expect(body).toMatchObject({ authorized: false })
+    expect(servers.other.requests.map((r) => r.authorization)).toEqual([false])
+  })
+
+  it("keeps got's own retry: a 503 is retried with the token, and a 401 replay does not spend the limit", async () => {
+    const api = create().extend({ retry: { limit: 1, backoffLimit: 20 } })
+    servers.api.failNext(1, { status: 503 })
+    expect(await api.get('echo/flaky').json()).toMatchObject({ authorized: true })
+    expect(servers.api.requests.map((r) => [r.status, r.authorization])).toEqual([
+      [503, true],
+      [200, true],
+    ])
+    servers.auth.revokeAll()
+    servers.api.failNext(1, { status: 503 })
+    // 401 → replay (not counted) → 503 → got's one retry → 200
+    expect(await api.get('echo/after-revoke').json()).toMatchObject({ authorized: true })
+    expect(servers.api.stats.byPath['/echo/after-revoke']).toBe(3)
+  })
+
+  it("rejects a second 401 with got's HTTPError and keeps the caller's hooks", async () => {
+    const seen: number[] = []
+    const api = create().extend({
+      hooks: {
+        afterResponse: [
+          (response) => {
+            seen.push(response.statusCode)
+            return response
+          },
+        ],
+      },
+    })
+    const error = await api.get('always-401').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(HTTPError)
+    expect((error as HTTPError).response.statusCode).toBe(401)
+    expect(servers.api.stats.byPath['/always-401']).toBe(2)
+    expect(seen).toEqual([401])
+  })
+
+  it("an abort while the token is on its way ends in got's AbortError; the shared token request goes on", async () => {
+    servers.auth.setLatency(150)
+    const api = create()
+    const controller = new AbortController()
+    const aborted = api.get('echo/aborted', { signal: controller.signal }).catch((e: unknown) => e)
+    const patient = api.get('echo/patient').json()
+    setTimeout(() => controller.abort(), 20)
+    expect(await aborted).toMatchObject({ name: 'AbortError' })
+    expect(await patient).toMatchObject({ authorized: true })
+    expect(servers.auth.stats.tokenRequests).toBe(1)
+    expect(servers.api.stats.byPath['/echo/aborted']).toBeUndefined()
+  })
+})
