@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -40,6 +40,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   removeBundle()
+  await rm(dir, { recursive: true, force: true })
   await auth.close()
   // every subprocess's stdout and stderr: the secrets it was given never came out
   const printed = results.map((r) => r.stdout + r.stderr).join('\n')

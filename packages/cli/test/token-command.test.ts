@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { server } from '@tokenwell/mock-server/msw'
@@ -20,7 +20,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tokenwell-cli-'))
 })
 const outputs: string[] = []
-afterAll(() => {
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
   // every test's output went through here: no secret the CLI read was ever printed
   const all = outputs.join('\n')
   for (const secret of SECRETS) expect(all).not.toContain(secret)
