@@ -193,14 +193,18 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
   }
 
   function fromStore(entry: StoreEntry, started: number): Token {
-    const token = adopt(entry)
-    emitter.emit('token', {
-      key: keyInfo,
-      source: 'store',
-      durationMs: clock() - started,
-      expiresAt: token.expiresAt ?? entry.refreshAt,
-      background: false,
-    })
+    return announce(adopt(entry), entry, 'store', started, false)
+  }
+
+  function announce(
+    token: Token,
+    entry: StoreEntry,
+    source: 'store' | 'endpoint',
+    started: number,
+    background: boolean,
+  ) {
+    const expiresAt = token.expiresAt ?? entry.refreshAt
+    emitter.emit('token', { key: keyInfo, source, durationMs: clock() - started, expiresAt, background })
     return token
   }
 
@@ -242,15 +246,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       await storeCall('set', () =>
         store.set(key, entry, Math.max(1, (entry.token.expiresAt ?? entry.refreshAt) - clock())),
       )
-      const token = adopt(entry)
-      emitter.emit('token', {
-        key: keyInfo,
-        source: 'endpoint',
-        durationMs: clock() - started,
-        expiresAt: token.expiresAt ?? entry.refreshAt,
-        background,
-      })
-      return token
+      return announce(adopt(entry), entry, 'endpoint', started, background)
     } finally {
       if (release) await storeCall('release', release)
     }
