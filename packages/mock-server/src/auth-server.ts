@@ -31,6 +31,8 @@ export interface MockAuthServer {
   readonly requests: readonly TokenRequestLogEntry[]
   /** The next `count` token requests fail as `fault` says (queued after earlier faults). */
   failNext(count: number, fault?: TokenFault): void
+  /** Drops every queued fault: the outage is over. */
+  clearFaults(): void
   /** Delay every token response by `ms`. */
   setLatency(ms: number): void
   /** Lifetime of access tokens issued from now on, in **seconds**. */
@@ -133,6 +135,7 @@ export function createMockAuthServer(input: CreateMockAuthServerOptions): MockAu
     stats: state.stats,
     requests: log,
     failNext: (count, fault = {}) => state.faults.add(count, fault),
+    clearFaults: () => state.faults.clear(),
     setLatency(ms) {
       assertDuration('latency', ms)
       state.latency = ms
