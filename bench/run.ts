@@ -19,7 +19,7 @@ import {
   renderSvg,
 } from './src/report.js'
 import { measureSizes } from './src/size.js'
-import { BARE, CONTENDERS, type HttpClient, PEERS, TOKENWELL } from './src/subjects.js'
+import { BARE, CONTENDERS, type HttpClient, MINIMAL, PEERS, TOKENWELL } from './src/subjects.js'
 
 const args = new Set(process.argv.slice(2))
 const quick = args.has('--quick')
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     const staticToken = await fetchStaticToken(servers)
     for (const o of overhead) {
       if (o.ratio >= 0.97 && !args.has('--profile')) continue
-      log(`profiling ${o.client}, bare and with tokenwell …`)
+      log(`profiling ${o.client}: bare, with a minimal interceptor, with tokenwell …`)
       profiles.push(await profileClient(servers, o.client, staticToken))
     }
 
@@ -128,10 +128,12 @@ async function main(): Promise<void> {
       profiles,
       concurrency,
       size,
-      setups: [...Object.values(BARE), ...Object.values(TOKENWELL), ...PEERS].map(({ label, setup }) => ({
-        label,
-        setup,
-      })),
+      setups: [...Object.values(BARE), ...Object.values(TOKENWELL), ...PEERS, ...Object.values(MINIMAL)].map(
+        ({ label, setup }) => ({
+          label,
+          setup,
+        }),
+      ),
     }
     results.targets = evaluateTargets(results)
     write(results)
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** CPU profiles of the bare client and of the adapter, one closed-loop trial each. */
+/** CPU profiles of the bare client, of the client with a minimal interceptor, and of the adapter: one closed-loop trial each. */
 async function profileClient(
   servers: Awaited<ReturnType<typeof startRemoteBenchServers>>,
   client: HttpClient,
@@ -161,7 +163,12 @@ async function profileClient(
       summary: summary!,
     }
   }
-  return { client, bare: await side(BARE[client]), tokenwell: await side(TOKENWELL[client]) }
+  return {
+    client,
+    bare: await side(BARE[client]),
+    minimal: { label: MINIMAL[client].label, ...(await side(MINIMAL[client])) },
+    tokenwell: await side(TOKENWELL[client]),
+  }
 }
 
 function write(results: BenchResults): void {

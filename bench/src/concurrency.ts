@@ -99,7 +99,10 @@ export interface SteadyOptions {
   concurrency: number
   /** `refreshSkew` for the libraries that have one (tokenwell, the hand-written interceptor), ms. */
   refreshSkew: number
-  /** The token endpoint's latency during the run, ms: a request slower than half of it that overlapped a token request waited for it. */
+  /**
+   * The token endpoint's latency during the run, ms. A request slower than half of it that was
+   * in flight when a token response arrived, and ended within half of it after, waited for it.
+   */
   tokenLatency: number
   connections: number
 }
@@ -115,7 +118,7 @@ export interface SteadyResult {
   readonly lifetimes: number
   /** Most token requests in flight at one moment: 1 with single-flight. */
   readonly maxConcurrentTokenRequests: number
-  /** Requests that waited for the token endpoint (slower than half its latency, overlapping a token request). */
+  /** Requests that waited for the token endpoint (see `SteadyOptions.tokenLatency`). */
   readonly waited: number
   readonly unauthorized: number
   readonly failed: number
@@ -157,11 +160,14 @@ export async function steady(
     const window = options.tokenLatency
     const waited: number[] = []
     const around: number[] = []
+    const slow = options.tokenLatency / 2
     for (let i = 0; i < run.count; i++) {
       const start = run.starts[i]!
-      const end = start + run.latencies[i]!
-      const overlaps = spans.some((s) => start < s.end && end > s.start)
-      if (overlaps && run.latencies[i]! >= options.tokenLatency / 2) waited.push(i)
+      const latency = run.latencies[i]!
+      const end = start + latency
+      // in flight when a token response arrived, done soon after it, and slow: it was waiting for it
+      if (latency >= slow && spans.some((s) => start < s.end && s.end <= end && end - s.end <= slow))
+        waited.push(i)
       if (spans.some((s) => start >= s.start - window && start <= s.end + window))
         around.push(run.latencies[i]!)
     }

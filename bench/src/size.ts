@@ -118,6 +118,8 @@ export interface Footprint {
   readonly bytes: number
   /** `name@version` of each package counted, the measured one first. */
   readonly packages: readonly string[]
+  /** Bytes of each package in `packages`, same order. */
+  readonly packageBytes: readonly number[]
 }
 
 interface PackageJson {
@@ -137,14 +139,14 @@ interface PackageJson {
 export function installFootprint(names: readonly string[], fromDir: string): Footprint {
   const seen = new Set<string>()
   const packages: string[] = []
-  let bytes = 0
+  const sizes: number[] = []
   const visit = (dir: string) => {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson
     const id = `${manifest.name}@${manifest.version}`
     if (seen.has(id)) return
     seen.add(id)
     packages.push(id)
-    bytes += packageBytes(dir, manifest)
+    sizes.push(packageBytes(dir, manifest))
     const deps = { ...manifest.dependencies, ...manifest.optionalDependencies }
     for (const dep of Object.keys(deps)) {
       const depDir = resolvePackageDir(dep, dir)
@@ -156,7 +158,7 @@ export function installFootprint(names: readonly string[], fromDir: string): Foo
     if (!root) throw new Error(`${name} is not installed under ${fromDir}`)
     visit(root)
   }
-  return { bytes, packages }
+  return { bytes: sizes.reduce((a, b) => a + b, 0), packages, packageBytes: sizes }
 }
 
 /** The directory of package `name` as Node would find it from `fromDir` (symlinks resolved). */
@@ -192,7 +194,7 @@ function treeBytes(path: string): number {
   return total
 }
 
-const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)]
+const NODE_BUILTINS = [...builtinModules, 'node:*']
 
 /** What a user bundles, one row each: package entries, typical imports, the alternatives, and estimates. */
 export const BUNDLES: readonly (BundleSpec & { readonly lazy?: RegExp; readonly note?: string })[] = [
@@ -206,6 +208,13 @@ export const BUNDLES: readonly (BundleSpec & { readonly lazy?: RegExp; readonly 
   { label: '@tokenwell/axios', contents: "export * from '@tokenwell/axios'", external: ['axios'] },
   { label: '@tokenwell/got', contents: "export * from '@tokenwell/got'", external: ['got'] },
   { label: '@tokenwell/fetch', contents: "export * from '@tokenwell/fetch'", external: [] },
+  { label: '@tokenwell/redis', contents: "export * from '@tokenwell/redis'", external: ['redis', 'ioredis'] },
+  {
+    label: '@tokenwell/node',
+    contents: "export * from '@tokenwell/node'",
+    external: [],
+    note: 'Node only; inlines undici for its TLS options',
+  },
   {
     label: '@tokenwell/axios + createTokenProvider',
     contents:
@@ -235,6 +244,13 @@ export const BUNDLES: readonly (BundleSpec & { readonly lazy?: RegExp; readonly 
     lazy: /\/(keys|dpop|client-assertion|discovery)\.js$/,
     note: 'keys.js, dpop.js, client-assertion.js and discovery.js left out, as if behind import() like jose',
   },
+  {
+    label: 'estimate: the same, and p-memoize replaced by a few lines',
+    contents: "export { createTokenProvider } from '@tokenwell/core'",
+    external: [],
+    lazy: /(\/(keys|dpop|client-assertion|discovery)\.js|^p-memoize)$/,
+    note: 'as above, p-memoize (and mimic-function) left out too',
+  },
 ]
 
 /** Install footprints: each of our packages and each alternative (several names: one install). */
@@ -243,6 +259,8 @@ export const FOOTPRINTS: readonly { label: string; packages: readonly string[] }
   { label: '@tokenwell/axios', packages: ['@tokenwell/axios'] },
   { label: '@tokenwell/got', packages: ['@tokenwell/got'] },
   { label: '@tokenwell/fetch', packages: ['@tokenwell/fetch'] },
+  { label: '@tokenwell/redis', packages: ['@tokenwell/redis'] },
+  { label: '@tokenwell/node', packages: ['@tokenwell/node'] },
   { label: 'axios-auth-refresh', packages: ['axios-auth-refresh'] },
   {
     label: 'axios-oauth-client + axios-token-interceptor',

@@ -42,7 +42,7 @@ export interface SubjectSpec {
   /** Name shown in tables. */
   readonly label: string
   readonly client: HttpClient
-  readonly kind: 'bare' | 'tokenwell' | 'peer'
+  readonly kind: 'bare' | 'baseline' | 'tokenwell' | 'peer'
   /** The OAuth client it authenticates as, so the server counts its token requests apart. */
   readonly clientId: BenchClientId
   /** How it is configured, for the results. */
@@ -157,6 +157,73 @@ export const bareFetch: SubjectSpec = {
     const url = `${env.apiUrl}/data`
     const headers = { authorization: staticHeader(env) }
     return { request: () => fetchStatus(fetch(url, { headers })), close: async () => {} }
+  },
+}
+
+/**
+ * The least any token-attaching interceptor does: an async request interceptor that sets a
+ * static header. It splits an adapter's overhead into what the client charges for having an
+ * interceptor at all and what the adapter adds (profiles only).
+ */
+export const minimalAxios: SubjectSpec = {
+  id: 'axios-minimal-interceptor',
+  label: 'axios + async interceptor setting a static header',
+  client: 'axios',
+  kind: 'baseline',
+  clientId: 'bare',
+  setup:
+    "instance.interceptors.request.use(async (config) => { config.headers.set('Authorization', header); return config })",
+  create(env) {
+    const agent = keepAlive(env.connections)
+    const instance = axios.create({ baseURL: env.apiUrl, httpAgent: agent })
+    const header = staticHeader(env)
+    instance.interceptors.request.use(async (config) => {
+      config.headers.set('Authorization', header)
+      return config
+    })
+    return { request: () => axiosStatus(instance), close: async () => agent.destroy() }
+  },
+}
+
+export const minimalGot: SubjectSpec = {
+  id: 'got-minimal-hook',
+  label: 'got + async beforeRequest hook setting a static header',
+  client: 'got',
+  kind: 'baseline',
+  clientId: 'bare',
+  setup:
+    'got.extend({ hooks: { beforeRequest: [async (options) => { options.headers.authorization = header }] } })',
+  create(env) {
+    const agent = keepAlive(env.connections)
+    const header = staticHeader(env)
+    const client = got.extend({
+      prefixUrl: env.apiUrl,
+      agent: { http: agent },
+      hooks: {
+        beforeRequest: [
+          async (options) => {
+            options.headers['authorization'] = header
+          },
+        ],
+      },
+    })
+    return { request: () => gotStatus(client), close: async () => agent.destroy() }
+  },
+}
+
+export const minimalFetch: SubjectSpec = {
+  id: 'fetch-minimal-wrapper',
+  label: 'fetch wrapped to add a static header',
+  client: 'fetch',
+  kind: 'baseline',
+  clientId: 'bare',
+  setup: '(input, init) => fetch(input, { ...init, headers: { ...init?.headers, authorization } })',
+  create(env) {
+    const url = `${env.apiUrl}/data`
+    const authorization = staticHeader(env)
+    const wrapped = async (input: string, init?: RequestInit) =>
+      fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), authorization } })
+    return { request: () => fetchStatus(wrapped(url)), close: async () => {} }
   },
 }
 
@@ -381,6 +448,11 @@ export const handWritten: SubjectSpec = {
 }
 
 export const BARE: Record<HttpClient, SubjectSpec> = { axios: bareAxios, got: bareGot, fetch: bareFetch }
+export const MINIMAL: Record<HttpClient, SubjectSpec> = {
+  axios: minimalAxios,
+  got: minimalGot,
+  fetch: minimalFetch,
+}
 export const TOKENWELL: Record<HttpClient, SubjectSpec> = {
   axios: tokenwellAxios,
   got: tokenwellGot,
