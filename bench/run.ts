@@ -33,8 +33,8 @@ const config = {
   overhead: {
     clients: ['axios', 'got', 'fetch'],
     reps: quick ? 2 : 5,
-    durationMs: quick ? 500 : 1500,
-    warmupRequests: quick ? 200 : 1000,
+    durationMs: quick ? 500 : 1200,
+    warmupRequests: quick ? 200 : 800,
     concurrency: 16,
   } satisfies OverheadOptions,
   fastPath: { iterations: quick ? 100_000 : 1_000_000, reps: 5 },
@@ -42,14 +42,14 @@ const config = {
   storm: { calls: 1_000, connections: 256 },
   steady: {
     lifetimeS: 2,
-    durationMs: quick ? 2_500 : 5_000,
+    durationMs: quick ? 2_500 : 4_500,
     concurrency: 16,
     refreshSkew: 100,
     tokenLatency: TOKEN_LATENCY,
     connections: 64,
   } satisfies SteadyOptions,
   /** A target missed by an adapter is profiled for this long per side. */
-  profileMs: quick ? 500 : 1500,
+  profileMs: quick ? 500 : 1000,
 } as const
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
@@ -76,10 +76,14 @@ async function main(): Promise<void> {
     log(`overhead: ${config.overhead.reps} alternating trials of ${config.overhead.durationMs} ms per side …`)
     const overhead = await measureOverhead(servers, config.overhead, (client, t) =>
       log(
-        `  ${client} ${t.side.padEnd(9)} rep ${t.rep}: ${fixed(t.throughput, 0)} req/s, p50 ${fixed(t.p50, 2)} ms, p99 ${fixed(t.p99, 2)} ms`,
+        `  ${client} ${t.side.padEnd(9)} rep ${t.rep}: ${fixed(t.throughput, 0)} req/s, ${fixed(t.cpuUsPerRequest, 0)} µs CPU/req, p50 ${fixed(t.p50, 2)} ms, p99 ${fixed(t.p99, 2)} ms`,
       ),
     )
-    for (const o of overhead) log(`  ${o.client}: tokenwell/bare = ${fixed(o.ratio * 100)}%`)
+    for (const o of overhead) {
+      log(
+        `  ${o.client}: tokenwell/bare = ${fixed(o.ratio * 100)}% (by CPU per request: ${fixed(o.cpuRatio * 100)}%)`,
+      )
+    }
 
     const profiles: ProfileResult[] = []
     const staticToken = await fetchStaticToken(servers)
@@ -158,8 +162,9 @@ async function profileClient(
     })
     return {
       requests: run.count,
-      cpuUsPerRequest: (summary!.busyMs * 1000) / run.count,
-      tokenwellUsPerRequest: (summary!.oursMs * 1000) / run.count,
+      cpuUsPerRequest: run.cpuUsPerRequest,
+      // the profiler's samples are wall time, so their share is applied to the CPU time
+      tokenwellUsPerRequest: run.cpuUsPerRequest * (summary!.oursMs / Math.max(summary!.busyMs, 1e-9)),
       summary: summary!,
     }
   }

@@ -120,6 +120,11 @@ export interface SteadyResult {
   readonly maxConcurrentTokenRequests: number
   /** Requests that waited for the token endpoint (see `SteadyOptions.tokenLatency`). */
   readonly waited: number
+  /**
+   * How many requests the same test finds at as many instants far from any token request: slow
+   * requests that happen to match (a loaded machine makes more). `waited` near it means none waited.
+   */
+  readonly waitedByChance: number
   readonly unauthorized: number
   readonly failed: number
   readonly p50: number
@@ -158,19 +163,29 @@ export async function steady(
     })
     const [spans, api] = await Promise.all([control.tokenSpans(), control.apiStats()])
     const window = options.tokenLatency
-    const waited: number[] = []
-    const around: number[] = []
     const slow = options.tokenLatency / 2
-    for (let i = 0; i < run.count; i++) {
+    // slow, in flight when something happened at `at`, and done soon after it: it was waiting for it
+    const waitedFor = (i: number, at: number) => {
       const start = run.starts[i]!
       const latency = run.latencies[i]!
-      const end = start + latency
-      // in flight when a token response arrived, done soon after it, and slow: it was waiting for it
-      if (latency >= slow && spans.some((s) => start < s.end && s.end <= end && end - s.end <= slow))
-        waited.push(i)
+      return latency >= slow && start < at && at <= start + latency && start + latency - at <= slow
+    }
+    let waited = 0
+    const around: number[] = []
+    for (let i = 0; i < run.count; i++) {
+      if (spans.some((s) => waitedFor(i, s.end))) waited++
+      const start = run.starts[i]!
       if (spans.some((s) => start >= s.start - window && start <= s.end + window))
         around.push(run.latencies[i]!)
     }
+    // the same count at instants far from any token request: what slow requests alone produce
+    const first = run.starts[0] ?? 0
+    const instants = Array.from(
+      { length: 40 },
+      (_, k) => first + ((k + 0.5) * options.durationMs) / 40,
+    ).filter((at) => spans.every((s) => at < s.start - 4 * window || at > s.end + 4 * window))
+    let chance = 0
+    for (const at of instants) for (let i = 0; i < run.count; i++) if (waitedFor(i, at)) chance++
     return {
       subject: spec.id,
       label: spec.label,
@@ -179,7 +194,8 @@ export async function steady(
       tokenRequests: spans.length,
       lifetimes: options.durationMs / (options.lifetimeS * 1000),
       maxConcurrentTokenRequests: maxOverlap(spans),
-      waited: waited.length,
+      waited,
+      waitedByChance: instants.length === 0 ? 0 : (chance / instants.length) * spans.length,
       unauthorized: api.unauthorized,
       failed: run.failed,
       p50: percentile(run.latencies, 50),

@@ -11,6 +11,11 @@ export interface LoadResult {
   readonly elapsedMs: number
   /** Completed requests per second. */
   readonly throughput: number
+  /**
+   * CPU time this process used per completed request (user + system, µs): unlike throughput,
+   * it hardly moves when other work on the machine takes the CPU away.
+   */
+  readonly cpuUsPerRequest: number
   readonly starts: Float64Array
   readonly latencies: Float64Array
   readonly statuses: Uint16Array
@@ -42,6 +47,7 @@ export async function closedLoop(
   const latencies = new Float64Array(limit)
   const statuses = new Uint16Array(limit)
   let next = 0
+  const cpu = process.cpuUsage()
   const begin = now()
   const deadline = begin + durationMs
   async function worker(): Promise<void> {
@@ -61,7 +67,7 @@ export async function closedLoop(
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
-  return summarize(next, now() - begin, starts, latencies, statuses)
+  return summarize(next, now() - begin, process.cpuUsage(cpu), starts, latencies, statuses)
 }
 
 /** `calls` requests started at once; resolves when every one has ended. */
@@ -69,6 +75,7 @@ export async function burst(request: () => Promise<number>, calls: number): Prom
   const starts = new Float64Array(calls)
   const latencies = new Float64Array(calls)
   const statuses = new Uint16Array(calls)
+  const cpu = process.cpuUsage()
   const begin = now()
   await Promise.all(
     Array.from({ length: calls }, async (_, i) => {
@@ -84,12 +91,13 @@ export async function burst(request: () => Promise<number>, calls: number): Prom
       statuses[i] = status
     }),
   )
-  return summarize(calls, now() - begin, starts, latencies, statuses)
+  return summarize(calls, now() - begin, process.cpuUsage(cpu), starts, latencies, statuses)
 }
 
 function summarize(
   count: number,
   elapsedMs: number,
+  cpu: NodeJS.CpuUsage,
   starts: Float64Array,
   latencies: Float64Array,
   statuses: Uint16Array,
@@ -102,6 +110,7 @@ function summarize(
     failed: count - ok,
     elapsedMs,
     throughput: (count / elapsedMs) * 1000,
+    cpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, count),
     starts: starts.subarray(0, count),
     latencies: latencies.subarray(0, count),
     statuses: statuses.subarray(0, count),

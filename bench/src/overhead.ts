@@ -21,6 +21,8 @@ export interface OverheadTrial {
   /** Position in its rep: 0 ran first. */
   readonly position: number
   readonly throughput: number
+  /** CPU time of the client process per request, µs. */
+  readonly cpuUsPerRequest: number
   readonly p50: number
   readonly p99: number
   readonly requests: number
@@ -31,6 +33,8 @@ export interface OverheadSide {
   readonly label: string
   /** Median over the trials, requests/s. */
   readonly throughput: number
+  /** Median over the trials, µs of client CPU per request. */
+  readonly cpuUsPerRequest: number
   /** Medians over the trials, ms. */
   readonly p50: number
   readonly p99: number
@@ -43,6 +47,11 @@ export interface OverheadResult {
   /** Median over the reps of tokenwell/bare throughput (each rep pairs two back-to-back trials). */
   readonly ratio: number
   readonly ratios: readonly number[]
+  /**
+   * Median over the reps of bare/tokenwell client CPU per request: the throughput ratio a
+   * CPU-bound client would reach, and far steadier than throughput on a shared machine.
+   */
+  readonly cpuRatio: number
   readonly trials: readonly OverheadTrial[]
 }
 
@@ -69,6 +78,7 @@ export async function measureOverhead(
           side,
           position,
           throughput: run.throughput,
+          cpuUsPerRequest: run.cpuUsPerRequest,
           p50: percentile(run.latencies, 50),
           p99: percentile(run.latencies, 99),
           requests: run.count,
@@ -83,18 +93,22 @@ export async function measureOverhead(
       return {
         label: sides[side].label,
         throughput: median(mine.map((t) => t.throughput)),
+        cpuUsPerRequest: median(mine.map((t) => t.cpuUsPerRequest)),
         p50: median(mine.map((t) => t.p50)),
         p99: median(mine.map((t) => t.p99)),
       }
     }
-    const ratios = Array.from({ length: options.reps }, (_, rep) => {
-      const of = (side: string) => trials.find((t) => t.rep === rep && t.side === side)!.throughput
-      return of('tokenwell') / of('bare')
-    })
+    const of = (rep: number, side: string) => trials.find((t) => t.rep === rep && t.side === side)!
+    const reps = Array.from({ length: options.reps }, (_, rep) => rep)
+    const ratios = reps.map((rep) => of(rep, 'tokenwell').throughput / of(rep, 'bare').throughput)
+    const cpuRatios = reps.map(
+      (rep) => of(rep, 'bare').cpuUsPerRequest / of(rep, 'tokenwell').cpuUsPerRequest,
+    )
     results.push({
       client,
       bare: pick('bare'),
       tokenwell: pick('tokenwell'),
+      cpuRatio: median(cpuRatios),
       ratio: median(ratios),
       ratios,
       trials,

@@ -86,7 +86,8 @@ export function evaluateTargets(results: BenchResults): Target[] {
         `401 storm ${storm.map((r) => r.tokenRequests).join('/')}, ` +
         `steady load: ${steady.map((r) => r.tokenRequests).join('/')} refreshes, at most ` +
         `${Math.max(...steady.map((r) => r.maxConcurrentTokenRequests))} at a time, ` +
-        `${steady.reduce((n, r) => n + r.waited, 0)} requests waited for one (axios/got/fetch)`,
+        `${steady.reduce((n, r) => n + r.waited, 0)} requests waited for one ` +
+        `(${steady.reduce((n, r) => n + r.waitedByChance, 0).toFixed(1)} by chance; axios/got/fetch)`,
       met:
         [...cold, ...storm].every((r) => r.tokenRequests === 1 && r.failed === 0) &&
         steady.every((r) => r.maxConcurrentTokenRequests === 1 && r.failed === 0),
@@ -145,7 +146,9 @@ export function renderMarkdown(results: BenchResults): string {
     `Closed loop, ${config.overhead.concurrency} requests in flight, \`GET /data\` (small JSON body) on a protected API ` +
       'that checks the bearer token with one map lookup; keep-alive agents (fetch: an undici pool) of the same size on both sides. ' +
       `Each side: ${config.overhead.reps} trials of ${config.overhead.durationMs} ms after ${int(config.overhead.warmupRequests)} warm-up requests, ` +
-      'on a fresh agent; the side that goes first alternates. Throughput ratio: median over the trial pairs; latencies: medians over trials.',
+      'on a fresh agent; the side that goes first alternates. Throughput ratio: median over the trial pairs; latencies: medians over trials. ' +
+      '"CPU µs/req": CPU time of the client process per request (`process.cpuUsage`), medians; "by CPU": bare/tokenwell CPU per request, ' +
+      'median over the pairs: the throughput ratio of a CPU-bound client, and much steadier than throughput when other work shares the machine.',
     '',
   )
   out.push(
@@ -155,17 +158,23 @@ export function renderMarkdown(results: BenchResults): string {
         '>bare req/s',
         '>tokenwell req/s',
         '>tokenwell / bare',
+        '>CPU µs/req bare',
+        '>CPU µs/req tokenwell',
+        '>by CPU',
         '>p50 bare',
         '>p50 tokenwell',
         '>p99 bare',
         '>p99 tokenwell',
-        'ratio per pair',
+        'throughput ratio per pair',
       ],
       overhead.map((o) => [
         o.client,
         int(o.bare.throughput),
         int(o.tokenwell.throughput),
         `**${pct(o.ratio)}**`,
+        o.bare.cpuUsPerRequest.toFixed(0),
+        o.tokenwell.cpuUsPerRequest.toFixed(0),
+        pct(o.cpuRatio),
         `${ms(o.bare.p50)} ms`,
         `${ms(o.tokenwell.p50)} ms`,
         `${ms(o.bare.p99)} ms`,
@@ -256,7 +265,8 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     `${config.steady.concurrency} requests in flight on a warm client; the run spans ${(config.steady.durationMs / (config.steady.lifetimeS * 1000)).toFixed(1)} token lifetimes. ` +
       `tokenwell and the hand-written interceptor get \`refreshSkew\` ${config.steady.refreshSkew} ms (a 1-hour token with the default 30 s, scaled down); the others have no such setting. ` +
-      `"waited": requests slower than ${config.steady.tokenLatency / 2} ms that were in flight when a token response arrived and ended within ${config.steady.tokenLatency / 2} ms of it. ` +
+      `"waited": requests slower than ${config.steady.tokenLatency / 2} ms that were in flight when a token response arrived and ended within ${config.steady.tokenLatency / 2} ms of it; ` +
+      '"by chance": what the same test finds at as many instants far from any token request (slow requests that happen to match; a busy machine makes more). ' +
       `"around refresh": requests started within ${config.steady.tokenLatency} ms of a token request.`,
     '',
   )
@@ -266,7 +276,7 @@ export function renderMarkdown(results: BenchResults): string {
         'library',
         '>token requests',
         '>most at once',
-        '>waited',
+        '>waited (by chance)',
         '>401s',
         '>failed',
         '>p50',
@@ -280,7 +290,7 @@ export function renderMarkdown(results: BenchResults): string {
         TOKENWELL_IDS.has(r.subject)
           ? `**${r.maxConcurrentTokenRequests}**`
           : String(r.maxConcurrentTokenRequests),
-        TOKENWELL_IDS.has(r.subject) ? `**${int(r.waited)}**` : int(r.waited),
+        `${TOKENWELL_IDS.has(r.subject) ? `**${int(r.waited)}**` : int(r.waited)} (${r.waitedByChance.toFixed(1)})`,
         int(r.unauthorized),
         int(r.failed),
         `${ms(r.p50)} ms`,
