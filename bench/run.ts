@@ -16,7 +16,9 @@ import {
   evaluateTargets,
   type ProfileResult,
   renderMarkdown,
+  renderReadmeBlock,
   renderSvg,
+  replaceReadmeBlock,
 } from './src/report.js'
 import { measureSizes } from './src/size.js'
 import { BARE, CONTENDERS, type HttpClient, MINIMAL, PEERS, TOKENWELL } from './src/subjects.js'
@@ -32,9 +34,9 @@ const TOKEN_LATENCY = 50
 const config = {
   overhead: {
     clients: ['axios', 'got', 'fetch'],
-    reps: quick ? 2 : 5,
-    durationMs: quick ? 500 : 1200,
-    warmupRequests: quick ? 200 : 800,
+    reps: quick ? 2 : 10,
+    durationMs: quick ? 300 : 600,
+    warmupRequests: quick ? 200 : 300,
     concurrency: 16,
   } satisfies OverheadOptions,
   fastPath: { iterations: quick ? 100_000 : 1_000_000, reps: 5 },
@@ -181,8 +183,15 @@ function write(results: BenchResults): void {
   writeFileSync(`${resultsDir}results.json`, `${JSON.stringify(results, null, 2)}\n`)
   writeFileSync(`${resultsDir}results.md`, markdown)
   writeFileSync(`${resultsDir}chart.svg`, renderSvg(results))
+  // the root README quotes the summary between its bench markers
+  const readmePath = fileURLToPath(new URL('../README.md', import.meta.url))
+  const readme = readFileSync(readmePath, 'utf8')
+  const updated = replaceReadmeBlock(readme, renderReadmeBlock(results))
+  if (updated !== readme) writeFileSync(readmePath, updated)
   process.stdout.write(`${markdown}\n`)
-  log(`wrote bench/results/results.json, results.md and chart.svg (${fixed(results.meta.durationS, 0)} s)`)
+  log(
+    `wrote bench/results/results.json, results.md, chart.svg and the README summary (${fixed(results.meta.durationS, 0)} s)`,
+  )
 }
 
 await main()

@@ -6,7 +6,14 @@ import { coldBurst, maxOverlap, type SteadyResult, steady, storm } from '../benc
 import { measureFastPath } from '../bench/src/fast-path.js'
 import { measureOverhead, runTrial } from '../bench/src/overhead.js'
 import { isTokenwellUrl, profile, summarizeProfile } from '../bench/src/profile.js'
-import { type BenchResults, evaluateTargets, renderMarkdown, renderSvg } from '../bench/src/report.js'
+import {
+  type BenchResults,
+  evaluateTargets,
+  renderMarkdown,
+  renderReadmeBlock,
+  renderSvg,
+  replaceReadmeBlock,
+} from '../bench/src/report.js'
 import { type BenchServers, startBenchServers } from '../bench/src/servers.js'
 import { installFootprint, measureBundle } from '../bench/src/size.js'
 import { CONTENDERS, handWritten, TOKENWELL } from '../bench/src/subjects.js'
@@ -178,5 +185,13 @@ describe('bench (tiny run of each scenario)', () => {
     expect(svg.startsWith('<svg')).toBe(true)
     expect(svg.trim().endsWith('</svg>')).toBe(true)
     expect(svg).toContain('hand-written interceptor')
+    const block = renderReadmeBlock(results)
+    expect(block).toContain('](bench/results/chart.svg)')
+    expect(block).toContain('cold burst, 200 requests')
+    const readme = 'intro\n<!-- bench:start -->\nold numbers\n<!-- bench:end -->\nrest'
+    expect(replaceReadmeBlock(readme, 'new numbers')).toBe(
+      'intro\n<!-- bench:start -->\nnew numbers\n<!-- bench:end -->\nrest',
+    )
+    expect(replaceReadmeBlock('no markers here', 'new numbers')).toBe('no markers here')
   })
 })

@@ -477,3 +477,126 @@ export function renderSvg(results: BenchResults): string {
     '',
   ].join('\n')
 }
+
+/** The root README's benchmark summary, between `<!-- bench:start -->` and `<!-- bench:end -->`. */
+export function renderReadmeBlock(results: BenchResults): string {
+  const { meta, overhead, concurrency, fastPath, size } = results
+  const m = meta.machine
+  const cell = (r: BurstResult | undefined) =>
+    r === undefined ? '–' : `${int(r.tokenRequests)}${r.failed > 0 ? ` (${int(r.failed)} failed)` : ''}`
+  const subjects = concurrency.coldBurst.map((r) => r.subject)
+  const labels = concurrency.coldBurst.map((r) => (TOKENWELL_IDS.has(r.subject) ? `**${r.label}**` : r.label))
+  const find = <T extends { subject: string }>(rows: readonly T[], id: string) =>
+    rows.find((r) => r.subject === id)
+  const calls = (meta.config as { coldBurst: { calls: number }; storm: { calls: number } }) ?? undefined
+  const bundle = (label: string) => size.bundles.find((b) => b.label === label)
+  const lines = [
+    `Measured ${meta.date.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}; ` +
+      `load average ${meta.loadAverage.start.toFixed(2)} at the start and ${meta.loadAverage.end.toFixed(2)} at the end ` +
+      `(the machine is shared: other jobs ran during the run, and throughput moves with them). ` +
+      `\`pnpm bench\` took ${int(meta.durationS)} s. Every table, trial and profile: [bench/results/results.md](bench/results/results.md).`,
+    '',
+    '![Adapter throughput as a share of the bare client, and token requests per library in a cold burst and a 401 storm](bench/results/chart.svg)',
+    '',
+    table(
+      ['target', 'result', 'status'],
+      results.targets.map((t) => [t.target, t.result, mark(t.met)]),
+    ),
+    '',
+    table(
+      [
+        'warm token, 16 in flight',
+        '>bare req/s',
+        '>tokenwell req/s',
+        '>tokenwell / bare',
+        '>by client CPU',
+        '>p50',
+        '>p99',
+      ],
+      overhead.map((o) => [
+        o.client,
+        int(o.bare.throughput),
+        int(o.tokenwell.throughput),
+        `**${pct(o.ratio)}**`,
+        pct(o.cpuRatio),
+        `${ms(o.bare.p50)} → ${ms(o.tokenwell.p50)} ms`,
+        `${ms(o.bare.p99)} → ${ms(o.tokenwell.p99)} ms`,
+      ]),
+    ),
+    '',
+    `\`getToken()\` with a cached token: **${fastPath.nsPerOp.toFixed(0)} ns** per call.`,
+    '',
+    table(
+      ['token requests (failed requests)', ...labels],
+      [
+        [
+          `cold burst, ${int(calls.coldBurst.calls)} requests`,
+          ...subjects.map((id) => cell(find(concurrency.coldBurst, id))),
+        ],
+        [
+          `401 storm, ${int(calls.storm.calls)} in flight`,
+          ...subjects.map((id) => cell(find(concurrency.storm, id))),
+        ],
+        [
+          'steady load over 2 expiries: token requests / most at once / requests that waited',
+          ...subjects.map((id) => {
+            const r = find(concurrency.steady, id)
+            return r === undefined
+              ? '–'
+              : `${r.tokenRequests} / ${r.maxConcurrentTokenRequests} / ${r.waited} (${r.waitedByChance.toFixed(0)} by chance)` +
+                  `${r.failed > 0 ? `, ${r.failed} failed` : ''}`
+          }),
+        ],
+      ],
+    ),
+    '',
+    table(
+      ['size, min+gzip', '>loaded at once', '>lazy', '>install footprint'],
+      [
+        ['@tokenwell/core', '@tokenwell/core', '@tokenwell/core'],
+        [
+          '@tokenwell/core: createTokenProvider only',
+          '@tokenwell/core: createTokenProvider only',
+          '@tokenwell/core',
+        ],
+        [
+          '@tokenwell/axios + createTokenProvider',
+          '@tokenwell/axios + createTokenProvider',
+          '@tokenwell/axios',
+        ],
+        [
+          '@tokenwell/fetch + createTokenProvider',
+          '@tokenwell/fetch + createTokenProvider',
+          '@tokenwell/fetch',
+        ],
+        ['axios-auth-refresh', 'axios-auth-refresh', 'axios-auth-refresh'],
+        [
+          'axios-oauth-client + axios-token-interceptor',
+          'axios-oauth-client + axios-token-interceptor',
+          'axios-oauth-client + axios-token-interceptor',
+        ],
+        ['@badgateway/oauth2-client', '@badgateway/oauth2-client', '@badgateway/oauth2-client'],
+      ].map(([row, label, footprint]) => {
+        const b = bundle(label!)
+        const f = size.footprints.find((x) => x.label === footprint)
+        return [
+          row!,
+          b ? kb(b.gzipBytes) : '–',
+          b && b.lazyGzipBytes > 0 ? kb(b.lazyGzipBytes) : '–',
+          f ? kb(f.bytes) : '–',
+        ]
+      }),
+    ),
+  ]
+  return lines.join('\n')
+}
+
+/** `readme` with its bench block replaced by `block`; unchanged when it has no markers. */
+export function replaceReadmeBlock(readme: string, block: string): string {
+  const start = '<!-- bench:start -->'
+  const end = '<!-- bench:end -->'
+  const from = readme.indexOf(start)
+  const to = readme.indexOf(end)
+  if (from < 0 || to < from) return readme
+  return `${readme.slice(0, from + start.length)}\n${block}\n${readme.slice(to)}`
+}
