@@ -262,6 +262,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
 
   /** Asks the token endpoint, with retries, and returns the store entry for the answer. */
   async function fetchEntry(): Promise<StoreEntry> {
+    const deadline = clock() + options.retry.deadline
     for (let attempt = 1; ; attempt++) {
       const usedRefreshToken = refreshToken
       try {
@@ -306,10 +307,9 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
           if (refreshToken === usedRefreshToken) refreshToken = undefined
           continue
         }
-        const willRetry = attempt < options.retry.attempts && isRetryable(error)
-        const delayMs = willRetry
-          ? retryDelay(error, attempt, options.retry, clock(), Math.random())
-          : undefined
+        const delay = retryDelay(error, attempt, options.retry, clock(), Math.random())
+        const willRetry = attempt < options.retry.attempts && isRetryable(error) && clock() + delay < deadline
+        const delayMs = willRetry ? delay : undefined
         emitter.emit('token-error', {
           key: keyInfo,
           error: error as Error,
