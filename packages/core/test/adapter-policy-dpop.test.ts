@@ -27,7 +27,7 @@ function providerFor(tokenType: 'DPoP' | 'Bearer', dpop = true): TokenProvider {
   return createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', dpop, retry: false })
 }
 
-async function claimsOf(proof: string | undefined) {
+async function claimsOf(proof: string | undefined): Promise<Record<string, unknown>> {
   const { payload, protectedHeader } = await jwtVerify(proof ?? '', EmbeddedJWK, { typ: 'dpop+jwt' })
   return { ...payload, jkt: await calculateJwkThumbprint(protectedHeader.jwk as JWK) }
 }
