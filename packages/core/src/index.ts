@@ -17,7 +17,7 @@ export {
   type TokenWait,
   type UrlMatcher,
 } from './adapter-policy.js'
-export { type AuthHeaders, authHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
+export { type AuthHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
 export {
   type AuthorizationResponse,
   type AuthorizationUrlOptions,
