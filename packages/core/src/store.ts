@@ -37,12 +37,20 @@ export interface TokenStore {
    * Waits at most `timeout` ms for another process (the lease holder) to store an entry for `key`
    * that `accept` approves (core accepts one that is fresh and not invalidated), and returns it;
    * `undefined` on timeout. Check the current value too: the holder may have stored it already.
+   * Resolve `undefined` early once no process holds the lease (its holder failed or died): core
+   * then tries to take the lease itself, so one waiter, not every waiter, fetches instead.
    */
   waitForEntry?(
     key: string,
     timeout: number,
     accept: (entry: StoreEntry) => boolean,
   ): Promise<StoreEntry | undefined>
+  /**
+   * The newest refresh token stored for `key`, kept after its access token expired or was
+   * invalidated. Core reads it while holding the lease and redeems it instead of its own copy,
+   * so a process never spends a refresh token that another process has already rotated.
+   */
+  getRefreshToken?(key: string): Promise<string | undefined>
 }
 
 /**

@@ -96,6 +96,8 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
   let refreshToken: string | undefined =
     options.grant.type === 'refresh_token' ? options.grant.refreshToken : undefined
   const invalidated: string[] = []
+  /** Refresh tokens this provider rotated away from (RFC 6749 §10.4: the server may reject them). */
+  const spentRefreshTokens: string[] = []
   let lastFailure: { error: unknown; at: number } | undefined
   let forceNext = false
   let aheadFailures = 0
@@ -191,32 +193,40 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
   }
 
   function fromStore(entry: StoreEntry, started: number): Token {
-    const token = adopt(entry)
-    emitter.emit('token', {
-      key: keyInfo,
-      source: 'store',
-      durationMs: clock() - started,
-      expiresAt: token.expiresAt ?? entry.refreshAt,
-      background: false,
-    })
+    return announce(adopt(entry), entry, 'store', started, false)
+  }
+
+  function announce(
+    token: Token,
+    entry: StoreEntry,
+    source: 'store' | 'endpoint',
+    started: number,
+    background: boolean,
+  ) {
+    const expiresAt = token.expiresAt ?? entry.refreshAt
+    emitter.emit('token', { key: keyInfo, source, durationMs: clock() - started, expiresAt, background })
     return token
   }
 
   async function obtainWithLease(key: string, force: boolean, background: boolean): Promise<Token> {
     const started = clock()
+    // a waiter outlives one holder that died: that lease expires after lockTtl and a waiter takes over
+    const deadline = started + 2 * options.lockTtl
     let release: (() => Promise<void>) | undefined
-    if (store.acquireLease) {
-      const acquire = store.acquireLease.bind(store)
+    const acquire = store.acquireLease?.bind(store)
+    const wait = store.waitForEntry?.bind(store)
+    while (acquire) {
       const lease = await storeCall('acquireLease', () =>
         acquire(key, options.lockTtl).then((r) => r ?? null),
       )
       if (lease === null) {
         // another process is fetching: wait for its token rather than ask the server again
-        const wait = store.waitForEntry?.bind(store)
-        const entry =
-          wait &&
-          (await storeCall('waitForEntry', () => wait(key, options.lockTtl, (e) => usable(e, background))))
+        const timeout = Math.min(options.lockTtl, deadline - clock())
+        if (!wait || timeout <= 0) break
+        const entry = await storeCall('waitForEntry', () => wait(key, timeout, (e) => usable(e, background)))
         if (usable(entry, background)) return fromStore(entry, started)
+        // no token, and the lease is free again (its holder failed or died): try to take it
+        if (clock() < deadline) continue
       } else if (lease) {
         release = lease
         if (!force) {
@@ -227,25 +237,27 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
             return fromStore(entry, started)
           }
         }
+        await adoptSharedRefreshToken(key)
       }
+      break
     }
     try {
       const entry = await fetchEntry()
       await storeCall('set', () =>
         store.set(key, entry, Math.max(1, (entry.token.expiresAt ?? entry.refreshAt) - clock())),
       )
-      const token = adopt(entry)
-      emitter.emit('token', {
-        key: keyInfo,
-        source: 'endpoint',
-        durationMs: clock() - started,
-        expiresAt: token.expiresAt ?? entry.refreshAt,
-        background,
-      })
-      return token
+      return announce(adopt(entry), entry, 'endpoint', started, background)
     } finally {
       if (release) await storeCall('release', release)
     }
+  }
+
+  /** Another process may have rotated the refresh token since we last read the store: ours may be spent. */
+  async function adoptSharedRefreshToken(key: string): Promise<void> {
+    const read = store.getRefreshToken?.bind(store)
+    const shared = read && (await storeCall('getRefreshToken', () => read(key)))
+    const newer = typeof shared === 'string' && shared !== '' && !spentRefreshTokens.includes(shared)
+    if (newer) refreshToken = shared
   }
 
   /** Asks the token endpoint, with retries, and returns the store entry for the answer. */
@@ -264,6 +276,11 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
         const obtainedAt = clock()
         // RFC 6749 §6: a server that does not rotate leaves the old refresh token valid
         const kept = token.refreshToken ?? usedRefreshToken
+        if (usedRefreshToken !== undefined && kept !== usedRefreshToken) {
+          // rotated: a store that missed our write (it was down) must not hand the old one back
+          spentRefreshTokens.push(usedRefreshToken)
+          if (spentRefreshTokens.length > INVALIDATED_MEMORY) spentRefreshTokens.shift()
+        }
         const data = { ...tokenToData(token), ...(kept !== undefined && { refreshToken: kept }) }
         const expiresAt = token.expiresAt ?? obtainedAt + options.defaultLifetime
         return {

@@ -182,14 +182,21 @@ function expiryOf(
         },
       )
     }
-    return now + seconds * 1000
+    return now + Math.min(seconds * 1000, MAX_LIFETIME)
   }
   const exp = jwtExpiresAt(body.access_token as string)
   if (exp === undefined) return now + defaultLifetime
   // `exp` is on the server's clock: shift it by how far ours is off, judged by its Date header
   const serverNow = Date.parse(response.headers.get('date') ?? '')
-  return Number.isFinite(serverNow) ? exp + (now - serverNow) : exp
+  const expiresAt = Number.isFinite(serverNow) ? exp + (now - serverNow) : exp
+  return Math.min(expiresAt, now + MAX_LIFETIME)
 }
+
+/**
+ * Longest lifetime believed, ms (a year): an absurd `expires_in` such as 1e305 would otherwise
+ * overflow to Infinity, i.e. "never expires", and no store or timer could hold it.
+ */
+const MAX_LIFETIME = 365 * 24 * 3600 * 1000
 
 /** Keeps a server-chosen string safe and short for a message. */
 function printable(value: string): string {

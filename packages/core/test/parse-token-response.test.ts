@@ -40,6 +40,14 @@ describe('parseTokenResponse', () => {
     expect(token.expiresAt).toBe(60_000)
   })
 
+  it('believes no lifetime longer than a year, so a huge expires_in never means "never expires"', async () => {
+    const token = await parseTokenResponse(
+      json({ access_token: 'a', token_type: 'Bearer', expires_in: 1.8e305 }),
+      { now: 0 },
+    )
+    expect(token.expiresAt).toBe(365 * 24 * 3600 * 1000)
+  })
+
   it('reports the requested scope when the server does not echo it', async () => {
     const token = await parseTokenResponse(json({ access_token: 'a', token_type: 'Bearer' }), {
       requestedScope: 'q',

@@ -1,0 +1,67 @@
+import type { ClientAuthMethod, TokenProviderOptions } from '@tokenwell/core'
+import type { SecretName } from './secrets.js'
+
+/** The core options a client-auth method's secret becomes. */
+type Credentials = Pick<TokenProviderOptions, 'clientSecret' | 'privateKey'>
+
+/** How one `--client-auth` value maps onto core. */
+export interface ClientAuthRow {
+  /** Core's name for it. */
+  readonly method: ClientAuthMethod
+  /** The secret it needs, read from `--<flag>-env`, `-file`, `-stdin` (see `SECRETS`). */
+  readonly secret?: SecretName
+  /** One line for `--help`. */
+  readonly summary: string
+  /** Core's options for the secret read. */
+  credentials(secret: string | undefined): Credentials
+}
+
+const clientSecret = (secret: string | undefined): Credentials => ({ clientSecret: secret })
+
+/**
+ * `--client-auth` values. A new core method is one row here (plus, for a new kind of secret,
+ * one entry in `SECRETS`). Core's own names are accepted too.
+ * @see RFC 6749 §2.3.1, RFC 7523 §2.2, OpenID Connect Core 1.0 §9
+ */
+export const CLIENT_AUTH_METHODS: Readonly<Record<string, ClientAuthRow>> = {
+  basic: {
+    method: 'client_secret_basic',
+    secret: 'clientSecret',
+    summary: 'HTTP Basic with the client secret (default)',
+    credentials: clientSecret,
+  },
+  post: {
+    method: 'client_secret_post',
+    secret: 'clientSecret',
+    summary: 'client id and secret in the form body',
+    credentials: clientSecret,
+  },
+  'private-key-jwt': {
+    method: 'private_key_jwt',
+    secret: 'privateKey',
+    summary: 'a JWT signed with --private-key-file (PKCS#8 PEM or private JWK)',
+    // a JWK is JSON; anything else is handed to core as PEM (core names what is wrong with it)
+    credentials: (key) => ({ privateKey: key?.trimStart().startsWith('{') ? parseJwk(key) : key }),
+  },
+  'client-secret-jwt': {
+    method: 'client_secret_jwt',
+    secret: 'clientSecret',
+    summary: 'a JWT signed with the client secret (HS256)',
+    credentials: clientSecret,
+  },
+  none: { method: 'none', summary: 'public client: client_id only', credentials: () => ({}) },
+}
+
+/** The row for `value` (a short name or core's name), or undefined. */
+export function findClientAuth(value: string): ClientAuthRow | undefined {
+  return CLIENT_AUTH_METHODS[value] ?? Object.values(CLIENT_AUTH_METHODS).find((row) => row.method === value)
+}
+
+function parseJwk(text: string): JsonWebKey | string {
+  try {
+    return JSON.parse(text) as JsonWebKey
+  } catch {
+    // not JSON after all: core rejects it as a key without echoing it
+    return text
+  }
+}

@@ -1,0 +1,5 @@
+export { type CliIo, processIo, type TextSink } from './cli-io.js'
+export { type DemoOptions, type DemoReport, runDemo } from './demo.js'
+export { parseDuration } from './duration.js'
+export { main } from './main.js'
+export { UsageError } from './usage-error.js'

@@ -1,0 +1,175 @@
+import { readFile } from 'node:fs/promises'
+import {
+  authorizationHeader,
+  type ClientAssertionOptions,
+  ConfigError,
+  createTokenProvider,
+  type FetchLike,
+  type Token,
+  type TokenProvider,
+  TokenRequestError,
+} from '@tokenwell/core'
+import type { CliIo } from './cli-io.js'
+import { formatDuration } from './duration.js'
+import type { GrantInputs } from './grant-options.js'
+import { readSecret } from './secrets.js'
+import { type Output, parseTokenArgs, type TokenArgs } from './token-args.js'
+import { UsageError } from './usage-error.js'
+
+/** Core option names as the user typed them, for `ConfigError` messages. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  tokenEndpoint: '--token-endpoint',
+  issuer: '--issuer',
+  clientId: '--client-id',
+  privateKey: 'the private key',
+  'clientAssertion.algorithm': '--assertion-alg',
+  'clientAssertion.keyId': '--key-id',
+  scope: '--scope',
+  audience: '--audience',
+  resource: '--resource',
+  extraParams: '--param',
+  'grant.username': '--username',
+  'grant.redirectUri': '--redirect-uri',
+}
+
+/**
+ * `tokenwell token`: checks the command line, reads the secrets from their sources, gets one
+ * token with core and prints it as `--output` says. Every secret read (and the token) is
+ * pushed to `secrets`, which `main()` masks on stderr. Resolves to the exit code; throws
+ * `UsageError` (exit 2, also for core's `ConfigError`) or core's runtime errors (exit 1).
+ */
+export async function runTokenCommand(
+  argv: readonly string[],
+  io: CliIo,
+  secrets: string[],
+): Promise<number> {
+  const args = parseTokenArgs(argv)
+  const ca = await readCaFiles(args.caFiles)
+  // the command line is sound: only now read the secrets (a usage error never consumes stdin)
+  const inputs: Record<string, string | undefined> = { ...args.plain }
+  for (const name of args.secrets) {
+    const secret = await readSecret(name, args.values, io, 'token')
+    if (secret !== undefined) secrets.push(secret)
+    inputs[name] = secret
+  }
+  // @tokenwell/node (and undici) load only when TLS options need them
+  const tls =
+    ca.length > 0 || args.insecure
+      ? (await import('@tokenwell/node')).createNodeFetch({
+          ca,
+          insecure: args.insecure,
+          onWarning: (message) => void io.stderr.write(`${message}\n`),
+        })
+      : undefined
+  const deadline = AbortSignal.timeout(args.timeout)
+  const send: FetchLike = tls ?? ((request) => globalThis.fetch(request))
+  // past the deadline, a retry core still has scheduled fails at once instead of keeping us alive
+  const fetch: FetchLike = (request) =>
+    send(new Request(request, { signal: AbortSignal.any([request.signal, deadline]) }))
+  try {
+    const provider = createProvider(args, inputs, fetch)
+    let token: Token
+    try {
+      token = await provider.getToken({ signal: deadline })
+    } catch (error) {
+      // some options (a private key) are checked only when first used
+      if (error instanceof ConfigError) throw asUsageError(error)
+      if (deadline.aborted && !(error instanceof TokenRequestError)) {
+        throw new TokenRequestError(`no token within ${formatDuration(args.timeout)} (--timeout)`, {
+          cause: error,
+        })
+      }
+      throw error
+    } finally {
+      await provider.close()
+    }
+    secrets.push(token.accessToken, ...[token.refreshToken, token.idToken].filter((s) => s !== undefined))
+    const given = inputs['refreshToken']
+    if (
+      args.grant.type === 'refresh_token' &&
+      token.refreshToken !== undefined &&
+      token.refreshToken !== given
+    ) {
+      // RFC 6749 §6: with rotation the old refresh token may be spent, and the new one is not printed
+      io.stderr.write(
+        'tokenwell: warning: the server issued a new refresh token (not printed); the one you gave may now be spent\n',
+      )
+    }
+    io.stdout.write(`${formatToken(token, args.output, Date.now())}\n`)
+    return 0
+  } finally {
+    await tls?.close()
+  }
+}
+
+/** The token as `--output` asks: the bare token, JSON of its non-secret fields plus the token, or a header. */
+export function formatToken(token: Token, output: Output, now: number): string {
+  if (output === 'header') return `Authorization: ${authorizationHeader(token)}`
+  if (output === 'token') return token.accessToken
+  return JSON.stringify(
+    {
+      // the one secret printed, on purpose: it is what the user asked for
+      accessToken: token.accessToken,
+      tokenType: token.tokenType,
+      ...(token.expiresAt !== undefined && {
+        expiresAt: token.expiresAt,
+        expiresIn: Math.max(0, Math.floor((token.expiresAt - now) / 1000)),
+      }),
+      ...(token.scope !== undefined && { scope: token.scope }),
+    },
+    null,
+    2,
+  )
+}
+
+/** The provider for `args`; core's `ConfigError` becomes a `UsageError`. */
+function createProvider(args: TokenArgs, inputs: GrantInputs, fetch: FetchLike): TokenProvider {
+  try {
+    return createTokenProvider({
+      ...(args.tokenEndpoint !== undefined && { tokenEndpoint: args.tokenEndpoint }),
+      ...(args.issuer !== undefined && { issuer: args.issuer }),
+      clientId: args.clientId,
+      clientAuth: args.clientAuth.method,
+      ...args.clientAuth.credentials(args.clientAuth.secret && inputs[args.clientAuth.secret]),
+      ...(Object.keys(args.clientAssertion).length > 0 && {
+        clientAssertion: args.clientAssertion as ClientAssertionOptions,
+      }),
+      grant: args.grant.build(inputs),
+      scope: args.scope,
+      audience: args.audience,
+      resource: args.resource,
+      extraParams: args.extraParams,
+      timeout: args.timeout,
+      refreshAhead: false, // one token, then exit
+      fetch,
+    })
+  } catch (error) {
+    throw error instanceof ConfigError ? asUsageError(error) : error
+  }
+}
+
+/** A `ConfigError` from core is a bad command line: said with the flag's name, exit 2. */
+function asUsageError(error: ConfigError): UsageError {
+  return new UsageError(
+    error.message.replace(/^[\w.]+/, (name) => FLAG_OF[name] ?? name),
+    'token',
+  )
+}
+
+async function readCaFiles(paths: readonly string[]): Promise<string[]> {
+  const pems: string[] = []
+  for (const path of paths) {
+    let pem: string
+    try {
+      pem = await readFile(path, 'utf8')
+    } catch (error) {
+      const reason = (error as { code?: string }).code ?? 'unreadable'
+      throw new UsageError(`cannot read --ca ${path} (${reason})`, 'token')
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new UsageError(`--ca ${path} holds no PEM certificate`, 'token')
+    }
+    pems.push(pem)
+  }
+  return pems
+}

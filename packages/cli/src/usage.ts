@@ -1,0 +1,98 @@
+import { CLIENT_AUTH_METHODS } from './client-auth-methods.js'
+
+const clientAuthList = Object.entries(CLIENT_AUTH_METHODS)
+  .map(([name, row]) => `      ${name.padEnd(18)}${row.summary}`)
+  .join('\n')
+
+/** `tokenwell --help`. */
+export const MAIN_USAGE = `Usage: tokenwell <command> [options]
+
+Commands:
+  token    get an OAuth 2.0 access token and print it
+  demo     run the adapters against an embedded authorization server and report
+
+Options:
+  -h, --help       show help (also: tokenwell <command> --help)
+  -v, --version    print the version
+
+Exit status: 0 ok, 1 failure, 2 bad usage.`
+
+/** `tokenwell token --help`. */
+export const TOKEN_USAGE = `Usage: tokenwell token --token-endpoint URL --client-id ID [options]
+
+Gets one access token from the token endpoint and prints it on stdout.
+Diagnostics go to stderr; nothing secret is ever printed except the token you asked for.
+
+Client:
+  --token-endpoint URL      the token endpoint (https:, or http: on loopback)
+  --issuer URL              instead of --token-endpoint: discover it (RFC 8414 / OIDC)
+  --client-id ID            the client identifier
+  --client-auth METHOD      how the client authenticates (default: basic)
+${clientAuthList}
+  --client-secret-env VAR   read the client secret from environment variable VAR
+  --client-secret-file F    read it from file F (one trailing newline is dropped)
+  --client-secret-stdin     read it from stdin
+  --client-secret S         works, but warns: argv shows in shell history and ps
+  --private-key-file F      private-key-jwt: a PKCS#8 PEM or private JWK (also -env, -stdin)
+  --key-id KID              JWT client auth: the kid header
+  --assertion-alg ALG       JWT client auth: RS256, PS256, ES256, EdDSA, HS256, … (default: from the key)
+
+Grant (default: client_credentials):
+  --grant client_credentials
+  --grant password          --username U, and --password-env/-file/-stdin
+  --grant refresh_token     --refresh-token-env/-file/-stdin
+  --grant authorization_code  --code(-env/-file/-stdin) C --redirect-uri URI [--code-verifier …]
+  --grant jwt-bearer        --assertion-env/-file/-stdin
+  --grant token-exchange    --subject-token-env/-file/-stdin [--subject-token-type T]
+                            [--actor-token-env/-file/-stdin --actor-token-type T]
+                            [--requested-token-type T]
+  Only one secret may come from stdin.
+
+Request:
+  --scope "a b"             scopes, space-delimited (repeatable)
+  --audience A              the audience parameter
+  --resource URI            a resource indicator, RFC 8707 (repeatable)
+  --param NAME=VALUE        another form parameter (repeatable)
+  --timeout DURATION        time limit, retries included: 500ms, 10s, 2m (default: 30s)
+
+TLS:
+  --ca FILE                 also trust the CA certificate(s) in PEM file FILE (repeatable)
+  --insecure                do not verify the server's certificate (warns; never in production)
+
+Output:
+  -o, --output token|json|header
+                            token: the access token alone (default)
+                            json: {"accessToken","tokenType","expiresAt","expiresIn","scope"}
+                            header: Authorization: Bearer <token>
+  --debug                   print stack traces of errors
+  -h, --help                show this help
+
+Examples:
+  tokenwell token --token-endpoint https://auth.example.com/oauth2/token \\
+    --client-id svc-a --client-secret-env CLIENT_SECRET --scope "orders:read"
+  curl -H "$(tokenwell token … --output header)" https://api.example.com/orders
+
+Exit status: 0 ok, 1 failure (OAuth error, network, timeout), 2 bad usage.`
+
+/** `tokenwell demo --help`. */
+export const DEMO_USAGE = `Usage: tokenwell demo [options]
+
+Starts an OAuth 2.0 authorization server and a protected API on 127.0.0.1, runs the axios,
+got and fetch adapters against them and prints what happened, counted at the servers:
+  cold cache     a burst of concurrent calls on a cold cache: one token request
+  token expired  the clock jumps past the token's lifetime: one new token, no 401
+  401 storm      every token is revoked: each 401 is replayed once after one token request
+
+Options:
+  --calls N        concurrent calls per scenario (default: 200)
+  --debug          print stack traces of errors
+  -h, --help       show this help
+
+Exit status: 0 when every check holds, 1 when one fails (the report says which), 2 bad usage.`
+
+/** The help text of `command`, or the top-level one. */
+export function usageOf(command: string | undefined): string {
+  if (command === 'token') return TOKEN_USAGE
+  if (command === 'demo') return DEMO_USAGE
+  return MAIN_USAGE
+}

@@ -1,0 +1,104 @@
+import { server } from '@tokenwell/mock-server/msw'
+import { HttpResponse, http } from 'msw'
+import { describe, expect, it } from 'vitest'
+import { createTokenProvider, type StoreEntry, type TokenStore } from '../src/index.js'
+
+// How the provider uses a shared store's coordination methods (a fake store here; the Redis
+// store runs the same paths against a real redis-server in packages/redis).
+
+const tokenEndpoint = 'https://as.test/token'
+
+function endpoint() {
+  const state = { hits: 0, refreshTokensUsed: [] as (string | null)[] }
+  server.use(
+    http.post(tokenEndpoint, async ({ request }) => {
+      const n = ++state.hits
+      state.refreshTokensUsed.push(new URLSearchParams(await request.text()).get('refresh_token'))
+      return HttpResponse.json({
+        access_token: `t${n}`,
+        token_type: 'Bearer',
+        expires_in: 300,
+        refresh_token: `r${n}`,
+      })
+    }),
+  )
+  return state
+}
+
+/** A store shared with processes we cannot see: `lease` says what acquireLease answers. */
+function sharedStore(now: { value: number }, options: { lease: () => boolean; refreshToken?: string }) {
+  const entries = new Map<string, StoreEntry>()
+  const waits: number[] = []
+  const store: TokenStore = {
+    get: async (key) => entries.get(key),
+    set: async (key, entry) => {
+      entries.set(key, entry)
+    },
+    delete: async (key) => {
+      entries.delete(key)
+    },
+    acquireLease: async () => (options.lease() ? async () => {} : undefined),
+    waitForEntry: async (_key, timeout) => {
+      waits.push(timeout)
+      now.value += timeout // nothing arrives: the whole timeout passes
+      return undefined
+    },
+    getRefreshToken: async () => options.refreshToken,
+  }
+  return { store, waits }
+}
+
+const options = { tokenEndpoint, clientId: 'c', clientSecret: 's', refreshAhead: false, lockTtl: 1_000 }
+
+describe('a provider on a shared store', () => {
+  it('waits for a lease that never frees for at most 2 × lockTtl, then fetches for itself', async () => {
+    const state = endpoint()
+    const now = { value: 0 }
+    const { store, waits } = sharedStore(now, { lease: () => false })
+    const provider = createTokenProvider({ ...options, store, clock: () => now.value })
+
+    expect((await provider.getToken()).accessToken).toBe('t1')
+    expect(waits).toEqual([1_000, 1_000])
+    expect(state.hits).toBe(1)
+  })
+
+  it('takes the lease itself when it is free again after a wait (its holder failed or died)', async () => {
+    const state = endpoint()
+    const now = { value: 0 }
+    let attempts = 0
+    const { store, waits } = sharedStore(now, { lease: () => ++attempts > 1 })
+    const provider = createTokenProvider({ ...options, store, clock: () => now.value })
+
+    expect((await provider.getToken()).accessToken).toBe('t1')
+    expect(attempts).toBe(2)
+    expect(waits).toEqual([1_000])
+    expect(state.hits).toBe(1)
+  })
+
+  it('redeems the refresh token the store holds, not its own copy, while it holds the lease', async () => {
+    const state = endpoint()
+    const now = { value: 0 }
+    const { store } = sharedStore(now, { lease: () => true, refreshToken: 'rotated-by-another-process' })
+    const grant = { type: 'refresh_token' as const, refreshToken: 'spent-initial' }
+    const provider = createTokenProvider({ ...options, grant, store, clock: () => now.value })
+
+    await provider.getToken()
+    expect(state.refreshTokensUsed).toEqual(['rotated-by-another-process'])
+  })
+
+  it('never takes back a refresh token it rotated away from (a store that missed its write)', async () => {
+    const state = endpoint()
+    const now = { value: 0 }
+    const shared = { refreshToken: undefined as string | undefined }
+    const { store } = sharedStore(now, { lease: () => true })
+    store.getRefreshToken = async () => shared.refreshToken
+    const grant = { type: 'refresh_token' as const, refreshToken: 'r0' }
+    const provider = createTokenProvider({ ...options, grant, store, clock: () => now.value })
+
+    const first = await provider.getToken() // redeems r0, gets r1
+    shared.refreshToken = 'r0' // the store is behind: it still holds the spent one
+    await provider.invalidate(first)
+    await provider.getToken()
+    expect(state.refreshTokensUsed).toEqual(['r0', 'r1'])
+  })
+})

@@ -1,0 +1,135 @@
+// One process of the fleet in test/redis-fleet.test.ts: its own Redis connection, store and
+// provider, driven over IPC. Run with `node --import tsx` (sources, no build).
+import { Agent, request as httpRequest } from 'node:http'
+import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
+import { createRedisTokenStore, type RedisTokenStore } from '@tokenwell/redis'
+import { createClient } from 'redis'
+import type { FleetCommand, FleetReply, WorkerConfig } from './fleet.js'
+
+const send = (reply: FleetReply) => process.send?.(reply)
+const agent = new Agent({ keepAlive: true, maxSockets: 16 })
+let client: ReturnType<typeof createClient> | undefined
+let provider: TokenProvider | undefined
+let store: RedisTokenStore | undefined
+let config: WorkerConfig | undefined
+let storeErrors = 0
+
+async function configure(next: WorkerConfig): Promise<void> {
+  await provider?.close()
+  if (!client) {
+    // node-redis reports every lost connection as an 'error' event; it reconnects by itself
+    client = await createClient({ url: next.redisUrl })
+      .on('error', () => {})
+      .connect()
+  }
+  config = next
+  storeErrors = 0
+  store = createRedisTokenStore({
+    client,
+    prefix: next.prefix,
+    commandTimeout: next.commandTimeout,
+    outageBackoff: next.outageBackoff,
+  })
+  provider = createTokenProvider({
+    tokenEndpoint: next.tokenEndpoint,
+    clientId: 'demo-client',
+    clientSecret: 'demo-secret',
+    lockTtl: next.lockTtl,
+    store,
+    fetch: (request) => {
+      send({ type: 'fetching', pid: process.pid }) // lets the test kill the lease holder mid-request
+      return fetch(request)
+    },
+  })
+  provider.on('store-error', () => storeErrors++)
+}
+
+/** GET /echo with the token; after a 401, invalidate that token and replay once (the adapter policy). */
+async function call(): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const token = await provider!.getToken()
+    const status = await get(`${config!.apiUrl}/echo`, `${token.tokenType} ${token.accessToken}`)
+    if (status !== 401) return status === 200
+    await provider!.invalidate(token)
+  }
+  return false
+}
+
+function get(url: string, authorization: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent, headers: { authorization } }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+interface Tally {
+  ok: number
+  failed: number
+  errors: string[]
+}
+
+async function tallied(tally: Tally): Promise<void> {
+  try {
+    if (await call()) tally.ok++
+    else tally.failed++
+  } catch (error) {
+    tally.failed++
+    if (tally.errors.length < 5)
+      tally.errors.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+  }
+}
+
+/** `requests` calls, all started at once. */
+async function burst(requests: number): Promise<Tally> {
+  const tally: Tally = { ok: 0, failed: 0, errors: [] }
+  await Promise.all(Array.from({ length: requests }, () => tallied(tally)))
+  return tally
+}
+
+/** `concurrency` lanes of back-to-back calls for `durationMs`. */
+async function run(concurrency: number, durationMs: number): Promise<Tally> {
+  const tally: Tally = { ok: 0, failed: 0, errors: [] }
+  const until = Date.now() + durationMs
+  const lane = async () => {
+    while (Date.now() < until) await tallied(tally)
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane))
+  return tally
+}
+
+process.on('message', async (command: FleetCommand) => {
+  switch (command.type) {
+    case 'configure':
+      await configure(command.config)
+      return send({ type: 'done', id: command.id, ok: 0, failed: 0, errors: [], storeErrors })
+    case 'burst':
+      return send({ type: 'done', id: command.id, ...(await burst(command.requests)), storeErrors })
+    case 'run':
+      return send({
+        type: 'done',
+        id: command.id,
+        ...(await run(command.concurrency, command.durationMs)),
+        storeErrors,
+      })
+    case 'probe': {
+      // a store round trip that succeeds once Redis is reachable and the store no longer skips it
+      const healthy = await store!.get('tokenwell:probe').then(
+        () => true,
+        () => false,
+      )
+      return send({
+        type: 'done',
+        id: command.id,
+        ok: healthy ? 1 : 0,
+        failed: healthy ? 0 : 1,
+        errors: [],
+        storeErrors,
+      })
+    }
+  }
+})
+send({ type: 'ready', pid: process.pid })
