@@ -109,8 +109,10 @@ export class DiscoveryError extends TokenwellError {
 }
 
 /**
- * DPoP failed: the server demanded a nonce again after one retry with the nonce it sent
- * (tokenwell never loops), or a proof could not be built with the configured key.
+ * DPoP failed: the token endpoint demanded a nonce again after one retry with the nonce it
+ * sent (tokenwell never loops), a proof could not be built with the configured key, or an
+ * adapter got a DPoP-bound token from a provider without a DPoP key. (A resource server's
+ * second nonce demand is no error: adapters return that 401 as they return any second 401.)
  * @see RFC 9449 §8
  */
 export class DpopError extends TokenwellError {

@@ -149,7 +149,9 @@ function normaliseTokenType(
   const match =
     typeof value === 'string' && accepted.find((type) => type.toLowerCase() === value.toLowerCase())
   if (!match) {
-    throw new TokenResponseError(`token response has unsupported token_type "${printable(String(value))}"`, {
+    // a hostile object (e.g. a toString that is not a function) must not throw a TypeError here
+    const shown = typeof value === 'string' ? value : `(${value === null ? 'null' : typeof value})`
+    throw new TokenResponseError(`token response has unsupported token_type "${printable(shown)}"`, {
       status,
       response,
     })
