@@ -30,6 +30,11 @@ export {
 export { authorizationHeader } from './authorization-header.js'
 export { basicCredentials } from './client-auth.js'
 export {
+  type DeviceAuthorization,
+  type DeviceAuthorizationOptions,
+  startDeviceAuthorization,
+} from './device-authorization.js'
+export {
   type AuthorizationServerMetadata,
   type DiscoveryOptions,
   discoverAuthorizationServer,
@@ -57,6 +62,7 @@ export type { Logger, TokenEventListener, TokenEventName, TokenEvents, TokenKeyI
 export type {
   AuthorizationCodeGrant,
   ClientCredentialsGrant,
+  DeviceCodeGrant,
   Grant,
   GrantType,
   JwtBearerGrant,

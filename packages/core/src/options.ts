@@ -225,6 +225,7 @@ const RESERVED_PARAMS = new Set([
   'actor_token',
   'actor_token_type',
   'requested_token_type',
+  'device_code',
 ])
 
 /** Validates `input` once, applies defaults, and returns a frozen result. Throws `ConfigError` naming the option. */
@@ -433,6 +434,12 @@ function validateGrant(grant: Grant): Grant {
       break
     case 'urn:ietf:params:oauth:grant-type:token-exchange':
       if (typeof grant.subjectToken !== 'function') nonEmptyString('grant.subjectToken', grant.subjectToken)
+      break
+    case 'urn:ietf:params:oauth:grant-type:device_code':
+      nonEmptyString('grant.deviceCode', grant.deviceCode)
+      if (grant.interval !== undefined) duration('grant.interval', grant.interval)
+      if (grant.expiresAt !== undefined && !Number.isFinite(grant.expiresAt))
+        throw new ConfigError('grant.expiresAt must be an instant in epoch ms')
       break
   }
   return Object.freeze({ ...grant })
