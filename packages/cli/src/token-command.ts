@@ -12,6 +12,7 @@ import { createCliFetch, readCaFiles } from './cli-fetch.js'
 import type { CliIo } from './cli-io.js'
 import { formatDuration } from './duration.js'
 import type { GrantInputs } from './grant-options.js'
+import { checkWritable, writeSecretFile } from './secret-file.js'
 import { readSecret } from './secrets.js'
 import { type Output, parseTokenArgs, type TokenArgs } from './token-args.js'
 import { UsageError } from './usage-error.js'
@@ -47,6 +48,7 @@ export async function runTokenCommand(
 ): Promise<number> {
   const args = parseTokenArgs(argv)
   const ca = await readCaFiles(args.caFiles, 'token')
+  if (args.refreshTokenOut !== undefined) await checkWritable(args.refreshTokenOut, 'token')
   // the command line is sound: only now read the secrets (a usage error never consumes stdin)
   const inputs: Record<string, string | undefined> = { ...args.plain }
   for (const name of args.secrets) {
@@ -75,14 +77,22 @@ export async function runTokenCommand(
     }
     secrets.push(token.accessToken, ...[token.refreshToken, token.idToken].filter((s) => s !== undefined))
     const given = inputs['refreshToken']
-    if (
+    if (args.refreshTokenOut !== undefined) {
+      // the newest refresh token, rotated or not: a script passes the file back next time
+      if (token.refreshToken !== undefined)
+        await writeSecretFile(args.refreshTokenOut, `${token.refreshToken}\n`)
+      else
+        io.stderr.write(
+          `tokenwell: warning: the server issued no refresh token; ${args.refreshTokenOut} was not written\n`,
+        )
+    } else if (
       args.grant.type === 'refresh_token' &&
       token.refreshToken !== undefined &&
       token.refreshToken !== given
     ) {
       // RFC 6749 §6: with rotation the old refresh token may be spent, and the new one is not printed
       io.stderr.write(
-        'tokenwell: warning: the server issued a new refresh token (not printed); the one you gave may now be spent\n',
+        'tokenwell: warning: the server issued a new refresh token (not printed); the one you gave may now be spent (--refresh-token-out FILE keeps the new one)\n',
       )
     }
     io.stdout.write(`${formatToken(token, args.output, Date.now())}\n`)
