@@ -5,7 +5,7 @@ import { server } from '@tokenwell/mock-server/msw'
 import axios, { AxiosError } from 'axios'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
-import { dpopOAuth, fakeOAuth } from './fixtures.js'
+import { dpopOAuth, fakeOAuth } from '../../../test/support/msw-oauth.js'
 
 function client(oauth: ReturnType<typeof fakeOAuth>, baseURL: string | null = 'https://api.test') {
   const instance = axios.create(baseURL === null ? {} : { baseURL })

@@ -3,7 +3,7 @@ import { withOAuth2 } from '@tokenwell/fetch'
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
-import { dpopOAuth, fakeOAuth } from './fixtures.js'
+import { dpopOAuth, fakeOAuth } from '../../../test/support/msw-oauth.js'
 
 describe('withOAuth2', () => {
   it('attaches the bearer token and fetches it once for many concurrent requests', async () => {

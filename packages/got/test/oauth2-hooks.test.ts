@@ -5,7 +5,7 @@ import { server } from '@tokenwell/mock-server/msw'
 import got, { HTTPError, RequestError } from 'got'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
-import { dpopOAuth, fakeOAuth } from './fixtures.js'
+import { dpopOAuth, fakeOAuth } from '../../../test/support/msw-oauth.js'
 
 function client(oauth: ReturnType<typeof fakeOAuth>, prefixUrl: string | null = 'https://api.test') {
   return got.extend(oauth2Hooks(oauth.provider), prefixUrl === null ? {} : { prefixUrl })

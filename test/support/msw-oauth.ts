@@ -1,3 +1,4 @@
+// Behind msw (unit tests): a fake authorization server and API shared by the three adapters' tests.
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
 import { mockAuthHandlers, mockProtectedApiHandlers, server } from '@tokenwell/mock-server/msw'
 import { delay, HttpResponse, http } from 'msw'
