@@ -245,13 +245,13 @@ describe.concurrent('tokenwell login (subprocess)', { timeout: 30_000 }, () => {
       '--client-id',
       'my-cli',
       '--timeout',
-      '300ms',
+      '1s',
     ])
     await cli.stderrMatch(USER_CODE)
     const result = await finished(cli.result)
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(
-      /the device authorization was not approved within 300ms \(--timeout\) \[ERR_AUTHORIZATION\]/,
+      /the device authorization was not approved within 1s \(--timeout\) \[ERR_AUTHORIZATION\]/,
     )
   })
 
