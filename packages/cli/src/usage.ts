@@ -54,7 +54,7 @@ Request:
   --audience A              the audience parameter
   --resource URI            a resource indicator, RFC 8707 (repeatable)
   --param NAME=VALUE        another form parameter (repeatable)
-  --timeout DURATION        time limit, retries included: 500ms, 10s, 2m (default: 30s)
+  --timeout DURATION        time limit, retries included: 500ms, 10s, 2m (default: none; each attempt 10s)
 
 TLS:
   --ca FILE                 also trust the CA certificate(s) in PEM file FILE (repeatable)
