@@ -93,6 +93,10 @@ describe('DPoP proofs for API requests (the contract the adapters will follow)',
       expect(second.status).toBe(200)
       expect(await second.json()).toMatchObject({ authorized: true, path: '/echo/orders' })
       expect(api.stats.requests).toBe(2)
+      expect(api.requests.map((r) => [r.authorization, r.dpop])).toEqual([
+        [true, true],
+        [true, true],
+      ])
 
       // the bound token is worthless as a Bearer token, and a proof must fit the request
       const asBearer = await fetch(url, { headers: { authorization: `Bearer ${token.accessToken}` } })

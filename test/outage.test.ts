@@ -1,27 +1,14 @@
 import { createTokenProvider, type TokenEvents } from '@tokenwell/core'
 import { withOAuth2 } from '@tokenwell/fetch'
-import {
-  type RunningMockAuthServer,
-  type RunningProtectedApi,
-  startMockAuthServer,
-  startProtectedApi,
-} from '@tokenwell/mock-server'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
+import { useServers } from './support/servers.js'
 
 // Resilience against the real mock server: counts are taken at its token endpoint and API. The
 // provider's clock is moved (not waited for); the server's tokens stay valid in real time.
-let auth: RunningMockAuthServer
-let api: RunningProtectedApi
-beforeAll(async () => {
-  auth = await startMockAuthServer()
-  api = await startProtectedApi({ authServer: auth })
-})
-afterAll(async () => {
-  await api.close()
-  await auth.close()
-})
+const servers = useServers()
 
 function setup() {
+  const { auth, api } = servers
   const clock = { now: Date.now() }
   const provider = createTokenProvider({
     tokenEndpoint: auth.tokenEndpoint,
@@ -39,6 +26,7 @@ function setup() {
 
 it('a token endpoint outage that ends before the token expires fails no request', async () => {
   const { clock, provider, burst } = setup()
+  const { auth } = servers
   const failed: TokenEvents['refresh-failed'][] = []
   provider.on('refresh-failed', (e) => failed.push(e))
   expect(await burst(50)).toEqual(Array(50).fill(200))
@@ -59,6 +47,7 @@ it('a token endpoint outage that ends before the token expires fails no request'
 
 it('after the outage the next caller past the cool-down gets a fresh token', async () => {
   const { clock, provider, burst } = setup()
+  const { auth } = servers
   await burst(1)
   clock.now += 280_000
   auth.failNext(1_000, { status: 503 })
@@ -73,6 +62,7 @@ it('after the outage the next caller past the cool-down gets a fresh token', asy
 
 it('1,000 callers with no valid token during an outage make one attempt sequence, then share its error', async () => {
   const { provider, burst } = setup()
+  const { auth, api } = servers
   auth.stats.reset()
   api.stats.reset()
   auth.failNext(1_000, { status: 503 })

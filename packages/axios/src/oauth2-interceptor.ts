@@ -2,6 +2,8 @@ import {
   type AuthPolicyOptions,
   createAuthPolicy,
   isReplayableBody,
+  type Redirect,
+  redirectTarget,
   type Token,
   type TokenProvider,
   type TokenWait,
@@ -17,6 +19,11 @@ interface AuthState {
   readonly token: Token
   readonly origin: string
   readonly replayed: boolean
+  /**
+   * A DPoP request's redirects left to follow here: a proof names one URL, so axios's own
+   * following is off (`maxRedirects: 0`) and each same-origin hop gets a new proof.
+   */
+  readonly redirects?: number | undefined
 }
 
 type Config = InternalAxiosRequestConfig & { [STATE]?: AuthState }
@@ -41,12 +48,21 @@ type Config = InternalAxiosRequestConfig & { [STATE]?: AuthState }
  * - A spec `FormData` body gets a fixed multipart boundary, so the replay is byte-identical.
  * - The token is removed on a redirect to another origin. `signal` aborts the wait for a
  *   token too, never the token request other callers await.
+ * - DPoP (a provider with `dpop`, a token with `token_type` DPoP): every send and replay carries
+ *   `Authorization: DPoP <token>` and a new `DPoP` proof for its method and URL. A 401
+ *   `use_dpop_nonce` with a `DPoP-Nonce` is replayed once with a proof carrying the nonce (the
+ *   token is kept, and later requests to that origin carry the nonce at once); that is the
+ *   request's one replay, so a 401 after it reaches the caller. Redirects of a DPoP request are
+ *   followed here (up to `maxRedirects`, default 21), each same-origin hop with a new proof,
+ *   and past another origin without token or proof (axios follows the rest); `beforeRedirect`
+ *   is not called for the hops followed here. In a browser, which follows redirects out of
+ *   sight, the proof names the first URL.
  *
  * @example
  * const api = axios.create({ baseURL: 'https://api.example.com' })
  * const eject = oauth2Interceptor(api, provider)
  * const { data } = await api.get('/orders')
- * @see RFC 6750 §2.1 (the header), §3.1 (the 401 challenge)
+ * @see RFC 6750 §2.1 (the header), §3.1 (the 401 challenge), RFC 9449 §7 (DPoP), §9 (nonce)
  */
 export function oauth2Interceptor(
   instance: AxiosInstance,
@@ -55,11 +71,20 @@ export function oauth2Interceptor(
 ): () => void {
   const policy = createAuthPolicy(provider, options)
 
+  /** Sets `Authorization` (and a new `DPoP` proof for this method and URL); whether it is DPoP. */
+  async function authorize(config: Config, token: Token, url: URL): Promise<boolean> {
+    const headers = await policy.headersFor(token, { method: config.method ?? 'get', url })
+    config.headers.set('Authorization', headers.authorization)
+    if (headers.dpop !== undefined) config.headers.set('DPoP', headers.dpop)
+    return headers.dpop !== undefined
+  }
+
   async function onRequest(config: Config): Promise<Config> {
     const state = config[STATE]
     if (state) {
-      // our own replay: the header still holds the token that got the 401
-      config.headers.set('Authorization', policy.header(state.token))
+      // our own replay or redirect: the token it carries, a new proof; nothing past another origin
+      const url = requestUrl(instance, config)
+      if (url?.origin === state.origin) await authorize(config, state.token, url)
       return config
     }
     const url = requestUrl(instance, config)
@@ -73,8 +98,19 @@ export function oauth2Interceptor(
       if (wait.signal?.aborted) return config
       throw error
     }
-    config.headers.set('Authorization', policy.header(token))
-    config[STATE] = { token, origin: url.origin, replayed: false }
+    const dpop = await authorize(config, token, url)
+    // a browser follows redirects itself, out of sight: there the proof names the first URL
+    const redirects =
+      dpop && config.maxRedirects !== 0 && typeof XMLHttpRequest === 'undefined'
+        ? (config.maxRedirects ?? 21) // 21: follow-redirects' default
+        : undefined
+    if (redirects !== undefined) config.maxRedirects = 0
+    config[STATE] = {
+      token,
+      origin: url.origin,
+      replayed: false,
+      ...(redirects !== undefined && { redirects }),
+    }
     config.beforeRedirect = dropTokenOffOrigin(config.beforeRedirect, url.origin)
     pinMultipartBoundary(config)
     return config
@@ -82,19 +118,38 @@ export function oauth2Interceptor(
 
   async function replay(response: AxiosResponse | undefined, config: Config | undefined) {
     const state = config?.[STATE]
-    if (!response || !config || !state || state.replayed) return undefined
-    const final = finalUrl(response)
-    if (final && new URL(final).origin !== state.origin) return undefined
-    if (!policy.shouldReplay(response.status, response.headers['www-authenticate'])) return undefined
-    if (!isReplayableBody(config.data)) return undefined
-    const wait = waitOf(config)
-    // aborted while waiting: the caller gets the 401 it had, nothing more is sent
-    const token = await policy.renew(state.token, wait).catch((error: unknown) => {
-      if (wait.signal?.aborted) return undefined
-      throw error
+    if (!response || !config || !state) return undefined
+    const url = requestUrl(instance, config)
+    const location = response.headers.location
+    const next =
+      url && state.redirects !== undefined
+        ? redirectTarget(
+            { method: config.method ?? 'get', url },
+            response.status,
+            typeof location === 'string' ? location : undefined,
+            state.origin,
+          )
+        : undefined
+    if (next) return state.redirects! > 0 ? instance.request(redirected(config, state, next)) : undefined
+    const final = finalUrl(response) ?? url?.href
+    if (!final || new URL(final).origin !== state.origin) return undefined
+    const decision = policy.afterResponse(state.token, {
+      url: final,
+      status: response.status,
+      headers: response.headers,
     })
+    if (state.replayed || decision === 'none' || !isReplayableBody(config.data)) return undefined
+    const wait = waitOf(config)
+    // a nonce demand keeps the token; aborted while waiting: the caller gets the 401 it had
+    const token =
+      decision === 'nonce'
+        ? state.token
+        : await policy.renew(state.token, wait).catch((error: unknown) => {
+            if (wait.signal?.aborted) return undefined
+            throw error
+          })
     if (!token) return undefined
-    const again: Config = { ...config, [STATE]: { token, origin: state.origin, replayed: true } }
+    const again: Config = { ...config, [STATE]: { ...state, token, replayed: true } }
     return instance.request(again)
   }
 
@@ -110,6 +165,39 @@ export function oauth2Interceptor(
   return function eject() {
     instance.interceptors.request.eject(requestId)
     instance.interceptors.response.eject(responseId)
+  }
+}
+
+/** Headers that describe a body, dropped with it (Fetch standard's request-body-header names). */
+const BODY_HEADERS = [
+  'Content-Type',
+  'Content-Length',
+  'Content-Encoding',
+  'Content-Language',
+  'Content-Location',
+]
+
+/**
+ * The request a DPoP request's redirect leads to: the next URL (its query is in `Location`),
+ * method and body. Off-origin it goes without token, proof or cookie, and axios follows the rest.
+ */
+function redirected(config: Config, state: AuthState, next: Redirect): Config {
+  const headers = config.headers.concat()
+  headers.delete('DPoP') // onRequest proves each same-origin hop anew
+  if (!next.keepsBody) for (const name of BODY_HEADERS) headers.delete(name)
+  if (!next.sameOrigin)
+    for (const name of ['Authorization', 'Cookie', 'Proxy-Authorization']) headers.delete(name)
+  const redirects = state.redirects! - 1
+  return {
+    ...config,
+    url: next.url.href,
+    allowAbsoluteUrls: true,
+    paramsSerializer: { serialize: () => '' },
+    method: next.method,
+    data: next.keepsBody ? config.data : undefined,
+    headers,
+    maxRedirects: next.sameOrigin ? 0 : redirects,
+    [STATE]: next.sameOrigin ? { ...state, redirects } : { ...state, redirects: undefined },
   }
 }
 
@@ -140,7 +228,7 @@ function dropTokenOffOrigin(before: Config['beforeRedirect'], origin: string): B
     const href = (options as { href?: unknown }).href
     if (typeof href === 'string' && URL.canParse(href) && new URL(href).origin === origin) return
     const headers = (options as { headers?: Record<string, unknown> }).headers ?? {}
-    for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name]
+    for (const name of Object.keys(headers)) if (/^(authorization|dpop)$/i.test(name)) delete headers[name]
   }
 }
 

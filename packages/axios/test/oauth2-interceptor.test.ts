@@ -5,7 +5,7 @@ import { server } from '@tokenwell/mock-server/msw'
 import axios, { AxiosError } from 'axios'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
-import { fakeOAuth } from './fixtures.js'
+import { dpopOAuth, fakeOAuth } from '../../../test/support/msw-oauth.js'
 
 function client(oauth: ReturnType<typeof fakeOAuth>, baseURL: string | null = 'https://api.test') {
   const instance = axios.create(baseURL === null ? {} : { baseURL })
@@ -238,5 +238,93 @@ describe('oauth2Interceptor', () => {
     expect(error).toBeInstanceOf(TokenwellError)
     expect((error as TokenwellError).code).toBe('ERR_OAUTH')
     expect(oauth.seen).toHaveLength(0)
+  })
+})
+
+describe('oauth2Interceptor with DPoP (RFC 9449)', () => {
+  const dpopClient = (oauth: ReturnType<typeof dpopOAuth>) => {
+    const instance = axios.create({ baseURL: 'https://dpop-api.test', validateStatus: () => true })
+    oauth2Interceptor(instance, oauth.provider)
+    return instance
+  }
+
+  it('sends Authorization: DPoP with a proof per request that the API accepts; one token request', async () => {
+    const oauth = dpopOAuth()
+    const api = dpopClient(oauth)
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => api.post(`/echo/${i}?q=1`, 'x')))
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200))
+    expect(responses[0]!.data).toMatchObject({ authorized: true, method: 'POST', path: '/echo/0' })
+    expect(oauth.api.requests.every((r) => r.authorization && r.dpop)).toBe(true)
+    expect(oauth.api.stats.requests).toBe(20)
+    expect(oauth.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('answers use_dpop_nonce with one replay carrying the nonce, keeps the token, then sends it at once', async () => {
+    const oauth = dpopOAuth({ dpopNonce: true })
+    const api = dpopClient(oauth)
+    expect((await api.get('/echo/first')).status).toBe(200)
+    expect(oauth.api.requests.map((r) => r.status)).toEqual([401, 200])
+    expect((await api.get('/echo/second')).status).toBe(200)
+    expect(oauth.api.stats.requests).toBe(3)
+    expect(oauth.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('returns a second nonce demand, or a 401 after the nonce replay, as is: one replay in total', async () => {
+    const oauth = dpopOAuth({ dpopNonce: true })
+    oauth.api.failNext(3, {
+      status: 401,
+      headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'DPoP-Nonce': 'another-nonce' },
+    })
+    const again = await dpopClient(oauth).get('/echo/loop')
+    expect(again.status).toBe(401)
+    expect(again.headers['dpop-nonce']).toBe('another-nonce')
+    expect(oauth.api.stats.requests).toBe(2)
+
+    const fresh = dpopOAuth({ dpopNonce: true })
+    fresh.api.failNext(1, { status: 401 })
+    // without validateStatus: the AxiosError of the second 401
+    const instance = axios.create({ baseURL: 'https://dpop-api.test' })
+    oauth2Interceptor(instance, fresh.provider)
+    const error = await instance.get('/echo/then-401').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AxiosError)
+    expect((error as AxiosError).response?.status).toBe(401)
+    expect(fresh.api.requests.map((r) => r.status)).toEqual([401, 401])
+    expect(fresh.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('follows a same-origin redirect with a new proof for its URL and method, keeping a 307 body', async () => {
+    const oauth = dpopOAuth()
+    const api = dpopClient(oauth)
+    const moved = await api.post('/redirect', 'x', { params: { to: '/echo/landed?a=1', status: 303 } })
+    expect(moved.data).toMatchObject({
+      authorized: true,
+      method: 'GET',
+      path: '/echo/landed',
+      query: { a: '1' },
+    })
+    const kept = await api.put('/redirect?to=/echo/put&status=307', 'body ✓')
+    expect(kept.data).toMatchObject({
+      authorized: true,
+      method: 'PUT',
+      bodyBase64: Buffer.from('body ✓').toString('base64'),
+    })
+    expect(oauth.api.requests.map((r) => r.status)).toEqual([303, 200, 307, 200])
+    // maxRedirects: 0 from the caller still means: hand me the redirect
+    const manual = await api.get('/redirect?to=/echo/x', { maxRedirects: 0 })
+    expect(manual.status).toBe(302)
+  })
+
+  it('sends neither the token nor the proof to another origin after a redirect', async () => {
+    const oauth = dpopOAuth()
+    const seen: unknown[][] = []
+    server.use(
+      http.get('https://elsewhere.test/*', ({ request }) => {
+        seen.push([request.headers.get('authorization'), request.headers.get('dpop')])
+        return HttpResponse.json({ landed: true })
+      }),
+    )
+    const response = await dpopClient(oauth).get('/redirect?to=https://elsewhere.test/x')
+    expect(response.data).toEqual({ landed: true })
+    expect(seen).toEqual([[null, null]])
   })
 })

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs'
-import { isTokenwellError, OAuthError, TokenRequestError } from '@tokenwell/core'
+import { AuthorizationError, isTokenwellError, OAuthError, TokenRequestError } from '@tokenwell/core'
 import type { CliIo, TextSink } from './cli-io.js'
 import { runTokenCommand } from './token-command.js'
 import { usageOf } from './usage.js'
 import { UsageError } from './usage-error.js'
 
-const COMMANDS = ['token', 'demo'] as const
+const COMMANDS = ['token', 'login', 'demo'] as const
 
 /**
  * The `tokenwell` command. Writes the result to `io.stdout` and diagnostics to `io.stderr`,
@@ -41,6 +41,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 0
     }
     if (command === 'token') return await runTokenCommand(rest, safeIo, secrets)
+    if (command === 'login') {
+      // the loopback listener (and undici behind @tokenwell/node) load only for a login
+      const { runLoginCommand } = await import('./login-command.js')
+      return await runLoginCommand(rest, safeIo, secrets)
+    }
     // the demo's servers and HTTP clients load only for the demo: `tokenwell token` starts fast
     const { runDemoCommand } = await import('./demo-command.js')
     return await runDemoCommand(rest, safeIo)
@@ -75,6 +80,8 @@ export function describe(error: unknown): string {
   if (error instanceof OAuthError) {
     if (error.errorDescription) message += `: ${printable(error.errorDescription)}`
     if (error.errorUri) message += ` (see ${printable(error.errorUri)})`
+  } else if (error instanceof AuthorizationError) {
+    if (error.errorDescription) message += `: ${printable(error.errorDescription)}`
   } else if (error instanceof TokenRequestError || !isTokenwellError(error)) {
     // only for network failures: a parse error's cause could quote the response body
     const cause = rootCause(error)

@@ -32,6 +32,7 @@ const OPTIONS = {
   ca: { type: 'string', multiple: true },
   insecure: { type: 'boolean' },
   output: { type: 'string', short: 'o' },
+  'refresh-token-out': { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...secretOptions(),
@@ -60,6 +61,8 @@ export interface TokenArgs {
   readonly timeout: number
   readonly caFiles: readonly string[]
   readonly insecure: boolean
+  /** `--refresh-token-out FILE`: where to keep the refresh token the server issues. */
+  readonly refreshTokenOut: string | undefined
   /** The parsed flags, for `readSecret()`. */
   readonly values: Readonly<Record<string, unknown>>
 }
@@ -111,6 +114,7 @@ export function parseTokenArgs(argv: readonly string[]): TokenArgs {
   }
   const fromStdin = Object.values(SECRETS).filter(({ flag }) => all[`${flag}-stdin`] === true)
   if (fromStdin.length > 1) usage('only one secret can come from stdin')
+  if (values['refresh-token-out'] === '') usage('--refresh-token-out needs a file name')
 
   return {
     tokenEndpoint,
@@ -132,6 +136,7 @@ export function parseTokenArgs(argv: readonly string[]): TokenArgs {
     timeout: values.timeout === undefined ? DEFAULT_TIMEOUT : parseDuration(values.timeout, '--timeout'),
     caFiles: values.ca ?? [],
     insecure: values.insecure === true,
+    refreshTokenOut: values['refresh-token-out'],
     values: all,
   }
 }

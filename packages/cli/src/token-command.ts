@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import {
   authorizationHeader,
   type ClientAssertionOptions,
@@ -9,9 +8,11 @@ import {
   type TokenProvider,
   TokenRequestError,
 } from '@tokenwell/core'
+import { createCliFetch, readCaFiles } from './cli-fetch.js'
 import type { CliIo } from './cli-io.js'
 import { formatDuration } from './duration.js'
 import type { GrantInputs } from './grant-options.js'
+import { checkWritable, writeSecretFile } from './secret-file.js'
 import { readSecret } from './secrets.js'
 import { type Output, parseTokenArgs, type TokenArgs } from './token-args.js'
 import { UsageError } from './usage-error.js'
@@ -20,6 +21,8 @@ import { UsageError } from './usage-error.js'
 const FLAG_OF: Readonly<Record<string, string>> = {
   tokenEndpoint: '--token-endpoint',
   issuer: '--issuer',
+  authorizationEndpoint: '--authorization-endpoint',
+  deviceAuthorizationEndpoint: '--device-authorization-endpoint',
   clientId: '--client-id',
   privateKey: 'the private key',
   'clientAssertion.algorithm': '--assertion-alg',
@@ -44,7 +47,8 @@ export async function runTokenCommand(
   secrets: string[],
 ): Promise<number> {
   const args = parseTokenArgs(argv)
-  const ca = await readCaFiles(args.caFiles)
+  const ca = await readCaFiles(args.caFiles, 'token')
+  if (args.refreshTokenOut !== undefined) await checkWritable(args.refreshTokenOut, 'token')
   // the command line is sound: only now read the secrets (a usage error never consumes stdin)
   const inputs: Record<string, string | undefined> = { ...args.plain }
   for (const name of args.secrets) {
@@ -52,28 +56,16 @@ export async function runTokenCommand(
     if (secret !== undefined) secrets.push(secret)
     inputs[name] = secret
   }
-  // @tokenwell/node (and undici) load only when TLS options need them
-  const tls =
-    ca.length > 0 || args.insecure
-      ? (await import('@tokenwell/node')).createNodeFetch({
-          ca,
-          insecure: args.insecure,
-          onWarning: (message) => void io.stderr.write(`${message}\n`),
-        })
-      : undefined
-  const deadline = AbortSignal.timeout(args.timeout)
-  const send: FetchLike = tls ?? ((request) => globalThis.fetch(request))
-  // past the deadline, a retry core still has scheduled fails at once instead of keeping us alive
-  const fetch: FetchLike = (request) =>
-    send(new Request(request, { signal: AbortSignal.any([request.signal, deadline]) }))
+  const net = await createCliFetch({ ca, insecure: args.insecure, timeout: args.timeout }, io)
+  const deadline = net.deadline as AbortSignal
   try {
-    const provider = createProvider(args, inputs, fetch)
+    const provider = createProvider(args, inputs, net.fetch)
     let token: Token
     try {
       token = await provider.getToken({ signal: deadline })
     } catch (error) {
       // some options (a private key) are checked only when first used
-      if (error instanceof ConfigError) throw asUsageError(error)
+      if (error instanceof ConfigError) throw asUsageError(error, 'token')
       if (deadline.aborted && !(error instanceof TokenRequestError)) {
         throw new TokenRequestError(`no token within ${formatDuration(args.timeout)} (--timeout)`, {
           cause: error,
@@ -85,20 +77,28 @@ export async function runTokenCommand(
     }
     secrets.push(token.accessToken, ...[token.refreshToken, token.idToken].filter((s) => s !== undefined))
     const given = inputs['refreshToken']
-    if (
+    if (args.refreshTokenOut !== undefined) {
+      // the newest refresh token, rotated or not: a script passes the file back next time
+      if (token.refreshToken !== undefined)
+        await writeSecretFile(args.refreshTokenOut, `${token.refreshToken}\n`)
+      else
+        io.stderr.write(
+          `tokenwell: warning: the server issued no refresh token; ${args.refreshTokenOut} was not written\n`,
+        )
+    } else if (
       args.grant.type === 'refresh_token' &&
       token.refreshToken !== undefined &&
       token.refreshToken !== given
     ) {
       // RFC 6749 §6: with rotation the old refresh token may be spent, and the new one is not printed
       io.stderr.write(
-        'tokenwell: warning: the server issued a new refresh token (not printed); the one you gave may now be spent\n',
+        'tokenwell: warning: the server issued a new refresh token (not printed); the one you gave may now be spent (--refresh-token-out FILE keeps the new one)\n',
       )
     }
     io.stdout.write(`${formatToken(token, args.output, Date.now())}\n`)
     return 0
   } finally {
-    await tls?.close()
+    await net.close()
   }
 }
 
@@ -144,32 +144,14 @@ function createProvider(args: TokenArgs, inputs: GrantInputs, fetch: FetchLike):
       fetch,
     })
   } catch (error) {
-    throw error instanceof ConfigError ? asUsageError(error) : error
+    throw error instanceof ConfigError ? asUsageError(error, 'token') : error
   }
 }
 
 /** A `ConfigError` from core is a bad command line: said with the flag's name, exit 2. */
-function asUsageError(error: ConfigError): UsageError {
+export function asUsageError(error: ConfigError, command: string): UsageError {
   return new UsageError(
     error.message.replace(/^[\w.]+/, (name) => FLAG_OF[name] ?? name),
-    'token',
+    command,
   )
-}
-
-async function readCaFiles(paths: readonly string[]): Promise<string[]> {
-  const pems: string[] = []
-  for (const path of paths) {
-    let pem: string
-    try {
-      pem = await readFile(path, 'utf8')
-    } catch (error) {
-      const reason = (error as { code?: string }).code ?? 'unreadable'
-      throw new UsageError(`cannot read --ca ${path} (${reason})`, 'token')
-    }
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new UsageError(`--ca ${path} holds no PEM certificate`, 'token')
-    }
-    pems.push(pem)
-  }
-  return pems
 }

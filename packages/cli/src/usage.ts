@@ -9,6 +9,7 @@ export const MAIN_USAGE = `Usage: tokenwell <command> [options]
 
 Commands:
   token    get an OAuth 2.0 access token and print it
+  login    sign a user in (browser on this machine, or --device) and print the token
   demo     run the adapters against an embedded authorization server and report
 
 Options:
@@ -53,7 +54,7 @@ Request:
   --audience A              the audience parameter
   --resource URI            a resource indicator, RFC 8707 (repeatable)
   --param NAME=VALUE        another form parameter (repeatable)
-  --timeout DURATION        time limit, retries included: 500ms, 10s, 2m (default: 30s)
+  --timeout DURATION        time limit, retries included: 500ms, 10s, 2m (default: none; each attempt 10s)
 
 TLS:
   --ca FILE                 also trust the CA certificate(s) in PEM file FILE (repeatable)
@@ -64,6 +65,9 @@ Output:
                             token: the access token alone (default)
                             json: {"accessToken","tokenType","expiresAt","expiresIn","scope"}
                             header: Authorization: Bearer <token>
+  --refresh-token-out FILE  write the refresh token the server issues to FILE (mode 0600,
+                            replaced atomically): with --grant refresh_token --refresh-token-file
+                            FILE, a script keeps a rotating refresh token
   --debug                   print stack traces of errors
   -h, --help                show this help
 
@@ -73,6 +77,62 @@ Examples:
   curl -H "$(tokenwell token … --output header)" https://api.example.com/orders
 
 Exit status: 0 ok, 1 failure (OAuth error, network, timeout), 2 bad usage.`
+
+/** `tokenwell login --help`. */
+export const LOGIN_USAGE = `Usage: tokenwell login (--issuer URL | --authorization-endpoint URL --token-endpoint URL) --client-id ID [options]
+       tokenwell login --device (--issuer URL | --device-authorization-endpoint URL --token-endpoint URL) --client-id ID [options]
+
+Signs a user in and prints the access token on stdout, as tokenwell token does.
+Instructions for the user go to stderr; nothing secret is printed but the token you asked for.
+
+  without --device   authorization code + PKCE: open the printed URL, sign in, and the browser
+                     comes back to a listener on 127.0.0.1 (RFC 8252 loopback redirect)
+  --device           device authorization grant (RFC 8628): open the printed page on any
+                     device and enter the printed code; tokenwell polls until you approve
+
+Server:
+  --issuer URL                      discover the endpoints (RFC 8414 / OIDC)
+  --authorization-endpoint URL      instead of --issuer (with --token-endpoint)
+  --device-authorization-endpoint URL  with --device, instead of --issuer (with --token-endpoint)
+  --token-endpoint URL              the token endpoint (https:, or http: on loopback)
+
+Client:
+  --client-id ID            the client identifier
+  --client-auth METHOD      how the client authenticates (default: none, a public client)
+${clientAuthList}
+  --client-secret-env VAR   the client secret, for a confidential client (also -file, -stdin)
+  --private-key-file F      private-key-jwt: a PKCS#8 PEM or private JWK (also -env, -stdin)
+  --key-id KID, --assertion-alg ALG   JWT client auth: the kid header and the algorithm
+
+Request:
+  --scope "a b"             scopes, space-delimited (repeatable); offline_access asks many
+                            servers for a refresh token
+  --port N                  the loopback port of the redirect URI (default: any free port;
+                            give one if the client's redirect URI is registered with a port)
+  --open                    also open the URL in the default browser (open, xdg-open, rundll32)
+  --timeout DURATION        time limit of the whole login: 30s, 5m (default: 5m; with --device,
+                            until the device code expires)
+
+TLS:
+  --ca FILE                 also trust the CA certificate(s) in PEM file FILE (repeatable)
+  --insecure                do not verify the server's certificate (warns; never in production)
+
+Output:
+  -o, --output token|json|header
+                            token: the access token alone (default)
+                            json: {"accessToken","tokenType","expiresAt","expiresIn","scope"}
+                            header: Authorization: Bearer <token>
+  --refresh-token-out FILE  also write the refresh token to FILE (mode 0600, replaced
+                            atomically), for a script to use with tokenwell token
+                            --grant refresh_token --refresh-token-file FILE --refresh-token-out FILE
+  --debug                   print stack traces of errors
+  -h, --help                show this help
+
+Examples:
+  tokenwell login --issuer https://login.example.com --client-id my-cli --scope "openid offline_access" --open
+  tokenwell login --device --issuer https://login.example.com --client-id my-cli -o json
+
+Exit status: 0 ok, 1 failure (denied, expired, OAuth error, network, timeout), 2 bad usage.`
 
 /** `tokenwell demo --help`. */
 export const DEMO_USAGE = `Usage: tokenwell demo [options]
@@ -93,6 +153,7 @@ Exit status: 0 when every check holds, 1 when one fails (the report says which),
 /** The help text of `command`, or the top-level one. */
 export function usageOf(command: string | undefined): string {
   if (command === 'token') return TOKEN_USAGE
+  if (command === 'login') return LOGIN_USAGE
   if (command === 'demo') return DEMO_USAGE
   return MAIN_USAGE
 }

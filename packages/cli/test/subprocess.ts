@@ -70,3 +70,62 @@ export async function runCli(
     child.stdin.end(options.stdin ?? '')
   })
 }
+
+/** A running `tokenwell` child: watch its stderr while it runs, then await its result. */
+export interface RunningCli {
+  /** Resolves with the first match of `pattern` in stderr so far or to come; rejects if the child exits first. */
+  stderrMatch(pattern: RegExp): Promise<RegExpMatchArray>
+  readonly result: Promise<CliResult>
+  kill(): void
+}
+
+/** Starts `tokenwell …args` as a child process and returns at once (for commands that wait on the user). */
+export async function startCli(
+  args: readonly string[],
+  options: { env?: Record<string, string>; stdin?: string } = {},
+): Promise<RunningCli> {
+  const file = await bin()
+  const child = spawn(process.execPath, [file, ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  const watchers = new Set<() => void>()
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+    for (const watcher of watchers) watcher()
+  })
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code) => {
+      resolve({ code, stdout, stderr })
+      for (const watcher of watchers) watcher()
+    })
+  })
+  child.stdin.end(options.stdin ?? '')
+  return {
+    stderrMatch(pattern) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = stderr.match(pattern)
+          if (match) {
+            watchers.delete(check)
+            resolve(match)
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            watchers.delete(check)
+            reject(new Error(`tokenwell exited (${child.exitCode}) before printing ${pattern}:\n${stderr}`))
+          }
+        }
+        watchers.add(check)
+        check()
+      })
+    },
+    result,
+    kill: () => void child.kill(),
+  }
+}

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { server } from '@tokenwell/mock-server/msw'
@@ -203,6 +203,46 @@ describe('secret sources', () => {
     expect(seen[0]?.form.get('refresh_token')).toBe(REFRESH_TOKEN)
     expect(result.stderr).toMatch(/new refresh token \(not printed\)/)
     expect(result.stdout + result.stderr).not.toContain('rt-rotated-x')
+  })
+
+  it('--refresh-token-out keeps the rotated refresh token in a 0600 file, replacing the one given', async () => {
+    const file = join(dir, 'rt-out')
+    await writeFile(file, `${REFRESH_TOKEN}\n`, { mode: 0o644 })
+    const seen = endpoint(() => tokenResponse({ refresh_token: 'rt-rotated-y' }))
+    const argv = [
+      ...base,
+      '--client-secret-env',
+      'CS',
+      '--grant',
+      'refresh_token',
+      '--refresh-token-file',
+      file,
+    ]
+    const result = await cli([...argv, '--refresh-token-out', file])
+    expect(result).toEqual({ code: 0, stdout: `${ACCESS_TOKEN}\n`, stderr: '' })
+    expect(seen[0]?.form.get('refresh_token')).toBe(REFRESH_TOKEN)
+    expect(await readFile(file, 'utf8')).toBe('rt-rotated-y\n')
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('--refresh-token-out: a warning when no refresh token came; bad usage before any request when unwritable', async () => {
+    const file = join(dir, 'never')
+    const seen = endpoint()
+    const none = await cli([...base, '--client-secret-env', 'CS', '--refresh-token-out', file])
+    expect(none.code).toBe(0)
+    expect(none.stderr).toMatch(/warning: the server issued no refresh token; .*never was not written/)
+    await expect(stat(file)).rejects.toThrow(/ENOENT/)
+    const bad = await cli([
+      ...base,
+      '--client-secret-env',
+      'CS',
+      '--refresh-token-out',
+      join(dir, 'no', 'such', 'dir'),
+    ])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/cannot write --refresh-token-out .* \(ENOENT\)/)
+    expect(seen).toHaveLength(1)
   })
 
   it('runs the jwt-bearer, token-exchange and authorization_code grants', async () => {

@@ -1,4 +1,6 @@
+import { type AuthHeaders, authHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
 import { authorizationHeader } from './authorization-header.js'
+import type { DpopSession } from './dpop.js'
 import { ConfigError, InsecureHttpError, TokenRequestError } from './errors.js'
 import { isLoopback } from './options.js'
 import type { Token } from './token.js'
@@ -34,6 +36,25 @@ export interface AuthChallenge {
 /** A header value as the HTTP clients hand it over: one string, several, or absent. */
 export type HeaderValue = string | readonly string[] | null | undefined
 
+/** Response headers as the HTTP clients hand them over: WHATWG `Headers`, or a record (node, got, axios). */
+export type ResponseHeaders = Headers | { readonly [name: string]: unknown }
+
+/** A response to a request the policy authorized, as an adapter sees it. */
+export interface AuthResponse {
+  /** The URL this response is for (the last one, when the client followed redirects itself). */
+  url: string | URL
+  status: number
+  headers: ResponseHeaders
+}
+
+/**
+ * What an adapter does with a response to a request it authorized: return it (`none`),
+ * invalidate the token and replay with a fresh one (`renew`), or replay with the same token and
+ * a new proof carrying the nonce the server demanded (`nonce`). Either replay happens at most
+ * once per request.
+ */
+export type ReplayDecision = 'none' | 'renew' | 'nonce'
+
 /** How long a request waits for its token: the caller's signal and the client's own timeout. */
 export interface TokenWait {
   /** Aborts this wait only (rejecting with its reason); the token request others await goes on. */
@@ -58,6 +79,24 @@ export interface AuthPolicy {
   tokenFor(url: URL, wait?: TokenWait): Promise<Token>
   /** Whether a response with this status and `WWW-Authenticate` should be replayed with a new token. */
   shouldReplay(status: number, wwwAuthenticate: HeaderValue): boolean
+  /**
+   * The headers to set on one request for `token`: `authorization`, and for a DPoP-bound token
+   * a fresh `dpop` proof for this method and URL. Call it for every send, retry, replay and
+   * same-origin redirect (a proof names one request). Rejects with `DpopError` when the token
+   * is DPoP-bound and the provider has no DPoP session, or the key cannot sign.
+   * @see RFC 9449 §7.1
+   */
+  headersFor(token: Token, request: RequestTarget): Promise<AuthHeaders>
+  /**
+   * Reads the response to a request that carried `usedToken` and decides about the one replay.
+   * For a DPoP-bound token it first keeps any `DPoP-Nonce` the server sent for the URL's origin
+   * (later proofs carry it), then answers `nonce` for a 401 whose `DPoP` challenge says
+   * `error="use_dpop_nonce"` with a usable nonce (the token stays valid), `none` for such a
+   * challenge without one. Otherwise `renew` for a 401 that `shouldReplay` accepts, else `none`.
+   * The adapter keeps the budget: once replayed, whatever comes back goes to the caller.
+   * @see RFC 9449 §8.2, §9; RFC 6750 §3.1
+   */
+  afterResponse(usedToken: Token, response: AuthResponse): ReplayDecision
   /**
    * After a 401 to a request that carried `usedToken`: drops that token if it is still the
    * cached one (compare-and-invalidate) and returns a fresh one. However many requests call
@@ -97,7 +136,42 @@ export function createAuthPolicy(provider: TokenProvider, options: AuthPolicyOpt
       return bounded(wait, () => provider.getToken(wait.signal ? { signal: wait.signal } : {}))
     },
     header: authorizationHeader,
+    headersFor: (token: Token, request: RequestTarget) => authHeaders(token, request, provider.dpop),
+    afterResponse: (usedToken: Token, response: AuthResponse) =>
+      replayDecision(response, isDpopBound(usedToken) ? provider.dpop : undefined),
   })
+}
+
+/**
+ * The decision `AuthPolicy.afterResponse` documents; `dpop` is the session that proved the
+ * request (none for a Bearer token), where a `DPoP-Nonce` is remembered.
+ * @see RFC 9449 §8.2, §9
+ */
+function replayDecision(response: AuthResponse, dpop: DpopSession | undefined): ReplayDecision {
+  const wwwAuthenticate = headerOf(response.headers, 'www-authenticate')
+  if (dpop !== undefined) {
+    const nonce = headerOf(response.headers, 'dpop-nonce')
+    const value = typeof nonce === 'string' ? nonce : nonce?.[0]
+    dpop.rememberNonce(response.url, value)
+    const demanded = parseWwwAuthenticate(wwwAuthenticate).some(
+      (c) => c.scheme === 'dpop' && c.params['error'] === 'use_dpop_nonce',
+    )
+    // a replay without a nonce the session kept would only be refused again
+    if (response.status === 401 && demanded)
+      return value !== undefined && dpop.nonceFor(response.url) === value ? 'nonce' : 'none'
+  }
+  return shouldReplay(response.status, wwwAuthenticate) ? 'renew' : 'none'
+}
+
+/** One header from `Headers` or a record with names in any case; other values than strings are ignored. */
+function headerOf(headers: ResponseHeaders, name: string): string | string[] | undefined {
+  if (typeof Headers !== 'undefined' && headers instanceof Headers) return headers.get(name) ?? undefined
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name) continue
+    if (typeof value === 'string') return value
+    if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string')
+  }
+  return undefined
 }
 
 function bounded<T>({ timeout }: TokenWait, get: () => Promise<T>): Promise<T> {

@@ -25,6 +25,8 @@ function subjectOf(grant: Grant, instance: string): unknown {
       return grant.refreshToken
     case 'authorization_code':
       return grant.code
+    case 'urn:ietf:params:oauth:grant-type:device_code':
+      return grant.deviceCode
     case 'urn:ietf:params:oauth:grant-type:jwt-bearer':
       // an assertion from a function may name anyone: such a provider shares its cache with no one
       return typeof grant.assertion === 'string' ? grant.assertion : instance

@@ -38,8 +38,9 @@ function attachResponse(error: Error, response: Response | undefined): void {
 }
 
 /**
- * The token endpoint answered with an OAuth error body.
- * @see RFC 6749 §5.2
+ * The token endpoint (or the device authorization endpoint, `endpoint` says which) answered
+ * with an OAuth error body.
+ * @see RFC 6749 §5.2, RFC 8628 §3.2
  */
 export class OAuthError extends TokenwellError {
   declare readonly response?: Response
@@ -50,9 +51,9 @@ export class OAuthError extends TokenwellError {
   constructor(
     error: string,
     status: number,
-    details: { errorDescription?: string; errorUri?: string; response?: Response } = {},
+    details: { errorDescription?: string; errorUri?: string; response?: Response; endpoint?: string } = {},
   ) {
-    super(`token endpoint returned "${error}" (HTTP ${status})`, 'ERR_OAUTH')
+    super(`${details.endpoint ?? 'token endpoint'} returned "${error}" (HTTP ${status})`, 'ERR_OAUTH')
     this.error = error
     this.status = status
     if (details.errorDescription !== undefined) this.errorDescription = details.errorDescription
@@ -63,8 +64,9 @@ export class OAuthError extends TokenwellError {
 
 /**
  * The token endpoint answered with something that is not a valid token response: not JSON,
- * an HTML error page, no `access_token`, a bad `expires_in`, an unsupported `token_type`.
- * @see RFC 6749 §5.1
+ * an HTML error page, no `access_token`, a bad `expires_in`, an unsupported `token_type`. The
+ * same for a device authorization response without `device_code`, `user_code`, … .
+ * @see RFC 6749 §5.1, RFC 8628 §3.2
  */
 export class TokenResponseError extends TokenwellError {
   declare readonly response?: Response
@@ -109,8 +111,10 @@ export class DiscoveryError extends TokenwellError {
 }
 
 /**
- * DPoP failed: the server demanded a nonce again after one retry with the nonce it sent
- * (tokenwell never loops), or a proof could not be built with the configured key.
+ * DPoP failed: the token endpoint demanded a nonce again after one retry with the nonce it
+ * sent (tokenwell never loops), a proof could not be built with the configured key, or an
+ * adapter got a DPoP-bound token from a provider without a DPoP key. (A resource server's
+ * second nonce demand is no error: adapters return that 401 as they return any second 401.)
  * @see RFC 9449 §8
  */
 export class DpopError extends TokenwellError {
@@ -122,17 +126,19 @@ export class DpopError extends TokenwellError {
 }
 
 /**
- * The authorization-code flow cannot go on: the authorization response carries an error
- * (`error` holds it, e.g. `access_denied`), its `state` or `iss` does not match the request, it
- * has no `code`, or the code was already exchanged and no refresh token is left (log in again).
- * @see RFC 6749 §4.1.2, RFC 9207
+ * The authorization-code or device flow cannot go on: the authorization response carries an
+ * error (`error` holds it, e.g. `access_denied`), its `state` or `iss` does not match the
+ * request, it has no `code`; the user denied a device authorization (`access_denied`) or it
+ * expired (`expired_token`); or the code was already exchanged and no refresh token is left
+ * (log in again).
+ * @see RFC 6749 §4.1.2, RFC 9207, RFC 8628 §3.5
  */
 export class AuthorizationError extends TokenwellError {
   /** The authorization server's `error` parameter, when it sent one. */
   readonly error?: string
   readonly errorDescription?: string
-  constructor(message: string, details: { error?: string; errorDescription?: string } = {}) {
-    super(message, 'ERR_AUTHORIZATION')
+  constructor(message: string, details: { error?: string; errorDescription?: string; cause?: unknown } = {}) {
+    super(message, 'ERR_AUTHORIZATION', details.cause === undefined ? undefined : { cause: details.cause })
     if (details.error !== undefined) this.error = details.error
     if (details.errorDescription !== undefined) this.errorDescription = details.errorDescription
   }

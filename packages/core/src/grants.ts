@@ -39,6 +39,22 @@ export interface TokenExchangeGrant {
   requestedTokenType?: string
 }
 
+/**
+ * The device code of a device authorization (`startDeviceAuthorization()`): the first
+ * `getToken()` polls the token endpoint every `interval` ms until the user approves, then the
+ * code is exchanged once and the token kept alive with the refresh token, as after an
+ * authorization code. Spread the authorization into it: `{ type, ...authorization }`.
+ * @see RFC 8628 §3.4, §3.5
+ */
+export interface DeviceCodeGrant {
+  type: 'urn:ietf:params:oauth:grant-type:device_code'
+  deviceCode: string
+  /** Wait between two polls, ms; a `slow_down` answer adds 5 s. @default 5_000 */
+  interval?: number
+  /** When the device code expires, epoch ms: no poll starts after it. @default no limit but the server's `expired_token` */
+  expiresAt?: number
+}
+
 export type Grant =
   | ClientCredentialsGrant
   | PasswordGrant
@@ -46,6 +62,7 @@ export type Grant =
   | AuthorizationCodeGrant
   | JwtBearerGrant
   | TokenExchangeGrant
+  | DeviceCodeGrant
 
 export type GrantType = Grant['type']
 
@@ -56,6 +73,7 @@ export const GRANT_TYPES: readonly GrantType[] = [
   'authorization_code',
   'urn:ietf:params:oauth:grant-type:jwt-bearer',
   'urn:ietf:params:oauth:grant-type:token-exchange',
+  'urn:ietf:params:oauth:grant-type:device_code',
 ]
 
 async function resolveValue(value: ValueOrProvider): Promise<string> {
@@ -98,13 +116,20 @@ export async function grantParams(
         }),
         ...(grant.requestedTokenType !== undefined && { requested_token_type: grant.requestedTokenType }),
       }
+    case 'urn:ietf:params:oauth:grant-type:device_code':
+      return { grant_type: grant.type, device_code: grant.deviceCode }
   }
+}
+
+/** Whether the grant is a code exchanged once, then kept alive by refresh (authorization code, device code). */
+export function isOneTime(grant: Grant): boolean {
+  return grant.type === 'authorization_code' || grant.type === 'urn:ietf:params:oauth:grant-type:device_code'
 }
 
 /**
  * Whether the grant can be run again to get a fresh token when a refresh token is refused
- * (an authorization code or a refresh token of one's own cannot).
+ * (an authorization code, a device code or a refresh token of one's own cannot).
  */
 export function isRepeatable(grant: Grant): boolean {
-  return grant.type !== 'authorization_code' && grant.type !== 'refresh_token'
+  return !isOneTime(grant) && grant.type !== 'refresh_token'
 }

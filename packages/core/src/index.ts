@@ -2,18 +2,22 @@ export {
   type AuthChallenge,
   type AuthPolicy,
   type AuthPolicyOptions,
+  type AuthResponse,
   assertSecureTransport,
   compileMatch,
   createAuthPolicy,
   type HeaderValue,
   isReplayableBody,
   parseWwwAuthenticate,
+  type ReplayDecision,
   type RequestMatch,
+  type ResponseHeaders,
   shouldAuthorize,
   shouldReplay,
   type TokenWait,
   type UrlMatcher,
 } from './adapter-policy.js'
+export { type AuthHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
 export {
   type AuthorizationResponse,
   type AuthorizationUrlOptions,
@@ -25,6 +29,11 @@ export {
 } from './authorization-code.js'
 export { authorizationHeader } from './authorization-header.js'
 export { basicCredentials } from './client-auth.js'
+export {
+  type DeviceAuthorization,
+  type DeviceAuthorizationOptions,
+  startDeviceAuthorization,
+} from './device-authorization.js'
 export {
   type AuthorizationServerMetadata,
   type DiscoveryOptions,
@@ -53,6 +62,7 @@ export type { Logger, TokenEventListener, TokenEventName, TokenEvents, TokenKeyI
 export type {
   AuthorizationCodeGrant,
   ClientCredentialsGrant,
+  DeviceCodeGrant,
   Grant,
   GrantType,
   JwtBearerGrant,
@@ -70,6 +80,7 @@ export {
   type RetryOptions,
   type TokenProviderOptions,
 } from './options.js'
+export { type Redirect, redirectTarget } from './redirect.js'
 export { createMemoryTokenStore, type StoreEntry, type TokenStore } from './store.js'
 export { createToken, type Token, type TokenData } from './token.js'
 export { createTokenProvider, type GetTokenOptions, type TokenProvider } from './token-provider.js'

@@ -35,6 +35,8 @@ export interface RetryOptions {
   minDelay?: number | undefined
   /** Upper bound of one delay, ms, `Retry-After` included. @default 5_000 */
   maxDelay?: number | undefined
+  /** No retry starts later than this many ms after the first attempt began. @default 30_000 */
+  deadline?: number | undefined
 }
 
 /** `RetryOptions` after defaults. */
@@ -42,6 +44,7 @@ export interface ResolvedRetryOptions {
   readonly attempts: number
   readonly minDelay: number
   readonly maxDelay: number
+  readonly deadline: number
 }
 
 export interface TokenProviderOptions {
@@ -100,7 +103,7 @@ export interface TokenProviderOptions {
   defaultLifetime?: number | undefined
   /** Time limit of one token request attempt, ms. @default 10_000 */
   timeout?: number | undefined
-  /** Retries of failed token requests, or `false` for none. @default { attempts: 3, minDelay: 200, maxDelay: 5_000 } */
+  /** Retries of failed token requests, or `false` for none. @default { attempts: 3, minDelay: 200, maxDelay: 5_000, deadline: 30_000 } */
   retry?: RetryOptions | false | undefined
   /** After a failed fetch with no valid token, callers in the next this-many ms get the same error without a new request. @default 1_000 */
   failureCooldown?: number | undefined
@@ -163,7 +166,7 @@ const defaults = {
   maxResponseBytes: 262_144,
   lockTtl: 15_000,
 } as const
-const retryDefaults: ResolvedRetryOptions = { attempts: 3, minDelay: 200, maxDelay: 5_000 }
+const retryDefaults: ResolvedRetryOptions = { attempts: 3, minDelay: 200, maxDelay: 5_000, deadline: 30_000 }
 
 const KNOWN_KEYS = new Set<string>([
   'tokenEndpoint',
@@ -222,6 +225,7 @@ const RESERVED_PARAMS = new Set([
   'actor_token',
   'actor_token_type',
   'requested_token_type',
+  'device_code',
 ])
 
 /** Validates `input` once, applies defaults, and returns a frozen result. Throws `ConfigError` naming the option. */
@@ -278,6 +282,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
   positiveInteger('retry.attempts', retry.attempts)
   duration('retry.minDelay', retry.minDelay)
   duration('retry.maxDelay', retry.maxDelay)
+  duration('retry.deadline', retry.deadline)
   if (input.fetch !== undefined && typeof input.fetch !== 'function')
     throw new ConfigError('fetch must be a function')
   if (input.clock !== undefined && typeof input.clock !== 'function')
@@ -429,6 +434,12 @@ function validateGrant(grant: Grant): Grant {
       break
     case 'urn:ietf:params:oauth:grant-type:token-exchange':
       if (typeof grant.subjectToken !== 'function') nonEmptyString('grant.subjectToken', grant.subjectToken)
+      break
+    case 'urn:ietf:params:oauth:grant-type:device_code':
+      nonEmptyString('grant.deviceCode', grant.deviceCode)
+      if (grant.interval !== undefined) duration('grant.interval', grant.interval)
+      if (grant.expiresAt !== undefined && !Number.isFinite(grant.expiresAt))
+        throw new ConfigError('grant.expiresAt must be an instant in epoch ms')
       break
   }
   return Object.freeze({ ...grant })

@@ -18,6 +18,11 @@ export interface TokenEndpointClient {
   endpoint(): Promise<ResolvedEndpoint>
   /** Signs, sends and parses one token request, with the one DPoP nonce retry RFC 9449 §8 allows. */
   send(params: Record<string, string>): Promise<{ token: Token; response: Response }>
+  /**
+   * A request of `params` to another endpoint of the same server (the device authorization
+   * endpoint), with the client authentication a token request would use.
+   */
+  prepareFor(url: URL, params: Record<string, string>): Promise<Request>
   /** The provider's DPoP session when `dpop` is on. */
   readonly dpop: DpopSession | undefined
 }
@@ -144,5 +149,10 @@ export function createTokenEndpointClient(
     }
   }
 
-  return { endpoint, send, dpop }
+  async function prepareFor(url: URL, params: Record<string, string>): Promise<Request> {
+    const { clientAuth } = await endpoint()
+    return prepare(params, { tokenEndpoint: url, clientAuth })
+  }
+
+  return { endpoint, send, prepareFor, dpop }
 }

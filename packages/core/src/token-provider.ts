@@ -1,11 +1,12 @@
 import pMemoize from 'p-memoize'
 import { abortable } from './abortable.js'
 import { cacheKeyOf, keyInfoOf } from './cache-key.js'
+import { createDevicePoll } from './device-poll.js'
 import type { DpopSession } from './dpop.js'
 import { AuthorizationError, OAuthError } from './errors.js'
 import { createEmitter, type TokenEventListener, type TokenEventName, type TokenKeyInfo } from './events.js'
 import { refreshAheadAtFor, refreshAtFor } from './expiry.js'
-import { grantParams, isRepeatable } from './grants.js'
+import { grantParams, isOneTime, isRepeatable } from './grants.js'
 import { sha256Hex } from './hash.js'
 import { resolveOptions, type TokenProviderOptions } from './options.js'
 import { inspectSymbol } from './redact.js'
@@ -44,7 +45,10 @@ export interface TokenProvider {
    * @see RFC 9449 §7
    */
   readonly dpop?: DpopSession
-  /** Stops background refresh timers. The provider still answers `getToken()` after it. */
+  /**
+   * Stops background refresh timers, and a device-code poll in progress (its callers get an
+   * `AuthorizationError`). The provider still answers `getToken()` after it.
+   */
   close(): Promise<void>
 }
 
@@ -88,8 +92,14 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
   let keyPromise: Promise<string> | undefined
   const cacheKey = () =>
     (keyPromise ??= (async () => cacheKeyOf(options, instance, await client.dpop?.thumbprint()))())
-  /** An authorization code is exchanged once; it is never sent again (RFC 6749 §4.1.2). */
+  /** An authorization or device code is exchanged once; it is never sent again (RFC 6749 §4.1.2, RFC 8628 §3.5). */
   let codeSpent = false
+  const devicePoll =
+    options.grant.type === 'urn:ietf:params:oauth:grant-type:device_code'
+      ? createDevicePoll(options.grant, clock)
+      : undefined
+  /** Ends a device poll's wait; `close()` aborts it and puts a new one in its place. */
+  let stopPolling = new AbortController()
 
   let current: Current | undefined
   /** The newest refresh token held; survives invalidation and failed refreshes. */
@@ -262,17 +272,29 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
 
   /** Asks the token endpoint, with retries, and returns the store entry for the answer. */
   async function fetchEntry(): Promise<StoreEntry> {
-    for (let attempt = 1; ; attempt++) {
+    let deadline = clock() + options.retry.deadline
+    let attempt = 0
+    // the server answered a device poll: a later failure is a new outage with its own retries
+    const onPollAnswer = () => {
+      attempt = 1
+      deadline = clock() + options.retry.deadline
+    }
+    for (;;) {
+      attempt++
       const usedRefreshToken = refreshToken
       try {
         if (codeSpent && usedRefreshToken === undefined) {
+          const code = options.grant.type === 'authorization_code' ? 'authorization' : 'device'
           throw new AuthorizationError(
-            'the authorization code was already exchanged and no refresh token is left: log in again',
+            `the ${code} code was already exchanged and no refresh token is left: log in again`,
           )
         }
         const params = await grantParams(options.grant, usedRefreshToken)
-        const { token } = await client.send(params)
-        if (options.grant.type === 'authorization_code') codeSpent = true
+        const { token } =
+          devicePoll && usedRefreshToken === undefined
+            ? await devicePoll(() => client.send(params), onPollAnswer, stopPolling.signal)
+            : await client.send(params)
+        if (isOneTime(options.grant)) codeSpent = true
         const obtainedAt = clock()
         // RFC 6749 §6: a server that does not rotate leaves the old refresh token valid
         const kept = token.refreshToken ?? usedRefreshToken
@@ -299,17 +321,15 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
           // refresh_token grant keeps its newest refresh token: an older one would be a replay)
           if (!isRepeatable(options.grant)) {
             // the code is spent too: the next call asks for a new login instead of a replay
-            if (options.grant.type === 'authorization_code' && refreshToken === usedRefreshToken)
-              refreshToken = undefined
+            if (isOneTime(options.grant) && refreshToken === usedRefreshToken) refreshToken = undefined
             throw error
           }
           if (refreshToken === usedRefreshToken) refreshToken = undefined
           continue
         }
-        const willRetry = attempt < options.retry.attempts && isRetryable(error)
-        const delayMs = willRetry
-          ? retryDelay(error, attempt, options.retry, clock(), Math.random())
-          : undefined
+        const delay = retryDelay(error, attempt, options.retry, clock(), Math.random())
+        const willRetry = attempt < options.retry.attempts && isRetryable(error) && clock() + delay < deadline
+        const delayMs = willRetry ? delay : undefined
         emitter.emit('token-error', {
           key: keyInfo,
           error: error as Error,
@@ -373,6 +393,11 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       closed = true
       clearTimeout(aheadTimer)
       aheadTimer = undefined
+      // a device poll in progress ends too (its callers get this error); a later getToken() polls anew
+      stopPolling.abort(
+        new AuthorizationError('the provider was closed before the device authorization was approved'),
+      )
+      stopPolling = new AbortController()
     },
   }
   const description = () =>

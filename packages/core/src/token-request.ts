@@ -149,7 +149,9 @@ function normaliseTokenType(
   const match =
     typeof value === 'string' && accepted.find((type) => type.toLowerCase() === value.toLowerCase())
   if (!match) {
-    throw new TokenResponseError(`token response has unsupported token_type "${printable(String(value))}"`, {
+    // a hostile object (e.g. a toString that is not a function) must not throw a TypeError here
+    const shown = typeof value === 'string' ? value : `(${value === null ? 'null' : typeof value})`
+    throw new TokenResponseError(`token response has unsupported token_type "${printable(shown)}"`, {
       status,
       response,
     })
@@ -204,9 +206,14 @@ function printable(value: string): string {
 }
 
 /** Reads at most `maxBytes` of the body; a larger body is an error, not a memory problem. */
-async function readBody(response: Response, maxBytes: number): Promise<string> {
+export async function readBody(response: Response, maxBytes: number, what = 'token'): Promise<string> {
+  const tooLarge = () =>
+    new TokenResponseError(`${what} response body is larger than ${maxBytes} bytes`, {
+      status: response.status,
+      response,
+    })
   const declared = Number(response.headers.get('content-length'))
-  if (declared > maxBytes) throw tooLarge(response, maxBytes)
+  if (declared > maxBytes) throw tooLarge()
   if (!response.body) return ''
   const reader = response.body.getReader()
   const chunks: Uint8Array[] = []
@@ -217,7 +224,7 @@ async function readBody(response: Response, maxBytes: number): Promise<string> {
     size += value.byteLength
     if (size > maxBytes) {
       await reader.cancel().catch(() => {})
-      throw tooLarge(response, maxBytes)
+      throw tooLarge()
     }
     chunks.push(value)
   }
@@ -230,13 +237,6 @@ async function readBody(response: Response, maxBytes: number): Promise<string> {
   return new TextDecoder().decode(bytes)
 }
 
-function tooLarge(response: Response, maxBytes: number): TokenResponseError {
-  return new TokenResponseError(`token response body is larger than ${maxBytes} bytes`, {
-    status: response.status,
-    response,
-  })
-}
-
 /**
  * Sends one token request and parses the answer, within `timeout` ms (connect, headers and body).
  * Network failures and timeouts become `TokenRequestError`.
@@ -245,11 +245,36 @@ export async function requestToken(
   options: ResolvedTokenProviderOptions,
   request: Request,
 ): Promise<{ token: Token; response: Response }> {
+  return sendRequest(options, request, 'token', async (response) => {
+    const token = await parseTokenResponse(response, {
+      now: options.clock(),
+      defaultLifetime: options.defaultLifetime,
+      ...(options.scope !== undefined && { requestedScope: options.scope }),
+      maxBytes: options.maxResponseBytes,
+      // RFC 9449 §5: a DPoP-bound token comes with token_type DPoP
+      tokenTypes: options.dpop ? ['Bearer', 'DPoP'] : ['Bearer'],
+    })
+    return { token, response }
+  })
+}
+
+/**
+ * Sends `request` to one of the authorization server's endpoints (`what`: `token`, `device
+ * authorization`) and hands the response to `read`, all within `timeout` ms (connect, headers
+ * and body). A redirect is refused: following it would re-send the client's credentials
+ * elsewhere. Network failures and timeouts become `TokenRequestError`.
+ */
+export async function sendRequest<T>(
+  options: Pick<ResolvedTokenProviderOptions, 'fetch' | 'timeout'>,
+  request: Request,
+  what: string,
+  read: (response: Response) => Promise<T>,
+): Promise<T> {
   const timeout = AbortSignal.timeout(options.timeout)
   const timedOut = new Promise<never>((_, reject) => {
     timeout.addEventListener('abort', () =>
       reject(
-        new TokenRequestError(`token request timed out after ${options.timeout} ms`, {
+        new TokenRequestError(`${what} request timed out after ${options.timeout} ms`, {
           cause: timeout.reason,
         }),
       ),
@@ -262,28 +287,20 @@ export async function requestToken(
       response = await options.fetch(new Request(request, { signal: timeout }))
     } catch (cause) {
       if (timeout.aborted)
-        throw new TokenRequestError(`token request timed out after ${options.timeout} ms`, { cause })
-      throw new TokenRequestError('token request failed: network error', { cause })
+        throw new TokenRequestError(`${what} request timed out after ${options.timeout} ms`, { cause })
+      throw new TokenRequestError(`${what} request failed: network error`, { cause })
     }
     if (response.status >= 300 && response.status < 400) {
-      // a token endpoint that redirects would have us re-send credentials elsewhere: refuse
+      // an endpoint that redirects would have us re-send credentials elsewhere: refuse
       throw new TokenResponseError(
-        `token endpoint redirected (HTTP ${response.status}); configure the final URL`,
+        `${what} endpoint redirected (HTTP ${response.status}); configure the final URL`,
         {
           status: response.status,
           response,
         },
       )
     }
-    const token = await parseTokenResponse(response, {
-      now: options.clock(),
-      defaultLifetime: options.defaultLifetime,
-      ...(options.scope !== undefined && { requestedScope: options.scope }),
-      maxBytes: options.maxResponseBytes,
-      // RFC 9449 §5: a DPoP-bound token comes with token_type DPoP
-      tokenTypes: options.dpop ? ['Bearer', 'DPoP'] : ['Bearer'],
-    })
-    return { token, response }
+    return read(response)
   })()
   return Promise.race([attempt, timedOut])
 }

@@ -100,6 +100,11 @@ describe('parseTokenResponse', () => {
       json({ access_token: 'a', token_type: 'mac' }),
       /unsupported token_type "mac"/,
     ],
+    [
+      'a token_type object whose toString is not a function',
+      json({ access_token: 'a', token_type: { toString: [] } }),
+      /unsupported token_type "\(object\)"/,
+    ],
     ['a 5xx without an OAuth error', json({ message: 'down' }, 503), /HTTP 503 without an OAuth error/],
     [
       'a non-string refresh_token',

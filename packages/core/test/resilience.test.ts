@@ -65,6 +65,17 @@ describe('retries on the token endpoint', () => {
     ])
   })
 
+  it('starts no retry past the total deadline', async () => {
+    const hits = scripted([() => new HttpResponse(null, { status: 503, headers: { 'retry-after': '1' } })])
+    const p = provider({ retry: { attempts: 10, minDelay: 1, maxDelay: 1_000, deadline: 1_500 } })
+    const events: TokenEvents['token-error'][] = []
+    p.on('token-error', (e) => events.push(e))
+    await expect(p.getToken()).rejects.toMatchObject({ status: 503 })
+    // attempt 1 at 0 s, attempt 2 at 1 s; a third at 2 s would pass the 1.5 s deadline
+    expect(hits.hits).toBe(2)
+    expect(events.map((e) => e.delayMs)).toEqual([1_000, undefined])
+  })
+
   it('never retries an OAuth 4xx such as invalid_client', async () => {
     const hits = scripted([() => HttpResponse.json({ error: 'invalid_client' }, { status: 401 })])
     await expect(provider().getToken()).rejects.toMatchObject({ code: 'ERR_OAUTH', error: 'invalid_client' })
@@ -72,7 +83,7 @@ describe('retries on the token endpoint', () => {
   })
 
   it('honours Retry-After in seconds and as an HTTP date, capped at maxDelay', () => {
-    const retry = { attempts: 3, minDelay: 100, maxDelay: 10_000 }
+    const retry = { attempts: 3, minDelay: 100, maxDelay: 10_000, deadline: 30_000 }
     const withHeader = (value: string) => ({
       response: new Response(null, { headers: { 'retry-after': value } }),
     })
@@ -82,7 +93,7 @@ describe('retries on the token endpoint', () => {
   })
 
   it('backs off exponentially with full jitter', () => {
-    const retry = { attempts: 5, minDelay: 100, maxDelay: 1_000 }
+    const retry = { attempts: 5, minDelay: 100, maxDelay: 1_000, deadline: 30_000 }
     expect(retryDelay(new Error(), 1, retry, 0, 0.999)).toBe(99)
     expect(retryDelay(new Error(), 3, retry, 0, 0.999)).toBe(399)
     expect(retryDelay(new Error(), 5, retry, 0, 0.999)).toBe(999)

@@ -3,6 +3,8 @@ import {
   createAuthPolicy,
   type FetchLike,
   isReplayableBody,
+  type Redirect,
+  redirectTarget,
   type TokenProvider,
 } from '@tokenwell/core'
 
@@ -34,13 +36,21 @@ export interface WithOAuth2Options extends AuthPolicyOptions {
  * - Bodies are replayed byte for byte: the request is cloned before it is sent, so a
  *   `FormData` body keeps its multipart boundary and a `Request` input keeps its body.
  * - Redirects follow fetch's own rules: the token is dropped on a cross-origin redirect.
+ * - DPoP (a provider with `dpop`, a token with `token_type` DPoP): every send carries
+ *   `Authorization: DPoP <token>` and a new `DPoP` proof for its method and URL. A 401
+ *   `use_dpop_nonce` with a `DPoP-Nonce` is replayed once with a proof carrying that nonce (the
+ *   token is kept); the nonce is kept for the origin, so later requests carry it at once. That
+ *   replay is the request's one replay: a 401 after it is returned as is. Redirects are followed
+ *   here (`redirect: 'manual'` underneath, at most 20), with a new proof per same-origin hop and
+ *   neither token nor proof past another origin; a browser, which hides redirects, follows them
+ *   itself. A stream body is sent once, with fetch's own redirects.
  * - The caller's `signal` aborts the request and its wait for a token, never the token
  *   request other callers await.
  *
  * @example
  * const authFetch = withOAuth2(provider, { match: 'https://api.example.com' })
  * const response = await authFetch('https://api.example.com/orders', { method: 'POST', body: JSON.stringify(order) })
- * @see RFC 6750 §2.1 (the header), §3.1 (the 401 challenge)
+ * @see RFC 6750 §2.1 (the header), §3.1 (the 401 challenge), RFC 9449 §7 (DPoP), §9 (nonce)
  */
 export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options = {}): Fetch {
   const { fetch: inner, ...policyOptions } = options
@@ -49,26 +59,80 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
 
   return async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const request = new Request(input, init)
-    const url = new URL(request.url)
-    if (request.headers.has('authorization') || !policy.authorizes(url)) return send(request)
-    const token = await policy.tokenFor(url, { signal: request.signal })
+    const origin = new URL(request.url).origin
+    if (request.headers.has('authorization') || !policy.authorizes(new URL(request.url))) return send(request)
+    const wait = { signal: request.signal }
+    let token = await policy.tokenFor(new URL(request.url), wait)
     // a one-shot stream from the caller is not teed into memory: it is sent once, never replayed
-    const spare = isReplayableBody(init?.body) ? request.clone() : undefined
-    request.headers.set('authorization', policy.header(token))
-    const response = await send(request)
-    const fromElsewhere =
-      response.redirected && response.url !== '' && new URL(response.url).origin !== url.origin
-    if (
-      !spare ||
-      fromElsewhere ||
-      !policy.shouldReplay(response.status, response.headers.get('www-authenticate'))
-    ) {
-      return response
+    const replayable = isReplayableBody(init?.body)
+    let current = request
+    let manual: boolean | undefined
+    let replayed = false
+    for (let hops = 0; ; ) {
+      const url = new URL(current.url)
+      const spare = replayable ? current.clone() : undefined
+      const headers = await policy.headersFor(token, { method: current.method, url })
+      for (const [name, value] of Object.entries(headers)) current.headers.set(name, value)
+      // a DPoP proof names one URL and method: redirects are followed here, with a proof per hop
+      manual ??= headers.dpop !== undefined && spare !== undefined && current.redirect === 'follow'
+      const response = await send(manual ? new Request(current, { redirect: 'manual' }) : current)
+      if (manual && spare) {
+        if (response.type === 'opaqueredirect') {
+          // a browser hides where a redirect leads: send again and let it follow
+          manual = false
+          current = spare
+          continue
+        }
+        const next = redirectTarget(current, response.status, response.headers.get('location'), origin)
+        if (next) {
+          if (++hops > 20) throw new TypeError('fetch failed: redirect count exceeded') // as fetch does
+          response.body?.cancel().catch(() => {})
+          current = redirected(spare, next)
+          if (next.sameOrigin) continue
+          return send(current) // elsewhere: no token, no proof, and fetch follows the rest
+        }
+      }
+      const fromElsewhere =
+        response.redirected && response.url !== '' && new URL(response.url).origin !== origin
+      const decision = fromElsewhere
+        ? 'none'
+        : policy.afterResponse(token, { url, status: response.status, headers: response.headers })
+      if (!spare || replayed || decision === 'none') return response
+      replayed = true
+      if (decision === 'renew') token = await policy.renew(token, wait)
+      // frees the connection of the discarded 401; not awaited, a source may settle its cancel late
+      response.body?.cancel().catch(() => {})
+      current = spare
     }
-    const renewed = await policy.renew(token, { signal: request.signal })
-    // frees the connection of the discarded 401; not awaited, a source may settle its cancel late
-    response.body?.cancel().catch(() => {})
-    spare.headers.set('authorization', policy.header(renewed))
-    return send(spare)
   }
+}
+
+/** Headers that describe a body, dropped with it (Fetch standard's request-body-header names). */
+const BODY_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-language',
+  'content-location',
+]
+
+/** The request a redirect leads to: the next method and body; off-origin without credentials. */
+function redirected(from: Request, next: Redirect): Request {
+  const headers = new Headers(from.headers)
+  headers.delete('dpop') // a proof names one request
+  if (!next.keepsBody) for (const name of BODY_HEADERS) headers.delete(name)
+  if (!next.sameOrigin)
+    for (const name of ['authorization', 'cookie', 'proxy-authorization']) headers.delete(name)
+  return new Request(next.url, {
+    method: next.method,
+    headers,
+    body: next.keepsBody ? from.body : null,
+    // Node needs duplex for a stream body; browsers ignore it
+    ...(next.keepsBody && from.body !== null && { duplex: 'half' }),
+    signal: from.signal,
+    redirect: 'follow',
+    credentials: from.credentials,
+    cache: from.cache,
+    referrerPolicy: from.referrerPolicy,
+  } as RequestInit)
 }

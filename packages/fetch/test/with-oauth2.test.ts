@@ -3,7 +3,7 @@ import { withOAuth2 } from '@tokenwell/fetch'
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
-import { fakeOAuth } from './fixtures.js'
+import { dpopOAuth, fakeOAuth } from '../../../test/support/msw-oauth.js'
 
 describe('withOAuth2', () => {
   it('attaches the bearer token and fetches it once for many concurrent requests', async () => {
@@ -199,5 +199,92 @@ describe('withOAuth2', () => {
     expect(error).toBeInstanceOf(TokenwellError)
     expect((error as TokenwellError).code).toBe('ERR_OAUTH')
     expect(oauth.seen).toHaveLength(0)
+  })
+})
+
+describe('withOAuth2 with DPoP (RFC 9449)', () => {
+  const api = 'https://dpop-api.test'
+  const nonceAgain = {
+    status: 401,
+    headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'DPoP-Nonce': 'another-nonce' },
+  }
+
+  it('sends Authorization: DPoP with a proof per request that the API accepts; one token request', async () => {
+    const oauth = dpopOAuth()
+    const authFetch = withOAuth2(oauth.provider)
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => authFetch(`${api}/echo/${i}?q=1`, { method: 'POST', body: 'x' })),
+    )
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200))
+    expect(await responses[0]!.json()).toMatchObject({ authorized: true, method: 'POST', path: '/echo/0' })
+    expect(oauth.api.requests.every((r) => r.authorization && r.dpop)).toBe(true)
+    expect(oauth.api.stats.requests).toBe(20)
+    expect(oauth.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('answers use_dpop_nonce with one replay carrying the nonce, keeps the token, then sends it at once', async () => {
+    const oauth = dpopOAuth({ dpopNonce: true })
+    const authFetch = withOAuth2(oauth.provider)
+    expect((await authFetch(`${api}/echo/first`)).status).toBe(200)
+    expect(oauth.api.requests.map((r) => r.status)).toEqual([401, 200])
+    expect((await authFetch(`${api}/echo/second`)).status).toBe(200)
+    expect(oauth.api.stats.requests).toBe(3)
+    expect(oauth.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('returns a second nonce demand, or a 401 after the nonce replay, as is: one replay in total', async () => {
+    const oauth = dpopOAuth({ dpopNonce: true })
+    oauth.api.failNext(3, nonceAgain)
+    const again = await withOAuth2(oauth.provider)(`${api}/echo/loop`)
+    expect(again.status).toBe(401)
+    expect(again.headers.get('dpop-nonce')).toBe('another-nonce')
+    expect(oauth.api.stats.requests).toBe(2)
+
+    const fresh = dpopOAuth({ dpopNonce: true })
+    fresh.api.failNext(1, { status: 401 })
+    expect((await withOAuth2(fresh.provider)(`${api}/echo/then-401`)).status).toBe(401)
+    expect(fresh.api.requests.map((r) => r.status)).toEqual([401, 401])
+    expect(fresh.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('renews a refused DPoP token once, with a new proof for the new token', async () => {
+    const oauth = dpopOAuth()
+    const authFetch = withOAuth2(oauth.provider)
+    await authFetch(`${api}/echo/warm`)
+    oauth.auth.revokeAll()
+    expect((await authFetch(`${api}/echo/after`, { method: 'PUT', body: 'keep me' })).status).toBe(200)
+    expect(oauth.api.requests.slice(1).map((r) => r.status)).toEqual([401, 200])
+    expect(oauth.auth.stats.tokenRequests).toBe(2)
+  })
+
+  it('follows a same-origin redirect with a new proof for its URL and method, keeping a 307 body', async () => {
+    const oauth = dpopOAuth()
+    const authFetch = withOAuth2(oauth.provider)
+    const moved = await authFetch(`${api}/redirect?to=/echo/landed%3Fa%3D1`)
+    expect(moved.status).toBe(200)
+    expect(await moved.json()).toMatchObject({ authorized: true, path: '/echo/landed', query: { a: '1' } })
+    const kept = await authFetch(`${api}/redirect?to=/echo/put&status=307`, { method: 'PUT', body: 'body ✓' })
+    expect(await kept.json()).toMatchObject({
+      authorized: true,
+      method: 'PUT',
+      bodyBase64: Buffer.from('body ✓').toString('base64'),
+    })
+    const seeOther = await authFetch(`${api}/redirect?to=/echo/got&status=303`, { method: 'POST', body: 'x' })
+    expect(await seeOther.json()).toMatchObject({ authorized: true, method: 'GET', bodyBase64: '' })
+    expect(oauth.api.requests.map((r) => r.status)).toEqual([302, 200, 307, 200, 303, 200])
+  })
+
+  it('sends neither the token nor the proof to another origin after a redirect', async () => {
+    const oauth = dpopOAuth()
+    const seen: (string | null)[][] = []
+    server.use(
+      http.get('https://elsewhere.test/*', ({ request }) => {
+        seen.push([request.headers.get('authorization'), request.headers.get('dpop')])
+        return HttpResponse.json({ landed: true })
+      }),
+    )
+    const response = await withOAuth2(oauth.provider)(`${api}/redirect?to=https://elsewhere.test/x`)
+    expect(await response.json()).toEqual({ landed: true })
+    expect(seen).toEqual([[null, null]])
   })
 })

@@ -26,6 +26,8 @@ const BASE = Symbol.for('tokenwell.got.base')
 interface AuthState {
   token: Token
   header: string
+  /** The DPoP proof last set, for a DPoP-bound token. */
+  proof: string | undefined
   readonly origin: string
   replayed: boolean
 }
@@ -58,11 +60,17 @@ const baseOf = (options: HookOptions) =>
  *   redirect to another origin, and it is never added back there. A `FormData` body is
  *   buffered once so that retries and the replay send the same bytes.
  * - `signal` aborts the wait for a token too, never the token request other callers await.
+ * - DPoP (a provider with `dpop`, a token with `token_type` DPoP): every send, got retry, replay
+ *   and same-origin redirect carries `authorization: DPoP <token>` and a new `dpop` proof for its
+ *   method and URL; after a redirect to another origin neither is sent. A 401 `use_dpop_nonce`
+ *   with a `DPoP-Nonce` is replayed once with a proof carrying the nonce (the token is kept, and
+ *   later requests to that origin carry the nonce at once). That is the request's one replay: a
+ *   401 after it reaches the caller.
  *
  * @example
  * const api = got.extend(oauth2Hooks(provider), { prefixUrl: 'https://api.example.com' })
  * const orders = await api.get('orders').json()
- * @see RFC 6750 §2.1 (the header), §3.1 (the 401 challenge)
+ * @see RFC 6750 §2.1 (the header), §3.1 (the 401 challenge), RFC 9449 §7 (DPoP), §9 (nonce)
  */
 export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions = {}): OAuth2Hooks {
   const policy = createAuthPolicy(provider, options)
@@ -76,46 +84,59 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     }
   }
 
+  /** Sets `authorization` (and a fresh `dpop` proof for this method and URL) from `token`. */
+  async function authorize(options: HookOptions, url: URL, token: Token, state: AuthState | undefined) {
+    const headers = await policy.headersFor(token, { method: options.method, url })
+    options.headers.authorization = headers.authorization
+    if (headers.dpop !== undefined) options.headers.dpop = headers.dpop
+    else if (state?.proof !== undefined && options.headers.dpop === state.proof) delete options.headers.dpop
+    const next = state ?? { token, header: '', proof: undefined, origin: url.origin, replayed: false }
+    next.token = token
+    next.header = headers.authorization
+    next.proof = headers.dpop
+    return next
+  }
+
   const beforeRequest: BeforeRequestHook = async (options) => {
     const url = options.url instanceof URL ? options.url : undefined
     if (!url) return
     const state = stateOf(options)
     if (state) {
-      // a retry, replay or redirect of a request we authorized
+      // a retry, replay or redirect of a request we authorized: a new proof for each
       if (url.origin !== state.origin) {
         if (options.headers.authorization === state.header) delete options.headers.authorization
+        if (state.proof !== undefined && options.headers.dpop === state.proof) delete options.headers.dpop
         return
       }
       const token = await tokenOrAbort(() => policy.tokenFor(url, waitOf(options)), options)
-      if (!token) return
-      state.token = token
-      state.header = policy.header(state.token)
-      options.headers.authorization = state.header
+      if (token) await authorize(options, url, token, state)
       return
     }
     if (options.headers.authorization !== undefined || options.username || options.password) return
     if (!policy.authorizes(url, baseOf(options))) return
     const token = await tokenOrAbort(() => policy.tokenFor(url, waitOf(options)), options)
     if (!token) return
-    const header = policy.header(token)
-    options.headers.authorization = header
-    ;(options.context as Record<symbol, AuthState>)[STATE] = {
-      token,
-      header,
-      origin: url.origin,
-      replayed: false,
-    }
+    ;(options.context as Record<symbol, AuthState>)[STATE] = await authorize(options, url, token, undefined)
     await bufferMultipart(options)
   }
 
   const afterResponse: AfterResponseHook = async (response, retryWithMergedOptions) => {
     const { options } = response.request
     const state = stateOf(options)
-    if (!state || state.replayed || new URL(response.url).origin !== state.origin) return response
-    if (!policy.shouldReplay(response.statusCode, response.headers['www-authenticate'])) return response
-    if (!isReplayableBody(options.body)) return response
+    if (!state || new URL(response.url).origin !== state.origin) return response
+    const decision = policy.afterResponse(state.token, {
+      url: response.url,
+      status: response.statusCode,
+      headers: response.headers,
+    })
+    if (state.replayed || decision === 'none' || !isReplayableBody(options.body)) return response
     state.replayed = true
-    if (!(await tokenOrAbort(() => policy.renew(state.token, waitOf(options)), options))) return response
+    // a nonce demand keeps the token: beforeRequest proves the replay with the nonce now kept
+    if (
+      decision === 'renew' &&
+      !(await tokenOrAbort(() => policy.renew(state.token, waitOf(options)), options))
+    )
+      return response
     // beforeRequest puts the renewed token on the replay. got counts the replay as a retry, so
     // the limit grows by one: got's own retries stay available. preserveHooks (got ≥ 14.5) lets
     // the caller's later afterResponse hooks see the replay's response, as without us.

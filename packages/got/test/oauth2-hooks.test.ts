@@ -5,7 +5,7 @@ import { server } from '@tokenwell/mock-server/msw'
 import got, { HTTPError, RequestError } from 'got'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
-import { fakeOAuth } from './fixtures.js'
+import { dpopOAuth, fakeOAuth } from '../../../test/support/msw-oauth.js'
 
 function client(oauth: ReturnType<typeof fakeOAuth>, prefixUrl: string | null = 'https://api.test') {
   return got.extend(oauth2Hooks(oauth.provider), prefixUrl === null ? {} : { prefixUrl })
@@ -254,5 +254,83 @@ describe('oauth2Hooks', () => {
     expect((error as RequestError).code).toBe('ERR_OAUTH')
     expect((error as RequestError).cause).toBeInstanceOf(TokenwellError)
     expect(oauth.seen).toHaveLength(0)
+  })
+})
+
+describe('oauth2Hooks with DPoP (RFC 9449)', () => {
+  const prefixUrl = 'https://dpop-api.test'
+  const dpopClient = (oauth: ReturnType<typeof dpopOAuth>, retry = 0) =>
+    got.extend(oauth2Hooks(oauth.provider), { prefixUrl, throwHttpErrors: false, retry: { limit: retry } })
+
+  it('sends authorization: DPoP with a proof per request that the API accepts; one token request', async () => {
+    const oauth = dpopOAuth()
+    const api = dpopClient(oauth)
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api.post(`echo/${i}?q=1`, { body: 'x' }).json<{ authorized: boolean }>(),
+      ),
+    )
+    expect(responses.every((r) => r.authorized)).toBe(true)
+    expect(oauth.api.requests.every((r) => r.authorization && r.dpop && r.status === 200)).toBe(true)
+    expect(oauth.api.stats.requests).toBe(20)
+    expect(oauth.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('answers use_dpop_nonce with one replay carrying the nonce, keeps the token, then sends it at once', async () => {
+    const oauth = dpopOAuth({ dpopNonce: true })
+    const api = dpopClient(oauth)
+    expect((await api.get('echo/first')).statusCode).toBe(200)
+    expect(oauth.api.requests.map((r) => r.status)).toEqual([401, 200])
+    expect((await api.get('echo/second')).statusCode).toBe(200)
+    expect(oauth.api.stats.requests).toBe(3)
+    expect(oauth.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('returns a second nonce demand, or a 401 after the nonce replay, as is: one replay in total', async () => {
+    const oauth = dpopOAuth({ dpopNonce: true })
+    oauth.api.failNext(3, {
+      status: 401,
+      headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'DPoP-Nonce': 'another-nonce' },
+    })
+    const again = await dpopClient(oauth).get('echo/loop')
+    expect(again.statusCode).toBe(401)
+    expect(again.headers['dpop-nonce']).toBe('another-nonce')
+    expect(oauth.api.stats.requests).toBe(2)
+
+    const fresh = dpopOAuth({ dpopNonce: true })
+    fresh.api.failNext(1, { status: 401 })
+    expect((await dpopClient(fresh).get('echo/then-401')).statusCode).toBe(401)
+    expect(fresh.api.requests.map((r) => r.status)).toEqual([401, 401])
+    expect(fresh.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('gives got’s own retries a new proof each (the API refuses a reused one)', async () => {
+    const oauth = dpopOAuth()
+    oauth.api.failNext(1, { status: 503 })
+    expect((await dpopClient(oauth, 1).get('echo/flaky')).statusCode).toBe(200)
+    expect(oauth.api.requests.map((r) => r.status)).toEqual([503, 200])
+  })
+
+  it('follows a same-origin redirect with a new proof for its URL and method, none to another origin', async () => {
+    const oauth = dpopOAuth()
+    const seen: unknown[][] = []
+    server.use(
+      http.get('https://elsewhere.test/*', ({ request }) => {
+        seen.push([request.headers.get('authorization'), request.headers.get('dpop')])
+        return HttpResponse.json({ landed: true })
+      }),
+    )
+    const api = dpopClient(oauth)
+    const moved = await api.post('redirect?to=/echo/landed&status=303', { body: 'x' }).json()
+    expect(moved).toMatchObject({ authorized: true, method: 'GET', path: '/echo/landed' })
+    const kept = await api.put('redirect?to=/echo/put&status=307', { body: 'body ✓' }).json()
+    expect(kept).toMatchObject({
+      authorized: true,
+      method: 'PUT',
+      bodyBase64: Buffer.from('body ✓').toString('base64'),
+    })
+    expect(oauth.api.requests.map((r) => r.status)).toEqual([303, 200, 307, 200])
+    expect(await api.get('redirect?to=https://elsewhere.test/x').json()).toEqual({ landed: true })
+    expect(seen).toEqual([[null, null]])
   })
 })

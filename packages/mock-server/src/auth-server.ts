@@ -1,5 +1,7 @@
 import { type AccessTokenClaims, createAccessTokenVerifier } from './access-token-verifier.js'
 import { handleAuthorizeRequest } from './authorize.js'
+import { handleDeviceAuthorizationRequest, handleDeviceVerification } from './device-endpoint.js'
+import { createDeviceRegistry, decideDevice } from './device-grant.js'
 import { DPOP_ALGORITHMS } from './dpop-proof.js'
 import { createFaultQueue, type TokenFault } from './faults.js'
 import { errorResponse, jsonResponse, OAuthFailure } from './oauth-response.js'
@@ -23,6 +25,10 @@ export interface MockAuthServer {
   readonly issuer: string
   readonly tokenEndpoint: string
   readonly authorizationEndpoint: string
+  /** `${issuer}/device_authorization`. @see RFC 8628 §3.1 */
+  readonly deviceAuthorizationEndpoint: string
+  /** `${issuer}/device`: the page a user approves a device at (`verification_uri`). @see RFC 8628 §3.3 */
+  readonly verificationUri: string
   readonly jwksUri: string
   readonly introspectionEndpoint: string
   readonly revocationEndpoint: string
@@ -39,6 +45,14 @@ export interface MockAuthServer {
   setTokenLifetime(seconds: number): void
   /** Revokes every access and refresh token issued so far; later ones are unaffected. */
   revokeAll(): void
+  /**
+   * The user approves the pending device authorization with `userCode` (case and dashes do not
+   * matter), as `username` (default: the first configured user): the next poll gets tokens.
+   * Returns false when no pending, unexpired authorization has that code. @see RFC 8628 §3.3
+   */
+  approveDevice(userCode: string, options?: { username?: string }): boolean
+  /** The user denies it: the next poll gets `access_denied`. Returns false as `approveDevice` does. */
+  denyDevice(userCode: string): boolean
   /** The claims of a valid token (signature, issuer, not expired, not revoked), otherwise `undefined`. */
   verifyAccessToken(token: string): Promise<AccessTokenClaims | undefined>
 }
@@ -49,6 +63,7 @@ function metadata(server: MockAuthServer, scopes: readonly string[] | undefined)
     issuer: server.issuer,
     authorization_endpoint: server.authorizationEndpoint,
     token_endpoint: server.tokenEndpoint,
+    device_authorization_endpoint: server.deviceAuthorizationEndpoint,
     jwks_uri: server.jwksUri,
     introspection_endpoint: server.introspectionEndpoint,
     revocation_endpoint: server.revocationEndpoint,
@@ -84,6 +99,7 @@ export function createMockAuthServer(input: CreateMockAuthServerOptions): MockAu
     key: createSigningKey(),
     registry: createTokenRegistry(),
     codes: new Map(),
+    devices: createDeviceRegistry(),
     stats: createAuthServerStats(supportedGrantTypes(), [...options.clients.keys()], log),
     log,
     faults: createFaultQueue(),
@@ -102,6 +118,8 @@ export function createMockAuthServer(input: CreateMockAuthServerOptions): MockAu
   const routes: Record<string, (request: Request) => Response | Promise<Response>> = {
     '/token': (request) => handleTokenRequest(state, request),
     '/authorize': (request) => handleAuthorizeRequest(state, request),
+    '/device_authorization': (request) => handleDeviceAuthorizationRequest(state, request),
+    '/device': (request) => handleDeviceVerification(state, request),
     '/jwks': async () => jsonResponse(await state.key.jwks(), 200, { 'cache-control': 'public, max-age=60' }),
     '/introspect': (request) => handleIntrospection(state, request, verifyAccessToken),
     '/revoke': (request) => handleRevocation(state, request, verifyAccessToken),
@@ -129,6 +147,8 @@ export function createMockAuthServer(input: CreateMockAuthServerOptions): MockAu
     issuer,
     tokenEndpoint: `${issuer}/token`,
     authorizationEndpoint: `${issuer}/authorize`,
+    deviceAuthorizationEndpoint: `${issuer}/device_authorization`,
+    verificationUri: `${issuer}/device`,
     jwksUri: `${issuer}/jwks`,
     introspectionEndpoint: `${issuer}/introspect`,
     revocationEndpoint: `${issuer}/revoke`,
@@ -145,6 +165,8 @@ export function createMockAuthServer(input: CreateMockAuthServerOptions): MockAu
       state.tokenLifetime = seconds
     },
     revokeAll: () => state.registry.revokeAll(),
+    approveDevice: (userCode, { username } = {}) => decideDevice(state, userCode, 'approve', username),
+    denyDevice: (userCode) => decideDevice(state, userCode, 'deny'),
     verifyAccessToken,
   }
   return server

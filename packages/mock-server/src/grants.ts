@@ -1,4 +1,5 @@
 import { jwtBearerGrant, tokenExchangeGrant } from './assertion-grants.js'
+import { type DeviceRegistry, deviceCodeGrant } from './device-grant.js'
 import { OAuthFailure } from './oauth-response.js'
 import type { ResolvedClient, ResolvedMockAuthServerOptions } from './options.js'
 import type { TokenRegistry } from './token-registry.js'
@@ -25,6 +26,8 @@ export interface GrantContext {
   readonly options: ResolvedMockAuthServerOptions
   readonly registry: TokenRegistry
   readonly codes: Map<string, AuthorizationCodeRecord>
+  /** Device authorizations from `/device_authorization`. */
+  readonly devices: DeviceRegistry
   /** Epoch ms. */
   readonly now: number
   readonly request: Request
@@ -174,4 +177,6 @@ export const grantHandlers: Readonly<Record<string, GrantHandler>> = {
   'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant,
   // RFC 7523 §2.1: an assertion signed by one of the client's keys
   'urn:ietf:params:oauth:grant-type:jwt-bearer': jwtBearerGrant,
+  // RFC 8628 §3.4: polled until the user decides at /device (or approveDevice())
+  'urn:ietf:params:oauth:grant-type:device_code': deviceCodeGrant,
 }

@@ -1,4 +1,4 @@
-/** The OAuth error codes the mock server answers with. @see RFC 6749 §5.2, RFC 7009 §2.2.1 */
+/** The OAuth error codes the mock server answers with. @see RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 8628 §3.5 */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -11,6 +11,9 @@ export type OAuthErrorCode =
   | 'unsupported_response_type'
   | 'server_error'
   | 'temporarily_unavailable'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token'
   | (string & {})
 
 /** Status of each error; RFC 6749 §5.2 says 400 for all but `invalid_client` (401). */

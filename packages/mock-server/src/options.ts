@@ -69,6 +69,15 @@ export interface MockAuthServerOptions {
    * @see RFC 9449 §8
    */
   dpopNonce?: boolean
+  /** Lifetime of a device code, in **seconds** (the `expires_in` of `/device_authorization`). @default 600 */
+  deviceCodeLifetime?: number
+  /**
+   * The poll interval of the device code grant, in **seconds** (the `interval` it answers); a
+   * poll sooner than that gets `slow_down`. Fractions are allowed, for fast tests.
+   * @default 5
+   * @see RFC 8628 §3.2, §3.5
+   */
+  deviceInterval?: number
 }
 
 export interface ResolvedClient {
@@ -95,6 +104,8 @@ export interface ResolvedMockAuthServerOptions {
   readonly latency: number
   readonly clock: () => number
   readonly dpopNonce: boolean
+  readonly deviceCodeLifetime: number
+  readonly deviceInterval: number
 }
 
 const defaults = {
@@ -106,6 +117,8 @@ const defaults = {
   revokeRefreshTokenFamilyOnReuse: true,
   audience: 'https://api.tokenwell.test',
   latency: 0,
+  deviceCodeLifetime: 600,
+  deviceInterval: 5,
 } as const
 
 /** Throws `ConfigError` unless `value` is a finite number ≥ 0. */
@@ -151,6 +164,8 @@ const KNOWN_KEYS = new Set([
   'latency',
   'clock',
   'dpopNonce',
+  'deviceCodeLifetime',
+  'deviceInterval',
 ])
 
 /** Validates the options once and applies defaults. Throws `ConfigError` naming the option. */
@@ -172,6 +187,10 @@ export function resolveOptions(issuer: string, input: MockAuthServerOptions): Re
   assertDuration('refreshTokenLifetime', refreshTokenLifetime)
   const latency = input.latency ?? defaults.latency
   assertDuration('latency', latency)
+  const deviceCodeLifetime = input.deviceCodeLifetime ?? defaults.deviceCodeLifetime
+  assertDuration('deviceCodeLifetime', deviceCodeLifetime)
+  const deviceInterval = input.deviceInterval ?? defaults.deviceInterval
+  assertDuration('deviceInterval', deviceInterval)
   const clients = new Map<string, ResolvedClient>()
   for (const [index, client] of (input.clients ?? defaults.clients).entries()) {
     const resolved = resolveClient(client, index)
@@ -203,5 +222,7 @@ export function resolveOptions(issuer: string, input: MockAuthServerOptions): Re
     latency,
     clock: input.clock ?? (() => Date.now()),
     dpopNonce: input.dpopNonce === true,
+    deviceCodeLifetime,
+    deviceInterval,
   })
 }

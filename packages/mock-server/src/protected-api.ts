@@ -21,6 +21,8 @@ export interface ProtectedApiLogEntry {
   path: string
   /** Whether the request carried an `Authorization` header. */
   authorization: boolean
+  /** Whether the request carried a `DPoP` proof header. */
+  dpop: boolean
   /** The `jti` of a valid token. */
   tokenId?: string
   status: number
@@ -195,6 +197,7 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
         method: request.method,
         path: url.pathname,
         authorization: request.headers.has('authorization'),
+        dpop: request.headers.has('dpop'),
         status: 0,
         at: Date.now(),
       }

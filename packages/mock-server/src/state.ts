@@ -1,3 +1,4 @@
+import type { DeviceRegistry } from './device-grant.js'
 import type { createFaultQueue } from './faults.js'
 import type { AuthorizationCodeRecord } from './grants.js'
 import type { ResolvedMockAuthServerOptions } from './options.js'
@@ -11,6 +12,7 @@ export interface AuthServerState {
   readonly key: SigningKey
   readonly registry: TokenRegistry
   readonly codes: Map<string, AuthorizationCodeRecord>
+  readonly devices: DeviceRegistry
   readonly stats: AuthServerStats
   readonly log: TokenRequestLogEntry[]
   readonly faults: ReturnType<typeof createFaultQueue>

@@ -11,6 +11,8 @@ export interface AuthServerStats {
   /** Token requests refused, by OAuth error code (`fault` for injected faults). */
   readonly byError: Record<string, number>
   authorizeRequests: number
+  /** Requests to `/device_authorization`. */
+  deviceAuthorizationRequests: number
   introspectionRequests: number
   revocationRequests: number
   /** Zeroes every counter in place and clears the request log. */
@@ -38,6 +40,7 @@ const SECRET_PARAMS = new Set([
   'refresh_token',
   'code',
   'code_verifier',
+  'device_code',
   'client_assertion',
   'assertion',
   'subject_token',
@@ -68,11 +71,13 @@ export function createAuthServerStats(
     byClient: zeroed(clients),
     byError: {},
     authorizeRequests: 0,
+    deviceAuthorizationRequests: 0,
     introspectionRequests: 0,
     revocationRequests: 0,
     reset() {
       stats.tokenRequests = stats.tokensIssued = 0
       stats.authorizeRequests = stats.introspectionRequests = stats.revocationRequests = 0
+      stats.deviceAuthorizationRequests = 0
       for (const map of [stats.byGrant, stats.byClient, stats.byError]) for (const key in map) map[key] = 0
       log.length = 0
     },

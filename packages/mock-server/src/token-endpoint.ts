@@ -190,6 +190,7 @@ async function runGrant(
     options: state.options,
     registry: state.registry,
     codes: state.codes,
+    devices: state.devices,
     now: state.options.clock(),
     request,
   }

@@ -46,6 +46,7 @@ describe('protected API', () => {
       method: 'POST',
       path: '/echo/items',
       authorization: true,
+      dpop: false,
       status: 200,
     })
     expect(JSON.stringify(api.requests)).not.toContain(t)

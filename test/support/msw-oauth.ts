@@ -1,5 +1,6 @@
+// Behind msw (unit tests): a fake authorization server and API shared by the three adapters' tests.
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
-import { server } from '@tokenwell/mock-server/msw'
+import { mockAuthHandlers, mockProtectedApiHandlers, server } from '@tokenwell/mock-server/msw'
 import { delay, HttpResponse, http } from 'msw'
 
 /** What the fake API saw of one request. */
@@ -73,4 +74,26 @@ export function fakeOAuth(options: { tokenLatency?: number } = {}) {
     revokeAll: () => live.clear(),
     sentTo: (path: string) => seen.filter((s) => s.path === path),
   }
+}
+
+/**
+ * The mock authorization server (DPoP-capable) at https://dpop-as.test and its protected API at
+ * https://dpop-api.test, behind msw: they verify DPoP proofs for real (RFC 9449).
+ */
+export function dpopOAuth(options: { dpopNonce?: boolean } = {}) {
+  const auth = mockAuthHandlers({ baseUrl: 'https://dpop-as.test' })
+  const api = mockProtectedApiHandlers({
+    baseUrl: 'https://dpop-api.test',
+    authServer: auth.authServer,
+    dpopNonce: options.dpopNonce === true,
+  })
+  server.use(...auth, ...api)
+  const provider = createTokenProvider({
+    tokenEndpoint: 'https://dpop-as.test/token',
+    clientId: 'demo-client',
+    clientSecret: 'demo-secret',
+    dpop: true,
+    retry: false,
+  })
+  return { provider, auth: auth.authServer, api: api.api }
 }

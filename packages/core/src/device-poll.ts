@@ -1,0 +1,96 @@
+import { DEFAULT_DEVICE_INTERVAL } from './device-authorization.js'
+import { AuthorizationError, OAuthError } from './errors.js'
+import type { DeviceCodeGrant } from './grants.js'
+
+/** What a `slow_down` answer adds to the interval, ms. @see RFC 8628 §3.5 */
+const SLOW_DOWN = 5_000
+/** setTimeout's largest delay (about 24.8 days). */
+const MAX_TIMER = 2 ** 31 - 1
+
+/**
+ * Polls the token endpoint with a device code: `send()`, then again `interval` ms after each
+ * answer, until it yields a token. `onAnswer` hears of each `authorization_pending` or `slow_down` (the server is up, so
+ * a later network failure may be retried afresh); `stop` ends the wait between two polls.
+ */
+export type DevicePoll = <T>(send: () => Promise<T>, onAnswer: () => void, stop: AbortSignal) => Promise<T>
+
+/**
+ * The poll loop of one provider's device code grant. Its interval survives retries (a
+ * `slow_down` is for good), and once the user denied or the code expired, it never polls again.
+ * Timers are plain `setTimeout`s (fake-timer friendly) and stay referenced: a process waiting
+ * for the user must not exit.
+ * @see RFC 8628 §3.4, §3.5
+ */
+export function createDevicePoll(grant: DeviceCodeGrant, clock: () => number): DevicePoll {
+  let interval = grant.interval ?? DEFAULT_DEVICE_INTERVAL
+  let ended: AuthorizationError | undefined
+  const expired = (cause?: unknown) =>
+    new AuthorizationError('the device code expired before the user approved it: start again', {
+      error: 'expired_token',
+      ...(cause !== undefined && { cause }),
+    })
+
+  /** Ends the flow for good: no later call polls again. */
+  const end = (error: AuthorizationError): never => {
+    ended = error
+    throw error
+  }
+
+  /** When the last poll was answered (or failed), epoch ms; the next waits `interval` from there. */
+  let answeredAt: number | undefined
+
+  return async (send, onAnswer, stop) => {
+    for (;;) {
+      if (ended) throw ended
+      // measured from the last answer, so a retry after a network failure keeps the pace too
+      const wait = answeredAt === undefined ? 0 : Math.max(0, answeredAt + interval - clock())
+      // a poll at or after expiry would only be answered expired_token: say so now
+      if (grant.expiresAt !== undefined && clock() + wait >= grant.expiresAt) end(expired())
+      if (wait > 0) await sleep(Math.min(wait, MAX_TIMER), stop)
+      try {
+        return await send()
+      } catch (error) {
+        answeredAt = clock()
+        if (!(error instanceof OAuthError)) throw error
+        switch (error.error) {
+          case 'authorization_pending':
+            break
+          case 'slow_down':
+            // RFC 8628 §3.5: for this and every later request
+            interval += SLOW_DOWN
+            break
+          case 'access_denied':
+            end(
+              new AuthorizationError('the user denied the device authorization', {
+                error: 'access_denied',
+                ...(error.errorDescription !== undefined && { errorDescription: error.errorDescription }),
+                cause: error,
+              }),
+            )
+            break
+          case 'expired_token':
+            end(expired(error))
+            break
+          default:
+            throw error
+        }
+      }
+      onAnswer()
+    }
+  }
+}
+
+function sleep(ms: number, stop: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (stop.aborted) return reject(stop.reason)
+    const onStop = () => {
+      clearTimeout(timer)
+      reject(stop.reason)
+    }
+    const timer = setTimeout(() => {
+      stop.removeEventListener('abort', onStop)
+      resolve()
+    }, ms)
+    stop.addEventListener('abort', onStop, { once: true })
+  })
+}

@@ -1,0 +1,37 @@
+/** Where a redirect leads and what the next request looks like. */
+export interface Redirect {
+  /** The absolute URL of the next request. */
+  readonly url: URL
+  /** Its method: `GET` after a 303 (unless `HEAD`) and after a 301/302 to a `POST`, else unchanged. */
+  readonly method: string
+  /** Whether the next request carries the body again (307, 308, and any redirect that keeps the method). */
+  readonly keepsBody: boolean
+  /** Whether the next request goes to `origin`: only then may it carry credentials. */
+  readonly sameOrigin: boolean
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308])
+
+/**
+ * The next request after a response with `status` and `location` to `request`, following the
+ * Fetch standard's rules (which browsers, undici, follow-redirects and got share), or
+ * `undefined` when the response is no redirect to an http(s) URL. `origin` is the origin the
+ * credentials belong to (the first request's), so a chain that left it never comes back with them.
+ * @see RFC 9110 §15.4, Fetch standard §4.4 (HTTP-redirect fetch)
+ */
+export function redirectTarget(
+  request: { method: string; url: string | URL },
+  status: number,
+  location: string | readonly string[] | null | undefined,
+  origin: string = new URL(request.url).origin,
+): Redirect | undefined {
+  const value = typeof location === 'string' ? location : location?.[0]
+  if (!REDIRECTS.has(status) || !value || !URL.canParse(value, request.url)) return undefined
+  const url = new URL(value, request.url)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined
+  const method = request.method.toUpperCase()
+  const toGet =
+    (status === 303 && method !== 'GET' && method !== 'HEAD') ||
+    ((status === 301 || status === 302) && method === 'POST')
+  return { url, method: toGet ? 'GET' : request.method, keepsBody: !toGet, sameOrigin: url.origin === origin }
+}

@@ -1,0 +1,194 @@
+import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
+import {
+  type RunningMockAuthServer,
+  type RunningProtectedApi,
+  startMockAuthServer,
+  startProtectedApi,
+} from '@tokenwell/mock-server'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { type Client, harnesses } from './support/adapters.js'
+
+// DPoP on API requests (RFC 9449 §7, §9) through each adapter, over real loopback HTTP: the
+// protected API verifies every proof (htm, htu, iat, jti, ath, cnf.jkt) and counts requests.
+let auth: RunningMockAuthServer
+let api: RunningProtectedApi
+/** An API that demands its DPoP nonce (401 use_dpop_nonce + DPoP-Nonce) before anything else. */
+let nonceApi: RunningProtectedApi
+/** Another origin: a redirect target that logs whether a token or a proof reached it. */
+let other: RunningProtectedApi
+
+beforeAll(async () => {
+  auth = await startMockAuthServer()
+  api = await startProtectedApi({ authServer: auth })
+  nonceApi = await startProtectedApi({ authServer: auth, dpopNonce: true })
+  other = await startProtectedApi({ authServer: auth })
+})
+afterAll(async () => {
+  await Promise.all([api?.close(), nonceApi?.close(), other?.close(), auth?.close()])
+})
+
+const client = {
+  clientId: 'demo-client',
+  clientSecret: 'demo-secret',
+  retry: false,
+  failureCooldown: 0,
+} as const
+const nonceDemand = {
+  status: 401,
+  headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'DPoP-Nonce': 'yet-another-nonce' },
+}
+
+describe.each(harnesses)('$name adapter with DPoP', (harness) => {
+  let provider: TokenProvider
+  const clients: Client[] = []
+  const open = (baseUrl: string) => {
+    const created = harness.create(provider, baseUrl)
+    clients.push(created)
+    return created
+  }
+  beforeEach(() => {
+    for (const server of [auth, api, nonceApi, other]) server.stats.reset()
+    provider = createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client, dpop: true })
+  })
+  afterEach(async () => {
+    for (const created of clients.splice(0)) created.close()
+    await provider.close()
+  })
+
+  it('sends a DPoP-bound token with a proof the API accepts', async () => {
+    const { status, data } = await open(api.url).send('POST', '/echo/orders?page=2', 'json')
+    expect(status).toBe(200)
+    expect(data).toMatchObject({
+      authorized: true,
+      method: 'POST',
+      path: '/echo/orders',
+      query: { page: '2' },
+    })
+    expect(api.requests.map((r) => [r.authorization, r.dpop, r.status])).toEqual([[true, true, 200]])
+    const token = await provider.getToken()
+    expect(token.tokenType).toBe('DPoP')
+    expect((await auth.verifyAccessToken(token.accessToken))?.cnf).toEqual({
+      jkt: await provider.dpop!.thumbprint(),
+    })
+    expect(auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('does the resource server’s nonce dance: 401 use_dpop_nonce, one replay with it, then 200', async () => {
+    const api = open(nonceApi.url)
+    expect((await api.send('GET', '/echo/first')).status).toBe(200)
+    expect(nonceApi.requests.map((r) => [r.path, r.status])).toEqual([
+      ['/echo/first', 401],
+      ['/echo/first', 200],
+    ])
+    // the nonce is kept for that origin: the next request carries it at once
+    expect((await api.send('PUT', '/echo/second', 'string')).status).toBe(200)
+    expect(nonceApi.stats.requests).toBe(3)
+    expect(auth.stats.tokenRequests).toBe(1) // the token was kept through the dance
+  })
+
+  it('stops a nonce loop after one replay: a second demand goes back to the caller', async () => {
+    nonceApi.failNext(1, nonceDemand) // after the first (real) demand, another one
+    const { status } = await open(nonceApi.url).send('GET', '/echo/loop')
+    expect(status).toBe(401)
+    expect(nonceApi.stats.requests).toBe(2)
+    expect(auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('returns a 401 after the nonce replay as is: the replay budget is one per request', async () => {
+    nonceApi.failNext(1, { status: 401 })
+    const { status, data } = await open(nonceApi.url).send('GET', '/echo/budget')
+    expect(status).toBe(401)
+    expect(data).toMatchObject({ error: 'invalid_token' })
+    expect(nonceApi.stats.requests).toBe(2)
+    expect(auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('renews a refused DPoP token once and replays with a proof for the new token', async () => {
+    const api$ = open(api.url)
+    expect((await api$.send('GET', '/echo/warm')).status).toBe(200)
+    auth.revokeAll()
+    const { status, data } = await api$.send('POST', '/echo/after-revoke', 'URLSearchParams')
+    expect(status).toBe(200)
+    expect(data).toMatchObject({ authorized: true })
+    expect(api.requests.map((r) => r.status)).toEqual([200, 401, 200])
+    expect(auth.stats.tokenRequests).toBe(2)
+  })
+
+  it('200 concurrent DPoP requests: exactly 1 token request, 200 proofs accepted', async () => {
+    const api$ = open(api.url)
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => api$.send('GET', `/echo/c/${i}`)),
+    )
+    expect(outcomes.filter((o) => o.status !== 200)).toEqual([])
+    expect(auth.stats.tokenRequests).toBe(1)
+    expect(api.stats.requests).toBe(200)
+  })
+
+  it('200 concurrent cold requests to a nonce-demanding API: 1 token request, each sent at most twice', async () => {
+    const api$ = open(nonceApi.url)
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => api$.send('GET', `/echo/n/${i}`)),
+    )
+    expect(outcomes.filter((o) => o.status !== 200)).toEqual([])
+    expect(auth.stats.tokenRequests).toBe(1)
+    const sends = Object.entries(nonceApi.stats.byPath)
+      .filter(([path]) => path.startsWith('/echo/n/'))
+      .map(([, count]) => count)
+    expect(sends).toHaveLength(200)
+    expect(Math.max(...sends)).toBeLessThanOrEqual(2)
+    expect(nonceApi.stats.requests).toBe(200 + nonceApi.stats.unauthorized)
+  })
+
+  it('proves each same-origin redirect hop anew, and sends neither token nor proof to another origin', async () => {
+    const api$ = open(api.url)
+    const home = await api$.send('GET', `/redirect?to=${encodeURIComponent('/echo/landed?a=1')}`)
+    expect(home).toMatchObject({
+      status: 200,
+      data: { authorized: true, path: '/echo/landed', query: { a: '1' } },
+    })
+    expect(api.requests.map((r) => [r.path, r.status])).toEqual([
+      ['/redirect', 302],
+      ['/echo/landed', 200],
+    ])
+    const away = await api$.send('GET', `/redirect?to=${encodeURIComponent(`${other.url}/public/landing`)}`)
+    expect(away).toMatchObject({ status: 200, data: { path: '/public/landing', authorized: false } })
+    expect(other.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
+      ['/public/landing', false, false],
+    ])
+  })
+})
+
+describe('DPoP nonces of the token endpoint and the API', () => {
+  it('are kept per origin: each server’s dance happens once', async () => {
+    const noncyAuth = await startMockAuthServer({ dpopNonce: true })
+    const noncyApi = await startProtectedApi({ authServer: noncyAuth, dpopNonce: true })
+    const provider = createTokenProvider({ tokenEndpoint: noncyAuth.tokenEndpoint, ...client, dpop: true })
+    try {
+      for (const harness of harnesses) {
+        const api = harness.create(provider, noncyApi.url)
+        expect((await api.send('GET', `/echo/${harness.name}`)).status).toBe(200)
+        api.close()
+      }
+      // one token request after its nonce demand; one API nonce demand for the three adapters
+      expect(noncyAuth.requests.map((r) => r.error)).toEqual(['use_dpop_nonce', undefined])
+      expect(noncyApi.requests.map((r) => r.status)).toEqual([401, 200, 200, 200])
+    } finally {
+      await provider.close()
+      await Promise.all([noncyApi.close(), noncyAuth.close()])
+    }
+  })
+})
+
+describe('the mock API refuses a DPoP-bound token without its proof (sanity)', () => {
+  it('answers 401 to the bound token sent as DPoP without a proof, and as Bearer', async () => {
+    const provider = createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client, dpop: true })
+    const token = await provider.getToken()
+    expect(token.tokenType).toBe('DPoP')
+    for (const authorization of [`DPoP ${token.accessToken}`, `Bearer ${token.accessToken}`]) {
+      const response = await fetch(`${api.url}/echo/no-proof`, { headers: { authorization } })
+      expect(response.status).toBe(401)
+      expect(response.headers.get('www-authenticate')).toMatch(/error="invalid_(dpop_proof|token)"/)
+    }
+    await provider.close()
+  })
+})
