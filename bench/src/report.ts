@@ -71,8 +71,12 @@ export function evaluateTargets(results: BenchResults): Target[] {
   return [
     {
       target: 'adapter throughput ≥ 97% of the bare client',
-      result: overhead.map((o) => `${o.client} ${pct(o.ratio)}`).join(', '),
-      met: overhead.every((o) => o.ratio >= 0.97),
+      // on a shared machine throughput follows the CPU share the client gets; CPU per request
+      // is what a CPU-bound client's throughput follows: the target holds only if both do
+      result: overhead
+        .map((o) => `${o.client} ${pct(o.ratio)} (by client CPU per request ${pct(o.cpuRatio)})`)
+        .join(', '),
+      met: overhead.every((o) => Math.min(o.ratio, o.cpuRatio) >= 0.97),
     },
     {
       target: '`getToken()` fast path under 1 µs',
@@ -196,7 +200,8 @@ export function renderMarkdown(results: BenchResults): string {
       `CPU time of the client process per request (V8 sampling profiler, one ${config.overhead.durationMs} ms closed-loop trial per side): ` +
         `bare ${p.bare.cpuUsPerRequest.toFixed(1)} µs; ${p.minimal.label}: ${p.minimal.cpuUsPerRequest.toFixed(1)} µs; ` +
         `with tokenwell ${p.tokenwell.cpuUsPerRequest.toFixed(1)} µs, of which ${p.tokenwell.tokenwellUsPerRequest.toFixed(1)} µs ` +
-        'ran with a tokenwell function on the stack. The profiler slows all three alike: compare them with each other, not with the throughput above.',
+        'ran with a tokenwell function on the stack. These are single profiled trials: the profiler slows all three alike, and on a busy machine a few ' +
+        'tens of µs either way is noise; the medians of the table above are the measurement, the profile says where the time goes.',
       '',
     )
     out.push(
@@ -380,6 +385,9 @@ export function renderSvg(results: BenchResults): string {
   const OURS = '#2f6fb0'
   const PEER = '#9aa3ad'
   const STORM = '#e08a2c'
+  const OURS_LIGHT = '#8db5dc'
+  const MISSED = '#c0504d'
+  const MISSED_LIGHT = '#e3a3a1'
 
   // left panel: tokenwell throughput as % of the bare client
   const left = { x: 50, y: 50, w: 250, h: 210 }
@@ -387,7 +395,8 @@ export function renderSvg(results: BenchResults): string {
   const hi = 1.05
   const yOf = (ratio: number) =>
     left.y + left.h - ((Math.min(hi, Math.max(lo, ratio)) - lo) / (hi - lo)) * left.h
-  text(20, 24, 'Throughput with a warm token, % of the bare client', 'font-weight="600"')
+  text(20, 24, 'Adapter vs the bare client, warm token', 'font-weight="600"')
+  text(20, 38, 'dark: throughput; light: by client CPU per request', 'font-size="10" fill="#555"')
   for (const tick of [0.8, 0.85, 0.9, 0.95, 1.0]) {
     line(left.x, yOf(tick), left.x + left.w, yOf(tick), 'stroke="#e3e6ea"')
     text(
@@ -399,17 +408,15 @@ export function renderSvg(results: BenchResults): string {
   }
   const slot = left.w / results.overhead.length
   results.overhead.forEach((o, i) => {
-    const x = left.x + i * slot + slot * 0.2
-    const w = slot * 0.6
-    rect(x, yOf(o.ratio), w, left.y + left.h - yOf(o.ratio), o.ratio >= 0.97 ? OURS : '#c0504d')
-    text(x + w / 2, yOf(o.ratio) - 5, pct(o.ratio), 'text-anchor="middle" font-size="12"')
-    text(x + w / 2, left.y + left.h + 16, o.client, 'text-anchor="middle" font-size="12"')
-    text(
-      x + w / 2,
-      left.y + left.h + 30,
-      `${int(o.tokenwell.throughput)} vs ${int(o.bare.throughput)} req/s`,
-      'text-anchor="middle" font-size="9" fill="#555"',
-    )
+    const x = left.x + i * slot + slot * 0.12
+    const w = slot * 0.38
+    const bar = (ratio: number, at: number, fill: string) => {
+      rect(at, yOf(ratio), w, left.y + left.h - yOf(ratio), fill)
+      text(at + w / 2, yOf(ratio) - 4, pct(ratio), 'text-anchor="middle" font-size="10"')
+    }
+    bar(o.ratio, x, o.ratio >= 0.97 ? OURS : MISSED)
+    bar(o.cpuRatio, x + w, o.cpuRatio >= 0.97 ? OURS_LIGHT : MISSED_LIGHT)
+    text(x + w, left.y + left.h + 16, o.client, 'text-anchor="middle" font-size="12"')
   })
   line(left.x, yOf(0.97), left.x + left.w, yOf(0.97), 'stroke="#c0504d" stroke-dasharray="5,4"')
   text(left.x + left.w + 4, yOf(0.97) + 4, 'target 97%', 'font-size="10" fill="#c0504d"')
