@@ -1,10 +1,7 @@
 import { ConfigError } from './errors.js'
 import { loadJose } from './jose.js'
-import { isCryptoKey, type PrivateKeyInput, type SigningAlgorithm, signingAlgorithmOf } from './keys.js'
+import type { PrivateKeyInput, SigningAlgorithm } from './keys.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
-
-/** `client_assertion_type` of a JWT client assertion. @see RFC 7523 §2.2 */
-export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
 /** Signs one client assertion per token request (a fresh `jti` each time: servers reject replays). */
 export type ClientAssertionSigner = (
@@ -38,10 +35,10 @@ export function createClientAssertionSigner(
     const privateKey = options.privateKey
     if (privateKey === undefined)
       throw new ConfigError('privateKey is required for clientAuth "private_key_jwt"')
-    imported ??= importPrivateKey(
-      privateKey,
-      signingAlgorithmOf(privateKey, options.clientAssertion.algorithm),
-    ).then((result) => ({ ...result, kid: options.clientAssertion.keyId ?? result.kid }))
+    // resolveOptions chose the algorithm from the key
+    imported ??= importPrivateKey(privateKey, options.clientAssertion.algorithm ?? 'RS256').then(
+      (result) => ({ ...result, kid: options.clientAssertion.keyId ?? result.kid }),
+    )
     return imported
   }
   return async (method, audience, now) => {
@@ -84,4 +81,9 @@ export async function importPrivateKey(
     // jose's message is generic, but the key never goes near an error: no cause attached
     throw new ConfigError(`${name} could not be imported for ${alg} signing`)
   }
+}
+
+/** `keys.ts` has the same check; importing it would tie this lazily loaded module to the validation code. */
+function isCryptoKey(value: unknown): value is CryptoKey {
+  return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey
 }

@@ -1,4 +1,5 @@
 import { abortable } from './abortable.js'
+import { DEFAULT_DEVICE_INTERVAL } from './device-poll.js'
 import { ConfigError, DiscoveryError, OAuthError, TokenResponseError } from './errors.js'
 import { parseEndpoint, resolveOptions, type TokenProviderOptions } from './options.js'
 import { inspectSymbol, REDACTED } from './redact.js'
@@ -7,9 +8,6 @@ import { readBody, sendRequest } from './token-request.js'
 
 /** The `grant_type` of the device code grant. @see RFC 8628 §3.4 */
 export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code'
-
-/** Poll interval when the server names none, ms. @see RFC 8628 §3.2 (`interval`, default 5 s) */
-export const DEFAULT_DEVICE_INTERVAL = 5_000
 
 export interface DeviceAuthorizationOptions
   extends Pick<

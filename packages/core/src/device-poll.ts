@@ -1,6 +1,8 @@
-import { DEFAULT_DEVICE_INTERVAL } from './device-authorization.js'
 import { AuthorizationError, OAuthError } from './errors.js'
 import type { DeviceCodeGrant } from './grants.js'
+
+/** Poll interval when the server names none, ms. @see RFC 8628 §3.2 (`interval`, default 5 s) */
+export const DEFAULT_DEVICE_INTERVAL = 5_000
 
 /** What a `slow_down` answer adds to the interval, ms. @see RFC 8628 §3.5 */
 const SLOW_DOWN = 5_000

@@ -27,7 +27,8 @@ export type SigningAlgorithm =
 export interface ClientAssertionOptions {
   /**
    * The JWS algorithm. `client_secret_jwt` takes HS256/384/512; `private_key_jwt` takes the one
-   * that fits the key (RSA keys may also use PS256/384/512).
+   * that fits the key (RSA keys may also use PS256/384/512). Resolved options always hold it for
+   * `private_key_jwt`.
    * @default the JWK's `alg`, else RS256 for RSA, ES256/384/512 by EC curve, EdDSA for Ed25519, HS256 for a secret
    */
   algorithm?: SigningAlgorithm
@@ -90,7 +91,7 @@ const ec = (curve: string): KeyFamily => {
   return { name: `EC ${curve}`, algorithms: [alg], preferred: alg }
 }
 
-/** Checks `clientAssertion` against `clientAuth`; the algorithm is filled in later from the key. */
+/** Checks `clientAssertion` against `clientAuth`; for `private_key_jwt` the algorithm is then filled in from the key. */
 export function validateClientAssertion(
   input: ClientAssertionOptions | undefined,
   clientAuth: string,
@@ -136,28 +137,18 @@ export function validateClientAssertion(
 
 /**
  * Checks that `key` is a usable private key and fits `algorithm` (no I/O: the key is imported
- * on first use). Messages name the problem, never the key.
+ * on first use), and returns the algorithm to sign with: the chosen one, else the JWK's own
+ * `alg`, else the key family's default. Messages name the problem, never the key.
  */
-export function validatePrivateKey(key: unknown, algorithm: SigningAlgorithm | undefined): PrivateKeyInput {
+export function validatePrivateKey(key: unknown, algorithm: SigningAlgorithm | undefined): SigningAlgorithm {
   const family = familyOf(key)
   if (algorithm !== undefined && !family.algorithms.includes(algorithm)) {
     throw new ConfigError(
       `clientAssertion.algorithm ${algorithm} does not fit privateKey (${/^[AEIOR]/.test(family.name) ? 'an' : 'a'} ${family.name} key)`,
     )
   }
-  return key as PrivateKeyInput
-}
-
-/** The algorithm to sign with: the chosen one, the JWK's own `alg`, else the key family's default. */
-export function signingAlgorithmOf(
-  key: PrivateKeyInput,
-  algorithm: SigningAlgorithm | undefined,
-): SigningAlgorithm {
-  if (algorithm !== undefined) return algorithm
-  const family = familyOf(key)
-  const jwkAlg =
-    isCryptoKey(key) || typeof key === 'string' ? undefined : (key.alg as SigningAlgorithm | undefined)
-  return jwkAlg !== undefined && family.algorithms.includes(jwkAlg) ? jwkAlg : family.preferred
+  const jwkAlg = (key as { alg?: unknown }).alg as SigningAlgorithm
+  return algorithm ?? (family.algorithms.includes(jwkAlg) ? jwkAlg : family.preferred)
 }
 
 /** Validates the `dpop` option. */

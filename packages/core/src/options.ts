@@ -251,12 +251,14 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     throw new ConfigError(`clientAuth must be one of ${CLIENT_AUTH.join(', ')}`)
   }
   const clientSecret = input.clientSecret
-  const clientAssertion = validateClientAssertion(input.clientAssertion, clientAuth)
+  let clientAssertion = validateClientAssertion(input.clientAssertion, clientAuth)
   let privateKey: PrivateKeyInput | undefined
   if (clientAuth === 'private_key_jwt') {
     if (input.privateKey === undefined)
       throw new ConfigError('privateKey is required for clientAuth "private_key_jwt"')
-    privateKey = validatePrivateKey(input.privateKey, clientAssertion.algorithm)
+    privateKey = input.privateKey
+    const algorithm = validatePrivateKey(privateKey, clientAssertion.algorithm)
+    clientAssertion = Object.freeze({ ...clientAssertion, algorithm })
   } else if (input.privateKey !== undefined) {
     throw new ConfigError(`privateKey is used only with clientAuth "private_key_jwt", not "${clientAuth}"`)
   }
