@@ -1,4 +1,3 @@
-import pMemoize from 'p-memoize'
 import { abortable } from './abortable.js'
 import { cacheKeyOf, keyInfoOf } from './cache-key.js'
 import type { DevicePoll } from './device-poll.js'
@@ -161,11 +160,12 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       })
   }
 
-  /** One token request at a time per provider; the `background` flag of the first caller wins. */
-  const obtainShared = pMemoize((background: boolean) => obtain(background), {
-    cache: false,
-    cacheKey: () => '',
-  })
+  /** The token request in flight: one at a time per provider; the `background` flag of the first caller wins. */
+  let inFlight: Promise<Token> | undefined
+  const obtainShared = (background: boolean): Promise<Token> =>
+    (inFlight ??= obtain(background).finally(() => {
+      inFlight = undefined
+    }))
 
   async function obtain(background: boolean): Promise<Token> {
     const force = forceNext
