@@ -1,6 +1,6 @@
 import { abortable } from './abortable.js'
-import { DEFAULT_DEVICE_INTERVAL } from './device-poll.js'
 import { ConfigError, DiscoveryError, TokenResponseError } from './errors.js'
+import { DEFAULT_DEVICE_INTERVAL } from './grants.js'
 import { parseEndpoint, resolveOptions, type TokenProviderOptions } from './options.js'
 import { inspectSymbol, REDACTED } from './redact.js'
 import { createTokenEndpointClient, type TokenEndpointClient } from './token-endpoint.js'

@@ -1,9 +1,6 @@
 import { AuthorizationError, OAuthError } from './errors.js'
 import type { DeviceCodeGrant } from './grants.js'
 
-/** Poll interval when the server names none, ms. @see RFC 8628 §3.2 (`interval`, default 5 s) */
-export const DEFAULT_DEVICE_INTERVAL = 5_000
-
 /** What a `slow_down` answer adds to the interval, ms. @see RFC 8628 §3.5 */
 const SLOW_DOWN = 5_000
 /** setTimeout's largest delay (about 24.8 days). */
@@ -23,8 +20,11 @@ export type DevicePoll = <T>(send: () => Promise<T>, onAnswer: () => void, stop:
  * for the user must not exit.
  * @see RFC 8628 §3.4, §3.5
  */
-export function createDevicePoll(grant: DeviceCodeGrant, clock: () => number): DevicePoll {
-  let interval = grant.interval ?? DEFAULT_DEVICE_INTERVAL
+export function createDevicePoll(
+  grant: DeviceCodeGrant & { interval: number },
+  clock: () => number,
+): DevicePoll {
+  let interval = grant.interval
   let ended: AuthorizationError | undefined
   const expired = (cause?: unknown) =>
     new AuthorizationError('the device code expired before the user approved it: start again', {

@@ -1,6 +1,6 @@
 import { ConfigError } from './errors.js'
 import type { Logger } from './events.js'
-import { GRANT_TYPES, type Grant } from './grants.js'
+import { DEFAULT_DEVICE_INTERVAL, GRANT_TYPES, type Grant } from './grants.js'
 import {
   type ClientAssertionOptions,
   type DpopOptions,
@@ -439,10 +439,12 @@ function validateGrant(grant: Grant): Grant {
       break
     case 'urn:ietf:params:oauth:grant-type:device_code':
       nonEmptyString('grant.deviceCode', grant.deviceCode)
-      if (grant.interval !== undefined) duration('grant.interval', grant.interval)
       if (grant.expiresAt !== undefined && !Number.isFinite(grant.expiresAt))
         throw new ConfigError('grant.expiresAt must be an instant in epoch ms')
-      break
+      return Object.freeze({
+        ...grant,
+        interval: duration('grant.interval', grant.interval ?? DEFAULT_DEVICE_INTERVAL),
+      })
   }
   return Object.freeze({ ...grant })
 }

@@ -291,7 +291,9 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
         const { grant } = options
         let poll: DevicePoll | undefined
         if (grant.type === 'urn:ietf:params:oauth:grant-type:device_code' && usedRefreshToken === undefined) {
-          devicePoll ??= import('./device-poll.js').then((m) => m.createDevicePoll(grant, clock))
+          // resolveOptions gave the grant its interval
+          const resolved = grant as typeof grant & { interval: number }
+          devicePoll ??= import('./device-poll.js').then((m) => m.createDevicePoll(resolved, clock))
           poll = await devicePoll
         }
         const { token } = poll
