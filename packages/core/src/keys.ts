@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js'
+import { printable } from './redact.js'
 
 /**
  * A private key: a private JWK (an object with `d`), a PKCS#8 PEM string
@@ -71,7 +72,7 @@ const ec = (curve: string): KeyFamily => {
   const alg = EC_ALGORITHMS[curve]
   if (!alg)
     throw new ConfigError(
-      `privateKey uses the unsupported EC curve "${printable(curve)}" (use P-256, P-384 or P-521)`,
+      `privateKey uses the unsupported EC curve "${printable(curve, 40)}" (use P-256, P-384 or P-521)`,
     )
   return { name: `EC ${curve}`, algorithms: [alg] }
 }
@@ -182,7 +183,7 @@ function familyOf(key: unknown, name = 'privateKey'): KeyFamily {
       case 'Ed25519':
         return ED25519
       default:
-        throw new ConfigError(`${name} is a ${printable(algorithm.name)} key; use RSA, ECDSA or Ed25519`)
+        throw new ConfigError(`${name} is a ${printable(algorithm.name, 40)} key; use RSA, ECDSA or Ed25519`)
     }
   }
   if (typeof key === 'object' && key !== null) {
@@ -231,8 +232,4 @@ function pemFamily(pem: string): KeyFamily {
     if (head.includes(oid)) return typeof family === 'string' ? ec(family) : family
   }
   throw new ConfigError('privateKey PEM holds an unsupported key type (use RSA, EC P-256/384/521 or Ed25519)')
-}
-
-function printable(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)
 }

@@ -9,6 +9,7 @@ import {
   validateDpop,
   validatePrivateKey,
 } from './keys.js'
+import { withoutUndefined } from './redact.js'
 import { createMemoryTokenStore, type TokenStore } from './store.js'
 
 /** A function with the signature of WHATWG `fetch` (inject one for TLS options, proxies or tests). */
@@ -447,8 +448,4 @@ function validateGrant(grant: Grant): Grant {
       })
   }
   return Object.freeze({ ...grant })
-}
-
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }

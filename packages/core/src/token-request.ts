@@ -2,6 +2,7 @@ import { applyClientAuth } from './client-auth.js'
 import { ConfigError, OAuthError, TokenRequestError, TokenResponseError } from './errors.js'
 import { jwtExpiresAt } from './expiry.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
+import { printable } from './redact.js'
 import { createToken, type Token } from './token.js'
 
 /** The token endpoint's JSON response. @see RFC 6749 §5.1 */
@@ -174,11 +175,6 @@ export function seconds(value: unknown): number | undefined {
  * overflow to Infinity, i.e. "never expires", and no store or timer could hold it.
  */
 const MAX_LIFETIME = 365 * 24 * 3600 * 1000
-
-/** Keeps a server-chosen string safe and short for a message. */
-function printable(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 100)
-}
 
 /**
  * The JSON object a `what` endpoint (`token`, `device authorization`) answered with. An OAuth
