@@ -1,0 +1,49 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+
+// Discovery, DPoP signing, JWT client assertions and the device poll are loaded through import()
+// only when configured, so a client_secret provider does not bundle them. Bundlers keep them out
+// of the entry's chunks only under these rules (esbuild and rolldown checked): a lazily loaded
+// module is never imported statically nor re-exported by index.ts, and it imports nothing of the
+// rest of core but errors.ts (or jose.ts, which only lazy modules import): any other import
+// splits the code every user loads into one more chunk.
+const src = new URL('../src/', import.meta.url)
+const files = readdirSync(src).filter((name) => name.endsWith('.ts'))
+const source = (name: string) => readFileSync(new URL(name, src), 'utf8')
+/** Relative modules a file imports statically (type-only imports excluded), as file names. */
+const staticImports = (name: string) =>
+  [
+    ...source(name).matchAll(
+      /^(?:import|export) (?!type )(?:(?!^import |^export )[\s\S])*? from '\.\/([\w-]+)\.js'/gm,
+    ),
+  ].map(([, module]) => `${module}.ts`)
+const lazy = [
+  ...new Set(files.flatMap((name) => [...source(name).matchAll(/import\('\.\/([\w-]+)\.js'\)/g)])),
+].map(([, module]) => `${module}.ts`)
+
+describe('lazily loaded modules', () => {
+  it('are the ones the typical client_secret provider does without', () => {
+    expect(new Set(lazy)).toEqual(
+      new Set(['metadata.ts', 'dpop-proof.ts', 'client-assertion.ts', 'device-poll.ts']),
+    )
+  })
+
+  it('are never imported statically or re-exported', () => {
+    for (const name of files) {
+      for (const module of staticImports(name))
+        expect(lazy, `${name} imports ${module}`).not.toContain(module)
+    }
+  })
+
+  it('import nothing of the rest of core but errors.ts and jose.ts', () => {
+    for (const name of lazy) {
+      for (const module of staticImports(name)) {
+        expect(['errors.ts', 'jose.ts'], `${name} imports ${module}`).toContain(module)
+      }
+    }
+    // jose.ts itself is only ever reached from lazy modules
+    for (const name of files.filter((file) => !lazy.includes(file))) {
+      expect(staticImports(name), name).not.toContain('jose.ts')
+    }
+  })
+})
