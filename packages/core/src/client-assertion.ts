@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js'
+import type * as Errors from './errors.js'
 import { loadJose } from './jose.js'
 import type { PrivateKeyInput, SigningAlgorithm } from './keys.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
@@ -14,11 +14,15 @@ export type ClientAssertionSigner = (
  * A signer for `private_key_jwt` / `client_secret_jwt`, or `undefined` when the provider's
  * options use neither (discovery may still switch a secret-based client to `client_secret_jwt`).
  * The key is imported once, lazily; a key that does not import is a `ConfigError` naming `privateKey`.
+ * `errors` are core's error classes (a module loaded through `import()` imports none of core:
+ * see test/lazy-modules.test.ts).
  * @see RFC 7523 §3, OpenID Connect Core 1.0 §9
  */
 export function createClientAssertionSigner(
   options: Pick<ResolvedTokenProviderOptions, 'clientId' | 'clientSecret' | 'privateKey' | 'clientAssertion'>,
+  errors: Pick<typeof Errors, 'ConfigError'>,
 ): ClientAssertionSigner {
+  const { ConfigError } = errors
   let imported:
     | Promise<{ key: CryptoKey | Uint8Array; alg: SigningAlgorithm; kid: string | undefined }>
     | undefined
@@ -36,7 +40,7 @@ export function createClientAssertionSigner(
     if (privateKey === undefined)
       throw new ConfigError('privateKey is required for clientAuth "private_key_jwt"')
     // resolveOptions chose the algorithm from the key
-    imported ??= importPrivateKey(privateKey, options.clientAssertion.algorithm ?? 'RS256').then(
+    imported ??= importPrivateKey(privateKey, options.clientAssertion.algorithm ?? 'RS256', ConfigError).then(
       (result) => ({ ...result, kid: options.clientAssertion.keyId ?? result.kid }),
     )
     return imported
@@ -60,9 +64,10 @@ export function createClientAssertionSigner(
 }
 
 /** Imports a private key for signing; the message names the option, never the key. */
-export async function importPrivateKey(
+async function importPrivateKey(
   key: PrivateKeyInput,
   alg: SigningAlgorithm,
+  ConfigError: typeof Errors.ConfigError,
   name = 'privateKey',
 ): Promise<{ key: CryptoKey; alg: SigningAlgorithm; kid: string | undefined }> {
   const jose = await loadJose()

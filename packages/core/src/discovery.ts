@@ -51,7 +51,7 @@ export async function discoverAuthorizationServer(
   }
   // the fetching is loaded on first use: a provider with a tokenEndpoint never needs it
   const { fetchMetadata } = await import('./metadata.js')
-  const document = await fetchMetadata(expected, options)
+  const document = await fetchMetadata(expected, options, { DiscoveryError })
   try {
     parseEndpoint('token_endpoint', document.token_endpoint, allowInsecureHttp)
   } catch (cause) {

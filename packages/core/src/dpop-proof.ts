@@ -1,5 +1,5 @@
 import type { DpopProofRequest } from './dpop.js'
-import { DpopError } from './errors.js'
+import type * as Errors from './errors.js'
 import { loadJose } from './jose.js'
 import type { SigningAlgorithm } from './keys.js'
 
@@ -31,10 +31,14 @@ function base64url(bytes: ArrayBuffer): string {
     .replace(/=+$/, '')
 }
 
-/** `createDpopProof()`, loaded on first use. */
+/**
+ * `createDpopProof()`, loaded on first use; `errors` are core's error classes (a module loaded
+ * through `import()` imports none of core: see test/lazy-modules.test.ts).
+ */
 export async function signDpopProof(
   key: CryptoKeyPair,
   request: DpopProofRequest & { now: number },
+  errors: Pick<typeof Errors, 'DpopError'>,
 ): Promise<string> {
   const jose = await loadJose()
   const alg = algorithmOf(key.privateKey)
@@ -56,7 +60,7 @@ export async function signDpopProof(
       .setJti(crypto.randomUUID())
       .sign(key.privateKey)
   } catch (cause) {
-    throw new DpopError('the DPoP key could not sign a proof', { cause })
+    throw new errors.DpopError('the DPoP key could not sign a proof', { cause })
   }
 }
 

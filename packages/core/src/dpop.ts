@@ -1,3 +1,4 @@
+import { DpopError } from './errors.js'
 import type { DpopOptions } from './keys.js'
 
 /** What a DPoP proof is for: one HTTP request. */
@@ -56,7 +57,7 @@ export async function createDpopProof(
 ): Promise<string> {
   // signing needs jose: loaded only when a proof is made
   const { signDpopProof } = await import('./dpop-proof.js')
-  return signDpopProof(key, request)
+  return signDpopProof(key, request, { DpopError })
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { AuthorizationServerMetadata, DiscoveryOptions } from './discovery.js'
-import { DiscoveryError } from './errors.js'
+import type * as Errors from './errors.js'
 import type { ClientAuthMethod, FetchLike, ResolvedTokenProviderOptions } from './options.js'
 
 /** Largest metadata document read, bytes. */
@@ -27,18 +27,22 @@ function sameIssuer(a: string, b: string): boolean {
 /**
  * The metadata document for `issuer` (already checked as an http(s) URL): RFC 8414's, else
  * OpenID Connect's, and only if it names `issuer` as its own. Its `token_endpoint` is the
- * caller's to check. The part of `discoverAuthorizationServer()` that is loaded on first use.
+ * caller's to check. The part of `discoverAuthorizationServer()` that is loaded on first use;
+ * `errors` are core's error classes (a module loaded through `import()` imports none of core:
+ * see test/lazy-modules.test.ts).
  */
 export async function fetchMetadata(
   issuer: string,
   options: DiscoveryOptions,
+  errors: Pick<typeof Errors, 'DiscoveryError'>,
 ): Promise<Record<string, unknown>> {
+  const { DiscoveryError } = errors
   const fetch = options.fetch ?? ((request: Request) => globalThis.fetch(request))
   let firstError: unknown
   for (const url of metadataUrls(issuer)) {
     let document: Record<string, unknown>
     try {
-      document = await fetchDocument(fetch, url, options.timeout ?? 10_000, options.signal)
+      document = await fetchDocument(fetch, url, options.timeout ?? 10_000, options.signal, DiscoveryError)
     } catch (error) {
       firstError ??= error
       continue
@@ -58,7 +62,8 @@ async function fetchDocument(
   fetch: FetchLike,
   url: URL,
   timeout: number,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  DiscoveryError: typeof Errors.DiscoveryError,
 ): Promise<Record<string, unknown>> {
   const timeoutSignal = AbortSignal.timeout(timeout)
   const request = new Request(url, {

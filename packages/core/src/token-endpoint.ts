@@ -1,7 +1,7 @@
 import type { ClientAssertionSigner } from './client-assertion.js'
 import { type AuthorizationServerMetadata, discoverAuthorizationServer } from './discovery.js'
 import { createDpopSession, type DpopSession } from './dpop.js'
-import { DpopError, OAuthError } from './errors.js'
+import { ConfigError, DpopError, OAuthError } from './errors.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
 import type { Token } from './token.js'
 import { buildTokenRequest, requestToken } from './token-request.js'
@@ -80,7 +80,9 @@ export function createTokenEndpointClient(
     let clientAssertion: string | undefined
     if (clientAuth === 'private_key_jwt' || clientAuth === 'client_secret_jwt') {
       // signing needs jose: loaded only by clients that authenticate with a JWT
-      signer ??= import('./client-assertion.js').then((m) => m.createClientAssertionSigner(options))
+      signer ??= import('./client-assertion.js').then((m) =>
+        m.createClientAssertionSigner(options, { ConfigError }),
+      )
       clientAssertion = await (await signer)(
         clientAuth,
         options.clientAssertion.audience ?? tokenEndpoint.href,

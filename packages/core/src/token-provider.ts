@@ -293,7 +293,9 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
         if (grant.type === 'urn:ietf:params:oauth:grant-type:device_code' && usedRefreshToken === undefined) {
           // resolveOptions gave the grant its interval
           const resolved = grant as typeof grant & { interval: number }
-          devicePoll ??= import('./device-poll.js').then((m) => m.createDevicePoll(resolved, clock))
+          devicePoll ??= import('./device-poll.js').then((m) =>
+            m.createDevicePoll(resolved, clock, { AuthorizationError, OAuthError }),
+          )
           poll = await devicePoll
         }
         const { token } = poll
