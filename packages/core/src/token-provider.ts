@@ -1,3 +1,4 @@
+import pMemoize from 'p-memoize'
 import { abortable } from './abortable.js'
 import { cacheKeyOf, keyInfoOf } from './cache-key.js'
 import type { DevicePoll } from './device-poll.js'
@@ -160,12 +161,11 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       })
   }
 
-  /** The token request in flight: one at a time per provider; the `background` flag of the first caller wins. */
-  let inFlight: Promise<Token> | undefined
-  const obtainShared = (background: boolean): Promise<Token> =>
-    (inFlight ??= obtain(background).finally(() => {
-      inFlight = undefined
-    }))
+  /** One token request at a time per provider; the `background` flag of the first caller wins. */
+  const obtainShared = pMemoize((background: boolean) => obtain(background), {
+    cache: false,
+    cacheKey: () => '',
+  })
 
   async function obtain(background: boolean): Promise<Token> {
     const force = forceNext
