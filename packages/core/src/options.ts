@@ -308,7 +308,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     resource: normaliseResource(input.resource),
     extraParams: Object.freeze({ ...extraParams }),
     refreshSkew: duration('refreshSkew', input.refreshSkew ?? defaults.refreshSkew),
-    refreshAhead: input.refreshAhead ?? defaults.refreshAhead,
+    refreshAhead: boolean('refreshAhead', input.refreshAhead ?? defaults.refreshAhead),
     defaultLifetime: duration('defaultLifetime', input.defaultLifetime ?? defaults.defaultLifetime, 1),
     timeout: duration('timeout', input.timeout ?? defaults.timeout, 1),
     retry,
@@ -370,6 +370,11 @@ function parseIssuer(value: unknown, allowInsecureHttp: boolean): string {
 function nonEmptyString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '')
     throw new ConfigError(`${name} must be a non-empty string`)
+  return value
+}
+
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(`${name} must be true or false`)
   return value
 }
 
