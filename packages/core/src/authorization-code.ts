@@ -1,6 +1,7 @@
 import { discoverAuthorizationServer } from './discovery.js'
 import { AuthorizationError, ConfigError } from './errors.js'
 import { type FetchLike, parseEndpoint } from './options.js'
+import { printable } from './redact.js'
 
 /** A PKCE code verifier and its S256 challenge. @see RFC 7636 §4.1, §4.2 */
 export interface PkcePair {
@@ -166,8 +167,4 @@ export function parseAuthorizationResponse(
   const code = params.get('code')
   if (!code) throw new AuthorizationError('authorization response has no code')
   return { code, state, ...(iss !== null && { iss }) }
-}
-
-function printable(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 100)
 }

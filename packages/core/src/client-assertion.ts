@@ -1,10 +1,7 @@
-import { ConfigError } from './errors.js'
+import type * as Errors from './errors.js'
 import { loadJose } from './jose.js'
-import { isCryptoKey, type PrivateKeyInput, type SigningAlgorithm, signingAlgorithmOf } from './keys.js'
+import type { PrivateKeyInput, SigningAlgorithm } from './keys.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
-
-/** `client_assertion_type` of a JWT client assertion. @see RFC 7523 §2.2 */
-export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
 /** Signs one client assertion per token request (a fresh `jti` each time: servers reject replays). */
 export type ClientAssertionSigner = (
@@ -17,11 +14,15 @@ export type ClientAssertionSigner = (
  * A signer for `private_key_jwt` / `client_secret_jwt`, or `undefined` when the provider's
  * options use neither (discovery may still switch a secret-based client to `client_secret_jwt`).
  * The key is imported once, lazily; a key that does not import is a `ConfigError` naming `privateKey`.
+ * `errors` are core's error classes (a module loaded through `import()` imports none of core:
+ * see test/lazy-modules.test.ts).
  * @see RFC 7523 §3, OpenID Connect Core 1.0 §9
  */
 export function createClientAssertionSigner(
   options: Pick<ResolvedTokenProviderOptions, 'clientId' | 'clientSecret' | 'privateKey' | 'clientAssertion'>,
+  errors: Pick<typeof Errors, 'ConfigError'>,
 ): ClientAssertionSigner {
+  const { ConfigError } = errors
   let imported:
     | Promise<{ key: CryptoKey | Uint8Array; alg: SigningAlgorithm; kid: string | undefined }>
     | undefined
@@ -38,10 +39,10 @@ export function createClientAssertionSigner(
     const privateKey = options.privateKey
     if (privateKey === undefined)
       throw new ConfigError('privateKey is required for clientAuth "private_key_jwt"')
-    imported ??= importPrivateKey(
-      privateKey,
-      signingAlgorithmOf(privateKey, options.clientAssertion.algorithm),
-    ).then((result) => ({ ...result, kid: options.clientAssertion.keyId ?? result.kid }))
+    // resolveOptions chose the algorithm from the key
+    imported ??= importPrivateKey(privateKey, options.clientAssertion.algorithm ?? 'RS256', ConfigError).then(
+      (result) => ({ ...result, kid: options.clientAssertion.keyId ?? result.kid }),
+    )
     return imported
   }
   return async (method, audience, now) => {
@@ -63,9 +64,10 @@ export function createClientAssertionSigner(
 }
 
 /** Imports a private key for signing; the message names the option, never the key. */
-export async function importPrivateKey(
+async function importPrivateKey(
   key: PrivateKeyInput,
   alg: SigningAlgorithm,
+  ConfigError: typeof Errors.ConfigError,
   name = 'privateKey',
 ): Promise<{ key: CryptoKey; alg: SigningAlgorithm; kid: string | undefined }> {
   const jose = await loadJose()
@@ -84,4 +86,9 @@ export async function importPrivateKey(
     // jose's message is generic, but the key never goes near an error: no cause attached
     throw new ConfigError(`${name} could not be imported for ${alg} signing`)
   }
+}
+
+/** `keys.ts` has the same check; importing it would tie this lazily loaded module to the validation code. */
+function isCryptoKey(value: unknown): value is CryptoKey {
+  return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey
 }

@@ -1,6 +1,8 @@
-import { JWT_BEARER_ASSERTION_TYPE } from './client-assertion.js'
 import { ConfigError } from './errors.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
+
+/** `client_assertion_type` of a JWT client assertion. @see RFC 7523 §2.2 */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
 /** `application/x-www-form-urlencoded` encoding of one value (space → `+`). */
 function formEncode(value: string): string {

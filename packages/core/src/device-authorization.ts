@@ -1,15 +1,13 @@
 import { abortable } from './abortable.js'
-import { ConfigError, DiscoveryError, OAuthError, TokenResponseError } from './errors.js'
+import { ConfigError, DiscoveryError, TokenResponseError } from './errors.js'
+import { DEFAULT_DEVICE_INTERVAL } from './grants.js'
 import { parseEndpoint, resolveOptions, type TokenProviderOptions } from './options.js'
 import { inspectSymbol, REDACTED } from './redact.js'
 import { createTokenEndpointClient, type TokenEndpointClient } from './token-endpoint.js'
-import { readBody, sendRequest } from './token-request.js'
+import { readJsonObject, seconds, sendRequest } from './token-request.js'
 
 /** The `grant_type` of the device code grant. @see RFC 8628 §3.4 */
 export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code'
-
-/** Poll interval when the server names none, ms. @see RFC 8628 §3.2 (`interval`, default 5 s) */
-export const DEFAULT_DEVICE_INTERVAL = 5_000
 
 export interface DeviceAuthorizationOptions
   extends Pick<
@@ -172,39 +170,7 @@ async function parseDeviceAuthorizationResponse(
   maxBytes: number,
 ): Promise<DeviceAuthorization> {
   const { status } = response
-  const text = await readBody(response, maxBytes, WHAT)
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (cause) {
-    const type = response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type'
-    throw new TokenResponseError(`${WHAT} endpoint returned ${type}, not JSON (HTTP ${status})`, {
-      status,
-      response,
-      cause,
-    })
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new TokenResponseError(`${WHAT} endpoint returned JSON that is not an object (HTTP ${status})`, {
-      status,
-      response,
-    })
-  }
-  const body = json as Record<string, unknown>
-  if (typeof body.error === 'string' && status >= 400) {
-    throw new OAuthError(printable(body.error), status, {
-      ...(typeof body.error_description === 'string' && { errorDescription: body.error_description }),
-      ...(typeof body.error_uri === 'string' && { errorUri: body.error_uri }),
-      response,
-      endpoint: `${WHAT} endpoint`,
-    })
-  }
-  if (status < 200 || status > 299) {
-    throw new TokenResponseError(`${WHAT} endpoint returned HTTP ${status} without an OAuth error`, {
-      status,
-      response,
-    })
-  }
+  const body = await readJsonObject(response, maxBytes, WHAT)
   const invalid = (name: string) =>
     new TokenResponseError(`${WHAT} response has no valid ${name}`, { status, response })
   const string = (name: string) => {
@@ -245,19 +211,4 @@ async function parseDeviceAuthorizationResponse(
     [inspectSymbol]: { value: () => `DeviceAuthorization ${JSON.stringify(shown())}`, enumerable: false },
   })
   return Object.freeze(authorization)
-}
-
-/** A number of seconds (some servers send a numeric string), or undefined. */
-function seconds(value: unknown): number | undefined {
-  const number =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value)
-        ? Number(value)
-        : NaN
-  return Number.isFinite(number) && number >= 0 ? number : undefined
-}
-
-function printable(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 100)
 }

@@ -1,5 +1,4 @@
-import { DEFAULT_DEVICE_INTERVAL } from './device-authorization.js'
-import { AuthorizationError, OAuthError } from './errors.js'
+import type * as Errors from './errors.js'
 import type { DeviceCodeGrant } from './grants.js'
 
 /** What a `slow_down` answer adds to the interval, ms. @see RFC 8628 §3.5 */
@@ -18,12 +17,18 @@ export type DevicePoll = <T>(send: () => Promise<T>, onAnswer: () => void, stop:
  * The poll loop of one provider's device code grant. Its interval survives retries (a
  * `slow_down` is for good), and once the user denied or the code expired, it never polls again.
  * Timers are plain `setTimeout`s (fake-timer friendly) and stay referenced: a process waiting
- * for the user must not exit.
+ * for the user must not exit. `errors` are core's error classes (a module loaded through
+ * `import()` imports none of core: see test/lazy-modules.test.ts).
  * @see RFC 8628 §3.4, §3.5
  */
-export function createDevicePoll(grant: DeviceCodeGrant, clock: () => number): DevicePoll {
-  let interval = grant.interval ?? DEFAULT_DEVICE_INTERVAL
-  let ended: AuthorizationError | undefined
+export function createDevicePoll(
+  grant: DeviceCodeGrant & { interval: number },
+  clock: () => number,
+  errors: Pick<typeof Errors, 'AuthorizationError' | 'OAuthError'>,
+): DevicePoll {
+  const { AuthorizationError, OAuthError } = errors
+  let interval = grant.interval
+  let ended: Errors.AuthorizationError | undefined
   const expired = (cause?: unknown) =>
     new AuthorizationError('the device code expired before the user approved it: start again', {
       error: 'expired_token',
@@ -31,7 +36,7 @@ export function createDevicePoll(grant: DeviceCodeGrant, clock: () => number): D
     })
 
   /** Ends the flow for good: no later call polls again. */
-  const end = (error: AuthorizationError): never => {
+  const end = (error: Errors.AuthorizationError): never => {
     ended = error
     throw error
   }

@@ -27,28 +27,6 @@ export interface DiscoveryOptions {
   signal?: AbortSignal
 }
 
-/** Largest metadata document read, bytes. */
-const MAX_METADATA_BYTES = 262_144
-
-/**
- * The two places metadata may live: RFC 8414's well-known URI (inserted before the issuer's
- * path) and OpenID Connect's (appended to it).
- * @see RFC 8414 §3.1, OpenID Connect Discovery 1.0 §4
- */
-export function metadataUrls(issuer: string | URL): URL[] {
-  const url = new URL(issuer)
-  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')
-  return [
-    new URL(`/.well-known/oauth-authorization-server${path}`, url.origin),
-    new URL(`${path}/.well-known/openid-configuration`, url.origin),
-  ]
-}
-
-/** Issuer identifiers are compared as strings; only a trailing `/` is forgiven (Auth0 publishes one, users omit it). */
-function sameIssuer(a: string, b: string): boolean {
-  return a === b || a.replace(/\/$/, '') === b.replace(/\/$/, '')
-}
-
 /**
  * Reads the authorization server's metadata for `issuer`: RFC 8414 first, then OpenID Connect
  * discovery. Throws `DiscoveryError` when neither answers with a JSON document, when the
@@ -71,73 +49,13 @@ export async function discoverAuthorizationServer(
     if (error instanceof ConfigError) throw new DiscoveryError(error.message)
     throw error
   }
-  const fetch = options.fetch ?? ((request: Request) => globalThis.fetch(request))
-  let firstError: unknown
-  for (const url of metadataUrls(expected)) {
-    let document: Record<string, unknown>
-    try {
-      document = await fetchDocument(fetch, url, options.timeout ?? 10_000, options.signal)
-    } catch (error) {
-      firstError ??= error
-      continue
-    }
-    if (typeof document.issuer !== 'string' || !sameIssuer(document.issuer, expected)) {
-      throw new DiscoveryError(
-        `metadata at ${url.href} names another issuer than the one configured (${expected}); not using it (RFC 8414 §3.3)`,
-      )
-    }
-    try {
-      parseEndpoint('token_endpoint', document.token_endpoint, allowInsecureHttp)
-    } catch (cause) {
-      throw new DiscoveryError(`metadata of ${expected} has no usable token_endpoint`, { cause })
-    }
-    return document as AuthorizationServerMetadata
-  }
-  if (firstError instanceof DiscoveryError) throw firstError
-  throw new DiscoveryError(`no authorization server metadata found for ${expected}`, { cause: firstError })
-}
-
-async function fetchDocument(
-  fetch: FetchLike,
-  url: URL,
-  timeout: number,
-  signal?: AbortSignal,
-): Promise<Record<string, unknown>> {
-  const timeoutSignal = AbortSignal.timeout(timeout)
-  const request = new Request(url, {
-    headers: { accept: 'application/json' },
-    redirect: 'manual',
-    signal: signal ? AbortSignal.any([signal, timeoutSignal]) : timeoutSignal,
-  })
-  let response: Response
+  // the fetching is loaded on first use: a provider with a tokenEndpoint never needs it
+  const { fetchMetadata } = await import('./metadata.js')
+  const document = await fetchMetadata(expected, options, { DiscoveryError })
   try {
-    response = await fetch(request)
+    parseEndpoint('token_endpoint', document.token_endpoint, allowInsecureHttp)
   } catch (cause) {
-    if (signal?.aborted) throw signal.reason
-    throw new DiscoveryError(
-      `metadata request to ${url.href} failed: ${timeoutSignal.aborted ? 'timeout' : 'network error'}`,
-      {
-        cause,
-      },
-    )
+    throw new DiscoveryError(`metadata of ${expected} has no usable token_endpoint`, { cause })
   }
-  const { status } = response
-  if (status !== 200) {
-    void response.body?.cancel().catch(() => {})
-    throw new DiscoveryError(`metadata request to ${url.href} returned HTTP ${status}`, { status, response })
-  }
-  if (Number(response.headers.get('content-length')) > MAX_METADATA_BYTES) {
-    void response.body?.cancel().catch(() => {})
-    throw new DiscoveryError(`metadata at ${url.href} is too large`, { status, response })
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(await response.text())
-  } catch (cause) {
-    throw new DiscoveryError(`metadata at ${url.href} is not JSON`, { status, response, cause })
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new DiscoveryError(`metadata at ${url.href} is not a JSON object`, { status, response })
-  }
-  return json as Record<string, unknown>
+  return document as AuthorizationServerMetadata
 }

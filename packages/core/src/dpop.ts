@@ -1,6 +1,5 @@
 import { DpopError } from './errors.js'
-import { loadJose } from './jose.js'
-import type { DpopOptions, SigningAlgorithm } from './keys.js'
+import type { DpopOptions } from './keys.js'
 
 /** What a DPoP proof is for: one HTTP request. */
 export interface DpopProofRequest {
@@ -46,34 +45,6 @@ export interface DpopSession {
   thumbprint(): Promise<string>
 }
 
-const DPOP_ALGORITHMS: Record<string, SigningAlgorithm> = {
-  'P-256': 'ES256',
-  'P-384': 'ES384',
-  'P-521': 'ES512',
-}
-
-function algorithmOf(key: CryptoKey): SigningAlgorithm {
-  const algorithm = key.algorithm as { name: string; namedCurve?: string; hash?: { name: string } }
-  const bits = algorithm.hash?.name.replace('SHA-', '') ?? '256'
-  if (algorithm.name === 'ECDSA') return DPOP_ALGORITHMS[algorithm.namedCurve ?? ''] ?? 'ES256'
-  if (algorithm.name === 'Ed25519') return 'EdDSA'
-  if (algorithm.name === 'RSA-PSS') return `PS${bits}` as SigningAlgorithm
-  return `RS${bits}` as SigningAlgorithm
-}
-
-/** The URL a proof names: no query, no fragment. @see RFC 9449 §4.2 */
-export function htuOf(url: string | URL): string {
-  const parsed = new URL(url)
-  return `${parsed.origin}${parsed.pathname}`
-}
-
-function base64url(bytes: ArrayBuffer): string {
-  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')
-}
-
 /**
  * Builds one DPoP proof with `key` (no state: nonce bookkeeping is `DpopSession`'s).
  * @see RFC 9449 §4.2
@@ -84,28 +55,9 @@ export async function createDpopProof(
   key: CryptoKeyPair,
   request: DpopProofRequest & { now: number },
 ): Promise<string> {
-  const jose = await loadJose()
-  const alg = algorithmOf(key.privateKey)
-  const { kty, crv, x, y, n, e } = await jose.exportJWK(key.publicKey)
-  // only the public members: a private key exported by mistake must never travel
-  const jwk = Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined))
-  const claims: Record<string, string> = { htm: request.method.toUpperCase(), htu: htuOf(request.url) }
-  if (request.accessToken !== undefined) {
-    // RFC 9449 §4.2: ath is base64url(SHA-256(ASCII access token))
-    claims.ath = base64url(
-      await crypto.subtle.digest('SHA-256', new TextEncoder().encode(request.accessToken)),
-    )
-  }
-  if (request.nonce !== undefined) claims.nonce = request.nonce
-  try {
-    return await new jose.SignJWT(claims)
-      .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk })
-      .setIssuedAt(Math.floor(request.now / 1000))
-      .setJti(crypto.randomUUID())
-      .sign(key.privateKey)
-  } catch (cause) {
-    throw new DpopError('the DPoP key could not sign a proof', { cause })
-  }
+  // signing needs jose: loaded only when a proof is made
+  const { signDpopProof } = await import('./dpop-proof.js')
+  return signDpopProof(key, request, { DpopError })
 }
 
 /**
@@ -138,8 +90,8 @@ export function createDpopSession(options: DpopOptions, clock: () => number): Dp
     },
     thumbprint() {
       thumbprint ??= (async () => {
-        const jose = await loadJose()
-        return jose.calculateJwkThumbprint(await jose.exportJWK((await key()).publicKey), 'sha256')
+        const { jwkThumbprint } = await import('./dpop-proof.js')
+        return jwkThumbprint((await key()).publicKey)
       })()
       return thumbprint
     },

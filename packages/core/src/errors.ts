@@ -22,7 +22,11 @@ const CODES: ReadonlySet<string> = new Set<TokenwellErrorCode>([
   'ERR_INSECURE_HTTP',
 ])
 
-/** Base class of every error tokenwell throws. Branch on `code`, never on `message`. */
+/**
+ * Base class of every error tokenwell throws. Branch on `code`, never on `message`. Each class
+ * spells its `name` out: a minifier renames classes, so `new.target.name` would say `a` in a
+ * bundle (it stays the fallback for subclasses outside core).
+ */
 export class TokenwellError extends Error {
   readonly code: TokenwellErrorCode
   constructor(message: string, code: TokenwellErrorCode, options?: { cause?: unknown }) {
@@ -43,6 +47,7 @@ function attachResponse(error: Error, response: Response | undefined): void {
  * @see RFC 6749 §5.2, RFC 8628 §3.2
  */
 export class OAuthError extends TokenwellError {
+  override name = 'OAuthError'
   declare readonly response?: Response
   readonly error: string
   readonly status: number
@@ -69,6 +74,7 @@ export class OAuthError extends TokenwellError {
  * @see RFC 6749 §5.1, RFC 8628 §3.2
  */
 export class TokenResponseError extends TokenwellError {
+  override name = 'TokenResponseError'
   declare readonly response?: Response
   /** HTTP status of the response, when there was one. */
   readonly status?: number
@@ -81,6 +87,7 @@ export class TokenResponseError extends TokenwellError {
 
 /** The token request could not be completed: network failure, timeout or abort. `cause` holds why. */
 export class TokenRequestError extends TokenwellError {
+  override name = 'TokenRequestError'
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'ERR_TOKEN_REQUEST', options)
   }
@@ -88,6 +95,7 @@ export class TokenRequestError extends TokenwellError {
 
 /** An option passed to a tokenwell factory is invalid; the message names the option. */
 export class ConfigError extends TokenwellError {
+  override name = 'ConfigError'
   constructor(message: string) {
     super(message, 'ERR_CONFIG')
   }
@@ -100,6 +108,7 @@ export class ConfigError extends TokenwellError {
  * @see RFC 8414 §3.3, OpenID Connect Discovery 1.0 §4.3
  */
 export class DiscoveryError extends TokenwellError {
+  override name = 'DiscoveryError'
   declare readonly response?: Response
   /** HTTP status of the metadata response, when there was one. */
   readonly status?: number
@@ -118,6 +127,7 @@ export class DiscoveryError extends TokenwellError {
  * @see RFC 9449 §8
  */
 export class DpopError extends TokenwellError {
+  override name = 'DpopError'
   declare readonly response?: Response
   constructor(message: string, details: { response?: Response; cause?: unknown } = {}) {
     super(message, 'ERR_DPOP', { cause: details.cause })
@@ -134,6 +144,7 @@ export class DpopError extends TokenwellError {
  * @see RFC 6749 §4.1.2, RFC 9207, RFC 8628 §3.5
  */
 export class AuthorizationError extends TokenwellError {
+  override name = 'AuthorizationError'
   /** The authorization server's `error` parameter, when it sent one. */
   readonly error?: string
   readonly errorDescription?: string
@@ -151,6 +162,7 @@ export class AuthorizationError extends TokenwellError {
  * @see RFC 6750 §5.3 (always use TLS)
  */
 export class InsecureHttpError extends TokenwellError {
+  override name = 'InsecureHttpError'
   /** The origin the request was for, e.g. `http://api.example.com`. */
   readonly origin: string
   constructor(origin: string) {

@@ -55,6 +55,9 @@ export interface DeviceCodeGrant {
   expiresAt?: number
 }
 
+/** Poll interval when the server names none, ms. @see RFC 8628 §3.2 (`interval`, default 5 s) */
+export const DEFAULT_DEVICE_INTERVAL = 5_000
+
 export type Grant =
   | ClientCredentialsGrant
   | PasswordGrant

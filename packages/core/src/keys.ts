@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js'
+import { printable } from './redact.js'
 
 /**
  * A private key: a private JWK (an object with `d`), a PKCS#8 PEM string
@@ -27,7 +28,8 @@ export type SigningAlgorithm =
 export interface ClientAssertionOptions {
   /**
    * The JWS algorithm. `client_secret_jwt` takes HS256/384/512; `private_key_jwt` takes the one
-   * that fits the key (RSA keys may also use PS256/384/512).
+   * that fits the key (RSA keys may also use PS256/384/512). Resolved options always hold it for
+   * `private_key_jwt`.
    * @default the JWK's `alg`, else RS256 for RSA, ES256/384/512 by EC curve, EdDSA for Ed25519, HS256 for a secret
    */
   algorithm?: SigningAlgorithm
@@ -49,18 +51,8 @@ export interface DpopOptions {
   key?: CryptoKeyPair
 }
 
-const ASYMMETRIC: readonly SigningAlgorithm[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-]
+const RSA_ALGORITHMS: readonly SigningAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
+const ASYMMETRIC: readonly SigningAlgorithm[] = [...RSA_ALGORITHMS, 'ES256', 'ES384', 'ES512', 'EdDSA']
 const HMAC: readonly SigningAlgorithm[] = ['HS256', 'HS384', 'HS512']
 const EC_ALGORITHMS: Record<string, SigningAlgorithm> = {
   'P-256': 'ES256',
@@ -68,29 +60,24 @@ const EC_ALGORITHMS: Record<string, SigningAlgorithm> = {
   'P-521': 'ES512',
 }
 
-/** A key family: which algorithms a key can sign with, and the one used when none is chosen. */
+/** A key family: which algorithms a key can sign with; the first is used when none is chosen. */
 interface KeyFamily {
   name: string
   algorithms: readonly SigningAlgorithm[]
-  preferred: SigningAlgorithm
 }
-const RSA: KeyFamily = {
-  name: 'RSA',
-  algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
-  preferred: 'RS256',
-}
-const RSA_PSS: KeyFamily = { name: 'RSA-PSS', algorithms: ['PS256', 'PS384', 'PS512'], preferred: 'PS256' }
-const ED25519: KeyFamily = { name: 'Ed25519', algorithms: ['EdDSA'], preferred: 'EdDSA' }
+const RSA: KeyFamily = { name: 'RSA', algorithms: RSA_ALGORITHMS }
+const RSA_PSS: KeyFamily = { name: 'RSA-PSS', algorithms: RSA_ALGORITHMS.slice(3) }
+const ED25519: KeyFamily = { name: 'Ed25519', algorithms: ['EdDSA'] }
 const ec = (curve: string): KeyFamily => {
   const alg = EC_ALGORITHMS[curve]
   if (!alg)
     throw new ConfigError(
-      `privateKey uses the unsupported EC curve "${printable(curve)}" (use P-256, P-384 or P-521)`,
+      `privateKey uses the unsupported EC curve "${printable(curve, 40)}" (use P-256, P-384 or P-521)`,
     )
-  return { name: `EC ${curve}`, algorithms: [alg], preferred: alg }
+  return { name: `EC ${curve}`, algorithms: [alg] }
 }
 
-/** Checks `clientAssertion` against `clientAuth`; the algorithm is filled in later from the key. */
+/** Checks `clientAssertion` against `clientAuth`; for `private_key_jwt` the algorithm is then filled in from the key. */
 export function validateClientAssertion(
   input: ClientAssertionOptions | undefined,
   clientAuth: string,
@@ -136,28 +123,20 @@ export function validateClientAssertion(
 
 /**
  * Checks that `key` is a usable private key and fits `algorithm` (no I/O: the key is imported
- * on first use). Messages name the problem, never the key.
+ * on first use), and returns the algorithm to sign with: the chosen one, else the JWK's own
+ * `alg`, else the key family's default. Messages name the problem, never the key.
  */
-export function validatePrivateKey(key: unknown, algorithm: SigningAlgorithm | undefined): PrivateKeyInput {
+export function validatePrivateKey(key: unknown, algorithm: SigningAlgorithm | undefined): SigningAlgorithm {
   const family = familyOf(key)
   if (algorithm !== undefined && !family.algorithms.includes(algorithm)) {
     throw new ConfigError(
       `clientAssertion.algorithm ${algorithm} does not fit privateKey (${/^[AEIOR]/.test(family.name) ? 'an' : 'a'} ${family.name} key)`,
     )
   }
-  return key as PrivateKeyInput
-}
-
-/** The algorithm to sign with: the chosen one, the JWK's own `alg`, else the key family's default. */
-export function signingAlgorithmOf(
-  key: PrivateKeyInput,
-  algorithm: SigningAlgorithm | undefined,
-): SigningAlgorithm {
-  if (algorithm !== undefined) return algorithm
-  const family = familyOf(key)
-  const jwkAlg =
-    isCryptoKey(key) || typeof key === 'string' ? undefined : (key.alg as SigningAlgorithm | undefined)
-  return jwkAlg !== undefined && family.algorithms.includes(jwkAlg) ? jwkAlg : family.preferred
+  const jwkAlg = (key as { alg?: unknown }).alg as SigningAlgorithm
+  return (
+    algorithm ?? (family.algorithms.includes(jwkAlg) ? jwkAlg : (family.algorithms[0] as SigningAlgorithm))
+  )
 }
 
 /** Validates the `dpop` option. */
@@ -204,7 +183,7 @@ function familyOf(key: unknown, name = 'privateKey'): KeyFamily {
       case 'Ed25519':
         return ED25519
       default:
-        throw new ConfigError(`${name} is a ${printable(algorithm.name)} key; use RSA, ECDSA or Ed25519`)
+        throw new ConfigError(`${name} is a ${printable(algorithm.name, 40)} key; use RSA, ECDSA or Ed25519`)
     }
   }
   if (typeof key === 'object' && key !== null) {
@@ -219,14 +198,15 @@ function familyOf(key: unknown, name = 'privateKey'): KeyFamily {
   throw new ConfigError(`${name} must be a private JWK, a PKCS#8 PEM string or a CryptoKey`)
 }
 
-// DER encodings of the algorithm OIDs a PKCS#8 key names (RFC 5208 §5 PrivateKeyAlgorithmIdentifier)
-const OIDS: [number[], KeyFamily | string][] = [
-  [[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a], RSA_PSS],
-  [[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01], RSA],
-  [[0x06, 0x03, 0x2b, 0x65, 0x70], ED25519],
-  [[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07], 'P-256'],
-  [[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22], 'P-384'],
-  [[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23], 'P-521'],
+// DER encodings of the algorithm OIDs a PKCS#8 key names (RFC 5208 §5 PrivateKeyAlgorithmIdentifier),
+// as binary strings (what atob returns)
+const OIDS: [string, KeyFamily | string][] = [
+  ['\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0a', RSA_PSS],
+  ['\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01', RSA],
+  ['\x06\x03\x2b\x65\x70', ED25519],
+  ['\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07', 'P-256'],
+  ['\x06\x05\x2b\x81\x04\x00\x22', 'P-384'],
+  ['\x06\x05\x2b\x81\x04\x00\x23', 'P-521'],
 ]
 
 function pemFamily(pem: string): KeyFamily {
@@ -240,28 +220,16 @@ function pemFamily(pem: string): KeyFamily {
   const match = /-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\s]+)-----END PRIVATE KEY-----/.exec(pem)
   if (!match?.[1])
     throw new ConfigError('privateKey string must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)')
-  let der: Uint8Array
+  let der: string
   try {
-    der = Uint8Array.from(atob(match[1].replace(/\s/g, '')), (c) => c.charCodeAt(0))
+    der = atob(match[1].replace(/\s/g, ''))
   } catch {
     throw new ConfigError('privateKey PEM is not valid base64')
   }
   // the algorithm identifier sits near the start; searching the first bytes is enough
-  const head = der.subarray(0, 64)
+  const head = der.slice(0, 64)
   for (const [oid, family] of OIDS) {
-    if (indexOf(head, oid) >= 0) return typeof family === 'string' ? ec(family) : family
+    if (head.includes(oid)) return typeof family === 'string' ? ec(family) : family
   }
   throw new ConfigError('privateKey PEM holds an unsupported key type (use RSA, EC P-256/384/521 or Ed25519)')
-}
-
-function indexOf(haystack: Uint8Array, needle: number[]): number {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer
-    return i
-  }
-  return -1
-}
-
-function printable(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)
 }

@@ -1,6 +1,6 @@
 import { ConfigError } from './errors.js'
 import type { Logger } from './events.js'
-import { GRANT_TYPES, type Grant } from './grants.js'
+import { DEFAULT_DEVICE_INTERVAL, GRANT_TYPES, type Grant } from './grants.js'
 import {
   type ClientAssertionOptions,
   type DpopOptions,
@@ -9,6 +9,7 @@ import {
   validateDpop,
   validatePrivateKey,
 } from './keys.js'
+import { withoutUndefined } from './redact.js'
 import { createMemoryTokenStore, type TokenStore } from './store.js'
 
 /** A function with the signature of WHATWG `fetch` (inject one for TLS options, proxies or tests). */
@@ -251,12 +252,14 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     throw new ConfigError(`clientAuth must be one of ${CLIENT_AUTH.join(', ')}`)
   }
   const clientSecret = input.clientSecret
-  const clientAssertion = validateClientAssertion(input.clientAssertion, clientAuth)
+  let clientAssertion = validateClientAssertion(input.clientAssertion, clientAuth)
   let privateKey: PrivateKeyInput | undefined
   if (clientAuth === 'private_key_jwt') {
     if (input.privateKey === undefined)
       throw new ConfigError('privateKey is required for clientAuth "private_key_jwt"')
-    privateKey = validatePrivateKey(input.privateKey, clientAssertion.algorithm)
+    privateKey = input.privateKey
+    const algorithm = validatePrivateKey(privateKey, clientAssertion.algorithm)
+    clientAssertion = Object.freeze({ ...clientAssertion, algorithm })
   } else if (input.privateKey !== undefined) {
     throw new ConfigError(`privateKey is used only with clientAuth "private_key_jwt", not "${clientAuth}"`)
   }
@@ -305,7 +308,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     resource: normaliseResource(input.resource),
     extraParams: Object.freeze({ ...extraParams }),
     refreshSkew: duration('refreshSkew', input.refreshSkew ?? defaults.refreshSkew),
-    refreshAhead: input.refreshAhead ?? defaults.refreshAhead,
+    refreshAhead: boolean('refreshAhead', input.refreshAhead ?? defaults.refreshAhead),
     defaultLifetime: duration('defaultLifetime', input.defaultLifetime ?? defaults.defaultLifetime, 1),
     timeout: duration('timeout', input.timeout ?? defaults.timeout, 1),
     retry,
@@ -367,6 +370,11 @@ function parseIssuer(value: unknown, allowInsecureHttp: boolean): string {
 function nonEmptyString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '')
     throw new ConfigError(`${name} must be a non-empty string`)
+  return value
+}
+
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(`${name} must be true or false`)
   return value
 }
 
@@ -437,14 +445,12 @@ function validateGrant(grant: Grant): Grant {
       break
     case 'urn:ietf:params:oauth:grant-type:device_code':
       nonEmptyString('grant.deviceCode', grant.deviceCode)
-      if (grant.interval !== undefined) duration('grant.interval', grant.interval)
       if (grant.expiresAt !== undefined && !Number.isFinite(grant.expiresAt))
         throw new ConfigError('grant.expiresAt must be an instant in epoch ms')
-      break
+      return Object.freeze({
+        ...grant,
+        interval: duration('grant.interval', grant.interval ?? DEFAULT_DEVICE_INTERVAL),
+      })
   }
   return Object.freeze({ ...grant })
-}
-
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }

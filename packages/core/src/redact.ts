@@ -3,3 +3,13 @@ export const inspectSymbol: unique symbol = Symbol.for('nodejs.util.inspect.cust
 
 /** What a secret looks like in logs: its length only, so two tokens can be told apart by nobody. */
 export const REDACTED = '[redacted]'
+
+/** Keeps a server- or user-chosen string safe and short for a message: printable ASCII, `max` characters. */
+export function printable(value: string, max = 100): string {
+  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, max)
+}
+
+/** `value` without its `undefined` properties. */
+export function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
+}

@@ -1,7 +1,7 @@
-import { type ClientAssertionSigner, createClientAssertionSigner } from './client-assertion.js'
+import type { ClientAssertionSigner } from './client-assertion.js'
 import { type AuthorizationServerMetadata, discoverAuthorizationServer } from './discovery.js'
 import { createDpopSession, type DpopSession } from './dpop.js'
-import { DpopError, OAuthError } from './errors.js'
+import { ConfigError, DpopError, OAuthError } from './errors.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
 import type { Token } from './token.js'
 import { buildTokenRequest, requestToken } from './token-request.js'
@@ -27,45 +27,13 @@ export interface TokenEndpointClient {
   readonly dpop: DpopSession | undefined
 }
 
-const SECRET_METHODS: readonly ClientAuthMethod[] = [
-  'client_secret_basic',
-  'client_secret_post',
-  'client_secret_jwt',
-]
-
-/**
- * The client authentication method to use with a server that advertises
- * `token_endpoint_auth_methods_supported`: an explicit choice is kept (with a warning when not
- * advertised); a default secret method gives way to another secret method the server lists.
- * @see RFC 8414 §2 (the list defaults to client_secret_basic)
- */
-export function chooseClientAuth(
-  options: Pick<ResolvedTokenProviderOptions, 'clientAuth' | 'clientAuthExplicit' | 'logger'>,
-  metadata: AuthorizationServerMetadata | undefined,
-): ClientAuthMethod {
-  const supported = metadata?.token_endpoint_auth_methods_supported
-  if (!Array.isArray(supported) || supported.includes(options.clientAuth)) return options.clientAuth
-  if (!options.clientAuthExplicit && SECRET_METHODS.includes(options.clientAuth)) {
-    const alternative = SECRET_METHODS.find((method) => supported.includes(method))
-    if (alternative) return alternative
-  }
-  options.logger?.warn?.(
-    'tokenwell: the authorization server does not advertise the configured client authentication',
-    {
-      clientAuth: options.clientAuth,
-      supported: supported.filter((method) => typeof method === 'string'),
-    },
-  )
-  return options.clientAuth
-}
-
 /** The token endpoint client of one provider. `onEndpoint` hears of the endpoint once it is known. */
 export function createTokenEndpointClient(
   options: ResolvedTokenProviderOptions,
   onEndpoint?: (endpoint: ResolvedEndpoint) => void,
 ): TokenEndpointClient {
   const dpop = options.dpop ? createDpopSession(options.dpop, options.clock) : undefined
-  let signer: ClientAssertionSigner | undefined
+  let signer: Promise<ClientAssertionSigner> | undefined
   let resolved: ResolvedEndpoint | undefined
   let pending: Promise<ResolvedEndpoint> | undefined
 
@@ -75,6 +43,8 @@ export function createTokenEndpointClient(
       timeout: options.timeout,
       allowInsecureHttp: options.allowInsecureHttp,
     })
+    // loaded already, by the discovery above
+    const { chooseClientAuth } = await import('./metadata.js')
     return {
       tokenEndpoint: new URL(metadata.token_endpoint),
       clientAuth: chooseClientAuth(options, metadata),
@@ -109,8 +79,11 @@ export function createTokenEndpointClient(
   ): Promise<Request> {
     let clientAssertion: string | undefined
     if (clientAuth === 'private_key_jwt' || clientAuth === 'client_secret_jwt') {
-      signer ??= createClientAssertionSigner(options)
-      clientAssertion = await signer(
+      // signing needs jose: loaded only by clients that authenticate with a JWT
+      signer ??= import('./client-assertion.js').then((m) =>
+        m.createClientAssertionSigner(options, { ConfigError }),
+      )
+      clientAssertion = await (await signer)(
         clientAuth,
         options.clientAssertion.audience ?? tokenEndpoint.href,
         options.clock(),

@@ -1,7 +1,7 @@
 import pMemoize from 'p-memoize'
 import { abortable } from './abortable.js'
 import { cacheKeyOf, keyInfoOf } from './cache-key.js'
-import { createDevicePoll } from './device-poll.js'
+import type { DevicePoll } from './device-poll.js'
 import type { DpopSession } from './dpop.js'
 import { AuthorizationError, OAuthError } from './errors.js'
 import { createEmitter, type TokenEventListener, type TokenEventName, type TokenKeyInfo } from './events.js'
@@ -94,10 +94,8 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     (keyPromise ??= (async () => cacheKeyOf(options, instance, await client.dpop?.thumbprint()))())
   /** An authorization or device code is exchanged once; it is never sent again (RFC 6749 §4.1.2, RFC 8628 §3.5). */
   let codeSpent = false
-  const devicePoll =
-    options.grant.type === 'urn:ietf:params:oauth:grant-type:device_code'
-      ? createDevicePoll(options.grant, clock)
-      : undefined
+  /** The device code grant's poll loop, loaded on its first use (only device-code providers need it). */
+  let devicePoll: Promise<DevicePoll> | undefined
   /** Ends a device poll's wait; `close()` aborts it and puts a new one in its place. */
   let stopPolling = new AbortController()
 
@@ -290,10 +288,19 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
           )
         }
         const params = await grantParams(options.grant, usedRefreshToken)
-        const { token } =
-          devicePoll && usedRefreshToken === undefined
-            ? await devicePoll(() => client.send(params), onPollAnswer, stopPolling.signal)
-            : await client.send(params)
+        const { grant } = options
+        let poll: DevicePoll | undefined
+        if (grant.type === 'urn:ietf:params:oauth:grant-type:device_code' && usedRefreshToken === undefined) {
+          // resolveOptions gave the grant its interval
+          const resolved = grant as typeof grant & { interval: number }
+          devicePoll ??= import('./device-poll.js').then((m) =>
+            m.createDevicePoll(resolved, clock, { AuthorizationError, OAuthError }),
+          )
+          poll = await devicePoll
+        }
+        const { token } = poll
+          ? await poll(() => client.send(params), onPollAnswer, stopPolling.signal)
+          : await client.send(params)
         if (isOneTime(options.grant)) codeSpent = true
         const obtainedAt = clock()
         // RFC 6749 §6: a server that does not rotate leaves the old refresh token valid

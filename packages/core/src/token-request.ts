@@ -2,6 +2,7 @@ import { applyClientAuth } from './client-auth.js'
 import { ConfigError, OAuthError, TokenRequestError, TokenResponseError } from './errors.js'
 import { jwtExpiresAt } from './expiry.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
+import { printable } from './redact.js'
 import { createToken, type Token } from './token.js'
 
 /** The token endpoint's JSON response. @see RFC 6749 §5.1 */
@@ -79,38 +80,7 @@ export async function parseTokenResponse(
   options: ParseTokenResponseOptions = {},
 ): Promise<Token> {
   const { status } = response
-  const text = await readBody(response, options.maxBytes ?? 262_144)
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (cause) {
-    const type = response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type'
-    throw new TokenResponseError(`token endpoint returned ${type}, not JSON (HTTP ${status})`, {
-      status,
-      response,
-      cause,
-    })
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new TokenResponseError(`token endpoint returned JSON that is not an object (HTTP ${status})`, {
-      status,
-      response,
-    })
-  }
-  const body = json as Record<string, unknown>
-  if (typeof body.error === 'string' && (status >= 400 || body.access_token === undefined)) {
-    throw new OAuthError(printable(body.error), status, {
-      ...(typeof body.error_description === 'string' && { errorDescription: body.error_description }),
-      ...(typeof body.error_uri === 'string' && { errorUri: body.error_uri }),
-      response,
-    })
-  }
-  if (status < 200 || status > 299) {
-    throw new TokenResponseError(`token endpoint returned HTTP ${status} without an OAuth error`, {
-      status,
-      response,
-    })
-  }
+  const body = await readJsonObject(response, options.maxBytes ?? 262_144, 'token', 'access_token')
   if (typeof body.access_token !== 'string' || body.access_token === '') {
     throw new TokenResponseError('token response has no access_token', { status, response })
   }
@@ -168,14 +138,9 @@ function expiryOf(
 ) {
   const raw = body.expires_in
   if (raw !== undefined && raw !== null) {
-    // some servers send a numeric string; anything else is broken and must not become NaN or "never"
-    const seconds =
-      typeof raw === 'number'
-        ? raw
-        : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw)
-          ? Number(raw)
-          : Number.NaN
-    if (!Number.isFinite(seconds) || seconds < 0) {
+    // anything but a number of seconds is broken and must not become NaN or "never"
+    const lifetime = seconds(raw)
+    if (lifetime === undefined) {
       throw new TokenResponseError(
         'token response has an invalid expires_in (must be a non-negative number of seconds)',
         {
@@ -184,7 +149,7 @@ function expiryOf(
         },
       )
     }
-    return now + Math.min(seconds * 1000, MAX_LIFETIME)
+    return now + Math.min(lifetime * 1000, MAX_LIFETIME)
   }
   const exp = jwtExpiresAt(body.access_token as string)
   if (exp === undefined) return now + defaultLifetime
@@ -194,15 +159,71 @@ function expiryOf(
   return Math.min(expiresAt, now + MAX_LIFETIME)
 }
 
+/** A non-negative number of seconds (some servers send a numeric string), or `undefined`. */
+export function seconds(value: unknown): number | undefined {
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value)
+        ? Number(value)
+        : Number.NaN
+  return Number.isFinite(number) && number >= 0 ? number : undefined
+}
+
 /**
  * Longest lifetime believed, ms (a year): an absurd `expires_in` such as 1e305 would otherwise
  * overflow to Infinity, i.e. "never expires", and no store or timer could hold it.
  */
 const MAX_LIFETIME = 365 * 24 * 3600 * 1000
 
-/** Keeps a server-chosen string safe and short for a message. */
-function printable(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 100)
+/**
+ * The JSON object a `what` endpoint (`token`, `device authorization`) answered with. An OAuth
+ * error body (`error`, on a 4xx/5xx, or on any status without `successField`) is `OAuthError`;
+ * anything else that is not a 2xx JSON object is `TokenResponseError`.
+ * @see RFC 6749 §5.2, RFC 8628 §3.2
+ */
+export async function readJsonObject(
+  response: Response,
+  maxBytes: number,
+  what: string,
+  successField?: string,
+): Promise<Record<string, unknown>> {
+  const { status } = response
+  const text = await readBody(response, maxBytes, what)
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (cause) {
+    const type = response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type'
+    throw new TokenResponseError(`${what} endpoint returned ${type}, not JSON (HTTP ${status})`, {
+      status,
+      response,
+      cause,
+    })
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new TokenResponseError(`${what} endpoint returned JSON that is not an object (HTTP ${status})`, {
+      status,
+      response,
+    })
+  }
+  const body = json as Record<string, unknown>
+  const failed = status >= 400 || (successField !== undefined && body[successField] === undefined)
+  if (typeof body.error === 'string' && failed) {
+    throw new OAuthError(printable(body.error), status, {
+      ...(typeof body.error_description === 'string' && { errorDescription: body.error_description }),
+      ...(typeof body.error_uri === 'string' && { errorUri: body.error_uri }),
+      response,
+      endpoint: `${what} endpoint`,
+    })
+  }
+  if (status < 200 || status > 299) {
+    throw new TokenResponseError(`${what} endpoint returned HTTP ${status} without an OAuth error`, {
+      status,
+      response,
+    })
+  }
+  return body
 }
 
 /** Reads at most `maxBytes` of the body; a larger body is an error, not a memory problem. */

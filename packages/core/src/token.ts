@@ -1,4 +1,4 @@
-import { inspectSymbol, REDACTED } from './redact.js'
+import { inspectSymbol, REDACTED, withoutUndefined } from './redact.js'
 
 /**
  * An access token and what came with it. Fields are readable; `util.inspect`, `console.log`
@@ -62,10 +62,6 @@ class RedactedToken implements Token {
     const scope = this.scope === undefined ? '' : `, scope: '${this.scope}'`
     return `Token { tokenType: '${this.tokenType}'${expires}${scope}, accessToken: '${REDACTED}' }`
   }
-}
-
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }
 
 /** Builds a `Token` (frozen, redacted in logs) from its fields. */

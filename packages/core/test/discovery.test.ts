@@ -1,7 +1,6 @@
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
-import { metadataUrls } from '../src/discovery.js'
 import {
   ConfigError,
   createTokenProvider,
@@ -9,6 +8,7 @@ import {
   discoverAuthorizationServer,
   type TokenwellError,
 } from '../src/index.js'
+import { metadataUrls } from '../src/metadata.js'
 
 const issuer = 'https://as.test'
 

@@ -42,6 +42,7 @@ const bad: [string, Record<string, unknown>, RegExp][] = [
     { extraParams: { grant_type: 'password' } },
     /extraParams\.grant_type is set by tokenwell/,
   ],
+  ['a refreshAhead that is not a boolean', { refreshAhead: 'yes' }, /refreshAhead must be true or false/],
   ['retry attempts of zero', { retry: { attempts: 0 } }, /retry\.attempts must be an integer/],
 ]
 

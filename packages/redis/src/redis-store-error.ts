@@ -6,6 +6,8 @@ import { TokenwellError } from '@tokenwell/core'
  * message never holds a key's value; `cause` keeps only the client error's name and message.
  */
 export class RedisStoreError extends TokenwellError {
+  // spelled out: a minifier renames the class, and the name is what logs and isTokenwellError read
+  override name = 'RedisStoreError'
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'ERR_STORE', options)
   }
