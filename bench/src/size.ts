@@ -238,17 +238,17 @@ export const BUNDLES: readonly (BundleSpec & { readonly lazy?: RegExp; readonly 
   },
   { label: '@badgateway/oauth2-client', contents: "export * from '@badgateway/oauth2-client'", external: [] },
   {
-    label: 'estimate: createTokenProvider with discovery, DPoP and JWT client auth lazy',
+    label: 'estimate: createTokenProvider with keys.js lazy too',
     contents: "export { createTokenProvider } from '@tokenwell/core'",
     external: [],
-    lazy: /\/(keys|dpop|client-assertion|discovery)\.js$/,
-    note: 'keys.js, dpop.js, client-assertion.js and discovery.js left out, as if behind import() like jose',
+    lazy: /\/keys\.js$/,
+    note: 'keys.js (key import for JWT client auth and DPoP) left out, as if behind import() like discovery and jose',
   },
   {
     label: 'estimate: the same, and p-memoize replaced by a few lines',
     contents: "export { createTokenProvider } from '@tokenwell/core'",
     external: [],
-    lazy: /(\/(keys|dpop|client-assertion|discovery)\.js|^p-memoize)$/,
+    lazy: /(\/keys\.js|^p-memoize)$/,
     note: 'as above, p-memoize (and mimic-function) left out too',
   },
 ]
