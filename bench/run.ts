@@ -1,0 +1,188 @@
+// `pnpm bench`: every measurement in one run, on loopback, written to bench/results/.
+// Options: --quick (short trials, to try the bench out), --profile (profile every adapter's
+// hot path, not only one that misses its target), --report (re-render results.json only).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { now } from './src/clock.js'
+import { coldBurst, type SteadyOptions, steady, storm } from './src/concurrency.js'
+import { measureFastPath } from './src/fast-path.js'
+import { describeMachine } from './src/machine.js'
+import { fetchStaticToken, measureOverhead, type OverheadOptions, runTrial } from './src/overhead.js'
+import { isTokenwellUrl, profile, summarizeProfile } from './src/profile.js'
+import { startRemoteBenchServers } from './src/remote-servers.js'
+import {
+  type BenchResults,
+  evaluateTargets,
+  type ProfileResult,
+  renderMarkdown,
+  renderSvg,
+} from './src/report.js'
+import { measureSizes } from './src/size.js'
+import { BARE, CONTENDERS, type HttpClient, MINIMAL, PEERS, TOKENWELL } from './src/subjects.js'
+
+const args = new Set(process.argv.slice(2))
+const quick = args.has('--quick')
+const benchDir = fileURLToPath(new URL('.', import.meta.url))
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
+
+/** The token endpoint answers after this many ms, as a real one over a network would. */
+const TOKEN_LATENCY = 50
+
+const config = {
+  overhead: {
+    clients: ['axios', 'got', 'fetch'],
+    reps: quick ? 2 : 5,
+    durationMs: quick ? 500 : 1200,
+    warmupRequests: quick ? 200 : 800,
+    concurrency: 16,
+  } satisfies OverheadOptions,
+  fastPath: { iterations: quick ? 100_000 : 1_000_000, reps: 5 },
+  coldBurst: { calls: quick ? 1_000 : 10_000, connections: 256 },
+  storm: { calls: 1_000, connections: 256 },
+  steady: {
+    lifetimeS: 2,
+    durationMs: quick ? 2_500 : 4_500,
+    concurrency: 16,
+    refreshSkew: 100,
+    tokenLatency: TOKEN_LATENCY,
+    connections: 64,
+  } satisfies SteadyOptions,
+  /** A target missed by an adapter is profiled for this long per side. */
+  profileMs: quick ? 500 : 1000,
+} as const
+
+const log = (line: string) => process.stderr.write(`${line}\n`)
+const fixed = (n: number, digits = 1) => n.toFixed(digits)
+
+async function main(): Promise<void> {
+  mkdirSync(resultsDir, { recursive: true })
+  if (args.has('--report')) {
+    const results = JSON.parse(readFileSync(`${resultsDir}results.json`, 'utf8')) as BenchResults
+    write(results)
+    return
+  }
+  const started = now()
+  const loadAtStart = loadavg()[0]!
+  log('size: bundling each entry with esbuild …')
+  const size = await measureSizes(benchDir)
+
+  const servers = await startRemoteBenchServers({ latency: TOKEN_LATENCY, tokenLifetime: 3600 })
+  try {
+    log('getToken() fast path …')
+    const fastPath = await measureFastPath(servers.tokenEndpoint, config.fastPath)
+    log(`  ${fixed(fastPath.nsPerOp)} ns/op (an awaited async function: ${fixed(fastPath.floorNsPerOp)} ns)`)
+
+    log(`overhead: ${config.overhead.reps} alternating trials of ${config.overhead.durationMs} ms per side …`)
+    const overhead = await measureOverhead(servers, config.overhead, (client, t) =>
+      log(
+        `  ${client} ${t.side.padEnd(9)} rep ${t.rep}: ${fixed(t.throughput, 0)} req/s, ${fixed(t.cpuUsPerRequest, 0)} µs CPU/req, p50 ${fixed(t.p50, 2)} ms, p99 ${fixed(t.p99, 2)} ms`,
+      ),
+    )
+    for (const o of overhead) {
+      log(
+        `  ${o.client}: tokenwell/bare = ${fixed(o.ratio * 100)}% (by CPU per request: ${fixed(o.cpuRatio * 100)}%)`,
+      )
+    }
+
+    const profiles: ProfileResult[] = []
+    const staticToken = await fetchStaticToken(servers)
+    for (const o of overhead) {
+      if (o.ratio >= 0.97 && !args.has('--profile')) continue
+      log(`profiling ${o.client}: bare, with a minimal interceptor, with tokenwell …`)
+      profiles.push(await profileClient(servers, o.client, staticToken))
+    }
+
+    const concurrency = { coldBurst: [], storm: [], steady: [] } as BenchResults['concurrency']
+    log(`cold burst: ${config.coldBurst.calls} concurrent requests on a cold client …`)
+    for (const spec of CONTENDERS) {
+      const r = await coldBurst(servers, spec, config.coldBurst)
+      concurrency.coldBurst.push(r)
+      log(`  ${spec.label}: ${r.tokenRequests} token requests, ${r.failed} failed, ${fixed(r.wallMs, 0)} ms`)
+    }
+    log(`401 storm: ${config.storm.calls} requests in flight with a revoked token …`)
+    for (const spec of CONTENDERS) {
+      const r = await storm(servers, spec, config.storm)
+      concurrency.storm.push(r)
+      log(`  ${spec.label}: ${r.tokenRequests} token requests, ${r.failed} failed, ${r.unauthorized} 401s`)
+    }
+    log(
+      `steady load: ${config.steady.durationMs} ms per library, ${config.steady.lifetimeS} s tokens, token endpoint ${TOKEN_LATENCY} ms …`,
+    )
+    for (const spec of CONTENDERS) {
+      const r = await steady(servers, spec, config.steady)
+      concurrency.steady.push(r)
+      log(
+        `  ${spec.label}: ${r.tokenRequests} token requests (max ${r.maxConcurrentTokenRequests} at once), ${r.waited} waited, ${r.unauthorized} 401s, ${r.failed} failed, p99 ${fixed(r.p99, 2)} ms, p99 around refresh ${fixed(r.p99AroundRefresh, 2)} ms`,
+      )
+    }
+
+    const results: BenchResults = {
+      meta: {
+        date: new Date().toISOString(),
+        machine: describeMachine(),
+        durationS: (now() - started) / 1000,
+        quick,
+        loadAverage: { start: loadAtStart, end: loadavg()[0]! },
+        config,
+      },
+      targets: [],
+      fastPath,
+      overhead,
+      profiles,
+      concurrency,
+      size,
+      setups: [...Object.values(BARE), ...Object.values(TOKENWELL), ...PEERS, ...Object.values(MINIMAL)].map(
+        ({ label, setup }) => ({
+          label,
+          setup,
+        }),
+      ),
+    }
+    results.targets = evaluateTargets(results)
+    write(results)
+  } finally {
+    await servers.close()
+  }
+}
+
+/** CPU profiles of the bare client, of the client with a minimal interceptor, and of the adapter: one closed-loop trial each. */
+async function profileClient(
+  servers: Awaited<ReturnType<typeof startRemoteBenchServers>>,
+  client: HttpClient,
+  staticToken: string,
+): Promise<ProfileResult> {
+  const options = { ...config.overhead, durationMs: config.profileMs }
+  const side = async (spec: (typeof BARE)[HttpClient]) => {
+    let summary: ReturnType<typeof summarizeProfile> | undefined
+    const run = await runTrial(servers, spec, staticToken, options, async (measure) => {
+      const { result, profile: cpu } = await profile(measure)
+      summary = summarizeProfile(cpu, isTokenwellUrl)
+      return result
+    })
+    return {
+      requests: run.count,
+      cpuUsPerRequest: run.cpuUsPerRequest,
+      // the profiler's samples are wall time, so their share is applied to the CPU time
+      tokenwellUsPerRequest: run.cpuUsPerRequest * (summary!.oursMs / Math.max(summary!.busyMs, 1e-9)),
+      summary: summary!,
+    }
+  }
+  return {
+    client,
+    bare: await side(BARE[client]),
+    minimal: { label: MINIMAL[client].label, ...(await side(MINIMAL[client])) },
+    tokenwell: await side(TOKENWELL[client]),
+  }
+}
+
+function write(results: BenchResults): void {
+  const markdown = renderMarkdown(results)
+  writeFileSync(`${resultsDir}results.json`, `${JSON.stringify(results, null, 2)}\n`)
+  writeFileSync(`${resultsDir}results.md`, markdown)
+  writeFileSync(`${resultsDir}chart.svg`, renderSvg(results))
+  process.stdout.write(`${markdown}\n`)
+  log(`wrote bench/results/results.json, results.md and chart.svg (${fixed(results.meta.durationS, 0)} s)`)
+}
+
+await main()
