@@ -6,6 +6,7 @@ import {
   isReplayableBody,
   type Redirect,
   redirectTarget,
+  type Token,
   type TokenProvider,
 } from '@tokenwell/core'
 
@@ -67,14 +68,13 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
    * the same call again with the new token.
    */
   async function fetchDirect(href: string, url: URL, init: RequestInit | undefined): Promise<Response> {
-    const headers = new Headers(init?.headers)
-    if (headers.has('authorization') || !policy.authorizes(url)) return sendInit(href, init)
+    const headers = ownHeaders(init?.headers)
+    if (hasAuthorization(headers) || !policy.authorizes(url)) return sendInit(href, init)
     const wait = { signal: init?.signal ?? undefined }
     let token = policy.peekToken(url) ?? (await policy.tokenFor(url, wait))
     // a DPoP-bound token names the request in its proof: the general path follows redirects for it
     if (isDpopBound(token)) return fetchRequest(new Request(href, init), init)
-    headers.set('authorization', policy.header(token))
-    const response = await sendInit(href, { ...init, headers })
+    const response = await sendInit(href, { ...init, headers: withAuthorization(headers, token) })
     if (!policy.wantsResponse(token, response.status)) return response
     const fromElsewhere =
       response.redirected && response.url !== '' && new URL(response.url).origin !== url.origin
@@ -84,8 +84,15 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
     token = await policy.renew(token, wait)
     // frees the connection of the discarded 401; not awaited, a source may settle its cancel late
     response.body?.cancel().catch(() => {})
-    headers.set('authorization', policy.header(token))
-    return sendInit(href, { ...init, headers })
+    return sendInit(href, { ...init, headers: withAuthorization(headers, token) })
+  }
+
+  /** The caller's headers and `authorization` for `token`; a record stays a record (fetch reads it fastest). */
+  function withAuthorization(headers: Headers | Record<string, string>, token: Token): HeadersInit {
+    const authorization = policy.header(token)
+    if (!(headers instanceof Headers)) return { ...headers, authorization }
+    headers.set('authorization', authorization)
+    return headers
   }
 
   /** Any other request: a `Request` input, a body read once (stream, FormData), or DPoP. */
@@ -141,16 +148,37 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
 
   return async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const href = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined
-    if (
-      href !== undefined &&
-      provider.dpop === undefined &&
-      isPlainInit(init) &&
-      isReusableBody(init?.body) &&
-      URL.canParse(href)
-    )
-      return fetchDirect(href, new URL(href), init)
+    const url =
+      href !== undefined && provider.dpop === undefined && isPlainInit(init) && isReusableBody(init?.body)
+        ? absoluteUrl(href)
+        : undefined
+    if (url) return fetchDirect(href!, url, init)
     return fetchRequest(new Request(input, init), init)
   }
+}
+
+/** `href` parsed, or `undefined` for a relative URL (which only a `Request` resolves, against the page). */
+function absoluteUrl(href: string): URL | undefined {
+  try {
+    return new URL(href)
+  } catch {
+    return undefined
+  }
+}
+
+/** The caller's headers: a plain record as it is, anything else (`Headers`, pairs) as `Headers`. */
+function ownHeaders(headers: HeadersInit | null | undefined): Headers | Record<string, string> {
+  if (headers === undefined || headers === null) return {}
+  const proto = Object.getPrototypeOf(headers)
+  if (proto === Object.prototype || proto === null) return headers as Record<string, string>
+  return new Headers(headers)
+}
+
+/** Whether the caller set `Authorization`, in any case. */
+function hasAuthorization(headers: Headers | Record<string, string>): boolean {
+  if (headers instanceof Headers) return headers.has('authorization')
+  for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') return true
+  return false
 }
 
 /** An init whose members a spread copies (not a class instance with getters, such as a `Request`). */
