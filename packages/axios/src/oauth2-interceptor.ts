@@ -1,6 +1,7 @@
 import {
   type AuthPolicyOptions,
   createAuthPolicy,
+  isDpopBound,
   isReplayableBody,
   type Redirect,
   redirectTarget,
@@ -79,46 +80,93 @@ export function oauth2Interceptor(
     return headers.dpop !== undefined
   }
 
-  async function onRequest(config: Config): Promise<Config> {
-    const state = config[STATE]
-    if (state) {
-      // our own replay or redirect: the token it carries, a new proof; nothing past another origin
-      const url = requestUrl(instance, config)
-      if (url?.origin === state.origin) await authorize(config, state.token, url)
-      return config
+  /** The instance's base URLs, parsed once each (see `originUrl`). */
+  const bases = new Map<string, URL | null>()
+
+  /**
+   * A URL with the request's origin, found without axios's `getUri` (which merges the whole
+   * config again): the parsed `baseURL` for a URL under it, the URL itself when absolute.
+   * `undefined` when only the whole URL will do.
+   */
+  function originUrl(config: Config): URL | undefined {
+    const { url, baseURL } = config
+    if (url !== undefined && typeof url !== 'string') return undefined
+    const absolute = url !== undefined && ABSOLUTE_URL.test(url)
+    if (typeof baseURL === 'string' && baseURL !== '' && (!absolute || config.allowAbsoluteUrls === false)) {
+      let base = bases.get(baseURL)
+      if (base === undefined) {
+        base = PLAIN_BASE.test(baseURL) && URL.canParse(baseURL) ? new URL(baseURL) : null
+        if (bases.size >= 32) bases.clear()
+        bases.set(baseURL, base)
+      }
+      return base ?? undefined
     }
+    return absolute && URL.canParse(url) ? new URL(url) : undefined
+  }
+
+  function onRequest(config: Config): Config | Promise<Config> {
+    if (config[STATE]) return onFollowUp(config)
+    if (config.headers.has('Authorization')) return config
+    const url = (policy.decidesByOrigin ? originUrl(config) : undefined) ?? requestUrl(instance, config)
+    if (!url || !policy.authorizes(url, config.baseURL)) return config
+    const token = policy.peekToken(url)
+    if (token === undefined || isDpopBound(token)) return authorizeAfterWait(config, url, token)
+    // the common case, without a wait: a cached Bearer token
+    config.headers.set('Authorization', policy.header(token))
+    return authorized(config, token, url.origin)
+  }
+
+  /** Our own replay or redirect: the token it carries, a new proof; nothing past another origin. */
+  async function onFollowUp(config: Config): Promise<Config> {
+    const state = config[STATE]!
     const url = requestUrl(instance, config)
-    if (!url || config.headers.has('Authorization') || !policy.authorizes(url, config.baseURL)) return config
+    if (url?.origin === state.origin) await authorize(config, state.token, url)
+    return config
+  }
+
+  /** A request that waits for its token, or needs the whole URL for a DPoP proof. */
+  async function authorizeAfterWait(config: Config, url: URL, peeked: Token | undefined): Promise<Config> {
     const wait = waitOf(config)
     let token: Token
     try {
-      token = await policy.tokenFor(url, wait)
+      token = peeked ?? (await policy.tokenFor(url, wait))
     } catch (error) {
       // aborted while waiting: axios itself now rejects with its CanceledError, sending nothing
       if (wait.signal?.aborted) return config
       throw error
     }
-    const dpop = await authorize(config, token, url)
+    // a proof names the whole URL; `url` may be the base URL, with the same origin only
+    const dpop = await authorize(
+      config,
+      token,
+      isDpopBound(token) ? (requestUrl(instance, config) ?? url) : url,
+    )
     // a browser follows redirects itself, out of sight: there the proof names the first URL
     const redirects =
       dpop && config.maxRedirects !== 0 && typeof XMLHttpRequest === 'undefined'
         ? (config.maxRedirects ?? 21) // 21: follow-redirects' default
         : undefined
     if (redirects !== undefined) config.maxRedirects = 0
-    config[STATE] = {
-      token,
-      origin: url.origin,
-      replayed: false,
-      ...(redirects !== undefined && { redirects }),
-    }
-    config.beforeRedirect = dropTokenOffOrigin(config.beforeRedirect, url.origin)
+    return authorized(config, token, url.origin, redirects)
+  }
+
+  /** Marks `config` as authorized with `token` for `origin`: the state replays and redirects read. */
+  function authorized(config: Config, token: Token, origin: string, redirects?: number): Config {
+    config[STATE] = { token, origin, replayed: false, ...(redirects !== undefined && { redirects }) }
+    config.beforeRedirect = dropTokenOffOrigin(config.beforeRedirect, origin)
     pinMultipartBoundary(config)
     return config
   }
 
+  /** Whether a response to a request we authorized may need a replay, a redirect or a nonce kept. */
+  function wanted(response: AxiosResponse | undefined, state: AuthState | undefined): boolean {
+    if (!response || !state) return false
+    return state.redirects !== undefined || policy.wantsResponse(state.token, response.status)
+  }
+
   async function replay(response: AxiosResponse | undefined, config: Config | undefined) {
     const state = config?.[STATE]
-    if (!response || !config || !state) return undefined
+    if (!response || !config || !state || !wanted(response, state)) return undefined
     const url = requestUrl(instance, config)
     const location = response.headers.location
     const next =
@@ -155,7 +203,11 @@ export function oauth2Interceptor(
 
   const requestId = instance.interceptors.request.use(onRequest)
   const responseId = instance.interceptors.response.use(
-    async (response) => (await replay(response, response.config)) ?? response,
+    // most responses need nothing from us: returned as they are, without an async step
+    (response) =>
+      wanted(response, (response.config as Config)[STATE])
+        ? replay(response, response.config).then((replayed) => replayed ?? response)
+        : response,
     async (error: AxiosError) => {
       const replayed = await replay(error?.response, error?.config)
       if (replayed) return replayed
@@ -167,6 +219,16 @@ export function oauth2Interceptor(
     instance.interceptors.response.eject(responseId)
   }
 }
+
+/** axios's own test for an absolute URL (`isAbsoluteURL`): a scheme and `//`, or just `//`. */
+const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i
+
+/**
+ * An http(s) base URL whose authority holds only plain URL characters up to its end or the
+ * first `/`, `?` or `#`: axios joins a relative URL to it after a `/`, which cannot change the
+ * origin. Other base URLs are left to `getUri`.
+ */
+const PLAIN_BASE = /^https?:\/\/[\w\-.~%!$&'()*+,;=:@[\]]+(?:[/?#]|$)/i
 
 /** Headers that describe a body, dropped with it (Fetch standard's request-body-header names). */
 const BODY_HEADERS = [

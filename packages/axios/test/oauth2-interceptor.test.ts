@@ -49,6 +49,56 @@ describe('oauth2Interceptor', () => {
     expect((await instance.get('https://other.test/x')).data).toBe('Bearer t1')
   })
 
+  it('decides by the origin of the URL axios sends to, whatever shape baseURL and url take', async () => {
+    const oauth = fakeOAuth()
+    const seen: [string, string | null][] = []
+    server.use(
+      http.get('https://storage.test/*', ({ request }) => {
+        seen.push([request.url, request.headers.get('authorization')])
+        return HttpResponse.json({})
+      }),
+    )
+    const authorizationAt = async (instance: ReturnType<typeof axios.create>, url: string, extra = {}) => {
+      await instance.get(url, extra)
+      return oauth.seen.at(-1)?.authorization ?? null
+    }
+    const withPath = axios.create({ baseURL: 'https://api.test/v1//' })
+    oauth2Interceptor(withPath, oauth.provider)
+    expect(await authorizationAt(withPath, 'items')).toBe('Bearer t1')
+    expect(await authorizationAt(withPath, '/items', { params: { q: 'a b' } })).toBe('Bearer t1')
+    expect(await authorizationAt(withPath, 'https://api.test/absolute')).toBe('Bearer t1')
+    // an absolute URL elsewhere gets nothing, unless axios is told to keep it under baseURL
+    await withPath.get('https://storage.test/x')
+    expect(seen.at(-1)).toEqual(['https://storage.test/x', null])
+    await withPath.get('https://storage.test/y', { allowAbsoluteUrls: false })
+    expect(oauth.seen.at(-1)).toMatchObject({
+      path: '/v1/https://storage.test/y',
+      authorization: 'Bearer t1',
+    })
+    // a base URL with a backslash and a default port: its origin still decides
+    const odd = axios.create({ baseURL: 'https://api.test:443\\v2' })
+    oauth2Interceptor(odd, oauth.provider)
+    expect(await authorizationAt(odd, '/z')).toBe('Bearer t1')
+    expect(oauth.seen.at(-1)?.path).toBe('/v2/z')
+    expect(oauth.tokenRequests()).toBe(1)
+  })
+
+  it('lets a RegExp or predicate match see the whole URL, path and params, under baseURL', async () => {
+    const oauth = fakeOAuth()
+    const instance = axios.create({ baseURL: 'https://api.test/v1' })
+    oauth2Interceptor(instance, oauth.provider, {
+      match: [/^https:\/\/api\.test\/v1\/public\//, (url) => url.searchParams.get('auth') === 'yes'],
+    })
+    await instance.get('/public/a')
+    await instance.get('/private/b')
+    await instance.get('/private/c', { params: { auth: 'yes' } })
+    expect(oauth.seen.map((s) => [s.path, s.authorization])).toEqual([
+      ['/v1/public/a', 'Bearer t1'],
+      ['/v1/private/b', null],
+      ['/v1/private/c', 'Bearer t1'],
+    ])
+  })
+
   it('leaves a request that has its own Authorization alone, wherever it was set', async () => {
     const oauth = fakeOAuth()
     const { instance } = client(oauth)

@@ -72,11 +72,25 @@ export interface AuthPolicy {
   /** Whether a request to `url` gets the token, given the client's base URL (if any). */
   authorizes(url: URL, baseUrl?: string | URL): boolean
   /**
+   * Whether `authorizes` and `tokenFor` read nothing of the URL but its origin (no `match`,
+   * or origin strings only). An adapter may then pass any URL with the request's origin, such
+   * as its parsed base URL, instead of building the whole request URL; a RegExp or predicate
+   * in `match` needs the whole URL.
+   */
+  readonly decidesByOrigin: boolean
+  /**
    * The token for a request to `url`. Rejects with `InsecureHttpError` for plain http to a
    * host that is not loopback (unless allowed), with the abort reason if `wait.signal` aborts,
    * and with `TokenRequestError` past `wait.timeout` (the token request others await goes on).
    */
   tokenFor(url: URL, wait?: TokenWait): Promise<Token>
+  /**
+   * The token `tokenFor(url)` would resolve to at once (the provider's cached, fresh token), or
+   * `undefined` when it would have to wait: then call `tokenFor`. Throws `InsecureHttpError`
+   * as `tokenFor` rejects. Starts the provider's refresh-ahead as `getToken()` does.
+   * @see TokenProvider.peekToken
+   */
+  peekToken(url: URL): Token | undefined
   /** Whether a response with this status and `WWW-Authenticate` should be replayed with a new token. */
   shouldReplay(status: number, wwwAuthenticate: HeaderValue): boolean
   /**
@@ -97,6 +111,13 @@ export interface AuthPolicy {
    * @see RFC 9449 §8.2, §9; RFC 6750 §3.1
    */
   afterResponse(usedToken: Token, response: AuthResponse): ReplayDecision
+  /**
+   * Whether `afterResponse` has anything to do with a response of `status` to a request that
+   * carried `usedToken`: `false` for any status but 401 to a Bearer request (no replay, no
+   * nonce to keep), so an adapter can skip working out the response's URL. DPoP-bound tokens
+   * always answer `true` (a `DPoP-Nonce` may come with any response).
+   */
+  wantsResponse(usedToken: Token, status: number): boolean
   /**
    * After a 401 to a request that carried `usedToken`: drops that token if it is still the
    * cached one (compare-and-invalidate) and returns a fresh one. However many requests call
@@ -122,12 +143,22 @@ export function createAuthPolicy(provider: TokenProvider, options: AuthPolicyOpt
   }
   const match = options.match === undefined ? undefined : compileMatch(options.match)
   const allowInsecureHttp = options.allowInsecureHttp === true
+  const baseOrigins = new Map<string, string | null>()
+  // a provider written against an older TokenProvider may lack peekToken: it always waits
+  const peek = typeof provider.peekToken === 'function' ? () => provider.peekToken() : () => undefined
   return Object.freeze({
     provider,
-    authorizes: (url: URL, baseUrl?: string | URL) => decide(url, match, baseUrl),
+    authorizes: (url: URL, baseUrl?: string | URL) => decide(url, match, baseUrl, baseOrigins),
+    decidesByOrigin:
+      options.match === undefined ||
+      (Array.isArray(options.match) ? options.match : [options.match]).every((m) => typeof m === 'string'),
     async tokenFor(url: URL, wait: TokenWait = {}) {
       assertSecureTransport(url, allowInsecureHttp)
       return bounded(wait, () => provider.getToken(wait.signal ? { signal: wait.signal } : {}))
+    },
+    peekToken(url: URL) {
+      assertSecureTransport(url, allowInsecureHttp)
+      return peek()
     },
     shouldReplay,
     async renew(usedToken: Token, wait: TokenWait = {}) {
@@ -139,6 +170,7 @@ export function createAuthPolicy(provider: TokenProvider, options: AuthPolicyOpt
     headersFor: (token: Token, request: RequestTarget) => authHeaders(token, request, provider.dpop),
     afterResponse: (usedToken: Token, response: AuthResponse) =>
       replayDecision(response, isDpopBound(usedToken) ? provider.dpop : undefined),
+    wantsResponse: (usedToken: Token, status: number) => status === 401 || isDpopBound(usedToken),
   })
 }
 
@@ -148,6 +180,7 @@ export function createAuthPolicy(provider: TokenProvider, options: AuthPolicyOpt
  * @see RFC 9449 §8.2, §9
  */
 function replayDecision(response: AuthResponse, dpop: DpopSession | undefined): ReplayDecision {
+  if (dpop === undefined && response.status !== 401) return 'none'
   const wwwAuthenticate = headerOf(response.headers, 'www-authenticate')
   if (dpop !== undefined) {
     const nonce = headerOf(response.headers, 'dpop-nonce')
@@ -234,13 +267,35 @@ function decide(
   url: URL,
   match: ((url: URL) => boolean) | undefined,
   baseUrl: string | URL | undefined,
+  baseOrigins?: Map<string, string | null>,
 ): boolean {
   if (match) return match(url)
   if (baseUrl === undefined || baseUrl === '') return true
-  // a relative base URL (a browser's '/api') is resolved against the page; an unparsable one
-  // cannot name an origin, so nothing is authorized by default
+  const origin = baseOriginOf(String(baseUrl), baseOrigins)
+  return origin !== null && origin === url.origin
+}
+
+/** Base URLs whose origins one policy remembers; a client rarely has more than one. */
+const MAX_BASE_ORIGINS = 32
+
+/**
+ * The origin of a client's base URL, or `null` when it has none. An absolute base URL is
+ * parsed once per policy (into `cache`); a relative one (a browser's '/api') is resolved
+ * against the page each time. An unparsable one cannot name an origin: nothing is authorized.
+ */
+function baseOriginOf(baseUrl: string, cache: Map<string, string | null> | undefined): string | null {
+  const known = cache?.get(baseUrl)
+  if (known !== undefined) return known
+  if (URL.canParse(baseUrl)) {
+    const origin = new URL(baseUrl).origin
+    if (cache) {
+      if (cache.size >= MAX_BASE_ORIGINS) cache.clear()
+      cache.set(baseUrl, origin)
+    }
+    return origin
+  }
   const page = (globalThis as { location?: { href?: string } }).location?.href
-  return URL.canParse(baseUrl, page) && new URL(baseUrl, page).origin === url.origin
+  return URL.canParse(baseUrl, page) ? new URL(baseUrl, page).origin : null
 }
 
 /** Throws `InsecureHttpError` for plain `http:` to a host that is not loopback, unless allowed. @see RFC 6750 §5.3 */

@@ -30,6 +30,17 @@ export interface TokenProvider {
    */
   getToken(options?: GetTokenOptions): Promise<Token>
   /**
+   * The cached token when `getToken()` would return it at once, else `undefined` (nothing
+   * cached, too close to expiry, or invalidated); never fetches and never throws. It counts as
+   * a use, as `getToken()` does: past the refresh-ahead point it starts the same background
+   * refresh and returns the cached token. For adapters' hot path: a synchronous check before
+   * falling back to `await getToken()`.
+   *
+   * @example
+   * const token = provider.peekToken() ?? (await provider.getToken())
+   */
+  peekToken(): Token | undefined
+  /**
    * Drops the cached token only if it is still `token` (compare-and-invalidate), here and in a
    * shared store, so a storm of 401s carrying one stale token causes one refresh. Never rejects;
    * resolves to whether this call dropped the local copy. Effective at once for `getToken()`.
@@ -350,6 +361,17 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     }
   }
 
+  /** The cached token while it is fresh, marked as used; starts the refresh ahead when it is due. */
+  function peek(): Token | undefined {
+    const cached = current
+    if (!cached) return undefined
+    const now = clock()
+    if (now >= cached.entry.refreshAt) return undefined
+    cached.used = true
+    if (options.refreshAhead && now >= cached.aheadAt) refreshInBackground()
+    return cached.token
+  }
+
   let closed = false
   const provider: TokenProvider = {
     get keyInfo() {
@@ -359,17 +381,14 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     async getToken(getOptions: GetTokenOptions = {}) {
       const { signal, forceRefresh = false } = getOptions
       signal?.throwIfAborted()
-      const cached = current
-      if (!forceRefresh && cached && clock() < cached.entry.refreshAt) {
-        cached.used = true
-        if (options.refreshAhead && clock() >= cached.aheadAt) refreshInBackground()
-        return cached.token
-      }
+      const cached = forceRefresh ? undefined : peek()
+      if (cached) return cached
       if (forceRefresh) forceNext = true
       const token = await abortable(obtainShared(false), signal)
       if (current?.token === token) current.used = true
       return token
     },
+    peekToken: peek,
     async invalidate(token) {
       const accessToken = typeof token === 'string' ? token : token?.accessToken
       if (typeof accessToken !== 'string') return false

@@ -2,6 +2,7 @@ import {
   assertSecureTransport,
   ConfigError,
   createAuthPolicy,
+  createToken,
   createTokenProvider,
   InsecureHttpError,
   isReplayableBody,
@@ -308,5 +309,87 @@ describe('createAuthPolicy', () => {
     expect(byBase.authorizes(new URL('https://cdn.test/a'), 'https://api.test/v1')).toBe(false)
     const byMatch = createAuthPolicy(provider, { match: /cdn\.test/ })
     expect(byMatch.authorizes(new URL('https://cdn.test/a'), 'https://api.test/v1')).toBe(true)
+  })
+
+  it('keeps each base URL apart when it remembers their origins, and never authorizes an unparsable one', () => {
+    const { provider } = countingProvider()
+    const policy = createAuthPolicy(provider)
+    for (let i = 0; i < 3; i++) {
+      expect(policy.authorizes(new URL('https://api.test/a'), 'https://api.test/v1')).toBe(true)
+      expect(policy.authorizes(new URL('https://api.test/a'), 'https://cdn.test/v1')).toBe(false)
+      expect(policy.authorizes(new URL('https://cdn.test/a'), 'https://cdn.test/v1')).toBe(true)
+      expect(policy.authorizes(new URL('https://api.test/a'), new URL('https://api.test:8443/'))).toBe(false)
+      expect(policy.authorizes(new URL('https://api.test/a'), 'not a url')).toBe(false)
+    }
+    // more base URLs than it remembers: each still decides by its own origin
+    for (let i = 0; i < 100; i++) {
+      expect(policy.authorizes(new URL(`https://h${i}.test/x`), `https://h${i}.test/`)).toBe(true)
+      expect(policy.authorizes(new URL(`https://h${i}.test/x`), `https://h${i + 1}.test/`)).toBe(false)
+    }
+  })
+
+  it('resolves a relative base URL against the page on every call', () => {
+    const { provider } = countingProvider()
+    const policy = createAuthPolicy(provider)
+    const global = globalThis as { location?: { href: string } }
+    try {
+      global.location = { href: 'https://app.test/page' }
+      expect(policy.authorizes(new URL('https://app.test/api/x'), '/api')).toBe(true)
+      global.location = { href: 'https://other.test/page' }
+      expect(policy.authorizes(new URL('https://app.test/api/x'), '/api')).toBe(false)
+      expect(policy.authorizes(new URL('https://other.test/api/x'), '/api')).toBe(true)
+    } finally {
+      delete global.location
+    }
+  })
+
+  it('says whether it decides by origin alone: no match, or origin strings only', () => {
+    const { provider } = countingProvider()
+    expect(createAuthPolicy(provider).decidesByOrigin).toBe(true)
+    expect(createAuthPolicy(provider, { match: 'https://a.test' }).decidesByOrigin).toBe(true)
+    expect(createAuthPolicy(provider, { match: ['https://a.test', 'https://b.test'] }).decidesByOrigin).toBe(
+      true,
+    )
+    expect(createAuthPolicy(provider, { match: /a\.test\/public/ }).decidesByOrigin).toBe(false)
+    expect(createAuthPolicy(provider, { match: ['https://a.test', () => true] }).decidesByOrigin).toBe(false)
+  })
+
+  it('peekToken: the cached token at once, nothing before one is cached, and the insecure-http refusal', async () => {
+    const { provider, hits } = countingProvider()
+    const policy = createAuthPolicy(provider)
+    const url = new URL('https://api.test/x')
+    expect(policy.peekToken(url)).toBeUndefined()
+    expect(hits()).toBe(0)
+    const token = await policy.tokenFor(url)
+    expect(policy.peekToken(url)).toBe(token)
+    expect(() => policy.peekToken(new URL('http://api.example.com/x'))).toThrow(InsecureHttpError)
+    expect(
+      createAuthPolicy(provider, { allowInsecureHttp: true }).peekToken(new URL('http://api.example.com/x')),
+    ).toBe(token)
+    await policy.renew(token)
+    expect(policy.peekToken(url)?.accessToken).toBe('t2')
+    expect(hits()).toBe(2)
+  })
+
+  it('peekToken answers undefined for a provider without it, so the adapter waits for tokenFor', async () => {
+    const { provider } = countingProvider()
+    const { peekToken: _, ...older } = provider
+    const policy = createAuthPolicy(older as TokenProvider)
+    expect((await policy.tokenFor(new URL('https://api.test/'))).accessToken).toBe('t1')
+    expect(policy.peekToken(new URL('https://api.test/'))).toBeUndefined()
+  })
+
+  it('wantsResponse only for a 401 to a Bearer request, and always for a DPoP-bound token', async () => {
+    const { provider } = countingProvider()
+    const policy = createAuthPolicy(provider)
+    const bearer = await provider.getToken()
+    expect(policy.wantsResponse(bearer, 401)).toBe(true)
+    for (const status of [200, 204, 302, 403, 500]) expect(policy.wantsResponse(bearer, status)).toBe(false)
+    const bound = createToken({ accessToken: 'b', tokenType: 'DPoP', raw: {} })
+    for (const status of [200, 401, 500]) expect(policy.wantsResponse(bound, status)).toBe(true)
+    // what it skips would have been 'none' anyway
+    const headers = new Headers({ 'www-authenticate': 'Bearer error="invalid_token"' })
+    expect(policy.afterResponse(bearer, { url: 'https://api.test/', status: 403, headers })).toBe('none')
+    expect(policy.afterResponse(bearer, { url: 'https://api.test/', status: 401, headers })).toBe('renew')
   })
 })

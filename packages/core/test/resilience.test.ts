@@ -183,6 +183,40 @@ describe('refresh-ahead', () => {
     await p.close()
   })
 
+  it('peekToken() starts the same background refresh as getToken() and returns the cached token meanwhile', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5) // ahead at 85%: 255 s
+    const hits = scripted([ok])
+    let now = 0
+    const p = provider({ clock: () => now, refreshAhead: true })
+    await p.getToken()
+    now = 254_000
+    expect(p.peekToken()?.accessToken).toBe('t1')
+    expect(hits.hits).toBe(1)
+    now = 256_000
+    // 100 peeks past the refresh-ahead point: one background refresh, and t1 at once for each
+    for (let i = 0; i < 100; i++) expect(p.peekToken()?.accessToken).toBe('t1')
+    await vi.waitFor(() => expect(hits.hits).toBe(2))
+    expect(p.peekToken()?.accessToken).toBe('t2')
+    expect(hits.hits).toBe(2)
+    await p.close()
+  })
+
+  it('a token read only through peekToken() counts as in use: the timer refreshes it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const hits = scripted([ok])
+    const p = provider({ refreshAhead: true })
+    await p.getToken()
+    await vi.advanceTimersByTimeAsync(256_000) // one refresh: getToken() used t1
+    // t2 is read only by peekToken()
+    await vi.waitFor(() => expect(p.peekToken()?.accessToken).toBe('t2'))
+    await vi.advanceTimersByTimeAsync(256_000)
+    await vi.waitFor(() => expect(hits.hits).toBe(3))
+    await vi.advanceTimersByTimeAsync(600_000) // t3 was never read: no more refreshes
+    expect(hits.hits).toBe(3)
+    await p.close()
+  })
+
   it('a timer refreshes a token that is in use, does not keep the process alive, and close() stops it', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     vi.spyOn(Math, 'random').mockReturnValue(0.5)

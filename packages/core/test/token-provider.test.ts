@@ -48,6 +48,25 @@ describe('caching and expiry', () => {
     expect(hits.hits).toBe(2)
   })
 
+  it('peekToken() answers synchronously with the token getToken() would return at once, and never fetches', async () => {
+    const hits = countingEndpoint()
+    let now = 0
+    const p = provider({ clock: () => now })
+    expect(p.peekToken()).toBeUndefined() // nothing cached yet
+    expect(hits.hits).toBe(0)
+    const t1 = await p.getToken()
+    expect(p.peekToken()).toBe(t1)
+    now = 271_000 // within refreshSkew: getToken() would fetch, so peekToken() has nothing
+    expect(p.peekToken()).toBeUndefined()
+    expect(hits.hits).toBe(1)
+    const t2 = await p.getToken()
+    expect(t2.accessToken).toBe('t2')
+    expect(p.peekToken()).toBe(t2)
+    await p.invalidate(t2) // an invalidated token is never handed out again
+    expect(p.peekToken()).toBeUndefined()
+    expect(hits.hits).toBe(2)
+  })
+
   it('caps the skew at half the lifetime, so a 5 s token is reused for 2.5 s', async () => {
     const hits = countingEndpoint(() => ({ expires_in: 5 }))
     let now = 1_000

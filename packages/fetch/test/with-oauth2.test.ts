@@ -151,6 +151,43 @@ describe('withOAuth2', () => {
     ])
   })
 
+  it('replays a bodiless Request input with its method and headers, and a URL input', async () => {
+    const oauth = fakeOAuth()
+    const authFetch = withOAuth2(oauth.provider)
+    await authFetch(new URL('https://api.test/warm'))
+    oauth.revokeAll()
+    const seen: (string | null)[] = []
+    server.use(
+      http.delete('https://api.test/gone', ({ request }) => {
+        seen.push(request.headers.get('x-trace'))
+        return request.headers.get('authorization') === 'Bearer t2'
+          ? HttpResponse.json({ ok: true })
+          : HttpResponse.json({}, { status: 401 })
+      }),
+    )
+    const request = new Request('https://api.test/gone', { method: 'DELETE', headers: { 'x-trace': '7' } })
+    expect((await authFetch(request)).status).toBe(200)
+    expect(seen).toEqual(['7', '7'])
+    expect(oauth.sentTo('/warm').map((s) => s.authorization)).toEqual(['Bearer t1'])
+    expect(oauth.tokenRequests()).toBe(2)
+  })
+
+  it('reads an init that is not a plain object through its getters', async () => {
+    const oauth = fakeOAuth()
+    class Init {
+      get method() {
+        return 'POST'
+      }
+      get body() {
+        return 'from a getter'
+      }
+    }
+    await withOAuth2(oauth.provider)('https://api.test/init', new Init() as RequestInit)
+    expect(oauth.sentTo('/init')).toMatchObject([
+      { method: 'POST', body: 'from a getter', authorization: 'Bearer t1' },
+    ])
+  })
+
   it('sends a ReadableStream body once and returns the 401 rather than replay an empty body', async () => {
     const oauth = fakeOAuth()
     const stream = new ReadableStream({
@@ -186,6 +223,28 @@ describe('withOAuth2', () => {
     const request = inner.mock.calls[0]![0]
     expect(request).toBeInstanceOf(Request)
     expect(request.headers.get('x-trace')).toBe('1')
+  })
+
+  it('gives the injected fetch one Request for the send and one for the replay, each with its token', async () => {
+    const oauth = fakeOAuth()
+    await withOAuth2(oauth.provider)('https://api.test/warm')
+    oauth.revokeAll()
+    const inner = vi.fn((request: Request) => globalThis.fetch(request))
+    const response = await withOAuth2(oauth.provider, { fetch: inner })('https://api.test/p', {
+      method: 'POST',
+      body: 'again',
+      headers: { 'x-trace': '1' },
+    })
+    expect(response.status).toBe(200)
+    const requests = inner.mock.calls.map(([request]) => request)
+    expect(requests.every((r) => r instanceof Request)).toBe(true)
+    expect(requests.map((r) => [r.method, r.headers.get('authorization'), r.headers.get('x-trace')])).toEqual(
+      [
+        ['POST', 'Bearer t1', '1'],
+        ['POST', 'Bearer t2', '1'],
+      ],
+    )
+    expect(oauth.sentTo('/p').map((s) => s.body)).toEqual(['again', 'again'])
   })
 
   it('rejects with the token error when the token cannot be obtained, and sends nothing', async () => {

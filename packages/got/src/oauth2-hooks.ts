@@ -1,6 +1,7 @@
 import {
   type AuthPolicyOptions,
   createAuthPolicy,
+  isDpopBound,
   isReplayableBody,
   type Token,
   type TokenProvider,
@@ -97,7 +98,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     return next
   }
 
-  const beforeRequest: BeforeRequestHook = async (options) => {
+  const beforeRequest: BeforeRequestHook = (options) => {
     const url = options.url instanceof URL ? options.url : undefined
     if (!url) return
     const state = stateOf(options)
@@ -108,22 +109,57 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
         if (state.proof !== undefined && options.headers.dpop === state.proof) delete options.headers.dpop
         return
       }
-      const token = await tokenOrAbort(() => policy.tokenFor(url, waitOf(options)), options)
-      if (token) await authorize(options, url, token, state)
-      return
+      return reauthorize(options, url, state)
     }
     if (options.headers.authorization !== undefined || options.username || options.password) return
     if (!policy.authorizes(url, baseOf(options))) return
+    const token = policy.peekToken(url)
+    if (token === undefined || isDpopBound(token) || !isReplayableBody(options.body))
+      return authorizeAfterWait(options, url, token)
+    // the common case, without a wait: a cached Bearer token and a body got can send again
+    const header = policy.header(token)
+    options.headers.authorization = header
+    ;(options.context as Record<symbol, AuthState>)[STATE] = {
+      token,
+      header,
+      proof: undefined,
+      origin: url.origin,
+      replayed: false,
+    }
+  }
+
+  /** got's own retry or redirect to the same origin, or our replay: the current token, a new proof. */
+  async function reauthorize(options: HookOptions, url: URL, state: AuthState): Promise<void> {
     const token = await tokenOrAbort(() => policy.tokenFor(url, waitOf(options)), options)
+    if (token) await authorize(options, url, token, state)
+  }
+
+  /** A request that waits for its token, needs a DPoP proof, or has a multipart body to buffer. */
+  async function authorizeAfterWait(
+    options: HookOptions,
+    url: URL,
+    peeked: Token | undefined,
+  ): Promise<void> {
+    const token = peeked ?? (await tokenOrAbort(() => policy.tokenFor(url, waitOf(options)), options))
     if (!token) return
     ;(options.context as Record<symbol, AuthState>)[STATE] = await authorize(options, url, token, undefined)
     await bufferMultipart(options)
   }
 
-  const afterResponse: AfterResponseHook = async (response, retryWithMergedOptions) => {
+  const afterResponse: AfterResponseHook = (response, retryWithMergedOptions) => {
+    const state = stateOf(response.request.options)
+    // most responses need nothing from us: returned as they are, without an async step
+    if (!state || !policy.wantsResponse(state.token, response.statusCode)) return response
+    return replay(response, state, retryWithMergedOptions)
+  }
+
+  async function replay(
+    response: Parameters<AfterResponseHook>[0],
+    state: AuthState,
+    retryWithMergedOptions: Parameters<AfterResponseHook>[1],
+  ) {
     const { options } = response.request
-    const state = stateOf(options)
-    if (!state || new URL(response.url).origin !== state.origin) return response
+    if (new URL(response.url).origin !== state.origin) return response
     const decision = policy.afterResponse(state.token, {
       url: response.url,
       status: response.statusCode,
