@@ -399,10 +399,10 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
         clearTimeout(aheadTimer)
         emitter.emit('invalidated', { key: keyInfo })
       }
-      if (!invalidated.includes(accessToken)) {
-        invalidated.push(accessToken)
-        if (invalidated.length > INVALIDATED_MEMORY) invalidated.shift()
-      }
+      // a 401 storm hands in the same stale token hundreds of times: the shared store is asked once
+      if (invalidated.includes(accessToken)) return dropped
+      invalidated.push(accessToken)
+      if (invalidated.length > INVALIDATED_MEMORY) invalidated.shift()
       const key = await cacheKey()
       const fingerprint = await sha256Hex(accessToken)
       if (store.compareAndDelete) {

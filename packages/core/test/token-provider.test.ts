@@ -164,6 +164,25 @@ describe('compare-and-invalidate', () => {
     expect(new Set(tokens.map((t) => t.accessToken))).toEqual(new Set(['t2']))
   })
 
+  it('asks a shared store to compare-and-delete a stale token once, however many 401s hand it in', async () => {
+    countingEndpoint()
+    const { createMemoryTokenStore } = await import('../src/index.js')
+    const memory = createMemoryTokenStore()
+    let calls = 0
+    const store = {
+      ...memory,
+      compareAndDelete: (key: string, fingerprint: string) => {
+        calls++
+        return memory.compareAndDelete!(key, fingerprint)
+      },
+    }
+    const p = provider({ store })
+    const stale = await p.getToken()
+    await Promise.all(Array.from({ length: 500 }, () => p.invalidate(stale)))
+    expect(calls).toBe(1)
+    expect((await p.getToken()).accessToken).toBe('t2')
+  })
+
   it('does not drop a newer token when handed an older one', async () => {
     const hits = countingEndpoint()
     const p = provider()
