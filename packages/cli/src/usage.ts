@@ -4,6 +4,17 @@ const clientAuthList = Object.entries(CLIENT_AUTH_METHODS)
   .map(([name, row]) => `      ${name.padEnd(18)}${row.summary}`)
   .join('\n')
 
+/** The TLS and output options that `token` and `login` share. */
+const TLS_AND_OUTPUT = `TLS:
+  --ca FILE                 also trust the CA certificate(s) in PEM file FILE (repeatable)
+  --insecure                do not verify the server's certificate (warns; never in production)
+
+Output:
+  -o, --output token|json|header
+                            token: the access token alone (default)
+                            json: {"accessToken","tokenType","expiresAt","expiresIn","scope"}
+                            header: Authorization: Bearer <token>`
+
 /** `tokenwell --help`. */
 export const MAIN_USAGE = `Usage: tokenwell <command> [options]
 
@@ -56,15 +67,7 @@ Request:
   --param NAME=VALUE        another form parameter (repeatable)
   --timeout DURATION        time limit, retries included: 500ms, 10s, 2m (default: none; each attempt 10s)
 
-TLS:
-  --ca FILE                 also trust the CA certificate(s) in PEM file FILE (repeatable)
-  --insecure                do not verify the server's certificate (warns; never in production)
-
-Output:
-  -o, --output token|json|header
-                            token: the access token alone (default)
-                            json: {"accessToken","tokenType","expiresAt","expiresIn","scope"}
-                            header: Authorization: Bearer <token>
+${TLS_AND_OUTPUT}
   --refresh-token-out FILE  write the refresh token the server issues to FILE (mode 0600,
                             replaced atomically): with --grant refresh_token --refresh-token-file
                             FILE, a script keeps a rotating refresh token
@@ -113,15 +116,7 @@ Request:
   --timeout DURATION        time limit of the whole login: 30s, 5m (default: 5m; with --device,
                             until the device code expires)
 
-TLS:
-  --ca FILE                 also trust the CA certificate(s) in PEM file FILE (repeatable)
-  --insecure                do not verify the server's certificate (warns; never in production)
-
-Output:
-  -o, --output token|json|header
-                            token: the access token alone (default)
-                            json: {"accessToken","tokenType","expiresAt","expiresIn","scope"}
-                            header: Authorization: Bearer <token>
+${TLS_AND_OUTPUT}
   --refresh-token-out FILE  also write the refresh token to FILE (mode 0600, replaced
                             atomically), for a script to use with tokenwell token
                             --grant refresh_token --refresh-token-file FILE --refresh-token-out FILE
