@@ -16,35 +16,30 @@ export {
   shouldReplay,
   type TokenWait,
   type UrlMatcher,
-} from './adapter-policy.js'
-export { type AuthHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
-export {
-  type AuthorizationResponse,
-  type AuthorizationUrlOptions,
-  buildAuthorizationUrl,
-  createPkcePair,
-  type PkcePair,
-  parseAuthorizationResponse,
-  randomUrlSafe,
-} from './authorization-code.js'
-export { authorizationHeader } from './authorization-header.js'
-export { basicCredentials } from './client-auth.js'
-export {
-  type DeviceAuthorization,
-  type DeviceAuthorizationOptions,
-  startDeviceAuthorization,
-} from './device-authorization.js'
+} from './adapter/adapter-policy.js'
+export { type AuthHeaders, isDpopBound, type RequestTarget } from './adapter/auth-headers.js'
+export { authorizationHeader } from './adapter/authorization-header.js'
+export { type Redirect, redirectTarget } from './adapter/redirect.js'
+export type { ClientAssertionOptions, DpopOptions, PrivateKeyInput, SigningAlgorithm } from './crypto/keys.js'
 export {
   type AuthorizationServerMetadata,
   type DiscoveryOptions,
   discoverAuthorizationServer,
-} from './discovery.js'
+} from './discovery/discovery.js'
 export {
   createDpopProof,
   type DpopProofRequest,
   type DpopSession,
   dpopNonceChallenge,
-} from './dpop.js'
+} from './dpop/dpop.js'
+export { basicCredentials } from './endpoint/client-auth.js'
+export {
+  buildTokenRequest,
+  type ParseTokenResponseOptions,
+  parseTokenResponse,
+  type TokenEndpointResponse,
+  type TokenRequestContext,
+} from './endpoint/token-request.js'
 export {
   AuthorizationError,
   ConfigError,
@@ -58,7 +53,20 @@ export {
   TokenwellError,
   type TokenwellErrorCode,
 } from './errors.js'
-export type { Logger, TokenEventListener, TokenEventName, TokenEvents, TokenKeyInfo } from './events.js'
+export {
+  type AuthorizationResponse,
+  type AuthorizationUrlOptions,
+  buildAuthorizationUrl,
+  createPkcePair,
+  type PkcePair,
+  parseAuthorizationResponse,
+  randomUrlSafe,
+} from './flows/authorization-code.js'
+export {
+  type DeviceAuthorization,
+  type DeviceAuthorizationOptions,
+  startDeviceAuthorization,
+} from './flows/device-authorization.js'
 export type {
   AuthorizationCodeGrant,
   ClientCredentialsGrant,
@@ -70,8 +78,14 @@ export type {
   RefreshTokenGrant,
   TokenExchangeGrant,
   ValueOrProvider,
-} from './grants.js'
-export type { ClientAssertionOptions, DpopOptions, PrivateKeyInput, SigningAlgorithm } from './keys.js'
+} from './grants/grants.js'
+export type {
+  Logger,
+  TokenEventListener,
+  TokenEventName,
+  TokenEvents,
+  TokenKeyInfo,
+} from './provider/events.js'
 export {
   type ClientAuthMethod,
   type FetchLike,
@@ -79,15 +93,7 @@ export {
   type ResolvedTokenProviderOptions,
   type RetryOptions,
   type TokenProviderOptions,
-} from './options.js'
-export { type Redirect, redirectTarget } from './redirect.js'
+} from './provider/options.js'
+export { createTokenProvider, type GetTokenOptions, type TokenProvider } from './provider/token-provider.js'
 export { createMemoryTokenStore, type StoreEntry, type TokenStore } from './store.js'
 export { createToken, type Token, type TokenData } from './token.js'
-export { createTokenProvider, type GetTokenOptions, type TokenProvider } from './token-provider.js'
-export {
-  buildTokenRequest,
-  type ParseTokenResponseOptions,
-  parseTokenResponse,
-  type TokenEndpointResponse,
-  type TokenRequestContext,
-} from './token-request.js'

@@ -1,6 +1,7 @@
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
+import { metadataUrls } from '../src/discovery/metadata.js'
 import {
   ConfigError,
   createTokenProvider,
@@ -8,7 +9,6 @@ import {
   discoverAuthorizationServer,
   type TokenwellError,
 } from '../src/index.js'
-import { metadataUrls } from '../src/metadata.js'
 
 const issuer = 'https://as.test'
 

@@ -1,8 +1,8 @@
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { retryDelay } from '../src/endpoint/retry.js'
 import { createTokenProvider, OAuthError, type TokenEvents, type TokenProviderOptions } from '../src/index.js'
-import { retryDelay } from '../src/retry.js'
 
 const tokenEndpoint = 'https://as.test/token'
 const ok = (n: number, expiresIn = 300) =>

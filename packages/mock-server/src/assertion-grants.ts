@@ -1,5 +1,5 @@
 import { createLocalJWKSet, decodeJwt, type JSONWebKeySet, jwtVerify } from 'jose'
-import { type GrantContext, type GrantResult, grantScope, requireParam } from './grants.js'
+import { type GrantContext, type GrantResult, grantScope, requireParam } from './grant-context.js'
 import { OAuthFailure } from './oauth-response.js'
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'

@@ -1,7 +1,7 @@
 import { type AccessTokenClaims, createAccessTokenVerifier } from './access-token-verifier.js'
 import { handleAuthorizeRequest } from './authorize.js'
 import { handleDeviceAuthorizationRequest, handleDeviceVerification } from './device-endpoint.js'
-import { createDeviceRegistry, decideDevice } from './device-grant.js'
+import { createDeviceRegistry, decideDevice } from './device-registry.js'
 import { DPOP_ALGORITHMS } from './dpop-proof.js'
 import { createFaultQueue, type TokenFault } from './faults.js'
 import { errorResponse, jsonResponse, OAuthFailure } from './oauth-response.js'

@@ -1,5 +1,5 @@
 import { authenticateClient } from './client-auth.js'
-import { DEVICE_CODE_GRANT, decideDevice, newUserCode, normaliseUserCode } from './device-grant.js'
+import { DEVICE_CODE_GRANT, decideDevice, newUserCode, normaliseUserCode } from './device-registry.js'
 import { failureResponse, jsonResponse, OAuthFailure } from './oauth-response.js'
 import { type AuthServerState, randomToken } from './state.js'
 import { clientAuthInput, readForm } from './token-endpoint.js'

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose'
-import type { ClientAuthInput, ClientAuthMethodHandler } from './client-auth.js'
+import type { ClientAuthInput, ClientAuthMethodHandler } from './client-auth-types.js'
 import { OAuthFailure } from './oauth-response.js'
 import type { ResolvedClient } from './options.js'
 

@@ -1,4 +1,4 @@
-import type { DeviceRegistry } from './device-grant.js'
+import type { DeviceRegistry } from './device-registry.js'
 import type { createFaultQueue } from './faults.js'
 import type { AuthorizationCodeRecord } from './grants.js'
 import type { ResolvedMockAuthServerOptions } from './options.js'

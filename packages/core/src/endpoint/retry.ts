@@ -1,5 +1,5 @@
-import { OAuthError, TokenRequestError, TokenResponseError } from './errors.js'
-import type { ResolvedRetryOptions } from './options.js'
+import { OAuthError, TokenRequestError, TokenResponseError } from '../errors.js'
+import type { ResolvedRetryOptions } from '../provider/options.js'
 
 /** Whether a failed token request may succeed if tried again: network, timeout, 429, 5xx. */
 export function isRetryable(error: unknown): boolean {

@@ -1,5 +1,5 @@
-import type * as Errors from './errors.js'
-import type { DeviceCodeGrant } from './grants.js'
+import type * as Errors from '../errors.js'
+import type { DeviceCodeGrant } from '../grants/grants.js'
 
 /** What a `slow_down` answer adds to the interval, ms. @see RFC 8628 §3.5 */
 const SLOW_DOWN = 5_000

@@ -1,7 +1,7 @@
+import type { DpopSession } from '../dpop/dpop.js'
+import { DpopError } from '../errors.js'
+import type { Token } from '../token.js'
 import { authorizationHeader } from './authorization-header.js'
-import type { DpopSession } from './dpop.js'
-import { DpopError } from './errors.js'
-import type { Token } from './token.js'
 
 /** The one request a set of credentials is for. */
 export interface RequestTarget {

@@ -1,7 +1,7 @@
-import type { DpopProofRequest } from './dpop.js'
-import type * as Errors from './errors.js'
-import { loadJose } from './jose.js'
-import type { SigningAlgorithm } from './keys.js'
+import { loadJose } from '../crypto/jose.js'
+import type { SigningAlgorithm } from '../crypto/keys.js'
+import type * as Errors from '../errors.js'
+import type { DpopProofRequest } from './dpop-proof-request.js'
 
 const EC_ALGORITHMS: Record<string, SigningAlgorithm> = {
   'P-256': 'ES256',

@@ -1,10 +1,10 @@
+import type { DpopSession } from '../dpop/dpop.js'
+import { ConfigError, InsecureHttpError, TokenRequestError } from '../errors.js'
+import { isLoopback } from '../provider/options.js'
+import type { TokenProvider } from '../provider/token-provider.js'
+import type { Token } from '../token.js'
 import { type AuthHeaders, authHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
 import { authorizationHeader } from './authorization-header.js'
-import type { DpopSession } from './dpop.js'
-import { ConfigError, InsecureHttpError, TokenRequestError } from './errors.js'
-import { isLoopback } from './options.js'
-import type { Token } from './token.js'
-import type { TokenProvider } from './token-provider.js'
 
 /** One rule for which request URLs get the token: an origin string, a RegExp on the URL, or a predicate. */
 export type UrlMatcher = string | RegExp | ((url: URL) => boolean)

@@ -1,19 +1,19 @@
 import pMemoize from 'p-memoize'
+import { sha256Hex } from '../crypto/hash.js'
+import type { DpopSession } from '../dpop/dpop.js'
+import { isRetryable, retryDelay } from '../endpoint/retry.js'
+import { createTokenEndpointClient } from '../endpoint/token-endpoint.js'
+import { AuthorizationError, OAuthError } from '../errors.js'
+import type { DevicePoll } from '../flows/device-poll.js'
+import { grantParams, isOneTime, isRepeatable } from '../grants/grants.js'
+import { inspectSymbol } from '../redact.js'
+import type { StoreEntry } from '../store.js'
+import { createToken, type Token, tokenToData } from '../token.js'
 import { abortable } from './abortable.js'
 import { cacheKeyOf, keyInfoOf } from './cache-key.js'
-import type { DevicePoll } from './device-poll.js'
-import type { DpopSession } from './dpop.js'
-import { AuthorizationError, OAuthError } from './errors.js'
 import { createEmitter, type TokenEventListener, type TokenEventName, type TokenKeyInfo } from './events.js'
 import { refreshAheadAtFor, refreshAtFor } from './expiry.js'
-import { grantParams, isOneTime, isRepeatable } from './grants.js'
-import { sha256Hex } from './hash.js'
 import { resolveOptions, type TokenProviderOptions } from './options.js'
-import { inspectSymbol } from './redact.js'
-import { isRetryable, retryDelay } from './retry.js'
-import type { StoreEntry } from './store.js'
-import { createToken, type Token, tokenToData } from './token.js'
-import { createTokenEndpointClient } from './token-endpoint.js'
 
 export interface GetTokenOptions {
   /** Aborts this caller's wait only; a token request other callers await goes on. */
@@ -304,7 +304,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
         if (grant.type === 'urn:ietf:params:oauth:grant-type:device_code' && usedRefreshToken === undefined) {
           // resolveOptions gave the grant its interval
           const resolved = grant as typeof grant & { interval: number }
-          devicePoll ??= import('./device-poll.js').then((m) =>
+          devicePoll ??= import('../flows/device-poll.js').then((m) =>
             m.createDevicePoll(resolved, clock, { AuthorizationError, OAuthError }),
           )
           poll = await devicePoll

@@ -1,9 +1,9 @@
+import { ConfigError, OAuthError, TokenRequestError, TokenResponseError } from '../errors.js'
+import { jwtExpiresAt } from '../provider/expiry.js'
+import type { ClientAuthMethod, ResolvedTokenProviderOptions } from '../provider/options.js'
+import { printable } from '../redact.js'
+import { createToken, type Token } from '../token.js'
 import { applyClientAuth } from './client-auth.js'
-import { ConfigError, OAuthError, TokenRequestError, TokenResponseError } from './errors.js'
-import { jwtExpiresAt } from './expiry.js'
-import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
-import { printable } from './redact.js'
-import { createToken, type Token } from './token.js'
 
 /** The token endpoint's JSON response. @see RFC 6749 §5.1 */
 export interface TokenEndpointResponse {

@@ -1,7 +1,7 @@
-import type * as Errors from './errors.js'
-import { loadJose } from './jose.js'
-import type { PrivateKeyInput, SigningAlgorithm } from './keys.js'
-import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
+import { loadJose } from '../crypto/jose.js'
+import type { PrivateKeyInput, SigningAlgorithm } from '../crypto/keys.js'
+import type * as Errors from '../errors.js'
+import type { ClientAuthMethod, ResolvedTokenProviderOptions } from '../provider/options.js'
 
 /** Signs one client assertion per token request (a fresh `jti` each time: servers reject replays). */
 export type ClientAssertionSigner = (

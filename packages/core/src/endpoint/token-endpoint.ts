@@ -1,9 +1,9 @@
+import { type AuthorizationServerMetadata, discoverAuthorizationServer } from '../discovery/discovery.js'
+import { createDpopSession, type DpopSession } from '../dpop/dpop.js'
+import { ConfigError, DpopError, OAuthError } from '../errors.js'
+import type { ClientAuthMethod, ResolvedTokenProviderOptions } from '../provider/options.js'
+import type { Token } from '../token.js'
 import type { ClientAssertionSigner } from './client-assertion.js'
-import { type AuthorizationServerMetadata, discoverAuthorizationServer } from './discovery.js'
-import { createDpopSession, type DpopSession } from './dpop.js'
-import { ConfigError, DpopError, OAuthError } from './errors.js'
-import type { ClientAuthMethod, ResolvedTokenProviderOptions } from './options.js'
-import type { Token } from './token.js'
 import { buildTokenRequest, requestToken } from './token-request.js'
 
 /** Where and how to ask for tokens, once known (configured, or discovered from the issuer). */
@@ -44,7 +44,7 @@ export function createTokenEndpointClient(
       allowInsecureHttp: options.allowInsecureHttp,
     })
     // loaded already, by the discovery above
-    const { chooseClientAuth } = await import('./metadata.js')
+    const { chooseClientAuth } = await import('../discovery/metadata.js')
     return {
       tokenEndpoint: new URL(metadata.token_endpoint),
       clientAuth: chooseClientAuth(options, metadata),

@@ -1,7 +1,7 @@
-import { discoverAuthorizationServer } from './discovery.js'
-import { AuthorizationError, ConfigError } from './errors.js'
-import { type FetchLike, parseEndpoint } from './options.js'
-import { printable } from './redact.js'
+import { discoverAuthorizationServer } from '../discovery/discovery.js'
+import { AuthorizationError, ConfigError } from '../errors.js'
+import { type FetchLike, parseEndpoint } from '../provider/options.js'
+import { printable } from '../redact.js'
 
 /** A PKCE code verifier and its S256 challenge. @see RFC 7636 §4.1, §4.2 */
 export interface PkcePair {

@@ -1,10 +1,10 @@
-import { abortable } from './abortable.js'
-import { ConfigError, DiscoveryError, TokenResponseError } from './errors.js'
-import { DEFAULT_DEVICE_INTERVAL } from './grants.js'
-import { parseEndpoint, resolveOptions, type TokenProviderOptions } from './options.js'
-import { inspectSymbol, REDACTED } from './redact.js'
-import { createTokenEndpointClient, type TokenEndpointClient } from './token-endpoint.js'
-import { readJsonObject, seconds, sendRequest } from './token-request.js'
+import { createTokenEndpointClient, type TokenEndpointClient } from '../endpoint/token-endpoint.js'
+import { readJsonObject, seconds, sendRequest } from '../endpoint/token-request.js'
+import { ConfigError, DiscoveryError, TokenResponseError } from '../errors.js'
+import { DEFAULT_DEVICE_INTERVAL } from '../grants/grants.js'
+import { abortable } from '../provider/abortable.js'
+import { parseEndpoint, resolveOptions, type TokenProviderOptions } from '../provider/options.js'
+import { inspectSymbol, REDACTED } from '../redact.js'
 
 /** The `grant_type` of the device code grant. @see RFC 8628 §3.4 */
 export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code'

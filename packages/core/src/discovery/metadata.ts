@@ -1,6 +1,6 @@
-import type { AuthorizationServerMetadata, DiscoveryOptions } from './discovery.js'
-import type * as Errors from './errors.js'
-import type { ClientAuthMethod, FetchLike, ResolvedTokenProviderOptions } from './options.js'
+import type * as Errors from '../errors.js'
+import type { ClientAuthMethod, FetchLike, ResolvedTokenProviderOptions } from '../provider/options.js'
+import type { AuthorizationServerMetadata, DiscoveryOptions } from './metadata-types.js'
 
 /** Largest metadata document read, bytes. */
 const MAX_METADATA_BYTES = 262_144

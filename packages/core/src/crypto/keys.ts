@@ -1,5 +1,5 @@
-import { ConfigError } from './errors.js'
-import { printable } from './redact.js'
+import { ConfigError } from '../errors.js'
+import { printable } from '../redact.js'
 
 /**
  * A private key: a private JWK (an object with `d`), a PKCS#8 PEM string

@@ -1,6 +1,6 @@
+import { sha256Hex } from '../crypto/hash.js'
+import type { Grant } from '../grants/grants.js'
 import type { TokenKeyInfo } from './events.js'
-import type { Grant } from './grants.js'
-import { sha256Hex } from './hash.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 
 /** The non-secret parts of what identifies a token, for events and logs. */

@@ -1,6 +1,3 @@
-import { ConfigError } from './errors.js'
-import type { Logger } from './events.js'
-import { DEFAULT_DEVICE_INTERVAL, GRANT_TYPES, type Grant } from './grants.js'
 import {
   type ClientAssertionOptions,
   type DpopOptions,
@@ -8,9 +5,12 @@ import {
   validateClientAssertion,
   validateDpop,
   validatePrivateKey,
-} from './keys.js'
-import { withoutUndefined } from './redact.js'
-import { createMemoryTokenStore, type TokenStore } from './store.js'
+} from '../crypto/keys.js'
+import { ConfigError } from '../errors.js'
+import { DEFAULT_DEVICE_INTERVAL, GRANT_TYPES, type Grant } from '../grants/grants.js'
+import { withoutUndefined } from '../redact.js'
+import { createMemoryTokenStore, type TokenStore } from '../store.js'
+import type { Logger } from './events.js'
 
 /** A function with the signature of WHATWG `fetch` (inject one for TLS options, proxies or tests). */
 export type FetchLike = (input: Request) => Promise<Response>

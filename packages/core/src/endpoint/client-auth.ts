@@ -1,5 +1,5 @@
-import { ConfigError } from './errors.js'
-import type { ResolvedTokenProviderOptions } from './options.js'
+import { ConfigError } from '../errors.js'
+import type { ResolvedTokenProviderOptions } from '../provider/options.js'
 
 /** `client_assertion_type` of a JWT client assertion. @see RFC 7523 §2.2 */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'

@@ -1,31 +1,8 @@
-import { ConfigError, DiscoveryError } from './errors.js'
-import { type FetchLike, parseEndpoint } from './options.js'
+import { ConfigError, DiscoveryError } from '../errors.js'
+import { parseEndpoint } from '../provider/options.js'
+import type { AuthorizationServerMetadata, DiscoveryOptions } from './metadata-types.js'
 
-/** Authorization server metadata, as published. Only `issuer` and `token_endpoint` are required here. @see RFC 8414 §2 */
-export interface AuthorizationServerMetadata {
-  issuer: string
-  token_endpoint: string
-  authorization_endpoint?: string
-  device_authorization_endpoint?: string
-  jwks_uri?: string
-  token_endpoint_auth_methods_supported?: string[]
-  token_endpoint_auth_signing_alg_values_supported?: string[]
-  code_challenge_methods_supported?: string[]
-  grant_types_supported?: string[]
-  dpop_signing_alg_values_supported?: string[]
-  authorization_response_iss_parameter_supported?: boolean
-  [other: string]: unknown
-}
-
-export interface DiscoveryOptions {
-  /** @default globalThis.fetch */
-  fetch?: FetchLike
-  /** Time limit of each metadata request, ms. @default 10_000 */
-  timeout?: number
-  /** Accept plain-http endpoints off loopback. @default false */
-  allowInsecureHttp?: boolean
-  signal?: AbortSignal
-}
+export type { AuthorizationServerMetadata, DiscoveryOptions } from './metadata-types.js'
 
 /**
  * Reads the authorization server's metadata for `issuer`: RFC 8414 first, then OpenID Connect
