@@ -1,7 +1,10 @@
 import fc from 'fast-check'
 
 /** Characters that change under form-, percent-, JSON-, HTML- or base64-encoding, among plain ones. */
-const UNITS = [...'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ0123456789', ...' +%&=:;"\'\\/<>?#é€😀\n\t~-._']
+const UNITS = [
+  ...'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ0123456789',
+  ...' +%&=:;"\'\\/<>?#é€😀\n\t~-._',
+]
 
 /** A secret of 8 to 40 characters; many of them change under some encoding. */
 export const secretArb = fc.string({ unit: fc.constantFrom(...UNITS), minLength: 8, maxLength: 40 })
@@ -35,7 +38,9 @@ interface Fragment {
 const fragmentArb = fc.record({
   pick: fc.nat(),
   encoding: fc.constantFrom<Encoding>('raw', 'form', 'form20', 'json', 'html', 'base64'),
-  cut: fc.option(fc.record({ start: fc.nat(), length: fc.integer({ min: 12, max: 60 }) }), { nil: undefined }),
+  cut: fc.option(fc.record({ start: fc.nat(), length: fc.integer({ min: 12, max: 60 }) }), {
+    nil: undefined,
+  }),
 })
 
 const KINDS = [
@@ -88,10 +93,18 @@ function render(sent: SentRequest, template: EchoTemplate, extra: readonly strin
 export function echoResponse(sent: SentRequest, template: EchoTemplate, extra: readonly string[]): Response {
   const text = render(sent, template, extra)
   const json = (status: number, body: unknown, init: ResponseInit = {}) =>
-    new Response(JSON.stringify(body), { status, ...init, headers: { 'content-type': 'application/json', ...init.headers } })
+    new Response(JSON.stringify(body), {
+      status,
+      ...init,
+      headers: { 'content-type': 'application/json', ...init.headers },
+    })
   switch (template.kind) {
     case 'json-error':
-      return json(400, { error: text, error_description: `bad request: ${text}`, error_uri: `https://as.test/e?q=${text}` })
+      return json(400, {
+        error: text,
+        error_description: `bad request: ${text}`,
+        error_uri: `https://as.test/e?q=${text}`,
+      })
     case 'json-5xx':
       return json(503, { error: 'temporarily_unavailable', error_description: `upstream said ${text}` })
     case 'html':
@@ -106,9 +119,17 @@ export function echoResponse(sent: SentRequest, template: EchoTemplate, extra: r
     case 'short':
       return new Response(text, { status: 502 })
     case 'header':
-      return json(503, { error: 'temporarily_unavailable' }, { headers: { 'x-echo': render(sent, template, extra, true) } })
+      return json(
+        503,
+        { error: 'temporarily_unavailable' },
+        { headers: { 'x-echo': render(sent, template, extra, true) } },
+      )
     case 'status-text':
-      return json(503, { error: 'temporarily_unavailable' }, { statusText: render(sent, template, extra, true) })
+      return json(
+        503,
+        { error: 'temporarily_unavailable' },
+        { statusText: render(sent, template, extra, true) },
+      )
     case 'fetch-throws':
       // as a mocking library or a logging fetch might: the request quoted in the cause
       throw new TypeError('fetch failed', {

@@ -11,7 +11,13 @@ const form = (v: string) => new URLSearchParams({ v }).toString().slice(2)
  * form-urlencoded (`+` and `%20`), JSON-escaped, base64.
  */
 function formsOf(secret: string): string[] {
-  return [secret, form(secret), form(secret).replaceAll('+', '%20'), JSON.stringify(secret).slice(1, -1), base64(secret)]
+  return [
+    secret,
+    form(secret),
+    form(secret).replaceAll('+', '%20'),
+    JSON.stringify(secret).slice(1, -1),
+    base64(secret),
+  ]
 }
 
 /** `id:secret` in base64, RFC 6749 §2.3.1 form-encoded first and as is. */

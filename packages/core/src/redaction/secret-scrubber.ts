@@ -132,7 +132,7 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
   const short = new Set<string>()
   for (const secret of new Set(secrets)) {
     if (secret.length < MIN_SECRET) continue
-    for (const form of secretForms(secret)) {
+    for (const form of new Set(secretForms(secret))) {
       if (form.length < PIECE) short.add(form)
       for (let i = 0; i + PIECE <= form.length; i++) pieces.add(form.slice(i, i + PIECE))
     }
