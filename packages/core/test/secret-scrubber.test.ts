@@ -42,18 +42,20 @@ describe('the secret scrubber', () => {
     expect(scrub(text)).toBe('a=[REDACTED] b=[REDACTED] c=unrelated-text-here')
   })
 
-  it('finds the Basic credentials of a request, RFC 6749 form-encoded and as is', async () => {
+  it('finds the Basic credentials of a request, RFC 6749 form-encoded and as is, and keeps the client id', async () => {
     const options = resolveOptions({
       tokenEndpoint: 'https://as.test/t',
-      clientId: 'a b',
+      clientId: 'service account prod-eu',
       clientSecret: SECRET,
     })
     const request = buildTokenRequest(options, { grant_type: 'client_credentials' })
     const header = request.headers.get('authorization') as string
-    const plain = b64(`a b:${SECRET}`)
-    const error = new OAuthError('invalid_client', 401, { errorDescription: `${header} / ${plain}` })
+    const plain = b64(`service account prod-eu:${SECRET}`)
+    const error = new OAuthError('invalid_client', 401, {
+      errorDescription: `${header} / ${plain} for service account prod-eu`,
+    })
     const scrubbed = (await scrubFailure(error, request, {})) as OAuthError
-    expect(scrubbed.errorDescription).toBe('[REDACTED] / [REDACTED]')
+    expect(scrubbed.errorDescription).toBe('[REDACTED] / [REDACTED] for service account prod-eu')
   })
 })
 

@@ -63,8 +63,9 @@ export function secretsOf(headers: Headers | undefined, body: string, held: Held
     const colon = decoded.indexOf(':')
     if (colon < 0) continue
     const [id, secret] = [decoded.slice(0, colon), decoded.slice(colon + 1)]
-    // RFC 6749 §2.3.1: both were form-encoded; a client that did not encode them meant them as is
-    secrets.push(decoded, secret, formDecode(secret))
+    // RFC 6749 §2.3.1: both were form-encoded; a client that did not encode them meant them as is.
+    // The id is no secret: pieces of it alone must not be scrubbed from the text
+    secrets.push(secret, formDecode(secret))
     pairs.push([formDecode(id), formDecode(secret)], [id, secret])
   }
   const params = new URLSearchParams(body)
