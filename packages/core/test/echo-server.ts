@@ -150,3 +150,34 @@ export async function readSent(request: Request): Promise<SentRequest> {
   })
   return { url: request.url, headers, params: [...new URLSearchParams(body)], body }
 }
+
+const SECRET_PARAMS = [
+  'client_secret',
+  'client_assertion',
+  'password',
+  'refresh_token',
+  'code',
+  'code_verifier',
+  'device_code',
+]
+
+/** A fetch that echoes every request as `template` says, and remembers what was sent. */
+export function echoingFetch(template: EchoTemplate, known: string[]) {
+  const sent: SentRequest[] = []
+  const fetch = async (request: Request) => {
+    const record = await readSent(request)
+    sent.push(record)
+    return echoResponse(record, template, known)
+  }
+  return { fetch, sent }
+}
+
+/** Every secret of what was sent: credential headers (the Basic credentials alone too) and secret parameters. */
+export function secretsSent(sent: readonly SentRequest[]): string[] {
+  return sent.flatMap(({ headers, params }) => [
+    ...['authorization', 'dpop'].flatMap((name) =>
+      headers[name] ? [headers[name], headers[name].split(' ')[1] ?? ''] : [],
+    ),
+    ...params.filter(([name]) => SECRET_PARAMS.includes(name)).map(([, value]) => value),
+  ])
+}

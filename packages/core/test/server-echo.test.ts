@@ -8,14 +8,7 @@ import {
   type TokenEventName,
   type TokenProviderOptions,
 } from '../src/index.js'
-import {
-  type EchoTemplate,
-  echoResponse,
-  readSent,
-  type SentRequest,
-  secretArb,
-  templateArb,
-} from './echo-server.js'
+import { echoingFetch, secretArb, secretsSent, templateArb } from './echo-server.js'
 import { basicForms, channels, countLeaks } from './leak-scan.js'
 
 // Rule 5 against a server that echoes the request: random secrets (many change under encoding),
@@ -23,15 +16,6 @@ import { basicForms, channels, countLeaks } from './leak-scan.js'
 // is injected (no msw), so thousands of runs fit in CI time.
 const tokenEndpoint = 'https://as.test/token'
 const clientId = 'svc-echo'
-const SECRET_PARAMS = [
-  'client_secret',
-  'client_assertion',
-  'password',
-  'refresh_token',
-  'code',
-  'code_verifier',
-  'device_code',
-]
 const EVENTS: TokenEventName[] = ['token', 'token-error', 'refresh-failed', 'invalidated', 'store-error']
 const RUNS = Number(process.env.ECHO_RUNS ?? 250)
 
@@ -96,27 +80,6 @@ const SCENARIOS: [string, Setup][] = [
   ],
   ['DPoP + client_secret_basic', ([cs]) => ({ clientSecret: cs, dpop: { key: dpopKey }, uses: [cs] })],
 ]
-
-/** A fetch that echoes every request as `template` says, and remembers what was sent. */
-function echoingFetch(template: EchoTemplate, known: string[]) {
-  const sent: SentRequest[] = []
-  const fetch = async (request: Request) => {
-    const record = await readSent(request)
-    sent.push(record)
-    return echoResponse(record, template, known)
-  }
-  return { fetch, sent }
-}
-
-/** Every secret of what was sent: credential headers (the Basic credentials alone too) and secret parameters. */
-function secretsSent(sent: readonly SentRequest[]): string[] {
-  return sent.flatMap(({ headers, params }) => [
-    ...['authorization', 'dpop'].flatMap((name) =>
-      headers[name] ? [headers[name], headers[name].split(' ')[1] ?? ''] : [],
-    ),
-    ...params.filter(([name]) => SECRET_PARAMS.includes(name)).map(([, value]) => value),
-  ])
-}
 
 const pinoShaped = (lines: string[]): Logger => ({
   debug: (msg, fields) => lines.push(JSON.stringify({ level: 20, time: 0, msg, ...fields })),
@@ -184,6 +147,47 @@ describe('no secret in any text, whatever the authorization server echoes (rule 
         )
         expect(isTokenwellError(error), String(error)).toBe(true)
         const leaks = countLeaks([cs, ...secretsSent(sent)], basicForms(clientId, cs), channels([error], []))
+        expect(leaks.count, `${template.kind}: ${JSON.stringify(leaks.found)}`).toBe(0)
+      }),
+      { numRuns: RUNS },
+    )
+  }, 120_000)
+
+  it('a refresh that fails while the token is valid (refresh-failed, a warning): 0 secrets in any channel', async () => {
+    await fc.assert(
+      fc.asyncProperty(secretsArb, templateArb, async ([cs, , rt, rotated], template) => {
+        const echo = echoingFetch(template, [cs])
+        let answered = false
+        const fetch = async (request: Request) => {
+          if (answered) return echo.fetch(request)
+          answered = true
+          return Response.json({ access_token: 'at-1', expires_in: 3600, refresh_token: rotated })
+        }
+        const lines: string[] = []
+        const provider = createTokenProvider({
+          tokenEndpoint,
+          clientId,
+          clientAuth: 'client_secret_post',
+          clientSecret: cs,
+          grant: { type: 'refresh_token', refreshToken: rt },
+          fetch,
+          logger: pinoShaped(lines),
+          retry: false,
+        })
+        const events: unknown[] = []
+        const failed: unknown[] = []
+        for (const name of EVENTS) provider.on(name, (event) => events.push(event))
+        provider.on('refresh-failed', (event) => failed.push(event))
+        await provider.getToken()
+        expect((await provider.getToken({ forceRefresh: true })).accessToken).toBe('at-1')
+        await provider.close()
+        expect(failed).toHaveLength(1)
+        const texts = channels(events, lines)
+        const leaks = countLeaks(
+          [cs, rt, rotated, ...secretsSent(echo.sent)],
+          basicForms(clientId, cs),
+          texts,
+        )
         expect(leaks.count, `${template.kind}: ${JSON.stringify(leaks.found)}`).toBe(0)
       }),
       { numRuns: RUNS },
