@@ -61,10 +61,14 @@ describe('the secret scrubber', () => {
 
 describe('scrubbed errors', () => {
   const request = () =>
-    new Request('https://as.test/t', {
-      method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', username: 'u', password: SECRET }),
-    })
+    buildTokenRequest(
+      resolveOptions({ tokenEndpoint: 'https://as.test/t', clientId: 'c', clientSecret: 's1' }),
+      {
+        grant_type: 'password',
+        username: 'u',
+        password: SECRET,
+      },
+    )
 
   it('keep their class, code, status and the rest of their fields; the stack is scrubbed too', async () => {
     const response = new Response(null, {

@@ -2,7 +2,7 @@ import { ConfigError, OAuthError, TokenRequestError, TokenResponseError } from '
 import { jwtExpiresAt } from '../provider/expiry.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from '../provider/options.js'
 import { parseErrorWithoutBody, printable } from '../redact.js'
-import { scrubFailure } from '../redaction/scrub.js'
+import { rememberForm, scrubFailure } from '../redaction/scrub.js'
 import type { HeldSecrets } from '../redaction/secret-scrubber.js'
 import { createToken, type Token } from '../token.js'
 import { applyClientAuth } from './client-auth.js'
@@ -56,7 +56,9 @@ export function buildTokenRequest(
   const clientAuth = { ...options, clientAuth: context.clientAuth ?? options.clientAuth }
   applyClientAuth(clientAuth, headers, body, context.clientAssertion)
   if (context.dpopProof !== undefined) headers.set('dpop', context.dpopProof)
-  return new Request(tokenEndpoint, { method: 'POST', headers, body, redirect: 'manual' })
+  const request = new Request(tokenEndpoint, { method: 'POST', headers, body, redirect: 'manual' })
+  rememberForm(request, body)
+  return request
 }
 
 export interface ParseTokenResponseOptions {
@@ -294,8 +296,6 @@ export async function sendRequest<T>(
   what: string,
   read: (response: Response) => Promise<T>,
 ): Promise<T> {
-  // what was sent is what a server (or a fetch) may echo: every failure is scrubbed of it (rule 5)
-  const sent = request.clone()
   const timeout = AbortSignal.timeout(options.timeout)
   const timedOut = new Promise<never>((_, reject) => {
     timeout.addEventListener('abort', () =>
@@ -328,7 +328,8 @@ export async function sendRequest<T>(
     }
     return read(response)
   })().catch(async (error: unknown) => {
-    throw await scrubFailure(error, sent, options)
+    // what was sent is what a server (or a fetch) may echo: every failure is scrubbed of it (rule 5)
+    throw await scrubFailure(error, request, options)
   })
   return Promise.race([attempt, timedOut])
 }

@@ -1,11 +1,19 @@
 import type { HeldSecrets } from './secret-scrubber.js'
 
+/** The form bodies of requests built by `buildTokenRequest` (a sent body can no longer be read). */
+const forms = new WeakMap<Request, URLSearchParams>()
+
+/** Remembers the form body of `request`, for `scrubFailure` to find its secrets in. */
+export function rememberForm(request: Request, body: URLSearchParams): void {
+  forms.set(request, body)
+}
+
 /**
  * `error` (thrown while sending `sent`, or reading its answer) with every secret of the request
- * and every secret in `held` scrubbed from every text in it, its `cause` chain included: what
- * an authorization server or a `fetch` echoes never reaches a message, a log line or an event.
- * `sent` is a copy of the request whose body has not been read. The scrubbing code loads on the
- * first failure: a provider that never fails never loads it.
+ * (its credential headers, and the secret parameters of a body `rememberForm` was told of) and
+ * every secret in `held` scrubbed from every text in it, its `cause` chain included: what an
+ * authorization server or a `fetch` echoes never reaches a message, a log line or an event. The
+ * scrubbing code loads on the first failure: a provider that never fails never loads it.
  * @see DESIGN.md rule 5
  */
 export async function scrubFailure(
@@ -17,7 +25,7 @@ export async function scrubFailure(
     import('./secret-scrubber.js'),
     import('./scrub-error.js'),
   ])
-  const body = sent ? await sent.text().catch(() => '') : ''
+  const body = (sent && forms.get(sent)?.toString()) ?? ''
   return scrubValue(error, createScrubber(secretsOf(sent?.headers, body, held)))
 }
 

@@ -6,6 +6,8 @@ export const SCRUBBED = '[REDACTED]'
 export const PIECE = 12
 /** Shorter forms cannot be told from ordinary text: they are not secrets to look for. */
 const MIN_SECRET = 4
+/** Longer secrets (signed JWTs: an assertion, a DPoP proof) are not looked for in base64. */
+const MAX_BASE64 = 256
 
 /** Replaces every secret the scrubber knows, and every `PIECE`-character piece of one, in `text`. */
 export type Scrubber = (text: string) => string
@@ -93,9 +95,9 @@ export function secretsOf(headers: Headers | undefined, body: string, held: Held
  */
 export function secretForms(secret: string): string[] {
   const form = formEncode(secret)
-  const encoded = [form, form.replaceAll('+', '%20'), encodeURIComponent(secret), formEncode(form)]
+  const encoded = [form, form.replaceAll('+', '%20'), uriEncode(secret), formEncode(form)]
   const json = JSON.stringify(secret).slice(1, -1)
-  const b64 = base64(secret)
+  const b64 = secret.length > MAX_BASE64 ? '' : base64(secret)
   return [
     secret,
     secret.replace(/[^\x20-\x7e]/g, '?'),
@@ -107,11 +109,16 @@ export function secretForms(secret: string): string[] {
       .replaceAll('/', '\\/'),
     secret.replace(/[&<>"']/g, (c) => HTML[c] as string),
     secret.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
-    b64,
-    b64.replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_'),
-    // inside a longer base64 text the secret may start at any of a group's three bytes
-    base64(`\0${secret}`).slice(4),
-    base64(`\0\0${secret}`).slice(4),
+    // a password or a client secret may be base64-encoded (a Basic header), a signed JWT is not
+    ...(secret.length > MAX_BASE64
+      ? []
+      : [
+          b64,
+          b64.replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_'),
+          // inside a longer base64 text the secret may start at any of a group's three bytes
+          base64(`\0${secret}`).slice(4),
+          base64(`\0\0${secret}`).slice(4),
+        ]),
   ]
 }
 
@@ -169,13 +176,32 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
   }
 }
 
-/** `application/x-www-form-urlencoded` encoding of one value (space → `+`). */
+/** `application/x-www-form-urlencoded` encoding of one value (space → `+`), as `URLSearchParams` does it. */
 function formEncode(value: string): string {
-  return new URLSearchParams({ v: value }).toString().slice(2)
+  try {
+    return encodeURIComponent(value)
+      .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+      .replaceAll('%20', '+')
+  } catch {
+    // a lone surrogate: URLSearchParams would have sent U+FFFD
+    return new URLSearchParams({ v: value }).toString().slice(2)
+  }
+}
+
+function uriEncode(value: string): string {
+  try {
+    return encodeURIComponent(value)
+  } catch {
+    return value
+  }
 }
 
 function formDecode(value: string): string {
-  return new URLSearchParams(`v=${value}`).get('v') ?? value
+  try {
+    return decodeURIComponent(value.replaceAll('+', ' '))
+  } catch {
+    return value
+  }
 }
 
 function base64(value: string): string {
