@@ -21,7 +21,11 @@ describe.each(dirs)('packages/%s', (dir) => {
   })
 
   it('says where it comes from: repository with its directory, homepage, bugs, keywords, description', () => {
-    expect(pkg.repository).toEqual({ type: 'git', url: expect.stringMatching(/^git\+https:/), directory: `packages/${dir}` })
+    expect(pkg.repository).toEqual({
+      type: 'git',
+      url: expect.stringMatching(/^git\+https:/),
+      directory: `packages/${dir}`,
+    })
     expect(pkg.homepage).toContain(`packages/${dir}`)
     expect(pkg.bugs.url).toMatch(/^https:/)
     expect(pkg.keywords.length).toBeGreaterThan(2)
@@ -38,7 +42,8 @@ describe.each(dirs)('packages/%s', (dir) => {
 
   it('declares no empty peer dependencies, and every peer is also a dev dependency it is tested with', () => {
     if ('peerDependencies' in pkg) expect(Object.keys(pkg.peerDependencies).length).toBeGreaterThan(0)
-    for (const name of Object.keys(pkg.peerDependencies ?? {})) expect(pkg.devDependencies?.[name]).toBeDefined()
+    for (const name of Object.keys(pkg.peerDependencies ?? {}))
+      expect(pkg.devDependencies?.[name]).toBeDefined()
   })
 })
 
