@@ -60,7 +60,10 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 const fixed = (n: number, digits = 1) => n.toFixed(digits)
 
 async function main(): Promise<void> {
-  if (quick) log('--quick: short trials, rough numbers; writing bench/results/quick/, not the README or bench/results/')
+  if (quick)
+    log(
+      '--quick: short trials, rough numbers; writing bench/results/quick/, not the README or bench/results/',
+    )
   if (args.has('--report')) {
     const results = JSON.parse(readFileSync(`${resultsDir}results.json`, 'utf8')) as BenchResults
     write(results)

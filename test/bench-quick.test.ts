@@ -11,6 +11,8 @@ it('a quick run writes bench/results/quick/ and leaves the README alone; a full 
 it('the quick results are gitignored, and the committed results are from a full run', () => {
   const gitignore = readFileSync(new URL('../.gitignore', import.meta.url), 'utf8')
   expect(gitignore.split('\n')).toContain('bench/results/quick/')
-  const committed = JSON.parse(readFileSync(new URL('../bench/results/results.json', import.meta.url), 'utf8'))
+  const committed = JSON.parse(
+    readFileSync(new URL('../bench/results/results.json', import.meta.url), 'utf8'),
+  )
   expect(committed.meta.quick).toBe(false)
 })
