@@ -65,7 +65,7 @@ export function errorAttributes(error: unknown): Attributes {
   }
   const code = typeof e.code === 'string' && CODES.has(e.code) ? e.code : undefined
   // a class name such as TypeError or RedisStoreError; anything else (a store's own text) is not kept
-  const name = typeof e.name === 'string' && /^[A-Z][A-Za-z]{0,30}Error$/.test(e.name) ? e.name : '_OTHER'
+  const name = typeof e.name === 'string' && /^([A-Z][A-Za-z]{0,30})?Error$/.test(e.name) ? e.name : '_OTHER'
   const attributes: Attributes = { 'error.type': code ?? name }
   if (typeof e.error === 'string') attributes['oauth.error'] = OAUTH_ERRORS.has(e.error) ? e.error : 'other'
   if (typeof e.status === 'number' && Number.isInteger(e.status))
