@@ -84,7 +84,15 @@ try {
   await check('the tokenwell bin prints a token the server issued', async () => {
     const { stdout } = await promisify(execFile)(
       'node_modules/.bin/tokenwell',
-      ['token', '--token-endpoint', auth.tokenEndpoint, '--client-id', 'smoke', '--client-secret-env', 'SMOKE_SECRET'],
+      [
+        'token',
+        '--token-endpoint',
+        auth.tokenEndpoint,
+        '--client-id',
+        'smoke',
+        '--client-secret-env',
+        'SMOKE_SECRET',
+      ],
       { env: { PATH: process.env.PATH, SMOKE_SECRET: 'smoke-secret' } },
     )
     assert((await auth.verifyAccessToken(stdout.trim())) !== undefined, 'the printed token does not verify')
