@@ -16,8 +16,11 @@ const alias = [
 export default defineConfig({
   resolve: { alias },
   test: {
-    // The JSON report feeds the "N passed, N failed" line printed by .ci/run.
-    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+    // The JSON report feeds the "N passed, N failed" line printed by .ci/run (one file per Node version).
+    reporters: [
+      'default',
+      ['json', { outputFile: process.env['VITEST_JSON_REPORT'] ?? '.vitest-results.json' }],
+    ],
     projects: [
       {
         extends: true,

@@ -117,5 +117,5 @@ try {
   await auth.close()
 }
 
-console.log(`${passed} passed, ${failed} failed`)
+console.log(`smoke: ${passed} passed, ${failed} failed`)
 process.exitCode = failed === 0 ? 0 : 1
