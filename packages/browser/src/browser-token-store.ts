@@ -1,5 +1,4 @@
 import { ConfigError, type StoreEntry, type TokenStore } from '@tokenwell/core'
-import { createIdbVault } from './idb-vault.js'
 import { type BrowserTokenStoreOptions, resolveOptions } from './options.js'
 import { createTabChannel } from './tab-channel.js'
 import { createTabLocks } from './tab-locks.js'
@@ -26,7 +25,7 @@ export interface BrowserTokenStore extends TokenStore {
  * others wait on that lock and get the token, and the rotated refresh token with it, through a
  * `BroadcastChannel`; a tab opened later asks the open ones first. The lock is held for at most
  * the provider's `lockTtl`, and a tab that closes lets go of it at once. Nothing is written to disk
- * unless `persist` is set (IndexedDB, AES-GCM under a non-extractable key). Where Web Locks or
+ * unless `persist` says where (`persistInIndexedDb()`: AES-GCM, a non-extractable key). Where Web Locks or
  * BroadcastChannel is missing, each tab keeps its own tokens in memory (`shared` is `false`).
  * Throws `ConfigError` for bad options.
  *
@@ -43,7 +42,7 @@ export function createBrowserTokenStore(input: BrowserTokenStoreOptions = {}): B
   const options = resolveOptions(input)
   const { clock, session } = options
   const state = createTabState(clock)
-  const vault = options.persist ? createIdbVault(options.indexedDB as IDBFactory, options.name) : undefined
+  const vault = options.persist
   const tabId = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16)).join('')
   const shared = options.locks !== undefined && options.createChannel !== undefined
   const locks = shared ? createTabLocks(options.locks!, options.name, tabId) : undefined
@@ -163,14 +162,6 @@ export function createBrowserTokenStore(input: BrowserTokenStoreOptions = {}): B
       },
     } satisfies Required<Pick<TokenStore, 'acquireLease' | 'waitForEntry' | 'getRefreshToken'>>)
   }
-  const description = { name: options.name, shared, persist: options.persist }
-  Object.defineProperties(store, {
-    toJSON: { value: () => ({ ...description }), enumerable: false },
-    [Symbol.for('nodejs.util.inspect.custom')]: {
-      value: () =>
-        `BrowserTokenStore { name: '${options.name}', shared: ${shared}, persist: ${options.persist} }`,
-      enumerable: false,
-    },
-  })
+  // no toJSON or inspect hook needed: tokens live in closures, so printing the store shows none
   return Object.freeze(store)
 }

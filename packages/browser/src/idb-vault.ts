@@ -1,24 +1,45 @@
+import { ConfigError } from '@tokenwell/core'
 import { BrowserStoreError } from './browser-store-error.js'
 import { parseSlot, type TabSlot } from './tab-slot.js'
 
-/** Slots kept in IndexedDB, encrypted. */
-export interface Vault {
+/**
+ * Where a browser store keeps tokens across reloads, from `persistInIndexedDb()`. Its methods
+ * are the store's business: pass it as `persist` and nothing else.
+ */
+export interface TokenVault {
   load(key: string): Promise<TabSlot | undefined>
   /** Writes `slot`, or removes the record when it holds nothing. */
   save(key: string, slot: TabSlot | undefined): Promise<void>
   close(): void
 }
 
+export interface PersistInIndexedDbOptions {
+  /** The database name; stores that share it share what is kept. @default 'tokenwell' */
+  name?: string | undefined
+  /** @default globalThis.indexedDB */
+  indexedDB?: IDBFactory | undefined
+}
+
 const IV_BYTES = 12 // NIST SP 800-38D §8.2: 96-bit random IVs
 const KEY_ID = 'aes-gcm'
 
 /**
- * A vault in the IndexedDB database `name`: each slot is AES-256-GCM encrypted, bound to its key
- * as additional data, under a key made here with `extractable: false` and kept in IndexedDB as a
- * `CryptoKey` (structured clone keeps it non-extractable: no script, ours included, can read its
- * bytes). This keeps tokens off disk in clear; it does not hide them from script on this origin.
+ * Keeps a browser store's tokens in the IndexedDB database `name`, so a reload, or a tab opened
+ * after every other one closed, starts without a token request. Each record is AES-256-GCM
+ * encrypted, bound to its key as additional data, under a key made here with `extractable: false`
+ * and kept in IndexedDB as a `CryptoKey` (structured clone keeps it non-extractable: no script,
+ * ours included, can read its bytes). That keeps tokens off the disk in clear; it does not hide
+ * them from script running on this origin. Costs nothing in a bundle that does not call it.
+ * Throws `ConfigError` when there is no IndexedDB.
+ *
+ * @example
+ * const store = createBrowserTokenStore({ persist: persistInIndexedDb() })
  */
-export function createIdbVault(factory: IDBFactory, name: string): Vault {
+export function persistInIndexedDb(options: PersistInIndexedDbOptions = {}): TokenVault {
+  const name = options.name ?? 'tokenwell'
+  const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB
+  if (!factory) throw new ConfigError('persistInIndexedDb needs IndexedDB, and there is none here')
+  if (typeof name !== 'string' || name === '') throw new ConfigError('name must be a non-empty string')
   let opened: Promise<IDBDatabase> | undefined
   let keyPromise: Promise<CryptoKey> | undefined
   const db = () =>

@@ -1,22 +1,23 @@
 import { ConfigError } from '@tokenwell/core'
+import type { TokenVault } from './idb-vault.js'
 import type { BroadcastChannelLike } from './tab-channel.js'
 import type { LockManagerLike } from './tab-locks.js'
 
 export interface BrowserTokenStoreOptions {
-  /** Names the BroadcastChannel, the locks and the IndexedDB database; stores with one name share. @default 'tokenwell' */
+  /** Names the BroadcastChannel and the locks; stores with one name share. @default 'tokenwell' */
   name?: string | undefined
   /**
-   * Keep tokens in IndexedDB, encrypted with a non-extractable AES-GCM key, so a tab opened after
-   * every other tab closed (or a reload) starts without a token request. @default false (memory only)
+   * Where to keep tokens across reloads: `persistInIndexedDb()` (encrypted, non-extractable key).
+   * @default undefined (memory only: nothing is written to disk)
    */
-  persist?: boolean | undefined
+  persist?: TokenVault | undefined
   /**
    * One sign-in shared by every provider on this store, whatever its grant: each key maps to this
    * one slot. For a single-page app whose later tabs never saw the authorization code (see
    * `sessionRefreshToken()`). Use one such store per client and scope. @default undefined (one slot per key)
    */
   session?: string | undefined
-  /** How long a tab waits for the other tabs to answer when it asks what they hold, ms. @default 150 */
+  /** How long a tab waits for another tab that does not answer (one that hangs), ms. @default 150 */
   askTimeout?: number | undefined
   /** How long a refresh token is kept after its access token expired, ms. @default 2_592_000_000 (30 days) */
   refreshTokenTtl?: number | undefined
@@ -24,26 +25,22 @@ export interface BrowserTokenStoreOptions {
   locks?: LockManagerLike | null | undefined
   /** Opens a channel. `null` turns coordination off (per-tab memory). @default globalThis.BroadcastChannel */
   createChannel?: ((name: string) => BroadcastChannelLike) | null | undefined
-  /** For `persist`. @default globalThis.indexedDB */
-  indexedDB?: IDBFactory | undefined
   /** Epoch ms now; every tab must agree, as `Date.now()` does. @default Date.now */
   clock?: (() => number) | undefined
 }
 
 export interface ResolvedBrowserTokenStoreOptions {
   readonly name: string
-  readonly persist: boolean
+  readonly persist: TokenVault | undefined
   readonly session: string | undefined
   readonly askTimeout: number
   readonly refreshTokenTtl: number
   readonly locks: LockManagerLike | undefined
   readonly createChannel: ((name: string) => BroadcastChannelLike) | undefined
-  readonly indexedDB: IDBFactory | undefined
   readonly clock: () => number
 }
 
-const defaults = { name: 'tokenwell', askTimeout: 150, refreshTokenTtl: 2_592_000_000 }
-const KNOWN_KEYS = new Set([
+const KNOWN_KEYS = [
   'name',
   'persist',
   'session',
@@ -51,59 +48,60 @@ const KNOWN_KEYS = new Set([
   'refreshTokenTtl',
   'locks',
   'createChannel',
-  'indexedDB',
   'clock',
-])
+]
 
 /** Validates `input` and applies defaults; throws `ConfigError` naming the option. */
 export function resolveOptions(input: BrowserTokenStoreOptions): ResolvedBrowserTokenStoreOptions {
   if (typeof input !== 'object' || input === null) throw new ConfigError('options must be an object')
   for (const key of Object.keys(input)) {
-    if (!KNOWN_KEYS.has(key)) throw new ConfigError(`unknown option "${key.slice(0, 40)}"`)
+    if (!KNOWN_KEYS.includes(key)) throw new ConfigError(`unknown option "${key.slice(0, 40)}"`)
   }
-  const name = input.name ?? defaults.name
-  if (typeof name !== 'string' || name === '') throw new ConfigError('name must be a non-empty string')
-  const session = input.session
-  if (session !== undefined && (typeof session !== 'string' || session === ''))
-    throw new ConfigError('session must be a non-empty string')
-  if (input.persist !== undefined && typeof input.persist !== 'boolean')
-    throw new ConfigError('persist must be a boolean')
+  const { name = 'tokenwell', session, persist, clock = () => Date.now() } = input
+  const check = (ok: boolean, message: string) => {
+    if (!ok) throw new ConfigError(message)
+  }
+  check(typeof name === 'string' && name !== '', 'name must be a non-empty string')
+  check(
+    session === undefined || (typeof session === 'string' && session !== ''),
+    'session must be a non-empty string',
+  )
+  check(
+    persist === undefined || typeof persist?.load === 'function',
+    'persist must come from persistInIndexedDb()',
+  )
   const g = globalThis as {
     navigator?: { locks?: LockManagerLike }
     BroadcastChannel?: typeof BroadcastChannel
   }
   const locks = input.locks === null ? undefined : (input.locks ?? g.navigator?.locks)
-  if (locks !== undefined && typeof locks.request !== 'function')
-    throw new ConfigError('locks must be a LockManager (navigator.locks)')
+  check(
+    locks === undefined || typeof locks.request === 'function',
+    'locks must be a LockManager (navigator.locks)',
+  )
   const Channel = g.BroadcastChannel
   const createChannel =
     input.createChannel === null
       ? undefined
       : (input.createChannel ?? (Channel && ((channelName: string) => new Channel(channelName))))
-  if (createChannel !== undefined && typeof createChannel !== 'function')
-    throw new ConfigError('createChannel must be a function')
-  const persist = input.persist ?? false
-  const indexedDB = input.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB
-  if (persist && indexedDB === undefined)
-    throw new ConfigError('persist needs IndexedDB, and there is none here')
-  const clock = input.clock ?? (() => Date.now())
-  if (typeof clock !== 'function') throw new ConfigError('clock must be a function')
+  check(
+    createChannel === undefined || typeof createChannel === 'function',
+    'createChannel must be a function',
+  )
+  check(typeof clock === 'function', 'clock must be a function')
+  const duration = (key: 'askTimeout' | 'refreshTokenTtl', fallback: number, min: number) => {
+    const value = input[key] ?? fallback
+    check(Number.isFinite(value) && value >= min, `${key} must be a number of milliseconds ≥ ${min}`)
+    return value
+  }
   return Object.freeze({
     name,
     persist,
     session,
-    askTimeout: duration('askTimeout', input.askTimeout ?? defaults.askTimeout, 0),
-    refreshTokenTtl: duration('refreshTokenTtl', input.refreshTokenTtl ?? defaults.refreshTokenTtl, 1),
+    askTimeout: duration('askTimeout', 150, 0),
+    refreshTokenTtl: duration('refreshTokenTtl', 2_592_000_000, 1),
     locks,
     createChannel,
-    indexedDB,
     clock,
   })
-}
-
-function duration(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ConfigError(`${name} must be a number of milliseconds ≥ ${min}`)
-  }
-  return value
 }

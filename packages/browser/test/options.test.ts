@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import { createBrowserTokenStore } from '@tokenwell/browser'
+import { createBrowserTokenStore, persistInIndexedDb } from '@tokenwell/browser'
 import { ConfigError } from '@tokenwell/core'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -15,15 +15,23 @@ describe('createBrowserTokenStore options', () => {
     [{ nmae: 'x' }, 'unknown option "nmae"'],
     [{ name: '' }, 'name must be a non-empty string'],
     [{ session: 3 }, 'session must be a non-empty string'],
-    [{ persist: 'yes' }, 'persist must be a boolean'],
+    [{ persist: true }, 'persist must come from persistInIndexedDb()'],
     [{ askTimeout: -1 }, 'askTimeout must be a number of milliseconds ≥ 0'],
     [{ refreshTokenTtl: Number.NaN }, 'refreshTokenTtl must be a number of milliseconds ≥ 1'],
     [{ locks: {} }, 'locks must be a LockManager (navigator.locks)'],
-    [{ persist: true, indexedDB: undefined }, 'persist needs IndexedDB, and there is none here'],
   ])('%o → ConfigError: %s', (options, message) => {
     const attempt = () => createBrowserTokenStore(options as never)
     expect(attempt).toThrow(ConfigError)
     expect(attempt).toThrow(expect.objectContaining({ code: 'ERR_CONFIG', message }))
+  })
+
+  it('persistInIndexedDb() where there is no IndexedDB is a ConfigError', () => {
+    expect(() => persistInIndexedDb()).toThrow(
+      expect.objectContaining({
+        code: 'ERR_CONFIG',
+        message: 'persistInIndexedDb needs IndexedDB, and there is none here',
+      }),
+    )
   })
 
   it('sessionRefreshToken() without session is a ConfigError', async () => {
@@ -32,14 +40,14 @@ describe('createBrowserTokenStore options', () => {
     })
   })
 
-  it('prints no token: JSON.stringify and inspect show the name and mode only', async () => {
+  it('prints no token: JSON.stringify and inspect show no token, however deep', async () => {
     mockTokenEndpoint()
     const tab = createOrigin().tab()
     origins.push({ closeAll: () => tab.close() } as never)
     const token = await tab.provider.getToken()
     const printed = `${JSON.stringify(tab.store)} ${inspect(tab.store, { depth: 5, showHidden: true })}`
     expect(printed).not.toContain(token.accessToken)
-    expect(JSON.parse(JSON.stringify(tab.store))).toMatchObject({ shared: true, persist: false })
+    expect(JSON.parse(JSON.stringify(tab.store))).toEqual({ shared: true })
   })
 })
 

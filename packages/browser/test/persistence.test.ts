@@ -1,4 +1,4 @@
-import { createBrowserTokenStore } from '@tokenwell/browser'
+import { createBrowserTokenStore, persistInIndexedDb } from '@tokenwell/browser'
 import { IDBFactory } from 'fake-indexeddb'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createOrigin, mockTokenEndpoint } from './tabs.js'
@@ -38,7 +38,8 @@ describe('persist: IndexedDB, encrypted', () => {
     mockTokenEndpoint()
     const o = createOrigin()
     origins.push(o)
-    await o.tab({ indexedDB }).provider.getToken()
+    await o.tab().provider.getToken()
+    persistInIndexedDb({ indexedDB, name: 'app' }) // made, never used: opens nothing either
     expect(await indexedDB.databases()).toEqual([])
   })
 
@@ -48,11 +49,11 @@ describe('persist: IndexedDB, encrypted', () => {
     const endpoint = mockTokenEndpoint({ refreshTokens })
     const o = createOrigin({ grant: { type: 'refresh_token', refreshToken: 'rt-0' } })
     origins.push(o)
-    const first = o.tab({ persist: true, indexedDB, name: 'app' })
+    const first = o.tab({ persist: persistInIndexedDb({ indexedDB, name: 'app' }) })
     const token = await first.provider.getToken()
     first.close()
 
-    const later = o.tab({ persist: true, indexedDB, name: 'app' })
+    const later = o.tab({ persist: persistInIndexedDb({ indexedDB, name: 'app' }) })
     expect((await later.provider.getToken()).accessToken).toBe(token.accessToken)
     expect(endpoint.hits).toBe(1)
     // after the access token is invalidated, the refresh token read from disk is the rotated one
@@ -66,7 +67,7 @@ describe('persist: IndexedDB, encrypted', () => {
     mockTokenEndpoint({ refreshTokens: new Set(['rt-0']) })
     const o = createOrigin({ grant: { type: 'refresh_token', refreshToken: 'rt-0' } })
     origins.push(o)
-    const tab = o.tab({ persist: true, indexedDB, name: 'app' })
+    const tab = o.tab({ persist: persistInIndexedDb({ indexedDB, name: 'app' }) })
     const token = await tab.provider.getToken()
     const values = await dump(indexedDB, 'app')
     expect(values.length).toBe(2) // the key and one slot
@@ -80,7 +81,10 @@ describe('persist: IndexedDB, encrypted', () => {
   it('a tampered record is a cache miss reported as ERR_STORE, never a failed request', async () => {
     const indexedDB = new IDBFactory()
     const endpoint = mockTokenEndpoint()
-    const store = createBrowserTokenStore({ persist: true, indexedDB, name: 'tamper', locks: null })
+    const store = createBrowserTokenStore({
+      persist: persistInIndexedDb({ indexedDB, name: 'tamper' }),
+      locks: null,
+    })
     const entry = {
       token: { accessToken: 'at-x', tokenType: 'Bearer', raw: {} },
       obtainedAt: Date.now(),
@@ -96,7 +100,10 @@ describe('persist: IndexedDB, encrypted', () => {
     tx.objectStore('slots').put({ iv: new Uint8Array(12), data: new ArrayBuffer(40) }, 'k')
     await new Promise((resolve) => (tx.oncomplete = resolve))
     db.close()
-    const reader = createBrowserTokenStore({ persist: true, indexedDB, name: 'tamper', locks: null })
+    const reader = createBrowserTokenStore({
+      persist: persistInIndexedDb({ indexedDB, name: 'tamper' }),
+      locks: null,
+    })
     await expect(reader.get('k')).rejects.toMatchObject({ code: 'ERR_STORE', name: 'BrowserStoreError' })
     expect(endpoint.hits).toBe(0)
   })
