@@ -158,6 +158,27 @@ describe.skipIf(skip)('the browser: tokens shared by the tabs of one origin, in 
     )
   })
 
+  it("the README's quick start: code + PKCE in one tab; a tab opened later shares the sign-in, no token request", async () => {
+    const tab = await context.newPage()
+    await tab.goto(origin.url)
+    await tab.waitForFunction(() => 'app' in globalThis)
+    expect(await tab.evaluate(() => app.quickStart('spa').resume())).toBe('none')
+    await Promise.all([tab.waitForNavigation(), tab.evaluate(() => app.quickStart('spa').signIn())])
+    expect(new URL(tab.url()).pathname).toBe('/callback') // approved at once by the mock server
+    await tab.waitForFunction(() => 'app' in globalThis)
+    expect(await tab.evaluate(() => app.quickStart('spa').resume())).toBe('callback')
+    expect(new URL(tab.url()).search).toBe('') // the code left the address bar
+    expect(statuses(await tab.evaluate(() => app.calls(5, '/echo')))).toEqual(Array(5).fill(200))
+
+    const later = await context.newPage()
+    await later.goto(origin.url)
+    await later.waitForFunction(() => 'app' in globalThis)
+    expect(await later.evaluate(() => app.quickStart('spa').resume())).toBe('shared')
+    expect(statuses(await later.evaluate(() => app.calls(5, '/echo')))).toEqual(Array(5).fill(200))
+    expect(origin.auth.stats.tokenRequests).toBe(1)
+    expect(origin.auth.stats.byGrant['authorization_code']).toBe(1)
+  })
+
   it('the mock server is driven over HTTP from a page on another loopback origin (CORS)', async () => {
     const tab = await openTab(svc)
     await tab.evaluate(() => app.calls(1, '/echo'))

@@ -1,7 +1,14 @@
 // The page the Chromium tests load: an app built from @tokenwell/core, @tokenwell/fetch and
 // @tokenwell/browser, bundled by esbuild in the test. It exposes a small API for page.evaluate.
 import { createBrowserTokenStore } from '@tokenwell/browser'
-import { createTokenProvider, type Grant } from '@tokenwell/core'
+import {
+  buildAuthorizationUrl,
+  createPkcePair,
+  createTokenProvider,
+  type Grant,
+  parseAuthorizationResponse,
+  randomUrlSafe,
+} from '@tokenwell/core'
 import { withOAuth2 } from '@tokenwell/fetch'
 
 export interface StartOptions {
@@ -20,7 +27,48 @@ export interface CallResult {
 
 let api: ((input: string, init?: RequestInit) => Promise<Response>) | undefined
 
+/** The README's browser quick start, as written there (issuer: this origin's `/as`). */
+function quickStart(clientId: string) {
+  const issuer = `${location.origin}/as`
+  const redirectUri = `${location.origin}/callback`
+  const scope = 'openid offline_access orders:read'
+  const store = createBrowserTokenStore({ session: clientId })
+  const common = { issuer, clientId, clientAuth: 'none', scope, store } as const
+  return {
+    async signIn(): Promise<void> {
+      const { codeVerifier, codeChallenge } = await createPkcePair()
+      const state = randomUrlSafe()
+      sessionStorage.setItem('tokenwell:pkce', JSON.stringify({ state, codeVerifier }))
+      location.assign(
+        await buildAuthorizationUrl({ issuer, clientId, redirectUri, scope, state, codeChallenge }),
+      )
+    },
+    /** Which way this tab got its provider: from the code, from the open tabs, or none (sign in). */
+    async resume(): Promise<'callback' | 'shared' | 'none'> {
+      if (location.pathname === '/callback') {
+        const { state, codeVerifier } = JSON.parse(sessionStorage.getItem('tokenwell:pkce') ?? '{}')
+        sessionStorage.removeItem('tokenwell:pkce')
+        const { code } = parseAuthorizationResponse(location.search, { state, issuer })
+        history.replaceState(null, '', '/')
+        const provider = createTokenProvider({
+          ...common,
+          grant: { type: 'authorization_code', code, redirectUri, codeVerifier },
+        })
+        await provider.getToken()
+        api = withOAuth2(provider, { match: location.origin })
+        return 'callback'
+      }
+      const refreshToken = await store.sessionRefreshToken()
+      if (refreshToken === undefined) return 'none'
+      const provider = createTokenProvider({ ...common, grant: { type: 'refresh_token', refreshToken } })
+      api = withOAuth2(provider, { match: location.origin })
+      return 'shared'
+    },
+  }
+}
+
 const app = {
+  quickStart,
   start(options: StartOptions) {
     const store = createBrowserTokenStore()
     const provider = createTokenProvider({

@@ -78,8 +78,9 @@ const PAGE =
   '<!doctype html><meta charset="utf-8"><title>tokenwell</title><script type="module" src="/app.js"></script>'
 
 /**
- * Serves `/` (the page), `/app.js` (its bundle), `/as/*` (the mock authorization server, issuer
- * `${url}/as`) and `/api/*` (the protected API) from one `127.0.0.1` port.
+ * Serves `/app.js` (the page's bundle), `/as/*` and `/.well-known/*` (the mock authorization
+ * server, issuer `${url}/as`), `/api/*` (the protected API) and the page at any other path (`/`,
+ * `/callback`) from one `127.0.0.1` port.
  */
 export async function startBrowserOrigin(
   script: string,
@@ -90,7 +91,6 @@ export async function startBrowserOrigin(
   const redeemed = new Map<string, number>()
   const route = async (request: Request): Promise<Response> => {
     const url = new URL(request.url)
-    if (url.pathname === '/') return new Response(PAGE, { headers: { 'content-type': 'text/html' } })
     if (url.pathname === '/app.js')
       return new Response(script, { headers: { 'content-type': 'text/javascript' } })
     if (url.pathname === '/as/token' && request.method === 'POST') {
@@ -98,13 +98,14 @@ export async function startBrowserOrigin(
       const refreshToken = form.get('refresh_token')
       if (refreshToken !== null) redeemed.set(refreshToken, (redeemed.get(refreshToken) ?? 0) + 1)
     }
-    if (url.pathname.startsWith('/as/')) return auth!.handle(request)
+    if (url.pathname.startsWith('/as/') || url.pathname.startsWith('/.well-known/'))
+      return auth!.handle(request)
     if (url.pathname.startsWith('/api/')) {
       const inner = new URL(url.pathname.slice('/api'.length) + url.search, url.origin)
       const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.arrayBuffer()
       return api!.handle(new Request(inner, { method: request.method, headers: request.headers, body }))
     }
-    return new Response('not found', { status: 404 })
+    return new Response(PAGE, { headers: { 'content-type': 'text/html' } }) // `/`, `/callback`, …
   }
   const served: ServedHandler = await serveFetchHandler(route)
   auth = createMockAuthServer({ ...options, issuer: `${served.url}/as` })
