@@ -45,7 +45,7 @@ export function createBrowserTokenStore(input: BrowserTokenStoreOptions = {}): B
   const vault = options.persist
   const tabId = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16)).join('')
   const shared = options.locks !== undefined && options.createChannel !== undefined
-  const locks = shared ? createTabLocks(options.locks!, options.name, tabId) : undefined
+  const locks = shared ? createTabLocks(options.locks!, options.name, tabId, clock) : undefined
   const channel = shared ? options.createChannel!(options.name) : undefined
   const tabs =
     channel && locks
@@ -125,25 +125,29 @@ export function createBrowserTokenStore(input: BrowserTokenStoreOptions = {}): B
         // the tab that held it before may have stored a token a moment ago: its message may be on its way
         caughtUp.add(k)
         await tabs.sync(k)
-        return async () => release()
+        return release
       },
       waitForEntry(key: string, timeout: number, accept: (entry: StoreEntry) => boolean) {
         const k = slotKey(key)
         const now = entryOf(k)
-        if (now && accept(now)) return Promise.resolve(now)
+        if (now && accept(now)) {
+          locks.progressed(k)
+          return Promise.resolve(now)
+        }
         return new Promise<StoreEntry | undefined>((resolve) => {
           const stop = new AbortController()
           let settled = false
-          const finish = (entry: StoreEntry | undefined) => {
+          const finish = (entry: StoreEntry | undefined, progressed = true) => {
             if (settled) return
             settled = true
+            if (progressed) locks.progressed(k)
             clearTimeout(timer)
             off()
             stop.abort()
             resolve(entry)
           }
           const off = state.onEntry(k, (entry) => accept(entry) && finish(entry))
-          const timer = setTimeout(() => finish(undefined), timeout)
+          const timer = setTimeout(() => finish(undefined, false), timeout)
           locks.whenFree(k, stop.signal).then(
             async () => {
               // the holder let go (done, failed or closed): what it stored may still be on its way

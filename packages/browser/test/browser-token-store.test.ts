@@ -1,4 +1,6 @@
+import { createBrowserTokenStore } from '@tokenwell/browser'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createLockRegistry } from './fake-locks.js'
 import { createOrigin, mockTokenEndpoint } from './tabs.js'
 
 const origins: ReturnType<typeof createOrigin>[] = []
@@ -94,6 +96,60 @@ describe('tabs of one origin sharing a browser store', () => {
     const tokens = await Promise.all(others.map((t) => t.provider.getToken()))
     expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1)
     expect(endpoint.hits).toBe(1) // the hung request, counted by the first handler only
+  })
+})
+
+describe('a lease holder whose script is frozen (it never lets go)', () => {
+  it('after lockTtl without progress, exactly one waiting tab takes the lease over; the others wait for it', async () => {
+    const registry = createLockRegistry()
+    const frozen = registry.tab()
+    frozen.request('frozen:lease:k', {}, () => new Promise(() => {})).catch(() => {}) // stolen later
+    const stores = [1, 2, 3, 4].map(() =>
+      createBrowserTokenStore({ name: 'frozen', locks: registry.tab(), askTimeout: 10 }),
+    )
+    const ttl = 60
+    // core's loop: try the lease, wait for the holder's token, try again
+    const outcomes = await Promise.all(
+      stores.map(async (store) => {
+        expect(await store.acquireLease!('k', ttl)).toBeUndefined()
+        expect(await store.waitForEntry!('k', ttl, () => true)).toBeUndefined() // no progress
+        return store.acquireLease!('k', ttl)
+      }),
+    )
+    const holders = outcomes.filter((release) => release !== undefined)
+    expect(holders).toHaveLength(1)
+    expect(registry.heldNames().filter((n) => n === 'frozen:lease:k')).toHaveLength(1)
+    await holders[0]!()
+    // once the new holder let go, the lease is free again for anyone
+    const next = await stores[0]!.acquireLease!('k', ttl)
+    expect(next).toBeDefined()
+    await next!()
+    for (const store of stores) store.close()
+  })
+
+  it('a holder that is slow but stores a token is never taken over: its progress resets the wait', async () => {
+    const registry = createLockRegistry()
+    const [holder, waiter] = [1, 2].map(() =>
+      createBrowserTokenStore({ name: 'slow', locks: registry.tab(), askTimeout: 10 }),
+    )
+    const ttl = 60
+    const release = await holder!.acquireLease!('k', 10_000)
+    expect(await waiter!.acquireLease!('k', ttl)).toBeUndefined()
+    const entry = {
+      token: { accessToken: 'at-slow', tokenType: 'Bearer', raw: {} },
+      obtainedAt: Date.now(),
+      refreshAt: Date.now() + 60_000,
+      fingerprint: 'f',
+    }
+    const waited = waiter!.waitForEntry!('k', 5_000, () => true)
+    await holder!.set('k', entry, 60_000)
+    expect((await waited)?.token.accessToken).toBe('at-slow')
+    await new Promise((resolve) => setTimeout(resolve, ttl + 10))
+    // the same holder still holds its (long) lease: a new wait starts, no takeover
+    expect(await waiter!.acquireLease!('k', ttl)).toBeUndefined()
+    await release!()
+    holder!.close()
+    waiter!.close()
   })
 })
 

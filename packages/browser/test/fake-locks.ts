@@ -10,11 +10,13 @@ interface Held {
   name: string
   mode: 'exclusive' | 'shared'
   client: number
+  /** Ends the holder's request with an AbortError, as `steal` does. */
+  stolen?: () => void
 }
 
 /**
  * The Web Locks API of one origin, for Node: per-name FIFO queues, exclusive and shared modes,
- * `ifAvailable`, `signal` and `query()`. Each `tab()` is one client; `close()` on it frees what it
+ * `ifAvailable`, `steal`, `signal` and `query()`. Each `tab()` is one client; `close()` on it frees what it
  * holds and drops what it waits for, as a browser does for a closed tab.
  */
 export function createLockRegistry() {
@@ -43,7 +45,12 @@ export function createLockRegistry() {
           const mode = options.mode ?? 'exclusive'
           return new Promise((resolve, reject) => {
             const run = () => {
-              const lock: Held = { name, mode, client }
+              const lock: Held = {
+                name,
+                mode,
+                client,
+                stolen: () => reject(new DOMException('stolen', 'AbortError')),
+              }
               held.push(lock)
               const free = () => {
                 const at = held.indexOf(lock)
@@ -64,6 +71,13 @@ export function createLockRegistry() {
                 )
             }
             if (!open) return reject(new Error('closed'))
+            if (options.steal) {
+              for (const h of held.filter((x) => x.name === name)) {
+                held.splice(held.indexOf(h), 1)
+                h.stolen?.()
+              }
+              return run()
+            }
             const idle = !queue.some((q) => q.name === name)
             if (options.ifAvailable) {
               if (idle && grantable(name, mode)) return run()
