@@ -158,6 +158,30 @@ describe.skipIf(skip)('the browser: tokens shared by the tabs of one origin, in 
     )
   })
 
+  it('the tab holding the lock is frozen mid-request: exactly one other tab takes over after lockTtl, 0 failed calls', async () => {
+    const lockTtl = 3_000
+    const tabs = [] as Page[]
+    for (let i = 0; i < 4; i++) tabs.push(await openTab({ ...svc, lockTtl }))
+    const [holder, ...others] = tabs as [Page, ...Page[]]
+    origin.auth.setLatency(20_000) // the holder's token request hangs
+    void holder.evaluate(() => app.calls(5, '/echo')).catch(() => {})
+    while (origin.auth.stats.tokenRequests === 0) await sleep(5)
+    origin.auth.setLatency(0)
+    // a frozen page runs no script, timers included: it cannot let go of its lock by itself
+    const cdp = await holder.createCDPSession()
+    await cdp.send('Page.setWebLifecycleState', { state: 'frozen' })
+    const frozenAt = Date.now()
+    const results = await Promise.all(others.map((tab) => tab.evaluate(() => app.calls(10, '/echo'))))
+    const tookOver = Date.now() - frozenAt
+    expect(results.flatMap(statuses)).toEqual(Array(30).fill(200))
+    // one takeover, not one per waiting tab (core's own bound, 2 × lockTtl, would let each fetch)
+    expect(origin.auth.stats.tokenRequests).toBe(2)
+    expect(tookOver).toBeLessThan(2 * lockTtl)
+    console.info(
+      `browser: a tab took over ${tookOver} ms after the lock holder froze (lockTtl ${lockTtl} ms)`,
+    )
+  })
+
   it("the README's quick start: code + PKCE in one tab; a tab opened later shares the sign-in, no token request", async () => {
     const tab = await context.newPage()
     await tab.goto(origin.url)
