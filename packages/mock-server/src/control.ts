@@ -1,5 +1,18 @@
-import type { MockAuthServer } from './auth-server.js'
 import type { TokenFault } from './faults.js'
+import type { AuthServerStats, TokenRequestLogEntry } from './stats.js'
+
+/** The knobs of a mock authorization server that the control actions turn (its own type would be an import cycle). */
+export interface ControlTarget {
+  readonly stats: AuthServerStats
+  readonly requests: readonly TokenRequestLogEntry[]
+  failNext(count: number, fault?: TokenFault): void
+  clearFaults(): void
+  setLatency(ms: number): void
+  setTokenLifetime(seconds: number): void
+  revokeAll(): void
+  approveDevice(userCode: string, options?: { username?: string }): boolean
+  denyDevice(userCode: string): boolean
+}
 
 /** The path, under the issuer, that the control actions live at. */
 export const CONTROL_PATH = '/_control'
@@ -10,7 +23,7 @@ export interface ControlDefaults {
   tokenLifetime: number
 }
 
-type Action = (server: MockAuthServer, body: Record<string, unknown>, defaults: ControlDefaults) => unknown
+type Action = (server: ControlTarget, body: Record<string, unknown>, defaults: ControlDefaults) => unknown
 
 /** `METHOD /path` → what it does; the answer is its JSON result, or the stats. */
 const ACTIONS: Record<string, Action> = {
@@ -68,7 +81,7 @@ function json(body: unknown, status: number, cors: Record<string, string>): Resp
  * so a web page the tester happens to open cannot revoke or fault this server.
  */
 export async function handleControl(
-  server: MockAuthServer,
+  server: ControlTarget,
   defaults: ControlDefaults,
   request: Request,
   path: string,
