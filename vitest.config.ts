@@ -1,7 +1,18 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-const packages = ['core', 'axios', 'got', 'fetch', 'redis', 'mock-server', 'cli', 'node', 'opentelemetry']
+const packages = [
+  'core',
+  'axios',
+  'got',
+  'fetch',
+  'redis',
+  'mock-server',
+  'cli',
+  'node',
+  'opentelemetry',
+  'browser',
+]
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
 
 // Tests import packages by name and run against their sources: no build needed.
