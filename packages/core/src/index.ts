@@ -27,6 +27,13 @@ export {
   discoverAuthorizationServer,
 } from './discovery/discovery.js'
 export {
+  discoverProtectedResource,
+  type ProtectedResourceMetadata,
+  type ProtectedResourceTarget,
+  protectedResourceMetadataUrl,
+} from './discovery/protected-resource.js'
+export { resourceMetadataFromChallenges } from './discovery/resource-challenge.js'
+export {
   createDpopProof,
   type DpopProofRequest,
   type DpopSession,

@@ -1,10 +1,16 @@
 import type { AccessTokenClaims } from './access-token-verifier.js'
+import { type ChallengeParams, STEP_UP_PATHS, stepUpChallenge } from './protected-api-challenges.js'
 import { dpopCredentials } from './protected-api-dpop.js'
+import {
+  type ProtectedResourceMetadataOptions,
+  protectedResourceMetadata,
+  resourceMetadataUrl,
+} from './protected-resource-metadata.js'
 import { delay } from './state.js'
 
-export interface ProtectedApiOptions {
+export interface ProtectedApiOptions extends ProtectedResourceMetadataOptions {
   /** Whatever verifies the tokens: a mock authorization server, or any object with `verifyAccessToken`. */
-  authServer: { verifyAccessToken(token: string): Promise<AccessTokenClaims | undefined> }
+  authServer: { verifyAccessToken(token: string): Promise<AccessTokenClaims | undefined>; issuer?: string }
   /** A scope every route requires; a token without it gets 403 `insufficient_scope`. @default none */
   requiredScope?: string
   /** An `aud` value tokens must carry. @default not checked */
@@ -57,13 +63,14 @@ export interface ProtectedApi {
   failNext(count: number, fault?: ApiFault): void
 }
 
-type Challenge = { error?: string; description?: string; scope?: string }
+type Challenge = { error?: string; description?: string; scope?: string; params?: ChallengeParams }
 
 function challengeHeader(realm: string, challenge: Challenge): string {
   const parts = [`realm="${realm}"`]
   if (challenge.error !== undefined) parts.push(`error="${challenge.error}"`)
   if (challenge.description !== undefined) parts.push(`error_description="${challenge.description}"`)
   if (challenge.scope !== undefined) parts.push(`scope="${challenge.scope}"`)
+  for (const [name, value] of Object.entries(challenge.params ?? {})) parts.push(`${name}="${value}"`)
   return `Bearer ${parts.join(', ')}`
 }
 
@@ -104,6 +111,10 @@ async function echo(request: Request, url: URL, claims: AccessTokenClaims | unde
  * - `/redirect?to=URL[&status=302]`: a redirect, after the token check
  * - `/slow?ms=N`: the echo after N ms
  * - `/public/…`: the echo without a token check (a redirect target that records what it got)
+ * - `/step-up/scope`, `/step-up/claims`, `/step-up/authentication`: challenges a token must
+ *   satisfy (see `stepUpChallenge`), then the echo
+ * - GET `/.well-known/oauth-protected-resource[/path]`: RFC 9728 metadata for the resource at
+ *   that path, naming `authorizationServers`
  *
  * A missing token gets a challenge without an error code, a bad one `invalid_token`, a token lacking
  * `requiredScope` 403 `insufficient_scope`. Verification is cached per token string by the auth server.
@@ -123,8 +134,15 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
       log.length = 0
     },
   }
-  const challenge = (status: number, value: Challenge, extra: Record<string, string> = {}) =>
-    Response.json(
+  let origin = ''
+  const challenge = (status: number, value: Challenge, extra: Record<string, string> = {}) => {
+    // RFC 9728 §5.1: a 401 tells the client where the resource's metadata is
+    const metadataParam =
+      options.advertiseResourceMetadata === true && status === 401
+        ? { resource_metadata: resourceMetadataUrl(origin, options.resourcePath ?? '') }
+        : {}
+    value = { ...value, params: { ...value.params, ...metadataParam } }
+    return Response.json(
       {
         error: value.error ?? 'unauthorized',
         ...(value.description !== undefined && { error_description: value.description }),
@@ -134,13 +152,21 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
         headers: { 'www-authenticate': challengeHeader(realm, value), 'cache-control': 'no-store', ...extra },
       },
     )
+  }
 
   async function route(request: Request, url: URL, entry: ProtectedApiLogEntry): Promise<Response> {
     const path = url.pathname
+    origin = url.origin
     if (path === '/public' || path.startsWith('/public/')) return echo(request, url, undefined)
+    const metadata =
+      request.method === 'GET' ? protectedResourceMetadata(url, options, options.authServer) : undefined
+    if (metadata !== undefined) return metadata
     if (path === '/always-401')
       return challenge(401, { error: 'invalid_token', description: 'this route always refuses' })
-    const known = path.startsWith('/echo') || ['/insufficient-scope', '/redirect', '/slow'].includes(path)
+    const known =
+      path.startsWith('/echo') ||
+      ['/insufficient-scope', '/redirect', '/slow'].includes(path) ||
+      STEP_UP_PATHS.includes(path)
     if (!known) return Response.json({ error: 'not_found' }, { status: 404 })
 
     // RFC 9449 §7: `Authorization: DPoP` with a proof; a DPoP-bound token sent as Bearer is refused
@@ -174,6 +200,22 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
       if (status === 401 && body === undefined) return challenge(401, { error: 'invalid_token' }, headers)
       return new Response(body ?? null, { status, headers: { 'content-type': 'text/plain', ...headers } })
     }
+    const stepUp = stepUpChallenge(
+      path,
+      url,
+      claims,
+      (status, params) => {
+        const { error, error_description: description, scope, ...rest } = params
+        return challenge(status, {
+          ...(error !== undefined && { error }),
+          ...(description !== undefined && { description }),
+          ...(scope !== undefined && { scope }),
+          params: rest,
+        })
+      },
+      Date.now(),
+    )
+    if (stepUp !== undefined) return stepUp
     if (path === '/insufficient-scope') {
       const scope = url.searchParams.get('scope') ?? options.requiredScope ?? 'admin'
       return challenge(401, { error: 'insufficient_scope', scope })

@@ -4,6 +4,7 @@ import { faultResponse } from './faults.js'
 import { type GrantContext, type GrantResult, grantHandlers } from './grants.js'
 import { errorResponse, jsonResponse, OAuthFailure } from './oauth-response.js'
 import type { ResolvedClient } from './options.js'
+import { requestedClaims } from './requested-claims.js'
 import { type AuthServerState, delay, randomToken } from './state.js'
 import { bump, redactParams, type TokenRequestLogEntry } from './stats.js'
 
@@ -73,6 +74,7 @@ async function issueTokens(
     client_id: client.clientId,
     ...(result.scope !== undefined && { scope: result.scope }),
     ...(result.username !== undefined && { username: result.username }),
+    ...requestedClaims(params),
     ...result.claims,
   })
   const common = {

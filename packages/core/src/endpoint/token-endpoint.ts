@@ -1,4 +1,5 @@
 import { type AuthorizationServerMetadata, discoverAuthorizationServer } from '../discovery/discovery.js'
+import { discoverResourceIssuer } from '../discovery/protected-resource.js'
 import { createDpopSession, type DpopSession } from '../dpop/dpop.js'
 import { ConfigError, DpopError, OAuthError } from '../errors.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from '../provider/options.js'
@@ -38,11 +39,17 @@ export function createTokenEndpointClient(
   let pending: Promise<ResolvedEndpoint> | undefined
 
   async function discover(): Promise<ResolvedEndpoint> {
-    const metadata = await discoverAuthorizationServer(options.issuer as string, {
+    const discovery = {
       fetch: options.fetch,
       timeout: options.timeout,
       allowInsecureHttp: options.allowInsecureHttp,
-    })
+    }
+    // RFC 9728: the resource names its authorization server
+    const issuer =
+      options.protectedResource === undefined
+        ? (options.issuer as string)
+        : await discoverResourceIssuer(options.protectedResource, options.issuer, discovery)
+    const metadata = await discoverAuthorizationServer(issuer, discovery)
     // loaded already, by the discovery above
     const { chooseClientAuth } = await import('../discovery/metadata.js')
     return {
