@@ -40,7 +40,7 @@ export {
   dpopNonceChallenge,
 } from './dpop/dpop.js'
 export { basicCredentials } from './endpoint/client-auth.js'
-export type { RevocationResult } from './endpoint/revocation.js'
+export type { RevocationResult, RevokeOptions } from './endpoint/revocation.js'
 export {
   buildTokenRequest,
   type ParseTokenResponseOptions,

@@ -168,6 +168,29 @@ describe('provider.revoke() (RFC 7009)', () => {
     expect(hits.token).toBe(0)
   })
 
+  it('revokes a given token instead of its own, forgetting its own only when it is the one given', async () => {
+    const hits = serve()
+    const p = provider()
+    const token = await p.getToken()
+    expect(await p.revoke({ token: 'other-rt', tokenTypeHint: 'refresh_token' })).toEqual({
+      refreshToken: true,
+      accessToken: false,
+    })
+    expect(Object.fromEntries(hits.revoked[0]!)).toEqual({
+      token: 'other-rt',
+      token_type_hint: 'refresh_token',
+    })
+    expect(p.peekToken()).toBe(token)
+    expect(await p.revoke({ token: token.accessToken })).toEqual({ refreshToken: false, accessToken: true })
+    expect(hits.revoked[1]!.get('token_type_hint')).toBe('access_token')
+    expect(p.peekToken()).toBeUndefined()
+    await expect(p.revoke({ token: '' })).rejects.toBeInstanceOf(ConfigError)
+    await expect(p.revoke({ token: 'x', tokenTypeHint: 'id_token' as never })).rejects.toBeInstanceOf(
+      ConfigError,
+    )
+    expect(hits.revoke).toBe(2)
+  })
+
   it('refuses a plain-http revocationEndpoint off loopback at once', () => {
     expect(() => provider({ revocationEndpoint: 'http://as.example/revoke' })).toThrow(
       /revocationEndpoint must be https/,

@@ -14,6 +14,32 @@ export interface RevocationResult {
   readonly accessToken: boolean
 }
 
+/** What `provider.revoke()` revokes instead of the tokens the provider holds. */
+export interface RevokeOptions {
+  /** A token to revoke (e.g. one handed over by another process); the provider's own are kept unless it is one of them. */
+  token?: string
+  /** What `token` is (a hint: the server may look it up as the other type too). @default 'access_token' @see RFC 7009 §2.1 */
+  tokenTypeHint?: 'access_token' | 'refresh_token'
+}
+
+/**
+ * The tokens `provider.revoke(revokeOptions)` sends: the given one, else the ones held.
+ * Throws `ConfigError` for a given token that is not a non-empty string or an unknown hint.
+ */
+export function tokensToRevoke(
+  revokeOptions: RevokeOptions,
+  held: { accessToken?: string | undefined; refreshToken?: string | undefined },
+  deps: Pick<RevocationDeps, 'errors'>,
+): { accessToken?: string | undefined; refreshToken?: string | undefined } {
+  const { token, tokenTypeHint = 'access_token' } = revokeOptions
+  if (token === undefined) return held
+  if (typeof token !== 'string' || token === '')
+    throw new deps.errors.ConfigError('revoke(): token must be a non-empty string')
+  if (tokenTypeHint !== 'access_token' && tokenTypeHint !== 'refresh_token')
+    throw new deps.errors.ConfigError('revoke(): tokenTypeHint must be access_token or refresh_token')
+  return tokenTypeHint === 'refresh_token' ? { refreshToken: token } : { accessToken: token }
+}
+
 /** Core's parts this module uses, handed in by the caller (a lazily loaded module imports none of core). */
 export interface RevocationDeps {
   sendRequest: typeof TokenRequest.sendRequest

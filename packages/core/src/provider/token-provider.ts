@@ -2,7 +2,7 @@ import pMemoize from 'p-memoize'
 import { sha256Hex } from '../crypto/hash.js'
 import type { DpopSession } from '../dpop/dpop.js'
 import { isRetryable, retryDelay } from '../endpoint/retry.js'
-import type { RevocationResult } from '../endpoint/revocation.js'
+import type { RevocationResult, RevokeOptions } from '../endpoint/revocation.js'
 import { createTokenEndpointClient } from '../endpoint/token-endpoint.js'
 import { readJsonObject, sendRequest } from '../endpoint/token-request.js'
 import { AuthorizationError, ConfigError, OAuthError } from '../errors.js'
@@ -52,10 +52,11 @@ export interface TokenProvider {
    * Revokes the refresh token, then the access token, at the revocation endpoint (configured
    * `revocationEndpoint`, else discovered), with the client's authentication; then forgets both,
    * here and in the store, so the next `getToken()` asks for a new token. On failure (a typed
-   * error) nothing is forgotten, so the call can be repeated.
+   * error) nothing is forgotten, so the call can be repeated. With `{ token }`, revokes that token
+   * instead (and forgets it if the provider holds it).
    * @see RFC 7009 §2
    */
-  revoke(): Promise<RevocationResult>
+  revoke(options?: RevokeOptions): Promise<RevocationResult>
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends TokenEventName>(name: E, listener: TokenEventListener<E>): () => void
   /** The non-secret parts of this provider's cache key (with `issuer`, updated once the endpoint is discovered). */
@@ -424,19 +425,22 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       }
       return dropped
     },
-    async revoke() {
+    async revoke(revokeOptions = {}) {
       // loaded on first use: most providers never revoke
-      const { revokeTokens } = await import('../endpoint/revocation.js')
+      const { revokeTokens, tokensToRevoke } = await import('../endpoint/revocation.js')
+      const deps = { sendRequest, readJsonObject, parseEndpoint, errors: { ConfigError, OAuthError } }
       const key = await cacheKey()
       const stored = current?.entry ?? (await storeCall('get', () => store.get(key)))
-      const tokens = {
+      const held = {
         accessToken: stored?.token.accessToken,
         refreshToken: refreshToken ?? stored?.token.refreshToken,
       }
-      const deps = { sendRequest, readJsonObject, parseEndpoint, errors: { ConfigError, OAuthError } }
+      const tokens = tokensToRevoke(revokeOptions, held, deps)
       const result = await revokeTokens(options, client, tokens, deps)
       if (tokens.accessToken !== undefined) await provider.invalidate(tokens.accessToken)
-      if (tokens.refreshToken !== undefined) spentRefreshTokens.push(tokens.refreshToken)
+      // the grant (and what the store keeps of it) ends with its refresh token
+      if (tokens.refreshToken === undefined || tokens.refreshToken !== held.refreshToken) return result
+      spentRefreshTokens.push(tokens.refreshToken)
       if (refreshToken === tokens.refreshToken) refreshToken = undefined
       await storeCall('delete', () => store.delete(key))
       return result
