@@ -67,6 +67,7 @@ export async function revocationEndpointOf(
   if (options.revocationEndpoint) return options.revocationEndpoint
   const { metadata, clientAuth } = await client.endpoint()
   const aliases = metadata?.mtls_endpoint_aliases as Record<string, unknown> | undefined
+  // RFC 8705 §5 (as endpointFor() in discovery/mtls-aliases.ts, which a lazy module cannot import)
   const tls = clientAuth === 'tls_client_auth' || clientAuth === 'self_signed_tls_client_auth'
   const advertised = (tls && aliases?.revocation_endpoint) || metadata?.revocation_endpoint
   if (advertised === undefined)
