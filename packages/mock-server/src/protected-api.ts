@@ -1,4 +1,5 @@
 import type { AccessTokenClaims } from './access-token-verifier.js'
+import { senderConstraintHolds } from './protected-api-binding.js'
 import { type ChallengeParams, STEP_UP_PATHS, stepUpChallenge } from './protected-api-challenges.js'
 import { dpopCredentials } from './protected-api-dpop.js'
 import {
@@ -182,7 +183,7 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
       return challenge(400, { error: 'invalid_request', description: 'malformed Bearer credentials' })
     const claims = dpop ?? (await options.authServer.verifyAccessToken(token))
     const audOk = options.audience === undefined || [claims?.aud].flat().includes(options.audience)
-    if (claims === undefined || !audOk || (dpop === undefined && claims.cnf !== undefined)) {
+    if (claims === undefined || !audOk || !senderConstraintHolds(claims, request, dpop !== undefined)) {
       return challenge(401, {
         error: 'invalid_token',
         description: 'the access token is invalid, expired or revoked',

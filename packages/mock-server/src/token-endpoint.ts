@@ -1,4 +1,5 @@
 import { authenticateClient, type ClientAuthInput, claimedClient, clientAuthMethods } from './client-auth.js'
+import { clientCertificateOf } from './client-certificate.js'
 import { dpopStateOf, verifyDpopProof } from './dpop-proof.js'
 import { faultResponse } from './faults.js'
 import { type GrantContext, type GrantResult, grantHandlers } from './grants.js'
@@ -41,6 +42,7 @@ export function clientAuthInput(
     endpoint: request.url,
     issuer: state.options.issuer,
     now: state.options.clock(),
+    clientCertificate: clientCertificateOf(request),
   }
 }
 
@@ -197,12 +199,15 @@ async function runGrant(
     request,
   }
   const result = await handler(context)
-  if (jkt === undefined) return issueTokens(state, client, params, result)
+  // RFC 8705 §3.1: a token requested over mutual TLS is bound to the client certificate
+  const x5t = clientCertificateOf(request)?.thumbprint
+  const bound = { ...(jkt !== undefined && { jkt }), ...(x5t !== undefined && { 'x5t#S256': x5t }) }
+  if (jkt === undefined && x5t === undefined) return issueTokens(state, client, params, result)
   // RFC 9449 §6: the token is bound to the proof key and says so
   return issueTokens(state, client, params, {
     ...result,
-    claims: { ...result.claims, cnf: { jkt } },
-    response: { ...result.response, token_type: 'DPoP' },
+    claims: { ...result.claims, cnf: bound },
+    ...(jkt !== undefined && { response: { ...result.response, token_type: 'DPoP' } }),
   })
 }
 
