@@ -1,7 +1,8 @@
 import type { AccessTokenClaims } from './access-token-verifier.js'
 import { senderConstraintHolds } from './protected-api-binding.js'
-import { type ChallengeParams, STEP_UP_PATHS, stepUpChallenge } from './protected-api-challenges.js'
+import { STEP_UP_PATHS, stepUpChallenge } from './protected-api-challenges.js'
 import { dpopCredentials } from './protected-api-dpop.js'
+import { bearerToken, type Challenge, challengeHeader, echo } from './protected-api-http.js'
 import {
   type ProtectedResourceMetadataOptions,
   protectedResourceMetadata,
@@ -62,45 +63,6 @@ export interface ProtectedApi {
   readonly requests: readonly ProtectedApiLogEntry[]
   /** The next `count` requests (to any route) fail as `fault` says, after the token check. */
   failNext(count: number, fault?: ApiFault): void
-}
-
-type Challenge = { error?: string; description?: string; scope?: string; params?: ChallengeParams }
-
-function challengeHeader(realm: string, challenge: Challenge): string {
-  const parts = [`realm="${realm}"`]
-  if (challenge.error !== undefined) parts.push(`error="${challenge.error}"`)
-  if (challenge.description !== undefined) parts.push(`error_description="${challenge.description}"`)
-  if (challenge.scope !== undefined) parts.push(`scope="${challenge.scope}"`)
-  for (const [name, value] of Object.entries(challenge.params ?? {})) parts.push(`${name}="${value}"`)
-  return `Bearer ${parts.join(', ')}`
-}
-
-function bearerToken(authorization: string | null): string | null | undefined {
-  if (authorization === null) return undefined
-  // RFC 6750 §2.1: b64token after a case-insensitive "Bearer"
-  const match = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization)
-  if (match) return match[1]!
-  return /^bearer(?: |$)/i.test(authorization) ? null : undefined
-}
-
-async function echo(request: Request, url: URL, claims: AccessTokenClaims | undefined): Promise<Response> {
-  const bytes = new Uint8Array(await request.arrayBuffer())
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return Response.json({
-    method: request.method,
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    contentType: request.headers.get('content-type'),
-    bodyBase64: btoa(binary),
-    authorized: claims !== undefined,
-    ...(claims !== undefined && {
-      sub: claims.sub,
-      clientId: claims.client_id,
-      scope: claims.scope,
-      tokenId: claims.jti,
-    }),
-  })
 }
 
 /**
