@@ -38,6 +38,7 @@ describe('lazily loaded modules', () => {
     expect(new Set(lazy)).toEqual(
       new Set([
         'discovery/metadata.ts',
+        'discovery/resource-metadata.ts',
         'dpop/dpop-proof.ts',
         'endpoint/client-assertion.ts',
         'endpoint/revocation.ts',
