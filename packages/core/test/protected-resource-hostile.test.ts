@@ -71,9 +71,10 @@ describe('hostile protected resource metadata and challenges (RFC 9728)', () => 
         try {
           const metadata = await discoverProtectedResource(resource)
           expect(new URL(metadata.resource).href).toBe(resource)
-          for (const issuer of metadata.authorization_servers ?? [])
+          for (const issuer of metadata.authorization_servers ?? []) {
             const url = new URL(issuer)
             expect(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))).toBe(true)
+          }
         } catch (error) {
           expect(error).toBeInstanceOf(DiscoveryError)
         }
