@@ -43,6 +43,8 @@ describe('lazily loaded modules', () => {
         'endpoint/client-assertion.ts',
         'endpoint/revocation.ts',
         'flows/device-poll.ts',
+        'redaction/scrub-error.ts',
+        'redaction/secret-scrubber.ts',
       ]),
     )
   })

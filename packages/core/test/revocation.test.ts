@@ -138,6 +138,25 @@ describe('provider.revoke() (RFC 7009)', () => {
     expect(hits.revoked.map((form) => form.get('token'))).toEqual(['rt-1', 'rt-1', 'at-1'])
   })
 
+  it('scrubs the token and the client secret from whatever the revocation endpoint echoes', async () => {
+    serve((form) =>
+      HttpResponse.json(
+        {
+          error: 'invalid_request',
+          error_description: `bad token ${form.get('token')} for client c:s3cret-value`,
+        },
+        { status: 400 },
+      ),
+    )
+    const p = provider({ clientSecret: 's3cret-value' })
+    await p.getToken()
+    const error = (await p.revoke().catch((e: unknown) => e)) as OAuthError
+    expect(error).toBeInstanceOf(OAuthError)
+    const shown = `${error.message} ${error.errorDescription} ${JSON.stringify(error)} ${String(error.stack)}`
+    expect(shown).not.toContain('rt-1')
+    expect(shown).not.toContain('s3cret-value')
+  })
+
   it('accepts unsupported_token_type for the access token (the server revokes refresh tokens only)', async () => {
     serve((form) =>
       form.get('token_type_hint') === 'access_token'

@@ -8,6 +8,7 @@ import {
   parseEndpoint,
   type ResolvedTokenProviderOptions,
 } from '../provider/options.js'
+import { scrubFailure } from '../redaction/scrub.js'
 import type { Token } from '../token.js'
 import type { ClientAssertionSigner } from './client-assertion.js'
 import { buildTokenRequest, requestToken } from './token-request.js'
@@ -49,12 +50,16 @@ export function createTokenEndpointClient(
       timeout: options.timeout,
       allowInsecureHttp: options.allowInsecureHttp,
     }
+    // the server knows the client's secret, and may echo it here too (rule 5)
+    const scrubbed = async (error: unknown) => {
+      throw await scrubFailure(error, undefined, options)
+    }
     // RFC 9728: the resource names its authorization server
     const issuer =
       options.protectedResource === undefined
         ? (options.issuer as string)
-        : await discoverResourceIssuer(options.protectedResource, options.issuer, discovery)
-    const metadata = await discoverAuthorizationServer(issuer, discovery)
+        : await discoverResourceIssuer(options.protectedResource, options.issuer, discovery).catch(scrubbed)
+    const metadata = await discoverAuthorizationServer(issuer, discovery).catch(scrubbed)
     // loaded already, by the discovery above
     const { chooseClientAuth } = await import('../discovery/metadata.js')
     const clientAuth = chooseClientAuth(options, metadata)
