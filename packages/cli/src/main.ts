@@ -12,7 +12,7 @@ import { runTokenCommand } from './token-command.js'
 import { usageOf } from './usage.js'
 import { UsageError } from './usage-error.js'
 
-const COMMANDS = ['token', 'login', 'demo'] as const
+const COMMANDS = ['token', 'login', 'demo', 'revoke'] as const
 
 /**
  * The `tokenwell` command. Writes the result to `io.stdout` and diagnostics to `io.stderr`,
@@ -52,6 +52,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       // the loopback listener (and undici behind @tokenwell/node) load only for a login
       const { runLoginCommand } = await import('./login-command.js')
       return await runLoginCommand(rest, safeIo, secrets)
+    }
+    if (command === 'revoke') {
+      const { runRevokeCommand } = await import('./revoke-command.js')
+      return await runRevokeCommand(rest, safeIo, secrets)
     }
     // the demo's servers and HTTP clients load only for the demo: `tokenwell token` starts fast
     const { runDemoCommand } = await import('./demo-command.js')

@@ -1,4 +1,5 @@
 import { CLIENT_AUTH_METHODS } from './client-auth-methods.js'
+import { REVOKE_USAGE } from './revoke-usage.js'
 
 const clientAuthList = Object.entries(CLIENT_AUTH_METHODS)
   .map(([name, row]) => `      ${name.padEnd(18)}${row.summary}`)
@@ -22,6 +23,7 @@ Commands:
   token    get an OAuth 2.0 access token and print it
   login    sign a user in (browser on this machine, or --device) and print the token
   demo     run the adapters against an embedded authorization server and report
+  revoke   revoke an access or refresh token (RFC 7009)
 
 Options:
   -h, --help       show help (also: tokenwell <command> --help)
@@ -150,5 +152,6 @@ export function usageOf(command: string | undefined): string {
   if (command === 'token') return TOKEN_USAGE
   if (command === 'login') return LOGIN_USAGE
   if (command === 'demo') return DEMO_USAGE
+  if (command === 'revoke') return REVOKE_USAGE
   return MAIN_USAGE
 }

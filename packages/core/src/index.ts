@@ -27,12 +27,20 @@ export {
   discoverAuthorizationServer,
 } from './discovery/discovery.js'
 export {
+  discoverProtectedResource,
+  type ProtectedResourceMetadata,
+  type ProtectedResourceTarget,
+  protectedResourceMetadataUrl,
+} from './discovery/protected-resource.js'
+export { resourceMetadataFromChallenges } from './discovery/resource-challenge.js'
+export {
   createDpopProof,
   type DpopProofRequest,
   type DpopSession,
   dpopNonceChallenge,
 } from './dpop/dpop.js'
 export { basicCredentials } from './endpoint/client-auth.js'
+export type { RevocationResult, RevokeOptions } from './endpoint/revocation.js'
 export {
   buildTokenRequest,
   type ParseTokenResponseOptions,

@@ -59,7 +59,11 @@ export interface MockAuthServer {
 }
 
 /** Authorization-server metadata. @see RFC 8414 §2, OpenID Connect Discovery 1.0 §3 */
-function metadata(server: MockAuthServer, scopes: readonly string[] | undefined): Record<string, unknown> {
+function metadata(
+  server: MockAuthServer,
+  scopes: readonly string[] | undefined,
+  mtlsOrigin: string | undefined,
+): Record<string, unknown> {
   return {
     issuer: server.issuer,
     authorization_endpoint: server.authorizationEndpoint,
@@ -80,6 +84,20 @@ function metadata(server: MockAuthServer, scopes: readonly string[] | undefined)
     id_token_signing_alg_values_supported: ['ES256'],
     dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
     ...(scopes !== undefined && { scopes_supported: scopes }),
+    // RFC 8705 §3.3, §5: tokens requested over mutual TLS are bound to the certificate
+    tls_client_certificate_bound_access_tokens: true,
+    ...(mtlsOrigin !== undefined && { mtls_endpoint_aliases: mtlsAliases(server, mtlsOrigin) }),
+  }
+}
+
+/** The endpoints at the mutual-TLS listener: the same paths on its origin. @see RFC 8705 §5 */
+function mtlsAliases(server: MockAuthServer, origin: string): Record<string, string> {
+  const at = (url: string) => `${origin}${new URL(url).pathname}`
+  return {
+    token_endpoint: at(server.tokenEndpoint),
+    revocation_endpoint: at(server.revocationEndpoint),
+    introspection_endpoint: at(server.introspectionEndpoint),
+    device_authorization_endpoint: at(server.deviceAuthorizationEndpoint),
   }
 }
 
@@ -124,8 +142,10 @@ export function createMockAuthServer(input: CreateMockAuthServerOptions): MockAu
     '/jwks': async () => jsonResponse(await state.key.jwks(), 200, { 'cache-control': 'public, max-age=60' }),
     '/introspect': (request) => handleIntrospection(state, request, verifyAccessToken),
     '/revoke': (request) => handleRevocation(state, request, verifyAccessToken),
-    '/.well-known/openid-configuration': () => jsonResponse(metadata(server, options.scopes)),
-    '/.well-known/oauth-authorization-server': () => jsonResponse(metadata(server, options.scopes)),
+    '/.well-known/openid-configuration': () =>
+      jsonResponse(metadata(server, options.scopes, options.mtlsOrigin)),
+    '/.well-known/oauth-authorization-server': () =>
+      jsonResponse(metadata(server, options.scopes, options.mtlsOrigin)),
   }
   // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes before it
   const wellKnownPrefix = `/.well-known/oauth-authorization-server${base}`

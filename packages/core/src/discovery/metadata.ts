@@ -42,7 +42,7 @@ export async function fetchMetadata(
   for (const url of metadataUrls(issuer)) {
     let document: Record<string, unknown>
     try {
-      document = await fetchDocument(fetch, url, options.timeout ?? 10_000, options.signal, DiscoveryError)
+      document = await fetchDocument(url, { ...options, fetch }, errors)
     } catch (error) {
       firstError ??= error
       continue
@@ -58,14 +58,19 @@ export async function fetchMetadata(
   throw new DiscoveryError(`no authorization server metadata found for ${issuer}`, { cause: firstError })
 }
 
-async function fetchDocument(
-  fetch: FetchLike,
+/**
+ * GETs one metadata document (no redirect followed, at most 256 kB) and returns its JSON object;
+ * anything else is a `DiscoveryError`. Also reads RFC 9728 protected resource metadata.
+ */
+export async function fetchDocument(
   url: URL,
-  timeout: number,
-  signal: AbortSignal | undefined,
-  DiscoveryError: typeof Errors.DiscoveryError,
+  options: DiscoveryOptions,
+  errors: Pick<typeof Errors, 'DiscoveryError'>,
 ): Promise<Record<string, unknown>> {
-  const timeoutSignal = AbortSignal.timeout(timeout)
+  const { DiscoveryError } = errors
+  const fetch: FetchLike = options.fetch ?? ((request: Request) => globalThis.fetch(request))
+  const { signal } = options
+  const timeoutSignal = AbortSignal.timeout(options.timeout ?? 10_000)
   const request = new Request(url, {
     headers: { accept: 'application/json' },
     redirect: 'manual',

@@ -2,8 +2,10 @@ import pMemoize from 'p-memoize'
 import { sha256Hex } from '../crypto/hash.js'
 import type { DpopSession } from '../dpop/dpop.js'
 import { isRetryable, retryDelay } from '../endpoint/retry.js'
+import type { RevocationResult, RevokeOptions } from '../endpoint/revocation.js'
 import { createTokenEndpointClient } from '../endpoint/token-endpoint.js'
-import { AuthorizationError, OAuthError } from '../errors.js'
+import { readJsonObject, sendRequest } from '../endpoint/token-request.js'
+import { AuthorizationError, ConfigError, OAuthError } from '../errors.js'
 import type { DevicePoll } from '../flows/device-poll.js'
 import { grantParams, isOneTime, isRepeatable } from '../grants/grants.js'
 import { inspectSymbol } from '../redact.js'
@@ -13,7 +15,7 @@ import { abortable } from './abortable.js'
 import { cacheKeyOf, keyInfoOf } from './cache-key.js'
 import { createEmitter, type TokenEventListener, type TokenEventName, type TokenKeyInfo } from './events.js'
 import { refreshAheadAtFor, refreshAtFor } from './expiry.js'
-import { resolveOptions, type TokenProviderOptions } from './options.js'
+import { parseEndpoint, resolveOptions, type TokenProviderOptions } from './options.js'
 
 export interface GetTokenOptions {
   /** Aborts this caller's wait only; a token request other callers await goes on. */
@@ -46,6 +48,15 @@ export interface TokenProvider {
    * resolves to whether this call dropped the local copy. Effective at once for `getToken()`.
    */
   invalidate(token: Token | string): Promise<boolean>
+  /**
+   * Revokes the refresh token, then the access token, at the revocation endpoint (configured
+   * `revocationEndpoint`, else discovered), with the client's authentication; then forgets both,
+   * here and in the store, so the next `getToken()` asks for a new token. On failure (a typed
+   * error) nothing is forgotten, so the call can be repeated. With `{ token }`, revokes that token
+   * instead (and forgets it if the provider holds it).
+   * @see RFC 7009 §2
+   */
+  revoke(options?: RevokeOptions): Promise<RevocationResult>
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends TokenEventName>(name: E, listener: TokenEventListener<E>): () => void
   /** The non-secret parts of this provider's cache key (with `issuer`, updated once the endpoint is discovered). */
@@ -413,6 +424,26 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
         if (entry?.fingerprint === fingerprint) await storeCall('delete', () => store.delete(key))
       }
       return dropped
+    },
+    async revoke(revokeOptions = {}) {
+      // loaded on first use: most providers never revoke
+      const { revokeTokens, tokensToRevoke } = await import('../endpoint/revocation.js')
+      const deps = { sendRequest, readJsonObject, parseEndpoint, errors: { ConfigError, OAuthError } }
+      const key = await cacheKey()
+      const stored = current?.entry ?? (await storeCall('get', () => store.get(key)))
+      const held = {
+        accessToken: stored?.token.accessToken,
+        refreshToken: refreshToken ?? stored?.token.refreshToken,
+      }
+      const tokens = tokensToRevoke(revokeOptions, held, deps)
+      const result = await revokeTokens(options, client, tokens, deps)
+      if (tokens.accessToken !== undefined) await provider.invalidate(tokens.accessToken)
+      // the grant (and what the store keeps of it) ends with its refresh token
+      if (tokens.refreshToken === undefined || tokens.refreshToken !== held.refreshToken) return result
+      spentRefreshTokens.push(tokens.refreshToken)
+      if (refreshToken === tokens.refreshToken) refreshToken = undefined
+      await storeCall('delete', () => store.delete(key))
+      return result
     },
     on: emitter.on,
     async close() {

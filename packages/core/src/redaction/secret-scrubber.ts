@@ -24,6 +24,8 @@ const SECRET_PARAMS = [
   'assertion',
   'subject_token',
   'actor_token',
+  // RFC 7009 §2.1 / RFC 7662 §2.1: the token being revoked or introspected
+  'token',
 ]
 /** Request headers that carry a secret: the client's credentials and the DPoP proof. */
 const SECRET_HEADERS = ['authorization', 'dpop', 'proxy-authorization']
