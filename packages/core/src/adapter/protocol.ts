@@ -107,8 +107,10 @@ export function createRequestProtocol<R, S>(
     const href = typeof raw === 'string' ? raw : raw.href
     const known = knownOriginOf(href, recent)
     if (known !== undefined) return known
-    if (!URL.canParse(href)) return undefined
-    const url = new URL(href)
+    // a relative URL (a browser's `/api/orders`) is the page's origin
+    const page = (globalThis as { location?: { href?: string } }).location?.href
+    if (!URL.canParse(href, page)) return undefined
+    const url = new URL(href, page)
     if (url.username !== '' || url.password !== '') return undefined // the caller's own credentials
     return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined
   }
