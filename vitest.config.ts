@@ -18,6 +18,7 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 // Tests import packages by name and run against their sources: no build needed.
 const alias = [
   { find: /^@tokenwell\/mock-server\/msw$/, replacement: src('mock-server/src/msw.ts') },
+  { find: /^@tokenwell\/core\/adapter$/, replacement: src('core/src/adapter/index.ts') },
   ...packages.map((name) => ({
     find: new RegExp(`^@tokenwell/${name}$`),
     replacement: src(`${name}/src/index.ts`),

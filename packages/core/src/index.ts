@@ -1,25 +1,5 @@
-export {
-  type AuthChallenge,
-  type AuthPolicy,
-  type AuthPolicyOptions,
-  type AuthResponse,
-  assertSecureTransport,
-  compileMatch,
-  createAuthPolicy,
-  type HeaderValue,
-  isReplayableBody,
-  parseWwwAuthenticate,
-  type ReplayDecision,
-  type RequestMatch,
-  type ResponseHeaders,
-  shouldAuthorize,
-  shouldReplay,
-  type TokenWait,
-  type UrlMatcher,
-} from './adapter/adapter-policy.js'
-export { type AuthHeaders, isDpopBound, type RequestTarget } from './adapter/auth-headers.js'
+export { isDpopBound } from './adapter/auth-headers.js'
 export { authorizationHeader } from './adapter/authorization-header.js'
-export { type Redirect, redirectTarget } from './adapter/redirect.js'
 export type { ClientAssertionOptions, DpopOptions, PrivateKeyInput, SigningAlgorithm } from './crypto/keys.js'
 export {
   type AuthorizationServerMetadata,
@@ -94,13 +74,12 @@ export type {
   TokenEvents,
   TokenKeyInfo,
 } from './provider/events.js'
-export {
-  type ClientAuthMethod,
-  type FetchLike,
-  isLoopback,
-  type ResolvedTokenProviderOptions,
-  type RetryOptions,
-  type TokenProviderOptions,
+export type {
+  ClientAuthMethod,
+  FetchLike,
+  ResolvedTokenProviderOptions,
+  RetryOptions,
+  TokenProviderOptions,
 } from './provider/options.js'
 export { createTokenProvider, type GetTokenOptions, type TokenProvider } from './provider/token-provider.js'
 export { loadSecretScrubber, type SecretScrubber } from './redaction/scrub.js'

@@ -1,3 +1,4 @@
+import { unwrapFetch } from '../adapter/bare-fetch.js'
 import {
   type ClientAssertionOptions,
   type DpopOptions,
@@ -136,7 +137,7 @@ export interface TokenProviderOptions {
   store?: TokenStore | undefined
   /** How long a process holds a shared store's fetch lease, ms (and waits for another's). @default 15_000 */
   lockTtl?: number | undefined
-  /** The fetch used for token requests. @default globalThis.fetch, resolved per call */
+  /** The fetch used for token requests. @default globalThis.fetch, resolved per call (past a `withOAuth2` wrapper assigned to it) */
   fetch?: FetchLike | undefined
   /** Current time, epoch ms. @default Date.now */
   clock?: (() => number) | undefined
@@ -369,7 +370,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     store: input.store ?? createMemoryTokenStore({ clock }),
     lockTtl: duration('lockTtl', input.lockTtl ?? defaults.lockTtl, 1),
     // resolved per call, so tests (and polyfills) can replace the global after construction
-    fetch: input.fetch ?? ((request: Request) => globalThis.fetch(request)),
+    fetch: input.fetch ?? ((request: Request) => unwrapFetch(globalThis.fetch)(request)),
     clock,
     logger: input.logger,
     allowInsecureHttp: insecure,
