@@ -2,9 +2,9 @@ import {
   createTokenProvider,
   DiscoveryError,
   discoverProtectedResource,
-  parseWwwAuthenticate,
   resourceMetadataFromChallenges,
 } from '@tokenwell/core'
+import { parseWwwAuthenticate } from '@tokenwell/core/adapter'
 import {
   type RunningMockAuthServer,
   type RunningProtectedApi,

@@ -2,13 +2,8 @@ import { server } from '@tokenwell/mock-server/msw'
 import fc from 'fast-check'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
-import {
-  DiscoveryError,
-  discoverProtectedResource,
-  isLoopback,
-  parseWwwAuthenticate,
-  resourceMetadataFromChallenges,
-} from '../src/index.js'
+import { isLoopback, parseWwwAuthenticate } from '../src/adapter/index.js'
+import { DiscoveryError, discoverProtectedResource, resourceMetadataFromChallenges } from '../src/index.js'
 
 const resource = 'https://api.test/mcp'
 const origins = [

@@ -1,12 +1,12 @@
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
+import { parseWwwAuthenticate } from '../src/adapter/index.js'
 import {
   ConfigError,
   createTokenProvider,
   DiscoveryError,
   discoverProtectedResource,
-  parseWwwAuthenticate,
   protectedResourceMetadataUrl,
   resourceMetadataFromChallenges,
   type TokenwellError,

@@ -1,4 +1,4 @@
-import type { AuthChallenge } from '../adapter/adapter-policy.js'
+import type { AuthChallenge } from '../adapter/www-authenticate.js'
 
 /**
  * The `resource_metadata` URL a resource server's 401 challenge names, for
