@@ -1,5 +1,6 @@
 import type * as Errors from '../errors.js'
 import type { ResolvedTokenProviderOptions } from '../provider/options.js'
+import type * as Scrub from '../redaction/scrub.js'
 import type { TokenEndpointClient } from './token-endpoint.js'
 import type * as TokenRequest from './token-request.js'
 
@@ -44,6 +45,7 @@ export function tokensToRevoke(
 export interface RevocationDeps {
   sendRequest: typeof TokenRequest.sendRequest
   readJsonObject: typeof TokenRequest.readJsonObject
+  rememberForm: typeof Scrub.rememberForm
   parseEndpoint: (name: string, value: unknown, allowInsecureHttp: boolean) => URL
   errors: Pick<typeof Errors, 'ConfigError' | 'OAuthError'>
 }
@@ -104,6 +106,8 @@ export async function revokeTokens(
       body,
       redirect: 'manual',
     })
+    // the token being revoked is a secret a server may echo (see redaction/scrub.ts)
+    deps.rememberForm(request, body)
     return deps.sendRequest(options, request, 'revocation', async (response) => {
       if (response.status >= 200 && response.status < 300) {
         void response.body?.cancel().catch(() => {})

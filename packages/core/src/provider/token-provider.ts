@@ -9,6 +9,7 @@ import { AuthorizationError, ConfigError, OAuthError } from '../errors.js'
 import type { DevicePoll } from '../flows/device-poll.js'
 import { grantParams, isOneTime, isRepeatable } from '../grants/grants.js'
 import { inspectSymbol } from '../redact.js'
+import { rememberForm } from '../redaction/scrub.js'
 import type { StoreEntry } from '../store.js'
 import { createToken, type Token, tokenToData } from '../token.js'
 import { abortable } from './abortable.js'
@@ -428,7 +429,13 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     async revoke(revokeOptions = {}) {
       // loaded on first use: most providers never revoke
       const { revokeTokens, tokensToRevoke } = await import('../endpoint/revocation.js')
-      const deps = { sendRequest, readJsonObject, parseEndpoint, errors: { ConfigError, OAuthError } }
+      const deps = {
+        sendRequest,
+        readJsonObject,
+        rememberForm,
+        parseEndpoint,
+        errors: { ConfigError, OAuthError },
+      }
       const key = await cacheKey()
       const stored = current?.entry ?? (await storeCall('get', () => store.get(key)))
       const held = {
