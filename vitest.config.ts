@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-const packages = ['core', 'axios', 'got', 'fetch', 'redis', 'mock-server', 'cli', 'node']
+const packages = ['core', 'axios', 'got', 'fetch', 'undici', 'ky', 'redis', 'mock-server', 'cli', 'node']
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
 
 // Tests import packages by name and run against their sources: no build needed.
