@@ -9,7 +9,7 @@ import { replayDecision } from './decision.js'
 import { compileMatch, matches, type RequestMatch } from './match.js'
 import { baseOrigin, knownOriginOf, startsWithOrigin } from './origin.js'
 import { scrubSecrets } from './scrub.js'
-import type { ClientShape, Grant } from './shape.js'
+import { type ClientShape, createGrant, type Grant } from './shape.js'
 import { waitForToken } from './wait.js'
 
 /** Options every adapter accepts; the protocol applies them. */
@@ -107,8 +107,10 @@ export function createRequestProtocol<R, S>(
     const href = typeof raw === 'string' ? raw : raw.href
     const known = knownOriginOf(href, recent)
     if (known !== undefined) return known
-    if (!URL.canParse(href)) return undefined
-    const url = new URL(href)
+    // a relative URL (a browser's `/api/orders`) is the page's origin
+    const page = (globalThis as { location?: { href?: string } }).location?.href
+    if (!URL.canParse(href, page)) return undefined
+    const url = new URL(href, page)
     if (url.username !== '' || url.password !== '') return undefined // the caller's own credentials
     return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined
   }
@@ -147,14 +149,14 @@ export function createRequestProtocol<R, S>(
   function bearer(token: Token, origin: string, replayed: boolean): Grant {
     if (!replayed && last?.token === token && last.origin === origin) return last
     remember(token)
-    const grant: Grant = {
+    const grant = createGrant({
       token,
       origin,
       authorization: authorizationHeader(token),
       proof: undefined,
       dpop: false,
       replayed,
-    }
+    })
     if (!replayed) last = grant
     return grant
   }
@@ -164,7 +166,14 @@ export function createRequestProtocol<R, S>(
     const method = shape.method(request)
     const headers = await authHeaders(token, { method, url: hrefOf(request) }, provider.dpop)
     remember(token)
-    return { token, origin, authorization: headers.authorization, proof: headers.dpop, dpop: true, replayed }
+    return createGrant({
+      token,
+      origin,
+      authorization: headers.authorization,
+      proof: headers.dpop,
+      dpop: true,
+      replayed,
+    })
   }
 
   const waitOf = (request: R) => ({ signal: shape.signal?.(request), timeout: shape.timeout?.(request) })
@@ -200,7 +209,8 @@ export function createRequestProtocol<R, S>(
     },
     again(grant: Grant, request: R) {
       if (grant.authorization === undefined) return grant
-      if (originOf(request) !== grant.origin) return { ...grant, authorization: undefined, proof: undefined }
+      if (originOf(request) !== grant.origin)
+        return createGrant({ ...grant, authorization: undefined, proof: undefined })
       return grant.dpop ? grantFor(grant.token, grant.origin, request, grant.replayed) : grant
     },
     onResponse(grant: Grant, request: R, response: S) {

@@ -8,7 +8,7 @@ const BUDGET = 20_000
  * `authorization` or `dpop` that holds one is deleted (so a retry library that re-sends the
  * request's config goes through the adapter again, which authorizes it anew), any other string
  * holding one has it replaced by `[redacted]` (Node's raw request head, a redirect's options).
- * Returns `value`, changed in place. For errors a client hands back after the request ended.
+ * Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For errors a client hands back after the request ended.
  * @see DESIGN.md rule 5
  */
 export function scrubSecrets<T>(value: T, secrets: Iterable<string>): T {
@@ -20,6 +20,8 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>): T {
   const stack: object[] = [value as object]
   const visit = (child: unknown) => {
     if (child === null || typeof child !== 'object' || seen.has(child) || ArrayBuffer.isView(child)) return
+    // frozen: a Token or Grant (they print redacted and must keep their values), or not ours to change
+    if (Object.isFrozen(child)) return
     seen.add(child)
     stack.push(child)
   }

@@ -1,3 +1,4 @@
+import { inspectSymbol } from '../redact.js'
 import type { Token } from '../token.js'
 import type { HeaderValue } from './www-authenticate.js'
 
@@ -56,4 +57,33 @@ export interface Grant {
   readonly dpop: boolean
   /** Whether this is the request's one replay: its response goes to the caller, whatever it is. */
   readonly replayed: boolean
+}
+
+/** A frozen `Grant` that prints and serializes without its token, header or proof. */
+class PrintedGrant implements Grant {
+  declare readonly token: Token
+  declare readonly origin: string
+  declare readonly authorization: string | undefined
+  declare readonly proof: string | undefined
+  declare readonly dpop: boolean
+  declare readonly replayed: boolean
+
+  constructor(fields: Grant) {
+    Object.assign(this, fields)
+    Object.freeze(this)
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { origin: this.origin, dpop: this.dpop, replayed: this.replayed }
+  }
+
+  [inspectSymbol](): string {
+    const sends = this.authorization === undefined ? 'nothing' : this.dpop ? 'DPoP + proof' : 'Bearer'
+    return `Grant { origin: '${this.origin}', sends: ${sends}, replayed: ${this.replayed} }`
+  }
+}
+
+/** Makes a `Grant`: frozen (nothing can scrub or change it), printed without secrets. */
+export function createGrant(fields: Grant): Grant {
+  return new PrintedGrant(fields)
 }
