@@ -5,13 +5,17 @@ import {
   createRequestProtocol,
   type Grant,
 } from '@tokenwell/core/adapter'
-import type { AfterResponseHook, BeforeRequestHook, NormalizedOptions } from 'ky'
+import type { AfterResponseHook, BeforeErrorHook, BeforeRequestHook, NormalizedOptions } from 'ky'
 
 export interface OAuth2HooksOptions extends AdapterOptions {}
 
 /** What `ky.create()` / `ky.extend()` receive from `oauth2Hooks()`. */
 export interface OAuth2Hooks {
-  hooks: { beforeRequest: BeforeRequestHook[]; afterResponse: AfterResponseHook[] }
+  hooks: {
+    beforeRequest: BeforeRequestHook[]
+    afterResponse: AfterResponseHook[]
+    beforeError: BeforeErrorHook[]
+  }
 }
 
 /** ky's options for one call, as hooks receive them (`fetch` and `timeout` are there, untyped). */
@@ -23,10 +27,12 @@ interface Send {
   readonly options: Options
 }
 
-const shape: ClientShape<Send, Response> = {
+/** How the protocol reads ky's requests; `prefix` is the first `prefixUrl` these hooks saw. */
+const shapeOf = (prefix: () => string | undefined): ClientShape<Send, Response> => ({
   url: ({ request }) => request.url,
   method: ({ request }) => request.method,
   base: ({ options }) => options.prefixUrl,
+  defaultBase: prefix, // for a request with `prefixUrl: ''`: ky keeps no record of the instance's
   ownCredentials: ({ request }) => request.headers.has('authorization'),
   // the body as the caller gave it: ky's Request holds every body as a stream
   body: ({ options }) => options.body,
@@ -35,7 +41,7 @@ const shape: ClientShape<Send, Response> = {
   status: (response) => response.status,
   header: (response, name) => response.headers.get(name),
   responseUrl: (response) => (response.url === '' ? undefined : response.url),
-}
+})
 
 /**
  * Hooks for `ky.create()` / `ky.extend()` that put `Authorization: <tokenType> <accessToken>`
@@ -43,8 +49,9 @@ const shape: ClientShape<Send, Response> = {
  * once more (every rule is `@tokenwell/core/adapter`'s).
  *
  * - Which requests: `match`; by default the origin of `prefixUrl`, and every request when there
- *   is none. A request that sets `prefixUrl: ''` counts as one without: give such an instance a
- *   `match`. A request with its own `Authorization` is left alone.
+ *   is none. A request that sets `prefixUrl: ''` falls back to the first `prefixUrl` these hooks
+ *   saw (ky keeps no record of the instance's): an instance that sends absolute URLs should
+ *   have a `match`. A request with its own `Authorization` is left alone.
  * - ky's own `retry` still works: its retries carry the request's current token (the renewed
  *   one after a replay), never a token fetched anew, and never the caller's header replaced.
  * - The replay is a copy of the request ky kept (the same bytes, the same signal), sent with
@@ -58,7 +65,12 @@ const shape: ClientShape<Send, Response> = {
  * @see RFC 6750 §2.1 (the header), §3.1 (the 401 challenge), RFC 9449 §7 (DPoP)
  */
 export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions = {}): OAuth2Hooks {
-  const protocol = createRequestProtocol(provider, options, shape)
+  let prefix: string | undefined
+  const protocol = createRequestProtocol(
+    provider,
+    options,
+    shapeOf(() => prefix),
+  )
   /** ky hands every hook of one call (its retries too) the same options object. */
   const grants = new WeakMap<Options, Grant>()
 
@@ -73,6 +85,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
 
   const beforeRequest: BeforeRequestHook = (request, options) => {
     const send = { request, options }
+    prefix ||= options.prefixUrl
     const known = grants.get(options)
     // a ky retry: the grant this call holds now, not a new one, and not the caller's header
     const next = known ? protocol.again(known, send) : protocol.begin(send)
@@ -96,7 +109,11 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     }, rethrow(protocol))
   }
 
-  return { hooks: { beforeRequest: [beforeRequest], afterResponse: [afterResponse] } }
+  // ky's HTTPError holds the request, and with it the Authorization header
+  const beforeError: BeforeErrorHook = (error) => protocol.scrub(error)
+  return {
+    hooks: { beforeRequest: [beforeRequest], afterResponse: [afterResponse], beforeError: [beforeError] },
+  }
 }
 
 /** Errors leave without any token this adapter handed out. */
