@@ -10,9 +10,9 @@ import axios from 'axios'
 import got from 'got'
 import ky from 'ky'
 import {
+  interceptors,
   Agent as UndiciAgent,
   FormData as UndiciFormData,
-  interceptors,
   request as undiciRequest,
 } from 'undici'
 
@@ -285,7 +285,10 @@ export const harnesses: readonly Harness[] = [
                   headers,
                 }),
               )
-              .then(async (r) => (await r.body.dump(), r.statusCode)),
+              .then(async (r) => {
+                await r.body.dump()
+                return r.statusCode
+              }),
           )
         },
         close: () => void agent.close(),
@@ -327,7 +330,10 @@ export const harnesses: readonly Harness[] = [
                   throwHttpErrors: spec.httpErrors === true,
                 }),
               )
-              .then(async (r) => (await r.arrayBuffer(), r.status)),
+              .then(async (r) => {
+                await r.arrayBuffer()
+                return r.status
+              }),
           )
         },
         close: () => {},
