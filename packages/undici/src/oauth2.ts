@@ -1,10 +1,6 @@
 import { ConfigError, type TokenProvider } from '@tokenwell/core'
-import {
-  type AdapterOptions,
-  type ClientShape,
-  createRequestProtocol,
-  type Grant,
-} from '@tokenwell/core/adapter'
+import type { AdapterOptions, ClientShape, Grant } from '@tokenwell/core/adapter'
+import { createRequestProtocol } from '@tokenwell/core/adapter'
 import type { Dispatcher } from 'undici'
 
 export interface OAuth2Options extends AdapterOptions {
@@ -35,16 +31,12 @@ const shape: ClientShape<Opts, { status: number; headers: Headers; url: URL | un
 
 /**
  * An undici interceptor (for `Dispatcher.compose()`) that puts the token from `provider` on the
- * requests `match` allows (`ConfigError` without `match`) and dispatches a request once more
- * after a 401 (the rules are `@tokenwell/core/adapter`'s). The provider's own token and
- * discovery requests pass untouched (a global dispatcher serves core's default token fetch).
- * undici's redirect and retry handlers dispatch each hop and attempt back through here: the
- * token stays within the first origin and is never put back once a chain left it. A string or
- * bytes body is dispatched again as it is; a stream or async iterable is sent once.
- *
- * @example
- * setGlobalDispatcher(new Agent().compose(oauth2(provider, { match: 'https://api.example.com' })))
- * @see RFC 6750 §2.1, §3.1; RFC 9449 §7 (DPoP)
+ * requests `match` allows (required) and dispatches a request once more after a 401, by the rules
+ * of `@tokenwell/core/adapter`. The provider's own token and discovery requests pass untouched.
+ * Hops and attempts of undici's redirect and retry handlers come back through it: the token never
+ * returns to a chain that left its origin. Byte bodies are sent again; streams once.
+ * @example setGlobalDispatcher(new Agent().compose(oauth2(provider, { match: 'https://api.example.com' })))
+ * @see RFC 6750 §2.1, §3.1; RFC 9449 §7
  */
 export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatcher.DispatchInterceptor {
   if (options?.match === undefined) throw new ConfigError('match is required: a dispatcher has no base URL')
@@ -58,7 +50,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     function send(opts: Opts, handler: Handler, grant: Grant): boolean {
       chains.set(handler, grant)
       if (grant.authorization === undefined) return dispatch(opts, handler)
-      return dispatch({ ...opts, headers: withHeaders(opts.headers, grant) }, watch(opts, handler, grant))
+      return dispatch({ ...opts, headers: withHeaders(opts.headers, grant) }, new Send(opts, handler, grant))
     }
     function settle(opts: Opts, handler: Handler, pending: Pending): boolean {
       if (pending === undefined) return dispatch(opts, handler)
@@ -72,28 +64,40 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     }
 
     /** One send of an authorized request: a 401 the protocol replays never reaches the caller. */
-    function watch(opts: Opts, handler: Handler, grant: Grant): Handler {
-      let replaying = false
-      let history: readonly URL[] | undefined
-      const aborted = () => signalOf(opts)?.reason ?? new Error('aborted')
-      return {
-        onRequestStart(controller, context: { history?: readonly URL[] }) {
-          history = context?.history // an inner redirect handler's: it ends with this response's URL
-          handler.onRequestStart?.(controller, context)
-        },
-        onRequestUpgrade: (controller, ...rest) => handler.onRequestUpgrade?.(controller, ...rest),
-        onResponseStart(controller, status, headers, message) {
-          const next = protocol.onResponse(grant, opts, { status, headers, url: history?.at(-1) })
-          if (next === undefined) return handler.onResponseStart?.(controller, status, headers, message)
-          replaying = true // the 401's body is dropped as it arrives
-          next.then(
-            (renewed) => (renewed ? send(opts, handler, renewed) : fail(handler, aborted(), controller)),
-            (error) => fail(handler, error, controller),
-          )
-        },
-        onResponseData: (controller, chunk) => replaying || handler.onResponseData?.(controller, chunk),
-        onResponseEnd: (controller, trailers) => replaying || handler.onResponseEnd?.(controller, trailers),
-        onResponseError: (controller, error) => replaying || fail(handler, error, controller),
+    class Send implements Handler {
+      replaying = false
+      history: readonly URL[] | undefined
+      constructor(
+        readonly opts: Opts,
+        readonly handler: Handler,
+        readonly grant: Grant,
+      ) {}
+      onRequestStart(controller: Controller, context: { history?: readonly URL[] }) {
+        this.history = context?.history // an inner redirect handler's: it ends with this response's URL
+        this.handler.onRequestStart?.(controller, context)
+      }
+      onRequestUpgrade(controller: Controller, status: number, headers: Headers, socket: never) {
+        this.handler.onRequestUpgrade?.(controller, status, headers, socket)
+      }
+      onResponseStart(controller: Controller, status: number, headers: Headers, message?: string) {
+        const { opts, handler, grant } = this
+        const next = protocol.onResponse(grant, opts, { status, headers, url: this.history?.at(-1) })
+        if (next === undefined) return handler.onResponseStart?.(controller, status, headers, message)
+        this.replaying = true // the 401's body is dropped as it arrives
+        next.then(
+          (renewed) =>
+            renewed ? send(opts, handler, renewed) : fail(handler, signalOf(opts)?.reason, controller),
+          (error) => fail(handler, error, controller),
+        )
+      }
+      onResponseData(controller: Controller, chunk: Buffer) {
+        if (!this.replaying) this.handler.onResponseData?.(controller, chunk)
+      }
+      onResponseEnd(controller: Controller, trailers: Headers) {
+        if (!this.replaying) this.handler.onResponseEnd?.(controller, trailers)
+      }
+      onResponseError(controller: Controller, error: Error) {
+        if (!this.replaying) fail(this.handler, error, controller)
       }
     }
 
@@ -111,7 +115,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
   }
 }
 
-/** A controller for an error before any dispatch: there is nothing to abort, pause or resume. */
+/** For an error before any dispatch: nothing to abort, pause or resume. */
 const idle: Controller = { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} }
 
 /** The provider's own token and discovery requests (core's default fetch may come back here). */
@@ -120,8 +124,9 @@ function isProviderRequest(provider: TokenProvider, opts: Opts): boolean {
   const origin = originOf(opts)
   if (origin === undefined || (!tokenEndpoint.startsWith(origin) && !issuer?.startsWith(origin))) return false
   const path = opts.path.split('?')[0]!
-  if (`${origin}${path}` === tokenEndpoint.split('?')[0]) return true
-  return issuer !== undefined && new URL(issuer).origin === origin && path.startsWith('/.well-known/')
+  if (path.startsWith('/.well-known/') && issuer !== undefined && new URL(issuer).origin === origin)
+    return true
+  return `${origin}${path}` === tokenEndpoint.split('?')[0]
 }
 
 /** undici headers as a flat `[name, value, …]` list (the only array form it takes), or the record. */
