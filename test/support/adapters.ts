@@ -236,7 +236,10 @@ export const harnesses: readonly Harness[] = [
           return settled(
             Promise.resolve()
               .then(() => authFetch(new URL(spec.target, baseUrl), init))
-              .then(async (r) => (await r.arrayBuffer(), r.status)),
+              .then(async (r) => {
+                await r.arrayBuffer()
+                return r.status
+              }),
           )
         },
         close: () => {},

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs'
-import { AuthorizationError, isTokenwellError, OAuthError, TokenRequestError } from '@tokenwell/core'
+import {
+  AuthorizationError,
+  isTokenwellError,
+  loadSecretScrubber,
+  OAuthError,
+  type SecretScrubber,
+  TokenRequestError,
+} from '@tokenwell/core'
 import type { CliIo, TextSink } from './cli-io.js'
 import { runTokenCommand } from './token-command.js'
 import { usageOf } from './usage.js'
@@ -17,7 +24,7 @@ const COMMANDS = ['token', 'login', 'demo'] as const
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const secrets: string[] = []
-  const stderr = redactingSink(io.stderr, secrets)
+  const stderr = redactingSink(io.stderr, secrets, await loadSecretScrubber())
   const safeIo: CliIo = { ...io, stderr }
   const options = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length)
   const debug = options.includes('--debug')
@@ -129,17 +136,14 @@ function printable(value: string): string {
   return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 300)
 }
 
-/** Masks every known secret in what is written (a server could echo one in an error description). */
-function redactingSink(sink: TextSink, secrets: readonly string[]): TextSink {
+/**
+ * Masks every known secret in what is written, in every form a server may echo it and every
+ * 12-character piece of one (core scrubs what servers echo already; this is the second line).
+ */
+function redactingSink(sink: TextSink, secrets: readonly string[], scrub: SecretScrubber): TextSink {
   return {
     isTTY: sink.isTTY,
-    write(text: string) {
-      let safe = text
-      for (const secret of secrets) {
-        if (secret.length >= 4) safe = safe.replaceAll(secret, '[redacted]')
-      }
-      return sink.write(safe)
-    },
+    write: (text: string) => sink.write(scrub(text, secrets)),
   }
 }
 

@@ -65,7 +65,7 @@ Request:
   --audience A              the audience parameter
   --resource URI            a resource indicator, RFC 8707 (repeatable)
   --param NAME=VALUE        another form parameter (repeatable)
-  --timeout DURATION        time limit, retries included: 500ms, 10s, 2m (default: none; each attempt 10s)
+  --timeout DURATION        time limit of the whole command, retries included: 500ms, 10s, 2m (default: 10s)
 
 ${TLS_AND_OUTPUT}
   --refresh-token-out FILE  write the refresh token the server issues to FILE (mode 0600,

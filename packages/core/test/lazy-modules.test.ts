@@ -41,6 +41,8 @@ describe('lazily loaded modules', () => {
         'dpop/dpop-proof.ts',
         'endpoint/client-assertion.ts',
         'flows/device-poll.ts',
+        'redaction/scrub-error.ts',
+        'redaction/secret-scrubber.ts',
       ]),
     )
   })

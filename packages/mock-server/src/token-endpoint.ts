@@ -1,6 +1,6 @@
 import { authenticateClient, type ClientAuthInput, claimedClient, clientAuthMethods } from './client-auth.js'
 import { dpopStateOf, verifyDpopProof } from './dpop-proof.js'
-import { faultResponse } from './faults.js'
+import { echoOf, faultResponse } from './faults.js'
 import { type GrantContext, type GrantResult, grantHandlers } from './grants.js'
 import { errorResponse, jsonResponse, OAuthFailure } from './oauth-response.js'
 import type { ResolvedClient } from './options.js'
@@ -147,7 +147,7 @@ export async function handleTokenRequest(state: AuthServerState, request: Reques
   const fault = state.faults.take()
   let response: Response
   if (fault !== undefined) {
-    response = faultResponse(fault)
+    response = faultResponse(fault, fault.echo ? echoOf(request, params) : undefined)
     entry.error = 'fault'
   } else {
     try {

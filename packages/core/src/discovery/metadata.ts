@@ -95,8 +95,9 @@ async function fetchDocument(
   let json: unknown
   try {
     json = JSON.parse(await response.text())
-  } catch (cause) {
-    throw new DiscoveryError(`metadata at ${url.href} is not JSON`, { status, response, cause })
+  } catch {
+    // no cause: JSON.parse's message would quote the body
+    throw new DiscoveryError(`metadata at ${url.href} is not JSON`, { status, response })
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new DiscoveryError(`metadata at ${url.href} is not a JSON object`, { status, response })

@@ -2,6 +2,7 @@ import { type AuthorizationServerMetadata, discoverAuthorizationServer } from '.
 import { createDpopSession, type DpopSession } from '../dpop/dpop.js'
 import { ConfigError, DpopError, OAuthError } from '../errors.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from '../provider/options.js'
+import { scrubFailure } from '../redaction/scrub.js'
 import type { Token } from '../token.js'
 import type { ClientAssertionSigner } from './client-assertion.js'
 import { buildTokenRequest, requestToken } from './token-request.js'
@@ -42,6 +43,9 @@ export function createTokenEndpointClient(
       fetch: options.fetch,
       timeout: options.timeout,
       allowInsecureHttp: options.allowInsecureHttp,
+    }).catch(async (error: unknown) => {
+      // the server knows the client's secret, and may echo it here too (rule 5)
+      throw await scrubFailure(error, undefined, options)
     })
     // loaded already, by the discovery above
     const { chooseClientAuth } = await import('../discovery/metadata.js')
