@@ -13,6 +13,7 @@ const packages = [
   'cli',
   'node',
   'opentelemetry',
+  'browser',
 ]
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
 

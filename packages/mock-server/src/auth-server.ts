@@ -1,5 +1,6 @@
 import { type AccessTokenClaims, createAccessTokenVerifier } from './access-token-verifier.js'
 import { handleAuthorizeRequest } from './authorize.js'
+import { CONTROL_PATH, handleControl } from './control.js'
 import { handleDeviceAuthorizationRequest, handleDeviceVerification } from './device-endpoint.js'
 import { createDeviceRegistry, decideDevice } from './device-registry.js'
 import { DPOP_ALGORITHMS } from './dpop-proof.js'
@@ -128,6 +129,7 @@ export function createMockAuthServer(input: CreateMockAuthServerOptions): MockAu
   }
   // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes before it
   const wellKnownPrefix = `/.well-known/oauth-authorization-server${base}`
+  const controlDefaults = { latency: options.latency, tokenLifetime: options.tokenLifetime }
   const server: MockAuthServer = {
     async handle(request) {
       const { pathname } = new URL(request.url)
@@ -137,6 +139,8 @@ export function createMockAuthServer(input: CreateMockAuthServerOptions): MockAu
           : pathname.startsWith(base)
             ? pathname.slice(base.length)
             : pathname
+      if (path.startsWith(`${CONTROL_PATH}/`))
+        return handleControl(server, controlDefaults, request, path.slice(CONTROL_PATH.length))
       const route = Object.hasOwn(routes, path) ? routes[path] : undefined
       if (route === undefined)
         return errorResponse(
