@@ -6,6 +6,8 @@ const packages = [
   'axios',
   'got',
   'fetch',
+  'undici',
+  'ky',
   'redis',
   'mock-server',
   'cli',

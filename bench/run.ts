@@ -35,7 +35,7 @@ const TOKEN_LATENCY = 50
 
 const config = {
   overhead: {
-    clients: ['axios', 'got', 'fetch'],
+    clients: ['axios', 'got', 'fetch', 'undici', 'ky'],
     reps: quick ? 2 : 10,
     durationMs: quick ? 300 : 600,
     warmupRequests: quick ? 200 : 300,

@@ -47,14 +47,14 @@ afterAll(async () => {
 describe('bench (tiny run of each scenario)', () => {
   it('compares each adapter with its bare client on the same API, alternating the order', async () => {
     results.overhead = await measureOverhead(servers, {
-      clients: ['axios', 'got', 'fetch'],
+      clients: ['axios', 'got', 'fetch', 'undici', 'ky'],
       reps: 2,
       durationMs: 60_000,
       maxRequests: 200,
       warmupRequests: 20,
       concurrency: 4,
     })
-    expect(results.overhead.map((o) => o.client)).toEqual(['axios', 'got', 'fetch'])
+    expect(results.overhead.map((o) => o.client)).toEqual(['axios', 'got', 'fetch', 'undici', 'ky'])
     for (const o of results.overhead) {
       expect(o.trials.map((t) => `${t.rep}:${t.side}`)).toEqual([
         '0:bare',

@@ -9,6 +9,8 @@ export const BENCH_CLIENTS = [
   'tw-axios',
   'tw-got',
   'tw-fetch',
+  'tw-undici',
+  'tw-ky',
   'tw-core',
   'axios-auth-refresh',
   'axios-oauth-client',

@@ -4,12 +4,21 @@ import { oauth2Interceptor } from '@tokenwell/axios'
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
 import { withOAuth2 } from '@tokenwell/fetch'
 import { oauth2Hooks } from '@tokenwell/got'
+import { oauth2Hooks as kyHooks } from '@tokenwell/ky'
+import { oauth2 } from '@tokenwell/undici'
 import axios, { type AxiosInstance, isAxiosError } from 'axios'
 import { createAuthRefresh } from 'axios-auth-refresh'
 import { clientCredentials } from 'axios-oauth-client'
 import tokenInterceptor from 'axios-token-interceptor'
 import got, { type Got, HTTPError } from 'got'
-import { getGlobalDispatcher, setGlobalDispatcher, Agent as UndiciAgent } from 'undici'
+import ky, { type KyInstance } from 'ky'
+import {
+  type Dispatcher,
+  getGlobalDispatcher,
+  request,
+  setGlobalDispatcher,
+  Agent as UndiciAgent,
+} from 'undici'
 import { type BenchClientId, secretOf } from './servers.js'
 
 /** One way of calling the protected API, set up as its documentation says. */
@@ -34,7 +43,7 @@ export interface SubjectEnv {
   readonly staticToken?: string | undefined
 }
 
-export type HttpClient = 'axios' | 'got' | 'fetch'
+export type HttpClient = 'axios' | 'got' | 'fetch' | 'undici' | 'ky'
 
 export interface SubjectSpec {
   /** Stable id in results.json. */
@@ -447,17 +456,153 @@ export const handWritten: SubjectSpec = {
   },
 }
 
-export const BARE: Record<HttpClient, SubjectSpec> = { axios: bareAxios, got: bareGot, fetch: bareFetch }
+async function undiciStatus(dispatcher: Dispatcher, url: string, headers?: Record<string, string>) {
+  const response = await request(url, { dispatcher, ...(headers && { headers }) })
+  if (response.statusCode === 200) await response.body.json()
+  else await response.body.dump()
+  return response.statusCode
+}
+
+async function kyStatus(client: KyInstance): Promise<number> {
+  const response = await client.get('data')
+  if (response.ok) await response.json()
+  else await response.arrayBuffer()
+  return response.status
+}
+
+const undiciAgent = (connections: number) => new UndiciAgent({ connections, keepAliveTimeout: 30_000 })
+
+export const bareUndici: SubjectSpec = {
+  id: 'undici',
+  label: 'undici.request (static header)',
+  client: 'undici',
+  kind: 'bare',
+  clientId: 'bare',
+  setup: 'request(url, { dispatcher: new Agent(), headers: { authorization } })',
+  create(env) {
+    const agent = undiciAgent(env.connections)
+    const url = `${env.apiUrl}/data`
+    const headers = { authorization: staticHeader(env) }
+    return { request: () => undiciStatus(agent, url, headers), close: () => agent.close() }
+  },
+}
+
+export const minimalUndici: SubjectSpec = {
+  id: 'undici-minimal-interceptor',
+  label: 'undici with an interceptor that adds a static header',
+  client: 'undici',
+  kind: 'baseline',
+  clientId: 'bare',
+  setup: 'new Agent().compose((dispatch) => (opts, handler) => dispatch({ ...opts, headers }, handler))',
+  create(env) {
+    const agent = undiciAgent(env.connections)
+    const authorization = staticHeader(env)
+    const dispatcher = agent.compose(
+      (dispatch) => (opts, handler) =>
+        dispatch(
+          { ...opts, headers: { ...(opts.headers as Record<string, string>), authorization } },
+          handler,
+        ),
+    )
+    const url = `${env.apiUrl}/data`
+    return { request: () => undiciStatus(dispatcher, url), close: () => agent.close() }
+  },
+}
+
+export const tokenwellUndici: SubjectSpec = {
+  id: 'tokenwell-undici',
+  label: '@tokenwell/undici',
+  client: 'undici',
+  kind: 'tokenwell',
+  clientId: 'tw-undici',
+  setup: 'request(url, { dispatcher: new Agent().compose(oauth2(createTokenProvider(…), { match })) })',
+  create(env) {
+    const agent = undiciAgent(env.connections)
+    const tokens = provider(env, 'tw-undici')
+    const dispatcher = agent.compose(oauth2(tokens, { match: new URL(env.apiUrl).origin }))
+    const url = `${env.apiUrl}/data`
+    return {
+      request: () => undiciStatus(dispatcher, url),
+      async close() {
+        await tokens.close()
+        await agent.close()
+      },
+    }
+  },
+}
+
+export const bareKy: SubjectSpec = {
+  id: 'ky',
+  label: 'ky (static header)',
+  client: 'ky',
+  kind: 'bare',
+  clientId: 'bare',
+  setup: "ky.create({ prefixUrl, headers: { authorization } }) (Node's fetch)",
+  create(env) {
+    const client = ky.create({ prefixUrl: env.apiUrl, headers: { authorization: staticHeader(env) } })
+    return { request: () => kyStatus(client), close: async () => {} }
+  },
+}
+
+export const minimalKy: SubjectSpec = {
+  id: 'ky-minimal-hook',
+  label: 'ky with a beforeRequest hook that sets a static header',
+  client: 'ky',
+  kind: 'baseline',
+  clientId: 'bare',
+  setup: "ky.create({ prefixUrl, hooks: { beforeRequest: [(r) => r.headers.set('authorization', …)] } })",
+  create(env) {
+    const authorization = staticHeader(env)
+    const client = ky.create({
+      prefixUrl: env.apiUrl,
+      hooks: { beforeRequest: [(r) => r.headers.set('authorization', authorization)] },
+    })
+    return { request: () => kyStatus(client), close: async () => {} }
+  },
+}
+
+export const tokenwellKy: SubjectSpec = {
+  id: 'tokenwell-ky',
+  label: '@tokenwell/ky',
+  client: 'ky',
+  kind: 'tokenwell',
+  clientId: 'tw-ky',
+  setup: 'ky.create({ prefixUrl, ...oauth2Hooks(createTokenProvider(…)) })',
+  create(env) {
+    const tokens = provider(env, 'tw-ky')
+    const client = ky.create({ prefixUrl: env.apiUrl, ...kyHooks(tokens) })
+    return { request: () => kyStatus(client), close: () => tokens.close() }
+  },
+}
+
+export const BARE: Record<HttpClient, SubjectSpec> = {
+  axios: bareAxios,
+  got: bareGot,
+  fetch: bareFetch,
+  undici: bareUndici,
+  ky: bareKy,
+}
 export const MINIMAL: Record<HttpClient, SubjectSpec> = {
   axios: minimalAxios,
   got: minimalGot,
   fetch: minimalFetch,
+  undici: minimalUndici,
+  ky: minimalKy,
 }
 export const TOKENWELL: Record<HttpClient, SubjectSpec> = {
   axios: tokenwellAxios,
   got: tokenwellGot,
   fetch: tokenwellFetch,
+  undici: tokenwellUndici,
+  ky: tokenwellKy,
 }
 export const PEERS: readonly SubjectSpec[] = [axiosAuthRefresh, axiosOauthClient, badgateway, handWritten]
 /** Everything the concurrency scenarios run, in table order. */
-export const CONTENDERS: readonly SubjectSpec[] = [tokenwellAxios, tokenwellGot, tokenwellFetch, ...PEERS]
+export const CONTENDERS: readonly SubjectSpec[] = [
+  tokenwellAxios,
+  tokenwellGot,
+  tokenwellFetch,
+  tokenwellUndici,
+  tokenwellKy,
+  ...PEERS,
+]

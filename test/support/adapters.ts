@@ -4,8 +4,17 @@ import type { TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions } from '@tokenwell/core/adapter'
 import { withOAuth2 } from '@tokenwell/fetch'
 import { oauth2Hooks } from '@tokenwell/got'
+import { oauth2Hooks as kyHooks } from '@tokenwell/ky'
+import { oauth2 } from '@tokenwell/undici'
 import axios from 'axios'
 import got from 'got'
+import ky from 'ky'
+import {
+  interceptors,
+  Agent as UndiciAgent,
+  FormData as UndiciFormData,
+  request as undiciRequest,
+} from 'undici'
 
 /** The request bodies every adapter must replay unchanged. */
 export const bodyKinds = ['json', 'string', 'URLSearchParams', 'FormData', 'Blob', 'ArrayBuffer'] as const
@@ -19,7 +28,7 @@ export interface Outcome {
 
 /** One adapter behind one small interface, so the contract runs unchanged over all three. */
 export interface Harness {
-  readonly name: 'axios' | 'got' | 'fetch'
+  readonly name: 'axios' | 'got' | 'fetch' | 'undici' | 'ky'
   /** A client for `baseUrl` (axios `baseURL`, got `prefixUrl`; fetch resolves paths itself). */
   create(provider: TokenProvider, baseUrl: string, options?: AdapterOptions): Client
 }
@@ -76,6 +85,13 @@ export const formParts = { name: 'ada', file: Buffer.from([0, 1, 2, 255, 13, 10]
 
 function formData(): FormData {
   const form = new FormData()
+  form.set('name', formParts.name)
+  form.set('file', new Blob([new Uint8Array(formParts.file)], { type: 'application/octet-stream' }), 'f.bin')
+  return form
+}
+
+function undiciForm(): UndiciFormData {
+  const form = new UndiciFormData()
   form.set('name', formParts.name)
   form.set('file', new Blob([new Uint8Array(formParts.file)], { type: 'application/octet-stream' }), 'f.bin')
   return form
@@ -220,6 +236,103 @@ export const harnesses: readonly Harness[] = [
           return settled(
             Promise.resolve()
               .then(() => authFetch(new URL(spec.target, baseUrl), init))
+              .then(async (r) => {
+                await r.arrayBuffer()
+                return r.status
+              }),
+          )
+        },
+        close: () => {},
+      }
+    },
+  },
+  {
+    name: 'undici',
+    create(provider, baseUrl, options) {
+      // a dispatcher has no base URL: the base URL's origin is the match; undici's redirect
+      // interceptor outside ours, so every hop comes back through it
+      const agent = new UndiciAgent({ connections: 64 })
+      const dispatcher = agent.compose(
+        oauth2(provider, { match: new URL(baseUrl).origin, ...options }),
+        interceptors.redirect({ maxRedirections: 20 }),
+      )
+      return {
+        async send(method, target, kind, signal) {
+          // undici.request encodes its own package's FormData (Node 20's global one is undici 6's)
+          const raw =
+            kind === 'FormData' ? undiciForm() : kind === undefined ? undefined : bodyFor('undici', kind)
+          const typed =
+            kind === 'json'
+              ? { body: JSON.stringify(raw), headers: { 'content-type': 'application/json' } }
+              : kind === 'URLSearchParams'
+                ? { body: String(raw), headers: { 'content-type': 'application/x-www-form-urlencoded' } }
+                : raw !== undefined && { body: raw }
+          const response = await undiciRequest(new URL(target, baseUrl), {
+            dispatcher,
+            method: method as 'GET',
+            ...(typed as object),
+            ...(signal && { signal }),
+          })
+          return { status: response.statusCode, data: await parse(await response.body.text()) }
+        },
+        attempt: (spec) => {
+          // undici has no client-level auth (the caller sets the header) and answers HTTP errors as
+          // responses; its responseError() interceptor is how a caller rejects them
+          const headers = { ...spec.headers, ...(spec.basicAuth && { authorization: basic(spec.basicAuth) }) }
+          return settled(
+            Promise.resolve()
+              .then(() =>
+                undiciRequest(new URL(spec.target, baseUrl), {
+                  dispatcher: spec.httpErrors ? dispatcher.compose(interceptors.responseError()) : dispatcher,
+                  method: (spec.method ?? 'GET') as 'GET',
+                  headers,
+                }),
+              )
+              .then(async (r) => {
+                await r.body.dump()
+                return r.statusCode
+              }),
+          )
+        },
+        close: () => void agent.close(),
+      }
+    },
+  },
+  {
+    name: 'ky',
+    create(provider, baseUrl, options) {
+      const client = ky.create({
+        prefixUrl: baseUrl,
+        throwHttpErrors: false,
+        retry: 0,
+        timeout: false, // as the other clients here: 1,000 requests on a loaded machine outlast ky's 10 s
+        ...kyHooks(provider, options),
+      })
+      return {
+        async send(method, target, kind, signal) {
+          const absolute = /^https?:/.test(target)
+          const value = kind && bodyFor('ky', kind)
+          const response = await client(absolute ? target : target.replace(/^\//, ''), {
+            method,
+            ...(absolute && { prefixUrl: '' }),
+            ...(kind === 'json' ? { json: value } : kind && { body: value as BodyInit }),
+            ...(signal && { signal }),
+          })
+          return { status: response.status, data: await parse(await response.text()) }
+        },
+        attempt: (spec) => {
+          const absolute = /^https?:/.test(spec.target)
+          const headers = { ...spec.headers, ...(spec.basicAuth && { authorization: basic(spec.basicAuth) }) }
+          return settled(
+            Promise.resolve()
+              .then(() =>
+                client(absolute ? spec.target : spec.target.replace(/^\//, ''), {
+                  method: spec.method ?? 'GET',
+                  headers,
+                  ...((absolute || spec.emptyBase) && { prefixUrl: '' }),
+                  throwHttpErrors: spec.httpErrors === true,
+                }),
+              )
               .then(async (r) => {
                 await r.arrayBuffer()
                 return r.status

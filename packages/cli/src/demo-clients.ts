@@ -2,8 +2,12 @@ import { oauth2Interceptor } from '@tokenwell/axios'
 import type { TokenProvider } from '@tokenwell/core'
 import { withOAuth2 } from '@tokenwell/fetch'
 import { oauth2Hooks } from '@tokenwell/got'
+import { oauth2Hooks as kyHooks } from '@tokenwell/ky'
+import { oauth2 } from '@tokenwell/undici'
 import axios from 'axios'
 import got from 'got'
+import ky from 'ky'
+import { Agent, request } from 'undici'
 
 /** GETs `path` (relative to the API's URL) through an adapter; resolves to the final HTTP status. */
 export type DemoGet = (path: string) => Promise<number>
@@ -18,7 +22,7 @@ export interface DemoClient {
   create(provider: TokenProvider, apiUrl: string): DemoGet
 }
 
-/** The three adapters the demo runs, each as its README shows it. */
+/** The five adapters the demo runs, each as its README shows it. */
 export const DEMO_CLIENTS: readonly DemoClient[] = [
   {
     name: 'axios',
@@ -53,6 +57,31 @@ export const DEMO_CLIENTS: readonly DemoClient[] = [
       const authFetch = withOAuth2(provider)
       return async (path) => {
         const response = await authFetch(`${apiUrl}${path}`)
+        await response.arrayBuffer()
+        return response.status
+      }
+    },
+  },
+  {
+    name: 'undici',
+    adapter: 'new Agent().compose(oauth2(provider, { match }))',
+    create(provider, apiUrl) {
+      const dispatcher = new Agent().compose(oauth2(provider, { match: new URL(apiUrl).origin }))
+      return async (path) => {
+        const response = await request(`${apiUrl}${path}`, { dispatcher })
+        await response.body.dump()
+        return response.statusCode
+      }
+    },
+  },
+  {
+    name: 'ky',
+    adapter: 'ky.create({ prefixUrl, ...oauth2Hooks(provider) })',
+    create(provider, prefixUrl) {
+      // ky's own retries off, so every request the API counts is the adapter's doing
+      const api = ky.create({ prefixUrl, retry: 0, throwHttpErrors: false, ...kyHooks(provider) })
+      return async (path) => {
+        const response = await api.get(path.replace(/^\//, ''))
         await response.arrayBuffer()
         return response.status
       }

@@ -14,7 +14,7 @@ import { formatDuration } from './duration.js'
 export interface DemoOptions {
   /** Concurrent calls in each scenario. @default 200 */
   calls?: number | undefined
-  /** The clients to run. @default axios, got and fetch through their adapters */
+  /** The clients to run. @default axios, got, fetch, undici and ky through their adapters */
   clients?: readonly DemoClient[] | undefined
 }
 

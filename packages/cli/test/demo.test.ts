@@ -13,12 +13,16 @@ beforeEach(() => {
 
 // real servers and 225+ requests per run: room for a busy CI machine
 describe('runDemo', { timeout: 30_000 }, () => {
-  it('runs axios, got and fetch through the three scenarios, each check counted at the servers', async () => {
+  it('runs axios, got, fetch, undici and ky through the three scenarios, each check counted at the servers', async () => {
     const { io, stdout, stderr } = memoryIo()
     const report = await runDemo(io, { calls: 25 })
     expect(report.ok).toBe(true)
     expect(report.results.map((r) => `${r.client} ${r.scenario}`)).toEqual(
-      ['axios', 'got', 'fetch'].flatMap((c) => [`${c} cold cache`, `${c} token expired`, `${c} 401 storm`]),
+      ['axios', 'got', 'fetch', 'undici', 'ky'].flatMap((c) => [
+        `${c} cold cache`,
+        `${c} token expired`,
+        `${c} 401 storm`,
+      ]),
     )
     for (const result of report.results) {
       expect(result).toMatchObject({ calls: 25, ok: 25, tokenRequests: 1, failures: [] })
@@ -31,14 +35,14 @@ describe('runDemo', { timeout: 30_000 }, () => {
     }
     const text = stdout()
     expect(text).toMatch(
-      /^tokenwell demo: axios, got and fetch against a real OAuth 2\.0 server on 127\.0\.0\.1\n/,
+      /^tokenwell demo: axios, got, fetch, undici and ky against a real OAuth 2\.0 server on 127\.0\.0\.1\n/,
     )
     expect(text).toMatch(/\naxios: oauth2Interceptor\(axios\.create\(\{ baseURL \}\), provider\)\n/)
     expect(text).toMatch(
       / ✓ 401 storm +all tokens revoked, 25 calls +25\/25 OK, \d+ × 401 replayed +1 token request /,
     )
     expect(text).toMatch(
-      /\n✓ all 9 checks passed: 225 calls, \d+ × 401 recovered, 9 token requests in [\d.]+m?s\n$/,
+      /\n✓ all 15 checks passed: 375 calls, \d+ × 401 recovered, 15 token requests in [\d.]+m?s\n$/,
     )
     expect(stderr()).toBe('') // not a terminal: no progress line
   })

@@ -1,0 +1,1 @@
+export { type OAuth2Hooks, type OAuth2HooksOptions, oauth2Hooks } from './oauth2-hooks.js'

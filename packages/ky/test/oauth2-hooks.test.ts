@@ -1,0 +1,51 @@
+import { createTokenProvider } from '@tokenwell/core'
+import { oauth2Hooks } from '@tokenwell/ky'
+import { server } from '@tokenwell/mock-server/msw'
+import ky from 'ky'
+import { HttpResponse, http } from 'msw'
+import { describe, expect, it } from 'vitest'
+
+const tokenEndpoint = 'https://as.test/token'
+
+function setup() {
+  let hits = 0
+  const seen: (string | null)[] = []
+  server.use(
+    http.post(tokenEndpoint, () =>
+      HttpResponse.json({ access_token: `secret-t${++hits}`, token_type: 'Bearer', expires_in: 300 }),
+    ),
+    http.all('https://api.test/*', ({ request }) => {
+      seen.push(request.headers.get('authorization'))
+      return seen.length === 1 ? new HttpResponse('busy', { status: 503 }) : HttpResponse.json({ ok: true })
+    }),
+  )
+  const provider = createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', retry: false })
+  return { provider, seen, hits: () => hits }
+}
+
+describe('oauth2Hooks(): ky’s quirks', () => {
+  it('ky runs beforeRequest again on its retry: the retry carries the same token, no token request', async () => {
+    const { provider, seen, hits } = setup()
+    const api = ky.create({
+      prefixUrl: 'https://api.test',
+      retry: { limit: 1, delay: () => 0 },
+      ...oauth2Hooks(provider),
+    })
+    expect(await api.get('x').json()).toEqual({ ok: true })
+    expect(seen).toEqual(['Bearer secret-t1', 'Bearer secret-t1'])
+    expect(hits()).toBe(1)
+  })
+
+  it('the caller’s own Authorization (per request or on the instance) wins, on the retry too', async () => {
+    const { provider, seen, hits } = setup()
+    const api = ky.create({
+      prefixUrl: 'https://api.test',
+      retry: { limit: 1, delay: () => 0 },
+      headers: { authorization: 'Basic mine' },
+      ...oauth2Hooks(provider),
+    })
+    await api.get('x')
+    expect(seen).toEqual(['Basic mine', 'Basic mine'])
+    expect(hits()).toBe(0)
+  })
+})

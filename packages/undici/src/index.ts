@@ -1,0 +1,1 @@
+export { type OAuth2Options, oauth2 } from './oauth2.js'

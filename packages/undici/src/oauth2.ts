@@ -1,0 +1,150 @@
+import { ConfigError, type TokenProvider } from '@tokenwell/core'
+import type { AdapterOptions, ClientShape, Grant } from '@tokenwell/core/adapter'
+import { createRequestProtocol } from '@tokenwell/core/adapter'
+import type { Dispatcher } from 'undici'
+
+export interface OAuth2Options extends AdapterOptions {
+  /** Which requests get the token. Required: a dispatcher serves every origin and has no base URL. */
+  match: NonNullable<AdapterOptions['match']>
+}
+
+type Opts = Dispatcher.DispatchOptions & { signal?: unknown }
+type Handler = Dispatcher.DispatchHandler
+type Controller = Dispatcher.DispatchController
+type Headers = Record<string, string | string[] | undefined>
+type Pending = Grant | Promise<Grant | undefined> | undefined
+
+const originOf = (opts: Opts) => (typeof opts.origin === 'string' ? opts.origin : opts.origin?.origin)
+const signalOf = ({ signal }: Opts) => (signal instanceof AbortSignal ? signal : undefined)
+
+const shape: ClientShape<Opts, { status: number; headers: Headers; url: URL | undefined }> = {
+  url: (opts, whole) => (whole ? `${originOf(opts)}${opts.path}` : originOf(opts)),
+  method: (opts) => opts.method,
+  base: () => undefined,
+  ownCredentials: (opts) => hasAuthorization(opts.headers),
+  body: (opts) => opts.body,
+  signal: signalOf, // undici.request / stream / pipeline pass their `signal` down to the dispatcher
+  status: (res) => res.status,
+  header: (res, name) => res.headers[name],
+  responseUrl: (res) => res.url,
+}
+
+/**
+ * An undici interceptor (for `Dispatcher.compose()`) that puts the token from `provider` on the
+ * requests `match` allows (required) and dispatches a request once more after a 401, by the rules
+ * of `@tokenwell/core/adapter`. The provider's own token and discovery requests pass untouched.
+ * Hops and attempts of undici's redirect and retry handlers come back through it: the token never
+ * returns to a chain that left its origin. Byte bodies are sent again; streams once.
+ * @example setGlobalDispatcher(new Agent().compose(oauth2(provider, { match: 'https://api.example.com' })))
+ * @see RFC 6750 §2.1, §3.1; RFC 9449 §7
+ */
+export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatcher.DispatchInterceptor {
+  if (options?.match === undefined) throw new ConfigError('match is required: a dispatcher has no base URL')
+  const protocol = createRequestProtocol(provider, options, shape)
+  /** The grant of each chain a redirect or retry handler dispatches again, with itself as handler. */
+  const chains = new WeakMap<Handler, Grant>()
+  const fail = (handler: Handler, error: unknown, controller: Controller = idle) =>
+    handler.onResponseError?.(controller, protocol.scrub(error) as Error)
+
+  return (dispatch) => {
+    function send(opts: Opts, handler: Handler, grant: Grant): boolean {
+      chains.set(handler, grant)
+      if (grant.authorization === undefined) return dispatch(opts, handler)
+      return dispatch({ ...opts, headers: withHeaders(opts.headers, grant) }, new Send(opts, handler, grant))
+    }
+    function settle(opts: Opts, handler: Handler, pending: Pending): boolean {
+      if (pending === undefined) return dispatch(opts, handler)
+      if (!(pending instanceof Promise)) return send(opts, handler, pending)
+      // an aborted wait dispatches as is: the caller's handler aborts it before anything is sent
+      pending.then(
+        (g) => (g ? send(opts, handler, g) : dispatch(opts, handler)),
+        (e) => fail(handler, e),
+      )
+      return true
+    }
+
+    /** One send of an authorized request: a 401 the protocol replays never reaches the caller. */
+    class Send implements Handler {
+      replaying = false
+      history: readonly URL[] | undefined
+      constructor(
+        readonly opts: Opts,
+        readonly handler: Handler,
+        readonly grant: Grant,
+      ) {}
+      onRequestStart(controller: Controller, context: { history?: readonly URL[] }) {
+        this.history = context?.history // an inner redirect handler's: it ends with this response's URL
+        this.handler.onRequestStart?.(controller, context)
+      }
+      onRequestUpgrade(controller: Controller, status: number, headers: Headers, socket: never) {
+        this.handler.onRequestUpgrade?.(controller, status, headers, socket)
+      }
+      onResponseStart(controller: Controller, status: number, headers: Headers, message?: string) {
+        const { opts, handler, grant } = this
+        const next = protocol.onResponse(grant, opts, { status, headers, url: this.history?.at(-1) })
+        if (next === undefined) return handler.onResponseStart?.(controller, status, headers, message)
+        this.replaying = true // the 401's body is dropped as it arrives
+        next.then(
+          (renewed) =>
+            renewed ? send(opts, handler, renewed) : fail(handler, signalOf(opts)?.reason, controller),
+          (error) => fail(handler, error, controller),
+        )
+      }
+      onResponseData(controller: Controller, chunk: Buffer) {
+        if (!this.replaying) this.handler.onResponseData?.(controller, chunk)
+      }
+      onResponseEnd(controller: Controller, trailers: Headers) {
+        if (!this.replaying) this.handler.onResponseEnd?.(controller, trailers)
+      }
+      onResponseError(controller: Controller, error: Error) {
+        if (!this.replaying) fail(this.handler, error, controller)
+      }
+    }
+
+    return function oauth2Dispatch(opts: Opts, handler: Handler): boolean {
+      const known = chains.get(handler)
+      if (known) return settle(opts, handler, protocol.again(known, opts))
+      if (isProviderRequest(provider, opts)) return dispatch(opts, handler)
+      try {
+        return settle(opts, handler, protocol.begin(opts))
+      } catch (error) {
+        fail(handler, error) // InsecureHttpError: nothing was sent
+        return true
+      }
+    }
+  }
+}
+
+/** For an error before any dispatch: nothing to abort, pause or resume. */
+const idle: Controller = { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} }
+
+/** The provider's own token and discovery requests (core's default fetch may come back here). */
+function isProviderRequest(provider: TokenProvider, opts: Opts): boolean {
+  const { tokenEndpoint, issuer } = provider.keyInfo
+  const origin = originOf(opts)
+  if (origin === undefined || (!tokenEndpoint.startsWith(origin) && !issuer?.startsWith(origin))) return false
+  const path = opts.path.split('?')[0]!
+  if (path.startsWith('/.well-known/') && issuer !== undefined && new URL(issuer).origin === origin)
+    return true
+  return `${origin}${path}` === tokenEndpoint.split('?')[0]
+}
+
+/** undici headers as a flat `[name, value, …]` list (the only array form it takes), or the record. */
+function listOf(headers: NonNullable<Opts['headers']>): unknown[] | Headers {
+  if (Array.isArray(headers) || !(Symbol.iterator in headers)) return headers
+  return [...(headers as Iterable<[]>)].flat()
+}
+
+function hasAuthorization(headers: Opts['headers']): boolean {
+  const list = headers ? listOf(headers) : []
+  const names = Array.isArray(list) ? list.filter((_, i) => i % 2 === 0) : Object.keys(list)
+  return names.some((name) => String(name).toLowerCase() === 'authorization')
+}
+
+/** The caller's headers plus `authorization` (and `dpop`), in the caller's form; theirs never change. */
+function withHeaders(headers: Opts['headers'], grant: Grant): NonNullable<Opts['headers']> {
+  const ours: Headers = { authorization: grant.authorization }
+  if (grant.proof !== undefined) ours.dpop = grant.proof
+  const list = headers ? listOf(headers) : {}
+  return Array.isArray(list) ? ([...list, ...Object.entries(ours).flat()] as string[]) : { ...list, ...ours }
+}

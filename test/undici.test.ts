@@ -1,0 +1,190 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
+import { ConfigError, createTokenProvider } from '@tokenwell/core'
+import { oauth2 } from '@tokenwell/undici'
+import {
+  Agent,
+  type Dispatcher,
+  getGlobalDispatcher,
+  interceptors,
+  request,
+  setGlobalDispatcher,
+} from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
+import { useServers } from './support/servers.js'
+
+describe('@tokenwell/undici over loopback HTTP', () => {
+  const servers = useServers()
+  const agents: Agent[] = []
+  const agent = () => {
+    const made = new Agent()
+    agents.push(made)
+    return made
+  }
+  afterEach(async () => {
+    await Promise.all(agents.splice(0).map((a) => a.close()))
+  })
+  const authorized = (...extra: Dispatcher.DispatchInterceptor[]) =>
+    agent().compose(oauth2(servers.provider, { match: servers.api.url }), ...extra)
+  async function get(dispatcher: Dispatcher, url: string, init: Partial<Dispatcher.RequestOptions> = {}) {
+    const response = await request(url, { dispatcher, ...init } as never)
+    const text = await response.body.text()
+    return { status: response.statusCode, data: text ? JSON.parse(text) : undefined }
+  }
+  async function warmThenRevoke(dispatcher: Dispatcher) {
+    expect((await get(dispatcher, `${servers.api.url}/echo/warm`)).status).toBe(200)
+    servers.auth.revokeAll()
+    servers.auth.stats.reset()
+    servers.api.stats.reset()
+  }
+
+  it('needs match: a dispatcher has no base URL, so the token never goes everywhere by default', () => {
+    const error = (() => {
+      try {
+        oauth2(servers.provider, {} as never)
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error).toMatchObject({ code: 'ERR_CONFIG', message: expect.stringContaining('match') })
+  })
+
+  it('authorizes only the matched origin', async () => {
+    const dispatcher = authorized()
+    expect((await get(dispatcher, `${servers.api.url}/echo/a`)).data).toMatchObject({ authorized: true })
+    expect((await get(dispatcher, `${servers.other.url}/public/b`)).data).toMatchObject({ authorized: false })
+    expect(servers.other.requests.map((r) => r.authorization)).toEqual([false])
+  })
+
+  it('authorizes Node’s global fetch and undici.request through the global dispatcher; token requests pass untouched', async () => {
+    // the provider's default token fetch is globalThis.fetch, which uses this very dispatcher
+    const previous = getGlobalDispatcher()
+    const provider = createTokenProvider({
+      tokenEndpoint: servers.auth.tokenEndpoint,
+      clientId: 'demo-client',
+      clientSecret: 'demo-secret',
+      // no Authorization header of its own on a token request, and its origin is inside match:
+      // only the pass-through keeps it from waiting for its own token, or from carrying one
+      clientAuth: 'client_secret_post',
+      retry: false,
+    })
+    const authOrigin = new URL(servers.auth.tokenEndpoint).origin
+    setGlobalDispatcher(agent().compose(oauth2(provider, { match: [servers.api.url, authOrigin] })))
+    try {
+      const viaFetch = await fetch(`${servers.api.url}/echo/global-fetch`)
+      expect(await viaFetch.json()).toMatchObject({ authorized: true })
+      const viaRequest = await request(`${servers.api.url}/echo/global-request`)
+      expect(await viaRequest.body.json()).toMatchObject({ authorized: true })
+      servers.auth.revokeAll()
+      const replayed = await fetch(`${servers.api.url}/echo/global-replay`)
+      expect(replayed.status).toBe(200)
+      expect(servers.api.stats.byPath['/echo/global-replay']).toBe(2)
+      expect(servers.auth.stats.tokenRequests).toBe(2)
+      expect(servers.auth.requests.map((r) => [r.clientAuth, r.status])).toEqual([
+        ['client_secret_post', 200],
+        ['client_secret_post', 200],
+      ])
+    } finally {
+      setGlobalDispatcher(previous)
+      await provider.close()
+    }
+  })
+
+  it.each([
+    ['inside', (d: Dispatcher.DispatchInterceptor[]) => d],
+    ['outside', (d: Dispatcher.DispatchInterceptor[]) => d.reverse()],
+  ])(
+    'with undici’s redirect interceptor composed %s: no token past another origin, never put back',
+    async (_, order) => {
+      // a second origin that sends every request back to the first one, recording what it got
+      const back = `${servers.api.url}/public/back-home`
+      const seen: (string | undefined)[] = []
+      const bouncer = createServer((req, res) => {
+        seen.push(req.headers.authorization)
+        res.writeHead(302, { location: back }).end()
+      })
+      await new Promise<void>((resolve) => bouncer.listen(0, '127.0.0.1', resolve))
+      const away = `http://127.0.0.1:${(bouncer.address() as AddressInfo).port}/bounce`
+      try {
+        const auth = oauth2(servers.provider, { match: servers.api.url })
+        const dispatcher = agent().compose(order([auth, interceptors.redirect({ maxRedirections: 5 })]))
+        const { data } = await get(dispatcher, `${servers.api.url}/redirect?to=${encodeURIComponent(away)}`)
+        expect(data).toMatchObject({ path: '/public/back-home', authorized: false })
+        expect(seen).toEqual([undefined])
+        expect(servers.api.requests.map((r) => [r.path, r.authorization])).toEqual([
+          ['/redirect', true],
+          ['/public/back-home', false],
+        ])
+        const same = `${servers.api.url}/echo/same`
+        const home = await get(dispatcher, `${servers.api.url}/redirect?to=${encodeURIComponent(same)}`)
+        expect(home.data).toMatchObject({ path: '/echo/same', authorized: true })
+      } finally {
+        await new Promise((resolve) => bouncer.close(resolve))
+      }
+    },
+  )
+
+  it('composes with retry() and dns() in either order: a 401 still means one refresh and one replay', async () => {
+    for (const chain of [
+      [oauth2(servers.provider, { match: servers.api.url }), interceptors.retry(), interceptors.dns()],
+      [interceptors.dns(), interceptors.retry(), oauth2(servers.provider, { match: servers.api.url })],
+    ]) {
+      const dispatcher = agent().compose(chain)
+      await warmThenRevoke(dispatcher)
+      const { status } = await get(dispatcher, `${servers.api.url}/echo/composed`)
+      expect(status).toBe(200)
+      expect(servers.api.stats.byPath['/echo/composed']).toBe(2)
+      expect(servers.auth.stats.tokenRequests).toBe(1)
+    }
+  })
+
+  it.each([
+    ['string', 'plain text ✓'],
+    ['Buffer', Buffer.from([0, 1, 2, 255])],
+    ['Uint8Array', new Uint8Array([9, 8, 7, 0, 128])],
+  ])('replays a %s body byte-identical', async (_, body) => {
+    const dispatcher = authorized()
+    await warmThenRevoke(dispatcher)
+    const { status, data } = await get(dispatcher, `${servers.api.url}/echo/upload`, { method: 'POST', body })
+    expect(status).toBe(200)
+    expect(Buffer.from(data.bodyBase64, 'base64').equals(Buffer.from(body))).toBe(true)
+    expect(servers.api.stats.byPath['/echo/upload']).toBe(2)
+  })
+
+  it.each([
+    ['stream', () => Readable.from([Buffer.from('streamed')])],
+    [
+      'async iterable',
+      () =>
+        (async function* () {
+          yield Buffer.from('iterated')
+        })(),
+    ],
+  ])('sends a %s body once and returns its 401', async (_, body) => {
+    const dispatcher = authorized()
+    await warmThenRevoke(dispatcher)
+    const { status } = await get(dispatcher, `${servers.api.url}/echo/once`, {
+      method: 'POST',
+      body: body() as never,
+    })
+    expect(status).toBe(401)
+    expect(servers.api.stats.byPath['/echo/once']).toBe(1)
+  })
+
+  it('an abort while the token is on its way rejects that request only; the shared token request goes on', async () => {
+    servers.auth.setLatency(150)
+    const dispatcher = authorized()
+    const controller = new AbortController()
+    const aborted = get(dispatcher, `${servers.api.url}/echo/aborted`, { signal: controller.signal }).catch(
+      (e: unknown) => e,
+    )
+    const patient = get(dispatcher, `${servers.api.url}/echo/patient`)
+    setTimeout(() => controller.abort(), 20)
+    expect(await aborted).toMatchObject({ name: 'AbortError' })
+    expect((await patient).status).toBe(200)
+    expect(servers.api.stats.byPath['/echo/aborted']).toBeUndefined()
+    expect(servers.auth.stats.tokenRequests).toBe(1)
+  })
+})
