@@ -95,5 +95,5 @@ export {
   type TokenProviderOptions,
 } from './provider/options.js'
 export { createTokenProvider, type GetTokenOptions, type TokenProvider } from './provider/token-provider.js'
-export { createMemoryTokenStore, type StoreEntry, type TokenStore } from './store.js'
+export { createMemoryTokenStore, type StoreEntry, type StoreLease, type TokenStore } from './store.js'
 export { createToken, type Token, type TokenData } from './token.js'
