@@ -193,6 +193,7 @@ async function runGrant(
     devices: state.devices,
     now: state.options.clock(),
     request,
+    stats: state.stats,
   }
   const result = await handler(context)
   if (jkt === undefined) return issueTokens(state, client, params, result)
