@@ -63,7 +63,10 @@ describe.skipIf(skip)('Redis store integrity', () => {
         await store.set(key, forged, 10_000)
         await expect(store.get(key)).rejects.toMatchObject({ code: 'ERR_STORE' })
         const accepted: string[] = []
-        const waited = await store.waitForEntry(key, 50, (e) => (accepted.push(e.token.accessToken), true))
+        const waited = await store.waitForEntry(key, 50, (e) => {
+          accepted.push(e.token.accessToken)
+          return true
+        })
         expect({ waited, accepted }).toEqual({ waited: undefined, accepted: [] })
       }
     })
