@@ -49,25 +49,25 @@ export function createRedemptions(
   function start(refreshToken: string, send: () => Promise<Answer>): InFlight {
     const flight: InFlight = { answer: send(), waiting: 0 }
     inFlight.set(refreshToken, flight)
-    const late = (work: () => Promise<void> | void) => {
-      const task = (async () => work())().catch(() => {})
+    /** Runs the late handler; until it is done, a caller joins this answer instead of sending again. */
+    const settle = (late: (() => Promise<void> | void) | undefined) => {
+      if (!late) {
+        inFlight.delete(refreshToken)
+        return settleIdle()
+      }
+      const task = (async () => late())().catch(() => {})
       handling.add(task)
       void task.finally(() => {
         handling.delete(task)
+        if (inFlight.get(refreshToken) === flight) inFlight.delete(refreshToken)
         settleIdle()
       })
     }
     flight.answer.then(
-      (answer) => {
-        inFlight.delete(refreshToken)
-        if (flight.waiting === 0) late(() => onLate(answer, refreshToken))
-        settleIdle()
-      },
+      (answer) => settle(flight.waiting === 0 ? () => onLate(answer, refreshToken) : undefined),
       (error: unknown) => {
-        inFlight.delete(refreshToken)
         if (failureOutcome(error) === 'unknown') doubtful.add(refreshToken)
-        if (flight.waiting === 0) late(() => onLateFailure(error, refreshToken))
-        settleIdle()
+        settle(flight.waiting === 0 ? () => onLateFailure(error, refreshToken) : undefined)
       },
     )
     return flight
