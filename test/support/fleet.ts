@@ -11,6 +11,12 @@ export interface WorkerConfig {
   lockTtl: number
   commandTimeout: number
   outageBackoff: number
+  /** Redeem this refresh token (a `refresh_token` grant) instead of client credentials. */
+  refreshToken?: string
+  /** The provider's `timeout`, ms. @default the provider's default */
+  timeout?: number
+  /** A Redis Cluster instead of one server: its nodes' URLs, and which client to use. */
+  cluster?: { urls: string[]; client: 'node-redis' | 'ioredis' }
 }
 
 export type FleetCommand =

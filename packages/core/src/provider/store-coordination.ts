@@ -55,19 +55,26 @@ export function createStoreCoordination(
     else await storeCall('set', () => store.set(key, entry, storeTtl(entry)))
   }
 
-  /** Holds `lease`, extending it, until `done` settles and no late answer is pending. */
-  function hold(key: string, lease: StoreLease, done: Promise<unknown>): void {
-    held = { key, lease }
+  /** Extends `lease` to `ttl` every third of `lockTtl` until `stop` is called. */
+  function keepAlive(lease: StoreLease, ttl: number): () => void {
     const extend = lease.extend?.bind(lease)
-    const timer = extend
-      ? setInterval(() => void storeCall('extendLease', () => extend(lockTtl)), Math.max(1, lockTtl / 3))
-      : undefined
-    ;(timer as { unref?: () => void } | undefined)?.unref?.()
+    if (!extend) return () => {}
+    const timer = setInterval(
+      () => void storeCall('extendLease', () => extend(ttl)),
+      Math.max(1, lockTtl / 3),
+    )
+    ;(timer as { unref?: () => void }).unref?.()
+    return () => clearInterval(timer)
+  }
+
+  /** Holds `lease` until `done` settles and no late answer is pending, then releases it. */
+  function hold(key: string, lease: StoreLease, stop: () => void, done: Promise<unknown>): void {
+    held = { key, lease }
     void done
       .catch(() => {})
       .then(() => hooks.idle())
       .finally(() => {
-        clearInterval(timer)
+        stop()
         if (held?.lease === lease) held = undefined
         void storeCall('release', () => lease())
       })
@@ -85,9 +92,12 @@ export function createStoreCoordination(
     const wait = store.waitForEntry?.bind(store)
     // a waiter outlives a live holder's whole attempt; a dead holder's lease expires after lockTtl
     const deadline = started + holdBound(options) + lockTtl
-    let lease: StoreLease | undefined
+    let lease: { lease: StoreLease; stop: () => void } | undefined
     while (acquire) {
-      const got = await storeCall('acquireLease', () => acquire(key, lockTtl).then((r) => r ?? null))
+      // a lease for a refresh lasts the holder's whole attempt: extending it can stall with the
+      // event loop, and a takeover would then redeem the refresh token a second time
+      const ttl = hooks.redeems() ? Math.max(lockTtl, holdBound(options)) : lockTtl
+      const got = await storeCall('acquireLease', () => acquire(key, ttl).then((r) => r ?? null))
       if (got === null) {
         // another process is fetching: wait for its token rather than ask the server again
         const timeout = Math.min(lockTtl, deadline - clock())
@@ -102,24 +112,36 @@ export function createStoreCoordination(
         continue
       }
       if (got) {
-        lease = got
+        const stop = keepAlive(got, ttl)
         if (!force) {
           // it may have been stored between our read and the lease
           const entry = await storeCall('get', () => store.get(key))
           if (hooks.usable(entry, background)) {
+            stop()
             await storeCall('release', () => got())
             return { entry, source: 'store' }
           }
         }
         await hooks.beforeFetch(key)
+        // still ours right before the request goes out? (a stalled process may have lost it)
+        const extend = got.extend?.bind(got)
+        if (extend && (await storeCall('extendLease', () => extend(ttl))) === false) {
+          stop()
+          continue
+        }
+        lease = { lease: got, stop }
       }
       break
     }
-    const fetched = fetch()
-    if (lease) hold(key, lease, fetched)
-    const entry = await fetched
-    await write(key, entry)
-    return { entry, source: 'endpoint' }
+    // the lease is held until the new refresh token is stored: released earlier, another
+    // process would read the spent one and redeem it again
+    const work = (async () => {
+      const entry = await fetch()
+      await write(key, entry)
+      return entry
+    })()
+    if (lease) hold(key, lease.lease, lease.stop, work)
+    return { entry: await work, source: 'endpoint' }
   }
 
   return { obtain, write }
