@@ -71,7 +71,8 @@ async function startWorker(onFetching: (pid: number) => void): Promise<FleetWork
   const pending = new Map<number, { resolve: (tally: Tally) => void; reject: (error: Error) => void }>()
   let nextId = 0
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('fleet worker did not start within 30 s')), 30_000)
+    // generous: tsx compiles the sources at start, and CI machines are shared
+    const timer = setTimeout(() => reject(new Error('fleet worker did not start within 90 s')), 90_000)
     child.on('message', (reply: FleetReply) => {
       if (reply.type === 'ready') {
         clearTimeout(timer)
