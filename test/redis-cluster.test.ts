@@ -56,7 +56,13 @@ async function fleet(kind: 'node-redis' | 'ioredis'): Promise<Fleet> {
   const providers = connections.map(({ client }) => {
     const store = createRedisTokenStore({ client, prefix, commandTimeout: 1_000, outageBackoff: 500 })
     const get = store.get.bind(store)
-    const spy = { ...store, get: (k: string) => ((key = k), get(k)) }
+    const spy = {
+      ...store,
+      get: (k: string) => {
+        key = k
+        return get(k)
+      },
+    }
     return createTokenProvider({
       tokenEndpoint: auth.tokenEndpoint,
       clientId: 'demo-client',
