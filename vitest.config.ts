@@ -1,12 +1,24 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-const packages = ['core', 'axios', 'got', 'fetch', 'redis', 'mock-server', 'cli', 'node']
+const packages = [
+  'core',
+  'axios',
+  'got',
+  'fetch',
+  'redis',
+  'mock-server',
+  'cli',
+  'node',
+  'opentelemetry',
+  'browser',
+]
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
 
 // Tests import packages by name and run against their sources: no build needed.
 const alias = [
   { find: /^@tokenwell\/mock-server\/msw$/, replacement: src('mock-server/src/msw.ts') },
+  { find: /^@tokenwell\/core\/adapter$/, replacement: src('core/src/adapter/index.ts') },
   ...packages.map((name) => ({
     find: new RegExp(`^@tokenwell/${name}$`),
     replacement: src(`${name}/src/index.ts`),
@@ -16,8 +28,11 @@ const alias = [
 export default defineConfig({
   resolve: { alias },
   test: {
-    // The JSON report feeds the "N passed, N failed" line printed by .ci/run.
-    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+    // The JSON report feeds the "N passed, N failed" line printed by .ci/run (one file per Node version).
+    reporters: [
+      'default',
+      ['json', { outputFile: process.env['VITEST_JSON_REPORT'] ?? '.vitest-results.json' }],
+    ],
     projects: [
       {
         extends: true,

@@ -1,5 +1,6 @@
-// `pnpm bench`: every measurement in one run, on loopback, written to bench/results/.
-// Options: --quick (short trials, to try the bench out), --profile (profile every adapter's
+// `pnpm bench`: every measurement in one run, on loopback, written to bench/results/ and the
+// README's summary. Options: --quick (short trials, to try the bench out: written to
+// bench/results/quick/ only, never to the README or bench/results/), --profile (profile every adapter's
 // hot path, not only one that misses its target), --report (re-render results.json only).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -19,6 +20,7 @@ import {
   renderReadmeBlock,
   renderSvg,
   replaceReadmeBlock,
+  resultsTarget,
 } from './src/report.js'
 import { measureSizes } from './src/size.js'
 import { BARE, CONTENDERS, type HttpClient, MINIMAL, PEERS, TOKENWELL } from './src/subjects.js'
@@ -26,7 +28,7 @@ import { BARE, CONTENDERS, type HttpClient, MINIMAL, PEERS, TOKENWELL } from './
 const args = new Set(process.argv.slice(2))
 const quick = args.has('--quick')
 const benchDir = fileURLToPath(new URL('.', import.meta.url))
-const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
+const resultsDir = fileURLToPath(new URL(`./${resultsTarget({ quick }).dir}`, import.meta.url))
 
 /** The token endpoint answers after this many ms, as a real one over a network would. */
 const TOKEN_LATENCY = 50
@@ -73,7 +75,10 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 const fixed = (n: number, digits = 1) => n.toFixed(digits)
 
 async function main(): Promise<void> {
-  mkdirSync(resultsDir, { recursive: true })
+  if (quick)
+    log(
+      '--quick: short trials, rough numbers; writing bench/results/quick/, not the README or bench/results/',
+    )
   if (args.has('--report')) {
     const results = JSON.parse(readFileSync(`${resultsDir}results.json`, 'utf8')) as BenchResults
     write(results)
@@ -205,18 +210,26 @@ async function profileClient(
 }
 
 function write(results: BenchResults): void {
+  const target = resultsTarget(results.meta)
+  const dir = fileURLToPath(new URL(target.dir, import.meta.url))
+  mkdirSync(dir, { recursive: true })
   const markdown = renderMarkdown(results)
-  writeFileSync(`${resultsDir}results.json`, `${JSON.stringify(results, null, 2)}\n`)
-  writeFileSync(`${resultsDir}results.md`, markdown)
-  writeFileSync(`${resultsDir}chart.svg`, renderSvg(results))
-  // the root README quotes the summary between its bench markers
-  const readmePath = fileURLToPath(new URL('../README.md', import.meta.url))
-  const readme = readFileSync(readmePath, 'utf8')
-  const updated = replaceReadmeBlock(readme, renderReadmeBlock(results))
-  if (updated !== readme) writeFileSync(readmePath, updated)
+  writeFileSync(`${dir}results.json`, `${JSON.stringify(results, null, 2)}\n`)
+  writeFileSync(`${dir}results.md`, markdown)
+  writeFileSync(`${dir}chart.svg`, renderSvg(results))
+  if (target.readme) {
+    // the root README quotes the summary between its bench markers
+    const readmePath = fileURLToPath(new URL('../README.md', import.meta.url))
+    const readme = readFileSync(readmePath, 'utf8')
+    const updated = replaceReadmeBlock(readme, renderReadmeBlock(results))
+    if (updated !== readme) writeFileSync(readmePath, updated)
+  }
   process.stdout.write(`${markdown}\n`)
+  const wrote = `bench/${target.dir}results.json, results.md, chart.svg`
   log(
-    `wrote bench/results/results.json, results.md, chart.svg and the README summary (${fixed(results.meta.durationS, 0)} s)`,
+    target.readme
+      ? `wrote ${wrote} and the README summary (${fixed(results.meta.durationS, 0)} s)`
+      : `quick run: wrote ${wrote} only (${fixed(results.meta.durationS, 0)} s); the README and bench/results/ keep the last full run (pnpm bench)`,
   )
 }
 

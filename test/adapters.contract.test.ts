@@ -1,6 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { inspect } from 'node:util'
+import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
+import type { AdapterOptions } from '@tokenwell/core/adapter'
+import { withOAuth2 } from '@tokenwell/fetch'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { bodyKinds, type Client, expectedBytes, formParts, harnesses } from './support/adapters.js'
-import { useServers } from './support/servers.js'
+import { type Recorder, startRecorder } from './support/recorder.js'
+import { type Servers, useServers } from './support/servers.js'
 
 // The adapter contract (DESIGN.md "Adapters: one policy, three clients"), proved for each
 // adapter over real loopback HTTP by counting requests at the servers.
@@ -124,3 +129,174 @@ describe.each(harnesses)('$name adapter contract', (harness) => {
     expect(Math.max(...sends.map(([, count]) => count))).toBe(2)
   })
 })
+
+/** A provider for `auth` (Bearer or DPoP-bound tokens) and every access token it was issued. */
+function recordingProvider(auth: Servers['auth'], dpop: boolean) {
+  const tokens: string[] = []
+  const provider = createTokenProvider({
+    tokenEndpoint: auth.tokenEndpoint,
+    clientId: 'demo-client',
+    clientSecret: 'demo-secret',
+    retry: false,
+    failureCooldown: 0,
+    dpop,
+    fetch: async (request) => {
+      const response = await fetch(request)
+      const body = (await response.clone().json()) as { access_token?: string }
+      if (body.access_token) tokens.push(body.access_token)
+      return response
+    },
+  })
+  return { provider, tokens }
+}
+
+/** JSON.stringify, past the cycles a got error has of its own (got's errors cannot be stringified as they are). */
+function json(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? ''
+  } catch {
+    const seen = new WeakSet<object>()
+    return JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v !== 'object' || v === null) return v
+      if (seen.has(v)) return '[cycle]'
+      seen.add(v)
+      return v
+    })
+  }
+}
+
+/** Every way an error could show a token: util.inspect at any depth, JSON.stringify, toJSON(), String(). */
+function printed(error: unknown): string {
+  const plain = (error as { toJSON?: () => unknown })?.toJSON?.()
+  return [inspect(error, { depth: Number.POSITIVE_INFINITY }), json(error), json(plain), String(error)].join(
+    '\n',
+  )
+}
+
+// Rule 6 of DESIGN.md, row by row: where a token (and a DPoP proof) may go, for each adapter and
+// both token types, counted at a second origin that records every header it receives.
+describe.each(harnesses.flatMap((h) => [false, true].map((dpop) => ({ harness: h, dpop }))))(
+  '$harness.name adapter contract (DPoP: $dpop): where the token goes',
+  ({ harness, dpop }) => {
+    const servers = useServers()
+    let recorder: Recorder
+    let provider: TokenProvider
+    let tokens: string[]
+    const clients: Client[] = []
+    const open = (baseUrl: string, options?: AdapterOptions) => {
+      const created = harness.create(provider, baseUrl, options)
+      clients.push(created)
+      return created
+    }
+    beforeAll(async () => {
+      recorder = await startRecorder()
+    })
+    afterAll(() => recorder.close())
+    beforeEach(() => {
+      recorder.requests.length = 0
+      ;({ provider, tokens } = recordingProvider(servers.auth, dpop))
+    })
+    afterEach(async () => {
+      for (const created of clients.splice(0)) created.close()
+      await provider.close()
+    })
+    /** No issued token, in any header, reached the second origin; nor did a proof. */
+    const nothingAtRecorder = () => {
+      for (const token of tokens) expect(recorder.text()).not.toContain(token)
+      expect(recorder.requests.filter((r) => r.dpop !== undefined)).toEqual([])
+    }
+
+    it('sends nothing to another origin named by an absolute URL with an empty per-request base URL', async () => {
+      const client = open(servers.api.url)
+      expect((await client.attempt({ target: '/echo/warm' })).status).toBe(200)
+      const away = await client.attempt({ target: `${recorder.url}/presigned?sig=1`, emptyBase: true })
+      expect(away.status).toBe(200)
+      expect(recorder.requests.map((r) => [r.path, r.authorization])).toEqual([['/presigned', undefined]])
+      nothingAtRecorder()
+    })
+
+    it('never puts the token or a proof back on a redirect chain that left the origin (A → B → A)', async () => {
+      const client = open(servers.api.url)
+      const back = `${servers.api.url}/echo/back`
+      const chain = `/redirect?to=${encodeURIComponent(`${recorder.url}/bounce?to=${encodeURIComponent(back)}`)}`
+      const { status } = await client.attempt({ target: chain })
+      expect(status).toBe(401) // A's protected route, reached without a token
+      expect(recorder.requests.map((r) => r.path).every((p) => p === '/bounce')).toBe(true)
+      nothingAtRecorder()
+      const home = servers.api.requests.filter((r) => r.path === '/echo/back')
+      expect(home.length).toBeGreaterThan(0)
+      expect(home.map((r) => [r.authorization, r.dpop])).toEqual(home.map(() => [false, false]))
+      // at most one replay of the chain
+      expect(servers.api.stats.byPath['/redirect']).toBeLessThanOrEqual(2)
+    })
+
+    it('gives nothing to a request with the caller’s own credentials: a header, client Basic auth, userinfo', async () => {
+      const client = open(recorder.url)
+      const own = 'Basic Y2FsbGVyOnB3'
+      await client.attempt({ target: '/own-header', headers: { Authorization: own } })
+      await client.attempt({ target: '/client-auth', basicAuth: { username: 'caller', password: 'pw' } })
+      const userinfo = new URL(recorder.url)
+      userinfo.username = 'caller'
+      userinfo.password = 'pw'
+      await client.attempt({ target: `${userinfo.origin.replace('//', '//caller:pw@')}/userinfo` })
+      expect(servers.auth.stats.tokenRequests).toBe(0)
+      // fetch refuses a URL with credentials (nothing is sent); axios and got send them as Basic
+      expect(recorder.requests.map((r) => [r.path, r.authorization])).toEqual(
+        [
+          ['/own-header', own],
+          ['/client-auth', own],
+          ['/userinfo', own],
+        ].filter(([path]) => harness.name !== 'fetch' || path !== '/userinfo'),
+      )
+      nothingAtRecorder()
+      // the control: the same client without credentials of its own gets the token (and a proof)
+      await client.attempt({ target: '/plain' })
+      const plain = recorder.requests.at(-1)!
+      expect(plain.authorization).toBe(`${dpop ? 'DPoP' : 'Bearer'} ${tokens[0]}`)
+      expect(plain.dpop !== undefined).toBe(dpop)
+    })
+
+    it('tests a RegExp match against the origin: a query string naming the API cannot fool it', async () => {
+      const apiHost = new URL(servers.api.url).host.replace(/\./g, '\\.')
+      const client = open(recorder.url, { match: new RegExp(apiHost) })
+      await client.attempt({ target: `${recorder.url}/x?next=${encodeURIComponent(servers.api.url)}/` })
+      await client.attempt({ target: `${recorder.url}/${new URL(servers.api.url).host}/path` })
+      expect(recorder.requests.map((r) => r.authorization)).toEqual([undefined, undefined])
+      nothingAtRecorder()
+      expect((await client.attempt({ target: `${servers.api.url}/echo/matched` })).status).toBe(200)
+    })
+
+    it('works with globalThis.fetch = withOAuth2(provider): the token requests skip the wrapper', async () => {
+      const original = globalThis.fetch
+      globalThis.fetch = withOAuth2(provider, { match: servers.api.url })
+      try {
+        const viaGlobal = await globalThis.fetch(`${servers.api.url}/echo/global`)
+        expect(await viaGlobal.json()).toMatchObject({ authorized: true })
+        const client = open(servers.api.url)
+        expect((await client.attempt({ target: '/echo/adapter' })).status).toBe(200)
+        expect(servers.auth.stats.tokenRequests).toBe(1)
+      } finally {
+        globalThis.fetch = original
+      }
+    })
+
+    it('hands back client errors without any token: a 500, a second 401, a refused connection', async () => {
+      const client = open(servers.api.url)
+      servers.api.failNext(1, { status: 500, body: 'boom' })
+      const errors = [
+        await client.attempt({ target: '/echo/fails', httpErrors: true }),
+        await client.attempt({ target: '/always-401', httpErrors: true }),
+      ]
+      const closed = await startRecorder()
+      await closed.close() // a loopback port nobody listens on
+      const refused = open(closed.url)
+      errors.push(await refused.attempt({ target: '/x', httpErrors: true }))
+      expect(tokens.length).toBeGreaterThanOrEqual(2)
+      const failures = errors.filter((e) => e.error !== undefined)
+      // fetch answers HTTP errors as responses; only its refused connection is an error
+      expect(failures.length).toBe(harness.name === 'fetch' ? 1 : 3)
+      for (const { error } of failures)
+        for (const token of tokens) expect(printed(error)).not.toContain(token)
+    })
+  },
+)

@@ -1,6 +1,8 @@
 import { Agent } from 'node:http'
+import { inspect } from 'node:util'
 import { oauth2Interceptor } from '@tokenwell/axios'
 import axios, { AxiosError } from 'axios'
+import axiosRetry from 'axios-retry'
 import { afterEach, describe, expect, it } from 'vitest'
 import { useServers } from './support/servers.js'
 
@@ -55,4 +57,29 @@ describe('@tokenwell/axios over loopback HTTP', () => {
     expect(servers.api.requests.map((r) => r.authorization)).toEqual([false])
     expect(servers.auth.stats.tokenRequests).toBe(0)
   })
+
+  it.each(['before', 'after'])(
+    'axios-retry registered %s the interceptor retries a 503 with the token; the error it gives up with has none',
+    async (order) => {
+      const instance = axios.create({ baseURL: servers.api.url, httpAgent })
+      const retry = () =>
+        axiosRetry(instance, { retries: 2, retryCondition: (e) => e.response?.status === 503 })
+      if (order === 'before') retry()
+      oauth2Interceptor(instance, servers.provider)
+      if (order === 'after') retry()
+      servers.api.failNext(1, { status: 503 })
+      expect((await instance.get('/echo/flaky')).data).toMatchObject({ authorized: true })
+      expect(servers.api.requests.map((r) => [r.status, r.authorization])).toEqual([
+        [503, true],
+        [200, true],
+      ])
+      servers.api.failNext(3, { status: 503 })
+      const error = await instance.get('/echo/down').catch((e: unknown) => e)
+      expect((error as AxiosError).response?.status).toBe(503)
+      expect(servers.api.stats.byPath['/echo/down']).toBe(3)
+      const token = (await servers.provider.getToken()).accessToken
+      expect(inspect(error, { depth: Number.POSITIVE_INFINITY })).not.toContain(token)
+      expect(JSON.stringify((error as AxiosError).toJSON())).not.toContain(token)
+    },
+  )
 })

@@ -1,4 +1,5 @@
 import { Agent } from 'node:http'
+import { inspect } from 'node:util'
 import { oauth2Hooks } from '@tokenwell/got'
 import got, { HTTPError } from 'got'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -31,6 +32,13 @@ describe('@tokenwell/got over loopback HTTP', () => {
     // 401 → replay (not counted) → 503 → got's one retry → 200
     expect(await api.get('echo/after-revoke').json()).toMatchObject({ authorized: true })
     expect(servers.api.stats.byPath['/echo/after-revoke']).toBe(3)
+    // the error got gives up with, after its retries, carries no token
+    servers.api.failNext(2, { status: 503 })
+    const error = await api.get('echo/down').catch((e: unknown) => e)
+    expect((error as Error).name).toBe('HTTPError')
+    expect(servers.api.stats.byPath['/echo/down']).toBe(2)
+    const token = (await servers.provider.getToken()).accessToken
+    expect(inspect(error, { depth: Number.POSITIVE_INFINITY })).not.toContain(token)
   })
 
   it("rejects a second 401 with got's HTTPError and keeps the caller's hooks", async () => {

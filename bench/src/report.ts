@@ -613,3 +613,20 @@ export function replaceReadmeBlock(readme: string, block: string): string {
   if (from < 0 || to < from) return readme
   return `${readme.slice(0, from + start.length)}\n${block}\n${readme.slice(to)}`
 }
+
+/** Where a run's files go: a full run owns bench/results/ and the README summary. */
+export interface ResultsTarget {
+  /** Relative to bench/. */
+  dir: 'results/' | 'results/quick/'
+  /** Whether the root README's bench block is rewritten. */
+  readme: boolean
+}
+
+/**
+ * A `--quick` run's numbers are rough (short trials can read "met" where the full run says
+ * "missed"), so it writes to bench/results/quick/ (gitignored) and leaves the README and the
+ * committed full results alone; only a full run updates them.
+ */
+export function resultsTarget(meta: Pick<BenchResults['meta'], 'quick'>): ResultsTarget {
+  return meta.quick ? { dir: 'results/quick/', readme: false } : { dir: 'results/', readme: true }
+}

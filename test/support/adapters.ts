@@ -1,6 +1,7 @@
 import { Agent } from 'node:http'
 import { oauth2Interceptor } from '@tokenwell/axios'
-import type { AuthPolicyOptions, TokenProvider } from '@tokenwell/core'
+import type { TokenProvider } from '@tokenwell/core'
+import type { AdapterOptions } from '@tokenwell/core/adapter'
 import { withOAuth2 } from '@tokenwell/fetch'
 import { oauth2Hooks } from '@tokenwell/got'
 import axios from 'axios'
@@ -20,14 +21,38 @@ export interface Outcome {
 export interface Harness {
   readonly name: 'axios' | 'got' | 'fetch'
   /** A client for `baseUrl` (axios `baseURL`, got `prefixUrl`; fetch resolves paths itself). */
-  create(provider: TokenProvider, baseUrl: string, options?: AuthPolicyOptions): Client
+  create(provider: TokenProvider, baseUrl: string, options?: AdapterOptions): Client
+}
+
+/** One request as a caller of the client would write it, with the variations the contract needs. */
+export interface Attempt {
+  target: string
+  method?: string
+  /** The caller's own headers (an `Authorization` of its own). */
+  headers?: Record<string, string>
+  /** Client-level Basic auth: axios `auth`, got `username`/`password`; fetch has none (the caller sets the header). */
+  basicAuth?: { username: string; password: string }
+  /** The request's own base URL is empty (axios `baseURL: ''`, got `prefixUrl: ''`). */
+  emptyBase?: boolean
+  /** The client rejects HTTP errors as it does by default (axios `validateStatus`, got `throwHttpErrors`). */
+  httpErrors?: boolean
 }
 
 export interface Client {
   /** `target` is a path under the base URL or an absolute URL; HTTP errors resolve, never reject. */
   send(method: string, target: string, body?: BodyKind, signal?: AbortSignal): Promise<Outcome>
+  /** Never rejects: what the client answered, or the error it rejected with, as it came. */
+  attempt(spec: Attempt): Promise<{ status?: number; error?: unknown }>
   close(): void
 }
+
+const settled = (promise: Promise<number>) =>
+  promise.then(
+    (status) => ({ status }),
+    (error: unknown) => ({ error }),
+  )
+const basic = ({ username, password }: { username: string; password: string }) =>
+  `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
 
 const JSON_BODY = { id: 7, name: 'ada ✓', tags: ['a', 'b'] }
 
@@ -109,6 +134,19 @@ export const harnesses: readonly Harness[] = [
           })
           return { status: response.status, data: await parse(String(response.data)) }
         },
+        attempt: (spec) =>
+          settled(
+            instance
+              .request({
+                method: spec.method ?? 'GET',
+                url: spec.target,
+                ...(spec.headers && { headers: spec.headers }),
+                ...(spec.basicAuth && { auth: spec.basicAuth }),
+                ...(spec.emptyBase && { baseURL: '' }),
+                ...(spec.httpErrors && { validateStatus: (status: number) => status >= 200 && status < 300 }),
+              })
+              .then((r) => r.status),
+          ),
         close: () => httpAgent.destroy(),
       }
     },
@@ -143,6 +181,18 @@ export const harnesses: readonly Harness[] = [
           })
           return { status: response.statusCode, data: await parse(String(response.body)) }
         },
+        attempt: (spec) => {
+          const absolute = /^https?:/.test(spec.target)
+          return settled(
+            client(absolute ? spec.target : spec.target.replace(/^\//, ''), {
+              method: (spec.method ?? 'GET') as 'GET',
+              ...(spec.headers && { headers: spec.headers }),
+              ...(spec.basicAuth && spec.basicAuth),
+              ...((absolute || spec.emptyBase) && { prefixUrl: '' }),
+              throwHttpErrors: spec.httpErrors === true,
+            }).then((r) => r.statusCode),
+          )
+        },
         close: () => http.destroy(),
       }
     },
@@ -150,7 +200,8 @@ export const harnesses: readonly Harness[] = [
   {
     name: 'fetch',
     create(provider, baseUrl, options) {
-      const authFetch = withOAuth2(provider, options)
+      // fetch has no base URL: the contract's base is its `match`, as a fetch user would write it
+      const authFetch = withOAuth2(provider, { match: new URL(baseUrl).origin, ...options })
       return {
         async send(method, target, kind, signal) {
           const raw = kind === undefined ? undefined : bodyFor('fetch', kind)
@@ -162,6 +213,18 @@ export const harnesses: readonly Harness[] = [
             ...(signal && { signal }),
           })
           return { status: response.status, data: await parse(await response.text()) }
+        },
+        attempt: (spec) => {
+          const headers = { ...spec.headers, ...(spec.basicAuth && { authorization: basic(spec.basicAuth) }) }
+          const init = { method: spec.method ?? 'GET', headers }
+          return settled(
+            Promise.resolve()
+              .then(() => authFetch(new URL(spec.target, baseUrl), init))
+              .then(async (r) => {
+                await r.arrayBuffer()
+                return r.status
+              }),
+          )
         },
         close: () => {},
       }

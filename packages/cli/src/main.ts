@@ -1,11 +1,18 @@
 import { readFileSync } from 'node:fs'
-import { AuthorizationError, isTokenwellError, OAuthError, TokenRequestError } from '@tokenwell/core'
+import {
+  AuthorizationError,
+  isTokenwellError,
+  loadSecretScrubber,
+  OAuthError,
+  type SecretScrubber,
+  TokenRequestError,
+} from '@tokenwell/core'
 import type { CliIo, TextSink } from './cli-io.js'
 import { runTokenCommand } from './token-command.js'
 import { usageOf } from './usage.js'
 import { UsageError } from './usage-error.js'
 
-const COMMANDS = ['token', 'login', 'demo'] as const
+const COMMANDS = ['token', 'login', 'demo', 'revoke'] as const
 
 /**
  * The `tokenwell` command. Writes the result to `io.stdout` and diagnostics to `io.stderr`,
@@ -17,7 +24,7 @@ const COMMANDS = ['token', 'login', 'demo'] as const
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const secrets: string[] = []
-  const stderr = redactingSink(io.stderr, secrets)
+  const stderr = redactingSink(io.stderr, secrets, await loadSecretScrubber())
   const safeIo: CliIo = { ...io, stderr }
   const options = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length)
   const debug = options.includes('--debug')
@@ -45,6 +52,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       // the loopback listener (and undici behind @tokenwell/node) load only for a login
       const { runLoginCommand } = await import('./login-command.js')
       return await runLoginCommand(rest, safeIo, secrets)
+    }
+    if (command === 'revoke') {
+      const { runRevokeCommand } = await import('./revoke-command.js')
+      return await runRevokeCommand(rest, safeIo, secrets)
     }
     // the demo's servers and HTTP clients load only for the demo: `tokenwell token` starts fast
     const { runDemoCommand } = await import('./demo-command.js')
@@ -129,17 +140,14 @@ function printable(value: string): string {
   return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 300)
 }
 
-/** Masks every known secret in what is written (a server could echo one in an error description). */
-function redactingSink(sink: TextSink, secrets: readonly string[]): TextSink {
+/**
+ * Masks every known secret in what is written, in every form a server may echo it and every
+ * 12-character piece of one (core scrubs what servers echo already; this is the second line).
+ */
+function redactingSink(sink: TextSink, secrets: readonly string[], scrub: SecretScrubber): TextSink {
   return {
     isTTY: sink.isTTY,
-    write(text: string) {
-      let safe = text
-      for (const secret of secrets) {
-        if (secret.length >= 4) safe = safe.replaceAll(secret, '[redacted]')
-      }
-      return sink.write(safe)
-    },
+    write: (text: string) => sink.write(scrub(text, secrets)),
   }
 }
 

@@ -1,4 +1,5 @@
 import { CLIENT_AUTH_METHODS } from './client-auth-methods.js'
+import { REVOKE_USAGE } from './revoke-usage.js'
 
 const clientAuthList = Object.entries(CLIENT_AUTH_METHODS)
   .map(([name, row]) => `      ${name.padEnd(18)}${row.summary}`)
@@ -22,6 +23,7 @@ Commands:
   token    get an OAuth 2.0 access token and print it
   login    sign a user in (browser on this machine, or --device) and print the token
   demo     run the adapters against an embedded authorization server and report
+  revoke   revoke an access or refresh token (RFC 7009)
 
 Options:
   -h, --help       show help (also: tokenwell <command> --help)
@@ -65,7 +67,7 @@ Request:
   --audience A              the audience parameter
   --resource URI            a resource indicator, RFC 8707 (repeatable)
   --param NAME=VALUE        another form parameter (repeatable)
-  --timeout DURATION        time limit, retries included: 500ms, 10s, 2m (default: none; each attempt 10s)
+  --timeout DURATION        time limit of the whole command, retries included: 500ms, 10s, 2m (default: 10s)
 
 ${TLS_AND_OUTPUT}
   --refresh-token-out FILE  write the refresh token the server issues to FILE (mode 0600,
@@ -150,5 +152,6 @@ export function usageOf(command: string | undefined): string {
   if (command === 'token') return TOKEN_USAGE
   if (command === 'login') return LOGIN_USAGE
   if (command === 'demo') return DEMO_USAGE
+  if (command === 'revoke') return REVOKE_USAGE
   return MAIN_USAGE
 }

@@ -376,7 +376,7 @@ describe('failures (exit 1)', () => {
     const args = [...base, '--client-secret-env', 'CS', '--grant', 'password', '--username', 'a']
     const result = await cli([...args, '--password-env', 'PW'])
     expect(result.code).toBe(1)
-    expect(result.stderr).toContain('bad password [redacted]')
+    expect(result.stderr).toContain('bad password [REDACTED]')
   })
 
   it('fails with a response that is not a token response', async () => {

@@ -1,25 +1,5 @@
-export {
-  type AuthChallenge,
-  type AuthPolicy,
-  type AuthPolicyOptions,
-  type AuthResponse,
-  assertSecureTransport,
-  compileMatch,
-  createAuthPolicy,
-  type HeaderValue,
-  isReplayableBody,
-  parseWwwAuthenticate,
-  type ReplayDecision,
-  type RequestMatch,
-  type ResponseHeaders,
-  shouldAuthorize,
-  shouldReplay,
-  type TokenWait,
-  type UrlMatcher,
-} from './adapter/adapter-policy.js'
-export { type AuthHeaders, isDpopBound, type RequestTarget } from './adapter/auth-headers.js'
+export { isDpopBound } from './adapter/auth-headers.js'
 export { authorizationHeader } from './adapter/authorization-header.js'
-export { type Redirect, redirectTarget } from './adapter/redirect.js'
 export type { ClientAssertionOptions, DpopOptions, PrivateKeyInput, SigningAlgorithm } from './crypto/keys.js'
 export {
   type AuthorizationServerMetadata,
@@ -27,12 +7,20 @@ export {
   discoverAuthorizationServer,
 } from './discovery/discovery.js'
 export {
+  discoverProtectedResource,
+  type ProtectedResourceMetadata,
+  type ProtectedResourceTarget,
+  protectedResourceMetadataUrl,
+} from './discovery/protected-resource.js'
+export { resourceMetadataFromChallenges } from './discovery/resource-challenge.js'
+export {
   createDpopProof,
   type DpopProofRequest,
   type DpopSession,
   dpopNonceChallenge,
 } from './dpop/dpop.js'
 export { basicCredentials } from './endpoint/client-auth.js'
+export type { RevocationResult, RevokeOptions } from './endpoint/revocation.js'
 export {
   buildTokenRequest,
   type ParseTokenResponseOptions,
@@ -86,14 +74,14 @@ export type {
   TokenEvents,
   TokenKeyInfo,
 } from './provider/events.js'
-export {
-  type ClientAuthMethod,
-  type FetchLike,
-  isLoopback,
-  type ResolvedTokenProviderOptions,
-  type RetryOptions,
-  type TokenProviderOptions,
+export type {
+  ClientAuthMethod,
+  FetchLike,
+  ResolvedTokenProviderOptions,
+  RetryOptions,
+  TokenProviderOptions,
 } from './provider/options.js'
 export { createTokenProvider, type GetTokenOptions, type TokenProvider } from './provider/token-provider.js'
+export { loadSecretScrubber, type SecretScrubber } from './redaction/scrub.js'
 export { createMemoryTokenStore, type StoreEntry, type StoreLease, type TokenStore } from './store.js'
 export { createToken, type Token, type TokenData } from './token.js'

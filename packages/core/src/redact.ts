@@ -13,3 +13,14 @@ export function printable(value: string, max = 100): string {
 export function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }
+
+/**
+ * A JSON parse error that does not quote the body: V8 says `Unexpected token 'h', "hello
+ * secret" is not valid JSON`, and a body can echo a secret. The position is kept.
+ */
+export function parseErrorWithoutBody(error: unknown): SyntaxError {
+  const message = error instanceof Error ? error.message : ''
+  const position = /position \d+/.exec(message)?.[0]
+  const reason = /^Unexpected end of JSON input/.test(message) ? 'ends too early' : 'is not valid JSON'
+  return new SyntaxError(`the body ${reason}${position ? ` (at ${position})` : ''}`)
+}

@@ -83,7 +83,7 @@ describe('hostile and broken token responses', () => {
       }),
       { numRuns: 200 },
     )
-  })
+  }, 20_000) // 200 providers, each failing once: seconds on a loaded machine
 
   it('a huge body is cut off at maxResponseBytes', async () => {
     let pulled = 0

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { redirectTarget } from '../src/index.js'
+import { redirectTarget } from '../src/adapter/index.js'
 
 const from = { method: 'POST', url: 'https://api.test/orders?x=1' }
 

@@ -12,8 +12,8 @@ export interface AccessTokenClaims extends JWTPayload {
   jti: string
   client_id: string
   scope?: string
-  /** The key a DPoP-bound token is bound to. @see RFC 9449 §6 */
-  cnf?: { jkt: string }
+  /** The DPoP key (`jkt`, RFC 9449 §6) or TLS client certificate (`x5t#S256`, RFC 8705 §3.1) the token is bound to. */
+  cnf?: { jkt?: string; 'x5t#S256'?: string }
 }
 
 interface VerifierOptions {

@@ -1,5 +1,6 @@
 import { type AccessTokenClaims, createAccessTokenVerifier } from './access-token-verifier.js'
 import { handleAuthorizeRequest } from './authorize.js'
+import { CONTROL_PATH, handleControl } from './control.js'
 import { handleDeviceAuthorizationRequest, handleDeviceVerification } from './device-endpoint.js'
 import { createDeviceRegistry, decideDevice } from './device-registry.js'
 import { DPOP_ALGORITHMS } from './dpop-proof.js'
@@ -58,7 +59,11 @@ export interface MockAuthServer {
 }
 
 /** Authorization-server metadata. @see RFC 8414 §2, OpenID Connect Discovery 1.0 §3 */
-function metadata(server: MockAuthServer, scopes: readonly string[] | undefined): Record<string, unknown> {
+function metadata(
+  server: MockAuthServer,
+  scopes: readonly string[] | undefined,
+  mtlsOrigin: string | undefined,
+): Record<string, unknown> {
   return {
     issuer: server.issuer,
     authorization_endpoint: server.authorizationEndpoint,
@@ -79,6 +84,20 @@ function metadata(server: MockAuthServer, scopes: readonly string[] | undefined)
     id_token_signing_alg_values_supported: ['ES256'],
     dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
     ...(scopes !== undefined && { scopes_supported: scopes }),
+    // RFC 8705 §3.3, §5: tokens requested over mutual TLS are bound to the certificate
+    tls_client_certificate_bound_access_tokens: true,
+    ...(mtlsOrigin !== undefined && { mtls_endpoint_aliases: mtlsAliases(server, mtlsOrigin) }),
+  }
+}
+
+/** The endpoints at the mutual-TLS listener: the same paths on its origin. @see RFC 8705 §5 */
+function mtlsAliases(server: MockAuthServer, origin: string): Record<string, string> {
+  const at = (url: string) => `${origin}${new URL(url).pathname}`
+  return {
+    token_endpoint: at(server.tokenEndpoint),
+    revocation_endpoint: at(server.revocationEndpoint),
+    introspection_endpoint: at(server.introspectionEndpoint),
+    device_authorization_endpoint: at(server.deviceAuthorizationEndpoint),
   }
 }
 
@@ -123,11 +142,14 @@ export function createMockAuthServer(input: CreateMockAuthServerOptions): MockAu
     '/jwks': async () => jsonResponse(await state.key.jwks(), 200, { 'cache-control': 'public, max-age=60' }),
     '/introspect': (request) => handleIntrospection(state, request, verifyAccessToken),
     '/revoke': (request) => handleRevocation(state, request, verifyAccessToken),
-    '/.well-known/openid-configuration': () => jsonResponse(metadata(server, options.scopes)),
-    '/.well-known/oauth-authorization-server': () => jsonResponse(metadata(server, options.scopes)),
+    '/.well-known/openid-configuration': () =>
+      jsonResponse(metadata(server, options.scopes, options.mtlsOrigin)),
+    '/.well-known/oauth-authorization-server': () =>
+      jsonResponse(metadata(server, options.scopes, options.mtlsOrigin)),
   }
   // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes before it
   const wellKnownPrefix = `/.well-known/oauth-authorization-server${base}`
+  const controlDefaults = { latency: options.latency, tokenLifetime: options.tokenLifetime }
   const server: MockAuthServer = {
     async handle(request) {
       const { pathname } = new URL(request.url)
@@ -137,6 +159,8 @@ export function createMockAuthServer(input: CreateMockAuthServerOptions): MockAu
           : pathname.startsWith(base)
             ? pathname.slice(base.length)
             : pathname
+      if (path.startsWith(`${CONTROL_PATH}/`))
+        return handleControl(server, controlDefaults, request, path.slice(CONTROL_PATH.length))
       const route = Object.hasOwn(routes, path) ? routes[path] : undefined
       if (route === undefined)
         return errorResponse(

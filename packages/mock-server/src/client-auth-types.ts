@@ -1,3 +1,4 @@
+import type { ClientCertificate } from './client-certificate.js'
 import type { ResolvedClient } from './options.js'
 
 /** What a client-authentication method may look at. */
@@ -11,6 +12,8 @@ export interface ClientAuthInput {
   readonly issuer: string
   /** Epoch ms. */
   readonly now: number
+  /** The TLS client certificate the request came with, if any. @see RFC 8705 §2 */
+  readonly clientCertificate?: ClientCertificate | undefined
 }
 
 /**

@@ -2,6 +2,7 @@ import type { ClientAuthInput, ClientAuthMethodHandler } from './client-auth-typ
 import { jwtClientAuth } from './jwt-client-auth.js'
 import { OAuthFailure } from './oauth-response.js'
 import type { ResolvedClient } from './options.js'
+import { tlsClientAuth } from './tls-client-auth.js'
 
 export type { ClientAuthInput, ClientAuthMethodHandler } from './client-auth-types.js'
 
@@ -67,6 +68,9 @@ export const clientAuthMethods: Readonly<Record<string, ClientAuthMethodHandler>
   // RFC 7523 §2.2: a JWT signed with a registered key, or with the client secret (HMAC)
   private_key_jwt: jwtClientAuth('private_key_jwt'),
   client_secret_jwt: jwtClientAuth('client_secret_jwt'),
+  // RFC 8705 §2: the TLS client certificate, with client_id in the body
+  tls_client_auth: tlsClientAuth('tls_client_auth'),
+  self_signed_tls_client_auth: tlsClientAuth('self_signed_tls_client_auth'),
   // RFC 6749 §3.2.1: a public client only names itself
   none: {
     detect: (input) => input.params.has('client_id'),

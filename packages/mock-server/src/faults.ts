@@ -17,6 +17,12 @@ export interface TokenFault {
   malformed?: boolean
   /** Drop the connection without an answer (a network error for the client). */
   networkError?: boolean
+  /**
+   * Echo the request, as some servers do: its credential headers (a Basic header decoded too),
+   * its form body and each parameter decoded, in `error_description` and `error_uri`, and in
+   * `body` wherever it says `{request}`. For tests that no secret comes out of the client.
+   */
+  echo?: boolean
 }
 
 const DEFAULT_ERROR: Readonly<Record<number, string>> = {
@@ -26,8 +32,24 @@ const DEFAULT_ERROR: Readonly<Record<number, string>> = {
   503: 'temporarily_unavailable',
 }
 
-/** The response of a fault. */
-export function faultResponse(fault: TokenFault): Response {
+/** The request as an echoing server quotes it (see `TokenFault.echo`). */
+export function echoOf(request: Request, params: URLSearchParams | undefined): string {
+  const parts: string[] = []
+  for (const name of ['authorization', 'dpop']) {
+    const value = request.headers.get(name)
+    if (value) parts.push(`${name}: ${value}`)
+  }
+  const basic = /^basic (.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1]
+  if (basic) {
+    const bytes = Uint8Array.from(atob(basic), (c) => c.charCodeAt(0))
+    parts.push(`credentials: ${new TextDecoder().decode(bytes)}`)
+  }
+  if (params) parts.push(`body: ${params}`, ...[...params].map(([name, value]) => `${name}=${value}`))
+  return parts.join('; ')
+}
+
+/** The response of a fault; `echo` is the request's echo when `fault.echo` is set. */
+export function faultResponse(fault: TokenFault, echo?: string): Response {
   if (fault.networkError) return Response.error()
   const status = fault.malformed ? (fault.status ?? 200) : (fault.status ?? 503)
   const noStore = { 'cache-control': 'no-store' }
@@ -38,7 +60,7 @@ export function faultResponse(fault: TokenFault): Response {
     })
   }
   if (fault.body !== undefined) {
-    return new Response(fault.body, {
+    return new Response(echo === undefined ? fault.body : fault.body.replaceAll('{request}', echo), {
       status,
       headers: { 'content-type': 'text/plain;charset=utf-8', ...noStore, ...fault.headers },
     })
@@ -46,6 +68,10 @@ export function faultResponse(fault: TokenFault): Response {
   const body = {
     error: fault.error ?? DEFAULT_ERROR[status] ?? 'server_error',
     ...(fault.errorDescription !== undefined && { error_description: fault.errorDescription }),
+    ...(echo !== undefined && {
+      error_description: `${fault.errorDescription ?? 'the request was'}: ${echo}`,
+      error_uri: `https://mock.tokenwell.test/errors?request=${encodeURIComponent(echo)}`,
+    }),
   }
   return new Response(JSON.stringify(body), {
     status,

@@ -21,7 +21,8 @@ export interface ServedHandler {
   close(): Promise<void>
 }
 
-async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
+/** A `node:http` request as a WHATWG `Request` (the body read in full). */
+export async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
   const headers = new Headers()
   for (let i = 0; i < req.rawHeaders.length; i += 2)
     headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
@@ -36,7 +37,8 @@ async function toRequest(req: IncomingMessage, origin: string): Promise<Request>
   return new Request(`${origin}${req.url ?? '/'}`, { method, headers, body: body ?? null })
 }
 
-async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+/** Writes a WHATWG `Response` to a `node:http` response; an error response drops the connection. */
+export async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
   if (response.type === 'error') {
     // a network error: drop the connection without an answer
     res.socket?.destroy()

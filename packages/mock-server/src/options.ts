@@ -27,6 +27,13 @@ export interface MockClient {
    * @see RFC 7591 §2 (`jwks`), RFC 7523
    */
   jwks?: { keys: readonly JsonWebKey[] }
+  /**
+   * The subject DN (`CN=svc,O=Example`) of the CA-issued certificate a `tls_client_auth` client
+   * presents. A self-signed client (`self_signed_tls_client_auth`) registers its certificate as
+   * an `x5c` entry in `jwks` instead.
+   * @see RFC 8705 §2.1.2 (`tls_client_auth_subject_dn`), §2.2.2
+   */
+  tlsClientAuthSubjectDn?: string
 }
 
 /** A resource owner for the `password` and `authorization_code` grants. */
@@ -78,6 +85,12 @@ export interface MockAuthServerOptions {
    * @see RFC 8628 §3.2, §3.5
    */
   deviceInterval?: number
+  /**
+   * The origin of a listener that asks for TLS client certificates: the metadata names its
+   * endpoints as `mtls_endpoint_aliases` (`startMockAuthServerTls` sets it).
+   * @see RFC 8705 §5
+   */
+  mtlsOrigin?: string
 }
 
 export interface ResolvedClient {
@@ -89,6 +102,7 @@ export interface ResolvedClient {
   readonly redirectUris: readonly string[] | undefined
   readonly jwks: { keys: readonly JsonWebKey[] } | undefined
   readonly audience: string | undefined
+  readonly tlsClientAuthSubjectDn: string | undefined
 }
 
 export interface ResolvedMockAuthServerOptions {
@@ -106,6 +120,7 @@ export interface ResolvedMockAuthServerOptions {
   readonly dpopNonce: boolean
   readonly deviceCodeLifetime: number
   readonly deviceInterval: number
+  readonly mtlsOrigin: string | undefined
 }
 
 const defaults = {
@@ -148,6 +163,7 @@ function resolveClient(client: MockClient, index: number): ResolvedClient {
     redirectUris: client.redirectUris,
     audience: client.audience,
     jwks: client.jwks,
+    tlsClientAuthSubjectDn: client.tlsClientAuthSubjectDn,
   })
 }
 
@@ -166,6 +182,7 @@ const KNOWN_KEYS = new Set([
   'dpopNonce',
   'deviceCodeLifetime',
   'deviceInterval',
+  'mtlsOrigin',
 ])
 
 /** Validates the options once and applies defaults. Throws `ConfigError` naming the option. */
@@ -224,5 +241,6 @@ export function resolveOptions(issuer: string, input: MockAuthServerOptions): Re
     dpopNonce: input.dpopNonce === true,
     deviceCodeLifetime,
     deviceInterval,
+    mtlsOrigin: input.mtlsOrigin,
   })
 }

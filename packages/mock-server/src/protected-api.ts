@@ -1,10 +1,18 @@
 import type { AccessTokenClaims } from './access-token-verifier.js'
+import { senderConstraintHolds } from './protected-api-binding.js'
+import { STEP_UP_PATHS, stepUpChallenge } from './protected-api-challenges.js'
 import { dpopCredentials } from './protected-api-dpop.js'
+import { bearerToken, type Challenge, challengeHeader, echo } from './protected-api-http.js'
+import {
+  type ProtectedResourceMetadataOptions,
+  protectedResourceMetadata,
+  resourceMetadataUrl,
+} from './protected-resource-metadata.js'
 import { delay } from './state.js'
 
-export interface ProtectedApiOptions {
+export interface ProtectedApiOptions extends ProtectedResourceMetadataOptions {
   /** Whatever verifies the tokens: a mock authorization server, or any object with `verifyAccessToken`. */
-  authServer: { verifyAccessToken(token: string): Promise<AccessTokenClaims | undefined> }
+  authServer: { verifyAccessToken(token: string): Promise<AccessTokenClaims | undefined>; issuer?: string }
   /** A scope every route requires; a token without it gets 403 `insufficient_scope`. @default none */
   requiredScope?: string
   /** An `aud` value tokens must carry. @default not checked */
@@ -57,44 +65,6 @@ export interface ProtectedApi {
   failNext(count: number, fault?: ApiFault): void
 }
 
-type Challenge = { error?: string; description?: string; scope?: string }
-
-function challengeHeader(realm: string, challenge: Challenge): string {
-  const parts = [`realm="${realm}"`]
-  if (challenge.error !== undefined) parts.push(`error="${challenge.error}"`)
-  if (challenge.description !== undefined) parts.push(`error_description="${challenge.description}"`)
-  if (challenge.scope !== undefined) parts.push(`scope="${challenge.scope}"`)
-  return `Bearer ${parts.join(', ')}`
-}
-
-function bearerToken(authorization: string | null): string | null | undefined {
-  if (authorization === null) return undefined
-  // RFC 6750 §2.1: b64token after a case-insensitive "Bearer"
-  const match = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization)
-  if (match) return match[1]!
-  return /^bearer(?: |$)/i.test(authorization) ? null : undefined
-}
-
-async function echo(request: Request, url: URL, claims: AccessTokenClaims | undefined): Promise<Response> {
-  const bytes = new Uint8Array(await request.arrayBuffer())
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return Response.json({
-    method: request.method,
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    contentType: request.headers.get('content-type'),
-    bodyBase64: btoa(binary),
-    authorized: claims !== undefined,
-    ...(claims !== undefined && {
-      sub: claims.sub,
-      clientId: claims.client_id,
-      scope: claims.scope,
-      tokenId: claims.jti,
-    }),
-  })
-}
-
 /**
  * Creates a protected API that accepts the mock authorization server's tokens and challenges
  * anything else with a `WWW-Authenticate: Bearer` header. Routes:
@@ -104,6 +74,10 @@ async function echo(request: Request, url: URL, claims: AccessTokenClaims | unde
  * - `/redirect?to=URL[&status=302]`: a redirect, after the token check
  * - `/slow?ms=N`: the echo after N ms
  * - `/public/…`: the echo without a token check (a redirect target that records what it got)
+ * - `/step-up/scope`, `/step-up/claims`, `/step-up/authentication`: challenges a token must
+ *   satisfy (see `stepUpChallenge`), then the echo
+ * - GET `/.well-known/oauth-protected-resource[/path]`: RFC 9728 metadata for the resource at
+ *   that path, naming `authorizationServers`
  *
  * A missing token gets a challenge without an error code, a bad one `invalid_token`, a token lacking
  * `requiredScope` 403 `insufficient_scope`. Verification is cached per token string by the auth server.
@@ -123,8 +97,15 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
       log.length = 0
     },
   }
-  const challenge = (status: number, value: Challenge, extra: Record<string, string> = {}) =>
-    Response.json(
+  let origin = ''
+  const challenge = (status: number, value: Challenge, extra: Record<string, string> = {}) => {
+    // RFC 9728 §5.1: a 401 tells the client where the resource's metadata is
+    const metadataParam =
+      options.advertiseResourceMetadata === true && status === 401
+        ? { resource_metadata: resourceMetadataUrl(origin, options.resourcePath ?? '') }
+        : {}
+    value = { ...value, params: { ...value.params, ...metadataParam } }
+    return Response.json(
       {
         error: value.error ?? 'unauthorized',
         ...(value.description !== undefined && { error_description: value.description }),
@@ -134,13 +115,21 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
         headers: { 'www-authenticate': challengeHeader(realm, value), 'cache-control': 'no-store', ...extra },
       },
     )
+  }
 
   async function route(request: Request, url: URL, entry: ProtectedApiLogEntry): Promise<Response> {
     const path = url.pathname
+    origin = url.origin
     if (path === '/public' || path.startsWith('/public/')) return echo(request, url, undefined)
+    const metadata =
+      request.method === 'GET' ? protectedResourceMetadata(url, options, options.authServer) : undefined
+    if (metadata !== undefined) return metadata
     if (path === '/always-401')
       return challenge(401, { error: 'invalid_token', description: 'this route always refuses' })
-    const known = path.startsWith('/echo') || ['/insufficient-scope', '/redirect', '/slow'].includes(path)
+    const known =
+      path.startsWith('/echo') ||
+      ['/insufficient-scope', '/redirect', '/slow'].includes(path) ||
+      STEP_UP_PATHS.includes(path)
     if (!known) return Response.json({ error: 'not_found' }, { status: 404 })
 
     // RFC 9449 §7: `Authorization: DPoP` with a proof; a DPoP-bound token sent as Bearer is refused
@@ -156,7 +145,7 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
       return challenge(400, { error: 'invalid_request', description: 'malformed Bearer credentials' })
     const claims = dpop ?? (await options.authServer.verifyAccessToken(token))
     const audOk = options.audience === undefined || [claims?.aud].flat().includes(options.audience)
-    if (claims === undefined || !audOk || (dpop === undefined && claims.cnf !== undefined)) {
+    if (claims === undefined || !audOk || !senderConstraintHolds(claims, request, dpop !== undefined)) {
       return challenge(401, {
         error: 'invalid_token',
         description: 'the access token is invalid, expired or revoked',
@@ -174,6 +163,22 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
       if (status === 401 && body === undefined) return challenge(401, { error: 'invalid_token' }, headers)
       return new Response(body ?? null, { status, headers: { 'content-type': 'text/plain', ...headers } })
     }
+    const stepUp = stepUpChallenge(
+      path,
+      url,
+      claims,
+      (status, params) => {
+        const { error, error_description: description, scope, ...rest } = params
+        return challenge(status, {
+          ...(error !== undefined && { error }),
+          ...(description !== undefined && { description }),
+          ...(scope !== undefined && { scope }),
+          params: rest,
+        })
+      },
+      Date.now(),
+    )
+    if (stepUp !== undefined) return stepUp
     if (path === '/insufficient-scope') {
       const scope = url.searchParams.get('scope') ?? options.requiredScope ?? 'admin'
       return challenge(401, { error: 'insufficient_scope', scope })

@@ -1,9 +1,11 @@
 import { authenticateClient, type ClientAuthInput, claimedClient, clientAuthMethods } from './client-auth.js'
+import { clientCertificateOf } from './client-certificate.js'
 import { dpopStateOf, verifyDpopProof } from './dpop-proof.js'
-import { faultResponse } from './faults.js'
+import { echoOf, faultResponse } from './faults.js'
 import { type GrantContext, type GrantResult, grantHandlers } from './grants.js'
 import { errorResponse, jsonResponse, OAuthFailure } from './oauth-response.js'
 import type { ResolvedClient } from './options.js'
+import { requestedClaims } from './requested-claims.js'
 import { type AuthServerState, delay, randomToken } from './state.js'
 import { bump, redactParams, type TokenRequestLogEntry } from './stats.js'
 
@@ -40,6 +42,7 @@ export function clientAuthInput(
     endpoint: request.url,
     issuer: state.options.issuer,
     now: state.options.clock(),
+    clientCertificate: clientCertificateOf(request),
   }
 }
 
@@ -73,6 +76,7 @@ async function issueTokens(
     client_id: client.clientId,
     ...(result.scope !== undefined && { scope: result.scope }),
     ...(result.username !== undefined && { username: result.username }),
+    ...requestedClaims(params),
     ...result.claims,
   })
   const common = {
@@ -147,7 +151,7 @@ export async function handleTokenRequest(state: AuthServerState, request: Reques
   const fault = state.faults.take()
   let response: Response
   if (fault !== undefined) {
-    response = faultResponse(fault)
+    response = faultResponse(fault, fault.echo ? echoOf(request, params) : undefined)
     entry.error = 'fault'
   } else {
     try {
@@ -196,12 +200,15 @@ async function runGrant(
     stats: state.stats,
   }
   const result = await handler(context)
-  if (jkt === undefined) return issueTokens(state, client, params, result)
+  // RFC 8705 §3.1: a token requested over mutual TLS is bound to the client certificate
+  const x5t = clientCertificateOf(request)?.thumbprint
+  const bound = { ...(jkt !== undefined && { jkt }), ...(x5t !== undefined && { 'x5t#S256': x5t }) }
+  if (jkt === undefined && x5t === undefined) return issueTokens(state, client, params, result)
   // RFC 9449 §6: the token is bound to the proof key and says so
   return issueTokens(state, client, params, {
     ...result,
-    claims: { ...result.claims, cnf: { jkt } },
-    response: { ...result.response, token_type: 'DPoP' },
+    claims: { ...result.claims, cnf: bound },
+    ...(jkt !== undefined && { response: { ...result.response, token_type: 'DPoP' } }),
   })
 }
 

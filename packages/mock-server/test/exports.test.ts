@@ -8,12 +8,16 @@ it('keeps the public API deliberate: sorted export names', () => {
       "ConfigError",
       "OAuthFailure",
       "clientAuthMethods",
+      "clientCertificateOf",
       "createMockAuthServer",
       "createProtectedApi",
       "grantHandlers",
       "serveFetchHandler",
+      "serveFetchHandlerTls",
       "startMockAuthServer",
+      "startMockAuthServerTls",
       "startProtectedApi",
+      "startProtectedApiTls",
     ]
   `)
   expect(Object.keys(msw).sort()).toMatchInlineSnapshot(`

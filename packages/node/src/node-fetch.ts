@@ -14,6 +14,17 @@ export interface NodeFetchOptions {
    * @default false
    */
   insecure?: boolean | undefined
+  /**
+   * The client certificate (PEM, with its chain if any) presented in every TLS handshake, for
+   * mutual TLS: `tls_client_auth` / `self_signed_tls_client_auth` client authentication and
+   * certificate-bound tokens. Give `key` with it.
+   * @see RFC 8705
+   */
+  cert?: string | Uint8Array | undefined
+  /** The private key of `cert` (PEM). Never shown in errors. */
+  key?: string | Uint8Array | undefined
+  /** The passphrase of an encrypted `key`. */
+  passphrase?: string | undefined
   /** Receives the insecure-mode warning. @default process.emitWarning */
   onWarning?: ((message: string) => void) | undefined
   /** Time limit to open a connection (TCP and TLS), ms. @default 10_000 */
@@ -37,7 +48,8 @@ export const INSECURE_WARNING =
  * A `fetch` for Node with TLS options, built on an undici 7 `Agent`: pass it as the token
  * provider's `fetch` (and to the fetch adapter) to reach an authorization server with a
  * private CA (`ca`), or, in a lab, one whose certificate cannot be checked (`insecure`). Core
- * stays runtime-neutral: it only ever sees a `fetch`.
+ * stays runtime-neutral: it only ever sees a `fetch`. With `cert` and `key`, every connection
+ * presents that client certificate (mutual TLS, RFC 8705).
  * @example
  * import { readFileSync } from 'node:fs'
  * const fetch = createNodeFetch({ ca: readFileSync('corp-ca.pem', 'utf8') })
@@ -45,6 +57,7 @@ export const INSECURE_WARNING =
  */
 export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
   const { ca, insecure = false, onWarning, connectTimeout = 10_000 } = options
+  const clientCertificate = validateClientCertificate(options)
   if (typeof insecure !== 'boolean') throw new ConfigError('insecure must be a boolean')
   if (!Number.isFinite(connectTimeout) || connectTimeout <= 0)
     throw new ConfigError('connectTimeout must be a number of milliseconds > 0')
@@ -66,6 +79,7 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
         ca: [...rootCertificates, ...extra.map((c) => (typeof c === 'string' ? c : Buffer.from(c)))],
       }),
       ...(insecure && { rejectUnauthorized: false }),
+      ...clientCertificate,
     },
   })
   const nodeFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
@@ -92,4 +106,27 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
     return result
   }
   return Object.assign(nodeFetch, { close: () => agent.close() })
+}
+
+const text = (value: string | Uint8Array) =>
+  typeof value === 'string' ? value : new TextDecoder().decode(value)
+
+/** `cert`, `key` and `passphrase` for undici's connect options, checked; messages never quote the key. */
+function validateClientCertificate(
+  options: NodeFetchOptions,
+): { cert: string; key: string; passphrase?: string } | undefined {
+  const { cert, key, passphrase } = options
+  if (cert === undefined && key === undefined) {
+    if (passphrase !== undefined) throw new ConfigError('passphrase is used only with cert and key')
+    return undefined
+  }
+  if (cert === undefined || key === undefined)
+    throw new ConfigError('cert and key go together: give both for a TLS client certificate')
+  if (!text(cert).includes('-----BEGIN CERTIFICATE-----'))
+    throw new ConfigError('cert must be a PEM certificate (-----BEGIN CERTIFICATE-----)')
+  if (!/-----BEGIN (?:[A-Z]+ )?(?:ENCRYPTED )?PRIVATE KEY-----/.test(text(key)))
+    throw new ConfigError('key must be a PEM private key (-----BEGIN … PRIVATE KEY-----)')
+  if (passphrase !== undefined && typeof passphrase !== 'string')
+    throw new ConfigError('passphrase must be a string')
+  return { cert: text(cert), key: text(key), ...(passphrase !== undefined && { passphrase }) }
 }

@@ -26,6 +26,42 @@ describe('createNodeFetch options', () => {
   })
 })
 
+describe('createNodeFetch client certificate options (mTLS)', () => {
+  const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+  const key = '-----BEGIN PRIVATE KEY-----\nsecret-key-material-0192\n-----END PRIVATE KEY-----\n'
+
+  it('needs cert and key together, as PEM, and never quotes the key', () => {
+    const errors: unknown[] = []
+    for (const options of [
+      { cert },
+      { key },
+      { cert: 'nope', key },
+      { cert, key: 'secret-key-material-0192' },
+      { passphrase: 'p' },
+    ]) {
+      try {
+        createNodeFetch(options)
+      } catch (error) {
+        errors.push(error)
+      }
+    }
+    expect(errors).toHaveLength(5)
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(ConfigError)
+      expect(String((error as Error).message)).not.toContain('secret-key-material')
+    }
+    expect(String((errors[0] as Error).message)).toMatch(/cert and key go together/)
+  })
+
+  it('accepts a PEM cert and key (also as bytes), and an EC or RSA key header', async () => {
+    await createNodeFetch({ cert, key }).close()
+    await createNodeFetch({
+      cert: new TextEncoder().encode(cert),
+      key: key.replaceAll('PRIVATE', 'EC PRIVATE'),
+    }).close()
+  })
+})
+
 describe('startLoopbackRedirect options', () => {
   it('listens on loopback only and needs an absolute path', async () => {
     await expect(startLoopbackRedirect({ host: '0.0.0.0' as never })).rejects.toThrow(/127.0.0.1 or ::1/)

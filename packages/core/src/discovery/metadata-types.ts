@@ -13,6 +13,12 @@ export interface AuthorizationServerMetadata {
   grant_types_supported?: string[]
   dpop_signing_alg_values_supported?: string[]
   authorization_response_iss_parameter_supported?: boolean
+  /** @see RFC 7009, RFC 8414 §2 */
+  revocation_endpoint?: string
+  /** Endpoints for clients that authenticate with a TLS certificate or want certificate-bound tokens. @see RFC 8705 §5 */
+  mtls_endpoint_aliases?: Record<string, string>
+  /** @see RFC 8705 §3.3 */
+  tls_client_certificate_bound_access_tokens?: boolean
   [other: string]: unknown
 }
 

@@ -42,7 +42,7 @@ export async function fetchMetadata(
   for (const url of metadataUrls(issuer)) {
     let document: Record<string, unknown>
     try {
-      document = await fetchDocument(fetch, url, options.timeout ?? 10_000, options.signal, DiscoveryError)
+      document = await fetchDocument(url, { ...options, fetch }, errors)
     } catch (error) {
       firstError ??= error
       continue
@@ -58,14 +58,19 @@ export async function fetchMetadata(
   throw new DiscoveryError(`no authorization server metadata found for ${issuer}`, { cause: firstError })
 }
 
-async function fetchDocument(
-  fetch: FetchLike,
+/**
+ * GETs one metadata document (no redirect followed, at most 256 kB) and returns its JSON object;
+ * anything else is a `DiscoveryError`. Also reads RFC 9728 protected resource metadata.
+ */
+export async function fetchDocument(
   url: URL,
-  timeout: number,
-  signal: AbortSignal | undefined,
-  DiscoveryError: typeof Errors.DiscoveryError,
+  options: DiscoveryOptions,
+  errors: Pick<typeof Errors, 'DiscoveryError'>,
 ): Promise<Record<string, unknown>> {
-  const timeoutSignal = AbortSignal.timeout(timeout)
+  const { DiscoveryError } = errors
+  const fetch: FetchLike = options.fetch ?? ((request: Request) => globalThis.fetch(request))
+  const { signal } = options
+  const timeoutSignal = AbortSignal.timeout(options.timeout ?? 10_000)
   const request = new Request(url, {
     headers: { accept: 'application/json' },
     redirect: 'manual',
@@ -95,8 +100,9 @@ async function fetchDocument(
   let json: unknown
   try {
     json = JSON.parse(await response.text())
-  } catch (cause) {
-    throw new DiscoveryError(`metadata at ${url.href} is not JSON`, { status, response, cause })
+  } catch {
+    // no cause: JSON.parse's message would quote the body
+    throw new DiscoveryError(`metadata at ${url.href} is not JSON`, { status, response })
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new DiscoveryError(`metadata at ${url.href} is not a JSON object`, { status, response })

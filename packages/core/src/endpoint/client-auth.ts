@@ -23,7 +23,9 @@ export function basicCredentials(clientId: string, clientSecret: string): string
 /**
  * Adds client authentication to the token request's headers and body. `clientAssertion` is the
  * signed JWT for `private_key_jwt` / `client_secret_jwt` (built per request, see `prepareTokenRequest`).
- * @see RFC 6749 §2.3, RFC 7523 §2.2
+ * With `tls_client_auth` / `self_signed_tls_client_auth` only `client_id` is added: the `fetch`
+ * presents the certificate (`createNodeFetch({ cert, key })` in @tokenwell/node).
+ * @see RFC 6749 §2.3, RFC 7523 §2.2, RFC 8705 §2
  */
 export function applyClientAuth(
   options: Pick<ResolvedTokenProviderOptions, 'clientAuth' | 'clientId' | 'clientSecret'>,
@@ -48,6 +50,9 @@ export function applyClientAuth(
       body.set('client_secret', options.clientSecret ?? '')
       break
     case 'none':
+    // RFC 8705 §2: the TLS client certificate authenticates; client_id names the client, no secret
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
       // RFC 6749 §3.2.1: a public client identifies itself with client_id
       body.set('client_id', options.clientId)
       break

@@ -1,7 +1,14 @@
 import { type AuthorizationServerMetadata, discoverAuthorizationServer } from '../discovery/discovery.js'
+import { endpointFor } from '../discovery/mtls-aliases.js'
+import { discoverResourceIssuer } from '../discovery/protected-resource.js'
 import { createDpopSession, type DpopSession } from '../dpop/dpop.js'
-import { ConfigError, DpopError, OAuthError } from '../errors.js'
-import type { ClientAuthMethod, ResolvedTokenProviderOptions } from '../provider/options.js'
+import { ConfigError, DiscoveryError, DpopError, OAuthError } from '../errors.js'
+import {
+  type ClientAuthMethod,
+  parseEndpoint,
+  type ResolvedTokenProviderOptions,
+} from '../provider/options.js'
+import { scrubFailure } from '../redaction/scrub.js'
 import type { Token } from '../token.js'
 import type { ClientAssertionSigner } from './client-assertion.js'
 import { buildTokenRequest, requestToken } from './token-request.js'
@@ -42,16 +49,31 @@ export function createTokenEndpointClient(
   let pending: Promise<ResolvedEndpoint> | undefined
 
   async function discover(): Promise<ResolvedEndpoint> {
-    const metadata = await discoverAuthorizationServer(options.issuer as string, {
+    const discovery = {
       fetch: options.fetch,
       timeout: options.timeout,
       allowInsecureHttp: options.allowInsecureHttp,
-    })
+    }
+    // the server knows the client's secret, and may echo it here too (rule 5)
+    const scrubbed = async (error: unknown) => {
+      throw await scrubFailure(error, undefined, options)
+    }
+    // RFC 9728: the resource names its authorization server
+    const issuer =
+      options.protectedResource === undefined
+        ? (options.issuer as string)
+        : await discoverResourceIssuer(options.protectedResource, options.issuer, discovery).catch(scrubbed)
+    const metadata = await discoverAuthorizationServer(issuer, discovery).catch(scrubbed)
     // loaded already, by the discovery above
     const { chooseClientAuth } = await import('../discovery/metadata.js')
+    const clientAuth = chooseClientAuth(options, metadata)
+    const alias = endpointFor(metadata, 'token_endpoint', clientAuth)
     return {
-      tokenEndpoint: new URL(metadata.token_endpoint),
-      clientAuth: chooseClientAuth(options, metadata),
+      tokenEndpoint:
+        alias === metadata.token_endpoint
+          ? new URL(metadata.token_endpoint)
+          : parseAlias(alias, options.allowInsecureHttp),
+      clientAuth,
       metadata,
     }
   }
@@ -136,4 +158,13 @@ export function createTokenEndpointClient(
   }
 
   return { endpoint, send, prepareFor, dpop }
+}
+
+/** An `mtls_endpoint_aliases` URL, checked as the plain endpoint is. @see RFC 8705 §5 */
+function parseAlias(alias: unknown, allowInsecureHttp: boolean): URL {
+  try {
+    return parseEndpoint('mtls_endpoint_aliases.token_endpoint', alias, allowInsecureHttp)
+  } catch (cause) {
+    throw new DiscoveryError('metadata has no usable mtls_endpoint_aliases.token_endpoint', { cause })
+  }
 }

@@ -1,7 +1,9 @@
 import { ConfigError, OAuthError, TokenRequestError, TokenResponseError } from '../errors.js'
 import { jwtExpiresAt } from '../provider/expiry.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from '../provider/options.js'
-import { printable } from '../redact.js'
+import { parseErrorWithoutBody, printable } from '../redact.js'
+import { rememberForm, scrubFailure } from '../redaction/scrub.js'
+import type { HeldSecrets } from '../redaction/secret-scrubber.js'
 import { createToken, type Token } from '../token.js'
 import { applyClientAuth } from './client-auth.js'
 
@@ -54,7 +56,9 @@ export function buildTokenRequest(
   const clientAuth = { ...options, clientAuth: context.clientAuth ?? options.clientAuth }
   applyClientAuth(clientAuth, headers, body, context.clientAssertion)
   if (context.dpopProof !== undefined) headers.set('dpop', context.dpopProof)
-  return new Request(tokenEndpoint, { method: 'POST', headers, body, redirect: 'manual' })
+  const request = new Request(tokenEndpoint, { method: 'POST', headers, body, redirect: 'manual' })
+  rememberForm(request, body)
+  return request
 }
 
 export interface ParseTokenResponseOptions {
@@ -210,12 +214,12 @@ export async function readJsonObject(
   let json: unknown
   try {
     json = JSON.parse(text)
-  } catch (cause) {
+  } catch (error) {
     const type = response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type'
     throw new TokenResponseError(`${what} endpoint returned ${type}, not JSON (HTTP ${status})`, {
       status,
       response,
-      cause,
+      cause: parseErrorWithoutBody(error),
     })
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
@@ -300,10 +304,11 @@ export async function requestToken(
  * Sends `request` to one of the authorization server's endpoints (`what`: `token`, `device
  * authorization`) and hands the response to `read`, all within `timeout` ms (connect, headers
  * and body). A redirect is refused: following it would re-send the client's credentials
- * elsewhere. Network failures and timeouts become `TokenRequestError`.
+ * elsewhere. Network failures and timeouts become `TokenRequestError`. Every error is scrubbed
+ * of the request's secrets and those the provider holds (`clientSecret`, `grant`), cause included.
  */
 export async function sendRequest<T>(
-  options: Pick<ResolvedTokenProviderOptions, 'fetch' | 'timeout'>,
+  options: Pick<ResolvedTokenProviderOptions, 'fetch' | 'timeout'> & HeldSecrets,
   request: Request,
   what: string,
   read: (response: Response) => Promise<T>,
@@ -339,6 +344,9 @@ export async function sendRequest<T>(
       )
     }
     return read(response)
-  })()
+  })().catch(async (error: unknown) => {
+    // what was sent is what a server (or a fetch) may echo: every failure is scrubbed of it (rule 5)
+    throw await scrubFailure(error, request, options)
+  })
   return Promise.race([attempt, timedOut])
 }

@@ -134,7 +134,12 @@ export async function startDeviceAuthorization(
       const request = await endpointClient.prepareFor(endpoint, {})
       const requestedAt = options.clock()
       return sendRequest(
-        { fetch: send, timeout: options.timeout },
+        {
+          fetch: send,
+          timeout: options.timeout,
+          clientId: options.clientId,
+          clientSecret: options.clientSecret,
+        },
         request,
         'device authorization',
         (response) => parseDeviceAuthorizationResponse(response, requestedAt, options.maxResponseBytes),

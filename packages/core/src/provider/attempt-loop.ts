@@ -166,6 +166,14 @@ export function createAttemptLoop(
     adoptRefreshToken(token: string | undefined): void {
       if (token !== undefined) refreshToken = token
     },
+    /** The newest refresh token held. */
+    refreshToken: () => refreshToken,
+    /** `revoked` was revoked: it is never redeemed, and no longer held. */
+    revoked(revoked: string): void {
+      spent.push(revoked)
+      if (spent.length > SPENT_MEMORY) spent.shift()
+      if (refreshToken === revoked) refreshToken = undefined
+    },
     /** Whether the next request would redeem a refresh token. */
     redeems: () => refreshToken !== undefined,
   }

@@ -6,7 +6,10 @@ import type { ResolvedTokenProviderOptions } from './options.js'
 /** The non-secret parts of what identifies a token, for events and logs. */
 export function keyInfoOf(options: ResolvedTokenProviderOptions, discoveredEndpoint?: URL): TokenKeyInfo {
   return Object.freeze({
-    tokenEndpoint: (discoveredEndpoint ?? options.tokenEndpoint)?.href ?? (options.issuer as string),
+    tokenEndpoint:
+      (discoveredEndpoint ?? options.tokenEndpoint)?.href ??
+      options.issuer ??
+      (options.protectedResource as string),
     ...(options.issuer !== undefined && { issuer: options.issuer }),
     clientId: options.clientId,
     grantType: options.grant.type,
@@ -54,7 +57,8 @@ export async function cacheKeyOf(
   const material = [
     'tokenwell/v1',
     // the issuer names the server as well as the endpoint it publishes, and needs no request
-    options.tokenEndpoint?.href ?? `issuer:${options.issuer}`,
+    options.tokenEndpoint?.href ??
+      (options.issuer !== undefined ? `issuer:${options.issuer}` : `resource:${options.protectedResource}`),
     options.clientId,
     options.clientAuth,
     options.grant.type,

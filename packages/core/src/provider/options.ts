@@ -1,3 +1,4 @@
+import { unwrapFetch } from '../adapter/bare-fetch.js'
 import {
   type ClientAssertionOptions,
   type DpopOptions,
@@ -18,8 +19,11 @@ export type FetchLike = (input: Request) => Promise<Response>
 /**
  * How the client proves its identity to the token endpoint: HTTP Basic, form fields, a JWT
  * signed with `privateKey` (`private_key_jwt`) or with `clientSecret` (`client_secret_jwt`,
- * HS256), or nothing but `client_id` (a public client).
- * @see RFC 6749 §2.3, RFC 7523 §2.2, OpenID Connect Core 1.0 §9
+ * HS256), nothing but `client_id` (a public client), or a TLS client certificate presented by
+ * the `fetch` (`tls_client_auth`: a CA-issued certificate, `self_signed_tls_client_auth`: a
+ * registered self-signed one; see `createNodeFetch({ cert, key })` in @tokenwell/node), with
+ * `client_id` in the body and no secret.
+ * @see RFC 6749 §2.3, RFC 7523 §2.2, OpenID Connect Core 1.0 §9, RFC 8705 §2
  */
 export type ClientAuthMethod =
   | 'client_secret_basic'
@@ -27,6 +31,8 @@ export type ClientAuthMethod =
   | 'private_key_jwt'
   | 'client_secret_jwt'
   | 'none'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
 
 /** Retries of failed token requests: network errors, timeouts, 429 and 5xx. OAuth 4xx errors are never retried. */
 export interface RetryOptions {
@@ -58,10 +64,27 @@ export interface TokenProviderOptions {
    * The authorization server's issuer identifier: its metadata (RFC 8414, else OpenID Connect
    * discovery) is read once, on the first token request, and supplies `token_endpoint` and the
    * client authentication methods it supports. The document must name this exact `issuer`, or the
-   * request fails with `DiscoveryError`. Give this or `tokenEndpoint`, not both.
+   * request fails with `DiscoveryError`. Give this or `tokenEndpoint`, not both (with
+   * `protectedResource`, it picks one of the resource's authorization servers).
    * @see RFC 8414 §3, OpenID Connect Discovery 1.0 §4
    */
   issuer?: string | URL | undefined
+  /**
+   * The protected resource the tokens are for, when neither `tokenEndpoint` nor `issuer` is known:
+   * its metadata (`/.well-known/oauth-protected-resource` + the resource's path) is read once, on
+   * the first token request; it must name this exact resource, and its first authorization server
+   * (or the one equal to `issuer`) is discovered as with `issuer`. Tokens are requested with
+   * `resource` set to it. Mismatches fail with `DiscoveryError`.
+   * @see RFC 9728 §3, RFC 8707
+   * @example
+   * createTokenProvider({ protectedResource: 'https://api.example.com/mcp', clientId, clientSecret })
+   */
+  protectedResource?: string | URL | undefined
+  /**
+   * The revocation endpoint `provider.revoke()` uses. @default the discovered `revocation_endpoint`
+   * @see RFC 7009 §2
+   */
+  revocationEndpoint?: string | URL | undefined
   /** @see RFC 6749 §2.2 */
   clientId: string
   clientSecret?: string | undefined
@@ -114,7 +137,7 @@ export interface TokenProviderOptions {
   store?: TokenStore | undefined
   /** How long a process holds a shared store's fetch lease, ms (and waits for another's). @default 15_000 */
   lockTtl?: number | undefined
-  /** The fetch used for token requests. @default globalThis.fetch, resolved per call */
+  /** The fetch used for token requests. @default globalThis.fetch, resolved per call (past a `withOAuth2` wrapper assigned to it) */
   fetch?: FetchLike | undefined
   /** Current time, epoch ms. @default Date.now */
   clock?: (() => number) | undefined
@@ -129,6 +152,9 @@ export interface ResolvedTokenProviderOptions {
   readonly tokenEndpoint: URL | undefined
   /** The issuer identifier as given (compared with the metadata's `issuer`). */
   readonly issuer: string | undefined
+  /** The protected resource whose metadata names the authorization server (also in `resource`). */
+  readonly protectedResource: string | undefined
+  readonly revocationEndpoint: URL | undefined
   readonly clientId: string
   readonly clientSecret: string | undefined
   readonly clientAuth: ClientAuthMethod
@@ -172,6 +198,8 @@ const retryDefaults: ResolvedRetryOptions = { attempts: 3, minDelay: 200, maxDel
 const KNOWN_KEYS = new Set<string>([
   'tokenEndpoint',
   'issuer',
+  'protectedResource',
+  'revocationEndpoint',
   'clientId',
   'clientSecret',
   'clientAuth',
@@ -203,6 +231,15 @@ const CLIENT_AUTH: readonly string[] = [
   'private_key_jwt',
   'client_secret_jwt',
   'none',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+]
+/** Methods that send no secret: nothing, a signed assertion, or a TLS client certificate. */
+const SECRETLESS: readonly string[] = [
+  'none',
+  'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
 ]
 /** Parameters tokenwell sets itself; `extraParams` may not override them. */
 const RESERVED_PARAMS = new Set([
@@ -236,8 +273,11 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     // a typo such as `clientSecert` fails loudly instead of silently sending no secret
     if (!KNOWN_KEYS.has(key)) throw new ConfigError(`unknown option "${key}"`)
   }
-  if ((input.tokenEndpoint === undefined) === (input.issuer === undefined)) {
-    throw new ConfigError('give exactly one of tokenEndpoint or issuer (issuer discovers the token endpoint)')
+  const discovered = input.issuer !== undefined || input.protectedResource !== undefined
+  if ((input.tokenEndpoint === undefined) !== discovered) {
+    throw new ConfigError(
+      'give exactly one of tokenEndpoint or issuer/protectedResource (both discover the token endpoint; issuer picks among the resource’s servers)',
+    )
   }
   const insecure = input.allowInsecureHttp === true
   const tokenEndpoint =
@@ -245,6 +285,14 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
       ? undefined
       : parseEndpoint('tokenEndpoint', input.tokenEndpoint, insecure)
   const issuer = input.issuer === undefined ? undefined : parseIssuer(input.issuer, insecure)
+  const protectedResource =
+    input.protectedResource === undefined
+      ? undefined
+      : parseEndpoint('protectedResource', input.protectedResource, insecure).href
+  const revocationEndpoint =
+    input.revocationEndpoint === undefined
+      ? undefined
+      : parseEndpoint('revocationEndpoint', input.revocationEndpoint, insecure)
   const clientId = nonEmptyString('clientId', input.clientId)
   const clientAuth =
     input.clientAuth ?? (input.privateKey !== undefined ? 'private_key_jwt' : defaults.clientAuth)
@@ -263,7 +311,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
   } else if (input.privateKey !== undefined) {
     throw new ConfigError(`privateKey is used only with clientAuth "private_key_jwt", not "${clientAuth}"`)
   }
-  if (clientAuth !== 'none' && clientAuth !== 'private_key_jwt') {
+  if (!SECRETLESS.includes(clientAuth)) {
     if (clientSecret === undefined) {
       throw new ConfigError(
         `clientSecret is required for clientAuth "${clientAuth}" (use clientAuth: 'none' for a public client)`,
@@ -296,7 +344,9 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     tokenEndpoint,
     issuer,
     clientId,
-    clientSecret: clientAuth === 'none' || clientAuth === 'private_key_jwt' ? undefined : clientSecret,
+    protectedResource,
+    revocationEndpoint,
+    clientSecret: SECRETLESS.includes(clientAuth) ? undefined : clientSecret,
     clientAuth,
     clientAuthExplicit: input.clientAuth !== undefined,
     privateKey,
@@ -305,7 +355,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     grant,
     scope: normaliseScope(input.scope),
     audience: input.audience === undefined ? undefined : nonEmptyString('audience', input.audience),
-    resource: normaliseResource(input.resource),
+    resource: withResource(normaliseResource(input.resource), protectedResource),
     extraParams: Object.freeze({ ...extraParams }),
     refreshSkew: duration('refreshSkew', input.refreshSkew ?? defaults.refreshSkew),
     refreshAhead: boolean('refreshAhead', input.refreshAhead ?? defaults.refreshAhead),
@@ -320,7 +370,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     store: input.store ?? createMemoryTokenStore({ clock }),
     lockTtl: duration('lockTtl', input.lockTtl ?? defaults.lockTtl, 1),
     // resolved per call, so tests (and polyfills) can replace the global after construction
-    fetch: input.fetch ?? ((request: Request) => globalThis.fetch(request)),
+    fetch: input.fetch ?? ((request: Request) => unwrapFetch(globalThis.fetch)(request)),
     clock,
     logger: input.logger,
     allowInsecureHttp: insecure,
@@ -417,6 +467,13 @@ function normaliseResource(resource: string | readonly string[] | undefined): re
     if (!ok) throw new ConfigError('resource must be an absolute URI without a fragment (RFC 8707 §2)')
   }
   return Object.freeze([...list])
+}
+
+/** RFC 9728: tokens for a protected resource are requested for it (RFC 8707 `resource`). */
+function withResource(list: readonly string[], protectedResource: string | undefined): readonly string[] {
+  if (protectedResource === undefined || list.some((item) => new URL(item).href === protectedResource))
+    return list
+  return Object.freeze([...list, protectedResource])
 }
 
 function validateGrant(grant: Grant): Grant {

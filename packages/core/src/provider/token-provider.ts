@@ -1,8 +1,10 @@
 import pMemoize from 'p-memoize'
 import { sha256Hex } from '../crypto/hash.js'
 import type { DpopSession } from '../dpop/dpop.js'
+import type { RevocationResult, RevokeOptions } from '../endpoint/revocation.js'
 import { createTokenEndpointClient } from '../endpoint/token-endpoint.js'
-import { AuthorizationError } from '../errors.js'
+import { readJsonObject, sendRequest } from '../endpoint/token-request.js'
+import { AuthorizationError, ConfigError, OAuthError } from '../errors.js'
 import { inspectSymbol } from '../redact.js'
 import type { StoreEntry } from '../store.js'
 import type { Token } from '../token.js'
@@ -11,7 +13,7 @@ import { createAttemptLoop } from './attempt-loop.js'
 import { cacheKeyOf, keyInfoOf } from './cache-key.js'
 import { createCurrentToken } from './current-token.js'
 import { createEmitter, type TokenEventListener, type TokenEventName, type TokenKeyInfo } from './events.js'
-import { resolveOptions, type TokenProviderOptions } from './options.js'
+import { parseEndpoint, resolveOptions, type TokenProviderOptions } from './options.js'
 import { createRefreshSchedule } from './refresh-schedule.js'
 import { createStoreCoordination, type StoreCall } from './store-coordination.js'
 
@@ -46,6 +48,15 @@ export interface TokenProvider {
    * resolves to whether this call dropped the local copy. Effective at once for `getToken()`.
    */
   invalidate(token: Token | string): Promise<boolean>
+  /**
+   * Revokes the refresh token, then the access token, at the revocation endpoint (configured
+   * `revocationEndpoint`, else discovered), with the client's authentication; then forgets both,
+   * here and in the store, so the next `getToken()` asks for a new token. On failure (a typed
+   * error) nothing is forgotten, so the call can be repeated. With `{ token }`, revokes that token
+   * instead (and forgets it if the provider holds it).
+   * @see RFC 7009 §2
+   */
+  revoke(options?: RevokeOptions): Promise<RevocationResult>
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends TokenEventName>(name: E, listener: TokenEventListener<E>): () => void
   /** The non-secret parts of this provider's cache key (with `issuer`, updated once the endpoint is discovered). */
@@ -243,6 +254,25 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
         if (entry?.fingerprint === fingerprint) await storeCall('delete', () => store.delete(key))
       }
       return dropped
+    },
+    async revoke(revokeOptions = {}) {
+      // loaded on first use: most providers never revoke
+      const { revokeTokens, tokensToRevoke } = await import('../endpoint/revocation.js')
+      const deps = { sendRequest, readJsonObject, parseEndpoint, errors: { ConfigError, OAuthError } }
+      const key = await cacheKey()
+      const stored = current.get()?.entry ?? (await storeCall('get', () => store.get(key)))
+      const held = {
+        accessToken: stored?.token.accessToken,
+        refreshToken: loop.refreshToken() ?? stored?.token.refreshToken,
+      }
+      const tokens = tokensToRevoke(revokeOptions, held, deps)
+      const result = await revokeTokens(options, client, tokens, deps)
+      if (tokens.accessToken !== undefined) await provider.invalidate(tokens.accessToken)
+      // the grant (and what the store keeps of it) ends with its refresh token
+      if (tokens.refreshToken === undefined || tokens.refreshToken !== held.refreshToken) return result
+      loop.revoked(tokens.refreshToken)
+      await storeCall('delete', () => store.delete(key))
+      return result
     },
     on: emitter.on,
     async close() {

@@ -1,0 +1,171 @@
+import { ConfigError, type StoreEntry, type TokenStore } from '@tokenwell/core'
+import { type BrowserTokenStoreOptions, resolveOptions } from './options.js'
+import { createTabChannel } from './tab-channel.js'
+import { createTabLocks } from './tab-locks.js'
+import type { TabSlot } from './tab-slot.js'
+import { createTabState } from './tab-state.js'
+
+/** A `TokenStore` shared by the tabs of one origin. */
+export interface BrowserTokenStore extends TokenStore {
+  /** Whether tabs coordinate (Web Locks and BroadcastChannel are there); `false` means per-tab memory. */
+  readonly shared: boolean
+  /**
+   * With `session`: the newest refresh token of the sign-in, from this tab, another open tab or
+   * IndexedDB (`persist`), or `undefined` (then sign in). For a tab that has no authorization code
+   * to build its provider from. Throws `ConfigError` without `session`.
+   */
+  sessionRefreshToken(): Promise<string | undefined>
+  /** Leaves the channel and lets go of this tab's locks; the store is per-tab memory after it. */
+  close(): void
+}
+
+/**
+ * A `TokenStore` for every tab of one origin, so an app open in many tabs makes one token request:
+ * the tab that needs a token takes a Web Lock for its key (`navigator.locks`, `ifAvailable`), the
+ * others wait on that lock and get the token, and the rotated refresh token with it, through a
+ * `BroadcastChannel`; a tab opened later asks the open ones first. The lock is held for at most
+ * the provider's `lockTtl`, and a tab that closes lets go of it at once. Nothing is written to disk
+ * unless `persist` says where (`persistInIndexedDb()`: AES-GCM, a non-extractable key). Where Web Locks or
+ * BroadcastChannel is missing, each tab keeps its own tokens in memory (`shared` is `false`).
+ * Throws `ConfigError` for bad options.
+ *
+ * @example
+ * const provider = createTokenProvider({
+ *   tokenEndpoint: 'https://auth.example.com/oauth2/token',
+ *   clientId: 'spa',
+ *   clientAuth: 'none',
+ *   grant: { type: 'refresh_token', refreshToken },
+ *   store: createBrowserTokenStore(),
+ * })
+ */
+export function createBrowserTokenStore(input: BrowserTokenStoreOptions = {}): BrowserTokenStore {
+  const options = resolveOptions(input)
+  const { clock, session } = options
+  const state = createTabState(clock)
+  const vault = options.persist
+  const tabId = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16)).join('')
+  const shared = options.locks !== undefined && options.createChannel !== undefined
+  const locks = shared ? createTabLocks(options.locks!, options.name, tabId, clock) : undefined
+  const channel = shared ? options.createChannel!(options.name) : undefined
+  const tabs =
+    channel && locks
+      ? createTabChannel({ channel, state, tabId, peers: locks.peers, askTimeout: options.askTimeout })
+      : undefined
+  const slotKey = (key: string) => (session === undefined ? key : `session:${session}`)
+  /** Keys this tab has asked the other tabs and the disk about; after that, it hears every change. */
+  const caughtUp = new Set<string>()
+
+  async function catchUp(k: string, again = false): Promise<void> {
+    if (caughtUp.has(k) && !again) return
+    caughtUp.add(k)
+    await tabs?.sync(k)
+    const stored = await vault?.load(k)
+    if (stored) state.merge(k, stored)
+  }
+  const entryOf = (k: string) => state.read(k)?.entry
+  const persist = async (k: string) => vault?.save(k, state.read(k))
+
+  const store: BrowserTokenStore = {
+    shared,
+    async get(key) {
+      const k = slotKey(key)
+      if (!entryOf(k)) await catchUp(k)
+      return entryOf(k)
+    },
+    async set(key, entry, ttl) {
+      const k = slotKey(key)
+      const now = clock()
+      const refreshToken = entry.token.refreshToken
+      const slot: TabSlot = {
+        entry,
+        until: now + ttl,
+        ...(refreshToken !== undefined && {
+          refresh: {
+            value: refreshToken,
+            at: entry.obtainedAt,
+            until: now + Math.max(ttl, options.refreshTokenTtl),
+          },
+        }),
+      }
+      state.merge(k, slot)
+      tabs?.publish(k, slot)
+      await persist(k)
+    },
+    async delete(key) {
+      const k = slotKey(key)
+      state.drop(k)
+      tabs?.drop(k)
+      await persist(k)
+    },
+    async compareAndDelete(key, fingerprint) {
+      const k = slotKey(key)
+      const dropped = state.drop(k, fingerprint)
+      tabs?.drop(k, fingerprint)
+      if (dropped) await persist(k)
+      return dropped
+    },
+    async sessionRefreshToken() {
+      if (session === undefined) throw new ConfigError('sessionRefreshToken() needs the session option')
+      const k = slotKey('')
+      if (!state.read(k)?.refresh) await catchUp(k, true)
+      return state.read(k)?.refresh?.value
+    },
+    close() {
+      channel?.close()
+      locks?.close()
+      vault?.close()
+    },
+  }
+  if (locks && tabs) {
+    Object.assign(store, {
+      async acquireLease(key: string, ttl: number) {
+        const k = slotKey(key)
+        const release = await locks.tryLease(k, ttl)
+        if (!release) return undefined
+        // the tab that held it before may have stored a token a moment ago: its message may be on its way
+        caughtUp.add(k)
+        await tabs.sync(k)
+        return release
+      },
+      waitForEntry(key: string, timeout: number, accept: (entry: StoreEntry) => boolean) {
+        const k = slotKey(key)
+        const now = entryOf(k)
+        if (now && accept(now)) {
+          locks.progressed(k)
+          return Promise.resolve(now)
+        }
+        return new Promise<StoreEntry | undefined>((resolve) => {
+          const stop = new AbortController()
+          let settled = false
+          const finish = (entry: StoreEntry | undefined, progressed = true) => {
+            if (settled) return
+            settled = true
+            if (progressed) locks.progressed(k)
+            clearTimeout(timer)
+            off()
+            stop.abort()
+            resolve(entry)
+          }
+          const off = state.onEntry(k, (entry) => accept(entry) && finish(entry))
+          const timer = setTimeout(() => finish(undefined, false), timeout)
+          locks.whenFree(k, stop.signal).then(
+            async () => {
+              // the holder let go (done, failed or closed): what it stored may still be on its way
+              await tabs.sync(k)
+              const entry = entryOf(k)
+              finish(entry && accept(entry) ? entry : undefined)
+            },
+            () => {},
+          )
+        })
+      },
+      async getRefreshToken(key: string) {
+        const k = slotKey(key)
+        if (!state.read(k)?.refresh) await catchUp(k)
+        return state.read(k)?.refresh?.value
+      },
+    } satisfies Required<Pick<TokenStore, 'acquireLease' | 'waitForEntry' | 'getRefreshToken'>>)
+  }
+  // no toJSON or inspect hook needed: tokens live in closures, so printing the store shows none
+  return Object.freeze(store)
+}

@@ -1,0 +1,6 @@
+export { BrowserStoreError } from './browser-store-error.js'
+export { type BrowserTokenStore, createBrowserTokenStore } from './browser-token-store.js'
+export { type PersistInIndexedDbOptions, persistInIndexedDb, type TokenVault } from './idb-vault.js'
+export type { BrowserTokenStoreOptions } from './options.js'
+export type { BroadcastChannelLike } from './tab-channel.js'
+export type { LockManagerLike } from './tab-locks.js'

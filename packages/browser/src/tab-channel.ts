@@ -1,0 +1,93 @@
+import { parseSlot, type TabSlot } from './tab-slot.js'
+import type { TabState } from './tab-state.js'
+
+/** The part of `BroadcastChannel` this store uses. */
+export interface BroadcastChannelLike {
+  postMessage(message: unknown): void
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void
+  close(): void
+}
+
+/** The other tabs of this origin, as this tab talks to them. */
+export interface TabChannel {
+  /** Tells the other tabs what this tab stored for `key`. */
+  publish(key: string, slot: TabSlot): void
+  /** Tells the other tabs to drop their entry for `key` (only one with this fingerprint, when given). */
+  drop(key: string, fingerprint?: string): void
+  /**
+   * Asks the other tabs what they hold for `key` and folds their answers in. Resolves once every
+   * live tab answered, or after `askTimeout` ms (a tab that hangs never answers).
+   */
+  sync(key: string): Promise<void>
+}
+
+export interface TabChannelOptions {
+  channel: BroadcastChannelLike
+  state: TabState
+  tabId: string
+  /** The ids of the other live tabs, or `undefined` when that cannot be known (then `sync` waits out `askTimeout`). */
+  peers: () => Promise<string[] | undefined>
+  askTimeout: number
+}
+
+interface Pending {
+  waiting: Set<string> | undefined
+  done: () => void
+}
+
+export function createTabChannel(options: TabChannelOptions): TabChannel {
+  const { channel, state, tabId, askTimeout } = options
+  const pending = new Map<string, Pending>()
+  channel.addEventListener('message', (event) => {
+    const message = event.data as Record<string, unknown> | null
+    if (typeof message !== 'object' || message === null || typeof message['key'] !== 'string') return
+    const key = message['key']
+    switch (message['t']) {
+      case 'set': {
+        const slot = parseSlot(message['slot'])
+        if (slot) state.merge(key, slot)
+        return
+      }
+      case 'del':
+        state.drop(key, typeof message['fp'] === 'string' ? message['fp'] : undefined)
+        return
+      case 'ask':
+        if (typeof message['id'] === 'string' && message['from'] !== tabId) {
+          const slot = state.read(key) ?? {}
+          channel.postMessage({ t: 'state', key, id: message['id'], from: tabId, slot })
+        }
+        return
+      case 'state': {
+        const wait = typeof message['id'] === 'string' ? pending.get(message['id']) : undefined
+        const slot = parseSlot(message['slot'])
+        if (!wait) return
+        if (slot) state.merge(key, slot)
+        wait.waiting?.delete(String(message['from']))
+        if (wait.waiting?.size === 0) wait.done()
+      }
+    }
+  })
+  return {
+    publish(key, slot) {
+      channel.postMessage({ t: 'set', key, slot })
+    },
+    drop(key, fingerprint) {
+      channel.postMessage({ t: 'del', key, ...(fingerprint !== undefined && { fp: fingerprint }) })
+    },
+    async sync(key) {
+      const peers = await options.peers().catch(() => undefined)
+      if (peers?.length === 0) return
+      const id = `${tabId}:${Math.random().toString(36).slice(2)}`
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => done(), askTimeout)
+        const done = () => {
+          clearTimeout(timer)
+          pending.delete(id)
+          resolve()
+        }
+        pending.set(id, { waiting: peers && new Set(peers), done })
+        channel.postMessage({ t: 'ask', key, id, from: tabId })
+      })
+    },
+  }
+}

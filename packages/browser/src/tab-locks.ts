@@ -1,0 +1,128 @@
+/** The part of the Web Locks API (`navigator.locks`) this store uses. */
+export interface LockManagerLike {
+  request(
+    name: string,
+    options: { ifAvailable?: boolean; mode?: 'exclusive' | 'shared'; signal?: AbortSignal; steal?: boolean },
+    callback: (lock: unknown) => unknown,
+  ): Promise<unknown>
+  /** Lists the locks held; tells which tabs are alive. Without it, a tab waits out `askTimeout` when it asks. */
+  query?(): Promise<{ held?: Array<{ name?: string | undefined }> | undefined }>
+}
+
+/** The locks of one tab: its presence, and the per-key lease to fetch a token. */
+export interface TabLocks {
+  /** The ids of the other live tabs (each holds its presence lock while open), or `undefined` if unknown. */
+  peers(): Promise<string[] | undefined>
+  /**
+   * The lease for `key`, when no tab holds it: resolves to its release, or `undefined`. A holder
+   * lets go after `ttl` ms by itself; a tab that closes lets go at once (the browser frees its
+   * locks). A tab whose script is frozen cannot let go: once this tab has seen the lease held for
+   * `ttl` ms without progress, it takes the lease over (`steal`), under a second lock that it keeps
+   * as long as the lease, so one tab takes over, not every waiting tab.
+   */
+  tryLease(key: string, ttl: number): Promise<(() => Promise<void>) | undefined>
+  /** Resolves once no tab holds the lease for `key`; rejects when `signal` aborts. */
+  whenFree(key: string, signal: AbortSignal): Promise<void>
+  /** The holder made progress (stored a token, or let go): a wait for `key` starts over. */
+  progressed(key: string): void
+  close(): void
+}
+
+type Release = () => Promise<void>
+
+export function createTabLocks(
+  locks: LockManagerLike,
+  prefix: string,
+  tabId: string,
+  clock: () => number,
+): TabLocks {
+  const presence = `${prefix}:tab:`
+  let leave = () => {}
+  const here = new Promise<void>((resolve) => {
+    leave = resolve
+  })
+  locks.request(`${presence}${tabId}`, {}, () => here).catch(() => {})
+  const leaseName = (key: string) => `${prefix}:lease:${key}`
+  /** When this tab first found a key's lease held, with no progress since. */
+  const busySince = new Map<string, number>()
+  /**
+   * Requests `name`; resolves to its release once held (`undefined` when not available). The
+   * release resolves once the lock is free again, so whoever asks next finds it free.
+   */
+  const hold = (
+    name: string,
+    options: { ifAvailable?: boolean; steal?: boolean },
+    ttl: number,
+    after: () => void = () => {},
+  ) =>
+    new Promise<Release | undefined>((resolve, reject) => {
+      const request = locks.request(name, options, (lock) => {
+        if (lock === null) return resolve(undefined)
+        return new Promise<void>((letGo) => {
+          const release = () => {
+            clearTimeout(timer)
+            letGo()
+            after()
+            return request.then(
+              () => {},
+              () => {},
+            )
+          }
+          // a holder that overruns its lease lets the others in
+          const timer = setTimeout(release, ttl)
+          resolve(release)
+        })
+      })
+      request.catch(reject)
+    })
+  return {
+    async peers() {
+      if (!locks.query) return undefined
+      const { held = [] } = await locks.query()
+      const ids = held.flatMap(({ name }) =>
+        name?.startsWith(presence) ? [name.slice(presence.length)] : [],
+      )
+      return [...new Set(ids)].filter((id) => id !== tabId)
+    },
+    async tryLease(key, ttl) {
+      const lease = await hold(leaseName(key), { ifAvailable: true }, ttl)
+      const since = busySince.get(key)
+      if (lease || since === undefined) {
+        if (lease) busySince.delete(key)
+        else busySince.set(key, clock())
+        return lease
+      }
+      if (clock() - since < ttl) return undefined
+      // held past its lease by a tab that cannot let go: one tab, the one with this lock, takes over
+      let mutexRelease = () => {}
+      const mutexHeld = new Promise<void>((resolve) => {
+        mutexRelease = resolve
+      })
+      const mutex = await new Promise<boolean>((resolve, reject) => {
+        locks
+          .request(`${prefix}:takeover:${key}`, { ifAvailable: true }, (lock) => {
+            resolve(lock !== null)
+            return lock === null ? undefined : mutexHeld
+          })
+          .catch(reject)
+      })
+      if (!mutex) return undefined
+      const stolen = await hold(leaseName(key), { steal: true }, ttl, mutexRelease).catch((error) => {
+        mutexRelease()
+        throw error
+      })
+      busySince.delete(key)
+      return stolen
+    },
+    async whenFree(key, signal) {
+      // shared: every waiter wakes at once when the holder lets go, and none of them blocks another
+      await locks.request(leaseName(key), { mode: 'shared', signal }, () => undefined)
+    },
+    progressed(key) {
+      busySince.delete(key)
+    },
+    close() {
+      leave()
+    },
+  }
+}

@@ -1,0 +1,74 @@
+import type { StoreEntry } from '@tokenwell/core'
+
+/** A refresh token as a tab keeps it: `at` is when it was issued (newest wins), `until` when it is dropped. */
+export interface RefreshSlot {
+  value: string
+  at: number
+  until: number
+}
+
+/** What one tab holds for a key; the same shape travels between tabs and into IndexedDB. */
+export interface TabSlot {
+  entry?: StoreEntry
+  /** When `entry` stops being served, epoch ms. */
+  until?: number
+  refresh?: RefreshSlot
+}
+
+/**
+ * `next` folded into `current`: the entry obtained last wins, and so does the refresh token issued
+ * last, so a tab that answers late with an older token never replaces a newer one.
+ */
+export function mergeSlot(current: TabSlot | undefined, next: TabSlot, now: number): TabSlot {
+  const out: TabSlot = { ...current }
+  if (next.entry && next.until !== undefined && next.until > now) {
+    if (!out.entry || out.until === undefined || next.entry.obtainedAt > out.entry.obtainedAt) {
+      out.entry = next.entry
+      out.until = next.until
+    }
+  }
+  if (next.refresh && next.refresh.until > now && (!out.refresh || next.refresh.at > out.refresh.at)) {
+    out.refresh = next.refresh
+  }
+  return out
+}
+
+/** The entry of `slot` while it may still be served at `now`. */
+export function liveEntry(slot: TabSlot | undefined, now: number): StoreEntry | undefined {
+  return slot?.entry && slot.until !== undefined && slot.until > now ? slot.entry : undefined
+}
+
+/** A slot as read from another tab or from disk, or `undefined` when it is not one (never echoed). */
+export function parseSlot(value: unknown): TabSlot | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const { entry, until, refresh } = value as Record<string, unknown>
+  const slot: TabSlot = {}
+  if (entry !== undefined) {
+    if (!isStoreEntry(entry) || typeof until !== 'number' || !Number.isFinite(until)) return undefined
+    slot.entry = entry
+    slot.until = until
+  }
+  if (refresh !== undefined) {
+    const r = refresh as Partial<RefreshSlot> | null
+    if (typeof r?.value !== 'string' || !Number.isFinite(r.at) || !Number.isFinite(r.until)) return undefined
+    slot.refresh = { value: r.value, at: r.at as number, until: r.until as number }
+  }
+  return slot
+}
+
+function isStoreEntry(value: unknown): value is StoreEntry {
+  const entry = value as Partial<StoreEntry> | null
+  const token = entry?.token
+  return (
+    typeof entry === 'object' &&
+    typeof entry?.fingerprint === 'string' &&
+    Number.isFinite(entry.refreshAt) &&
+    Number.isFinite(entry.obtainedAt) &&
+    typeof token === 'object' &&
+    token !== null &&
+    typeof token.accessToken === 'string' &&
+    typeof token.tokenType === 'string' &&
+    typeof token.raw === 'object' &&
+    token.raw !== null
+  )
+}

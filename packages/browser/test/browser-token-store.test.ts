@@ -1,0 +1,166 @@
+import { createBrowserTokenStore } from '@tokenwell/browser'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createLockRegistry } from './fake-locks.js'
+import { createOrigin, mockTokenEndpoint } from './tabs.js'
+
+const origins: ReturnType<typeof createOrigin>[] = []
+const origin = (...args: Parameters<typeof createOrigin>) => {
+  const created = createOrigin(...args)
+  origins.push(created)
+  return created
+}
+afterEach(() => {
+  for (const o of origins.splice(0)) o.closeAll()
+})
+
+describe('tabs of one origin sharing a browser store', () => {
+  it('4 tabs × 25 concurrent getToken() on a cold start: exactly 1 token request', async () => {
+    const endpoint = mockTokenEndpoint()
+    const tabs = origin().tabs(4)
+    expect(tabs.every((t) => t.store.shared)).toBe(true)
+    const tokens = await Promise.all(
+      tabs.flatMap((t) => Array.from({ length: 25 }, () => t.provider.getToken())),
+    )
+    expect(endpoint.hits).toBe(1)
+    expect(new Set(tokens.map((t) => t.accessToken))).toEqual(new Set(['at-1']))
+  })
+
+  it('a tab opened later gets the token from the open tabs without a token request', async () => {
+    const endpoint = mockTokenEndpoint()
+    const o = origin()
+    const [first] = o.tabs(2)
+    await first!.provider.getToken()
+    const late = o.tab()
+    expect((await late.provider.getToken()).accessToken).toBe('at-1')
+    expect(endpoint.hits).toBe(1)
+  })
+
+  it('a 401 storm in every tab (all invalidate the same token) causes exactly 1 refresh', async () => {
+    const endpoint = mockTokenEndpoint()
+    const tabs = origin().tabs(4)
+    const stale = await tabs[0]!.provider.getToken()
+    await Promise.all(tabs.map((t) => t.provider.getToken()))
+    const fresh = await Promise.all(
+      tabs.flatMap((t) =>
+        Array.from({ length: 10 }, async () => {
+          await t.provider.invalidate(stale)
+          return t.provider.getToken()
+        }),
+      ),
+    )
+    expect(endpoint.hits).toBe(2)
+    expect(new Set(fresh.map((t) => t.accessToken))).toEqual(new Set(['at-2']))
+  })
+
+  it('rotating refresh tokens across 4 tabs: each refresh token is redeemed exactly once', async () => {
+    const refreshTokens = new Set(['rt-0'])
+    const endpoint = mockTokenEndpoint({ refreshTokens })
+    let now = 1_000_000
+    const clock = () => now
+    const o = origin({ grant: { type: 'refresh_token', refreshToken: 'rt-0' }, clock })
+    const tabs = o.tabs(4, { clock })
+    for (let round = 1; round <= 4; round++) {
+      const tokens = await Promise.all(tabs.flatMap((t) => [t.provider.getToken(), t.provider.getToken()]))
+      expect(new Set(tokens.map((t) => t.accessToken))).toEqual(new Set([`at-${round}`]))
+      now += 300_000 // every tab's token is due: the next round refreshes, in whichever tab gets the lease
+    }
+    expect(endpoint.hits).toBe(4)
+    expect(endpoint.invalidGrants).toBe(0)
+    expect(Object.fromEntries(endpoint.redeemed)).toEqual({ 'rt-0': 1, 'rt-1': 1, 'rt-2': 1, 'rt-3': 1 })
+  })
+
+  it('the lease holder closes mid-request: another tab takes over and every caller gets a token', async () => {
+    let calls = 0
+    // the first token request never answers (its tab is gone); later ones answer at once
+    const endpoint = mockTokenEndpoint({
+      gate: () => (++calls === 1 ? new Promise(() => {}) : Promise.resolve()),
+    })
+    const o = origin()
+    const [holder, ...others] = o.tabs(4)
+    void holder!.provider.getToken().catch(() => {})
+    while (endpoint.hits === 0) await new Promise((r) => setTimeout(r, 1))
+    const waiting = others.flatMap((t) => Array.from({ length: 10 }, () => t.provider.getToken()))
+    holder!.close()
+    const tokens = await Promise.all(waiting)
+    expect(new Set(tokens.map((t) => t.accessToken))).toEqual(new Set(['at-2']))
+    expect(endpoint.hits).toBe(2)
+  })
+
+  it('a lease holder that hangs lets go after lockTtl: the others get a token with one more request', async () => {
+    const endpoint = mockTokenEndpoint({ gate: () => new Promise(() => {}) })
+    const o = origin({ lockTtl: 100, retry: false, timeout: 60_000 })
+    const [holder, ...others] = o.tabs(3)
+    void holder!.provider.getToken().catch(() => {})
+    while (endpoint.hits === 0) await new Promise((r) => setTimeout(r, 1))
+    mockTokenEndpoint() // from now on the server answers
+    const tokens = await Promise.all(others.map((t) => t.provider.getToken()))
+    expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1)
+    expect(endpoint.hits).toBe(1) // the hung request, counted by the first handler only
+  })
+})
+
+describe('a lease holder whose script is frozen (it never lets go)', () => {
+  it('after lockTtl without progress, exactly one waiting tab takes the lease over; the others wait for it', async () => {
+    const registry = createLockRegistry()
+    const frozen = registry.tab()
+    frozen.request('frozen:lease:k', {}, () => new Promise(() => {})).catch(() => {}) // stolen later
+    const stores = [1, 2, 3, 4].map(() =>
+      createBrowserTokenStore({ name: 'frozen', locks: registry.tab(), askTimeout: 10 }),
+    )
+    const ttl = 60
+    // core's loop: try the lease, wait for the holder's token, try again
+    const outcomes = await Promise.all(
+      stores.map(async (store) => {
+        expect(await store.acquireLease!('k', ttl)).toBeUndefined()
+        expect(await store.waitForEntry!('k', ttl, () => true)).toBeUndefined() // no progress
+        return store.acquireLease!('k', ttl)
+      }),
+    )
+    const holders = outcomes.filter((release) => release !== undefined)
+    expect(holders).toHaveLength(1)
+    expect(registry.heldNames().filter((n) => n === 'frozen:lease:k')).toHaveLength(1)
+    await holders[0]!()
+    // once the new holder let go, the lease is free again for anyone
+    const next = await stores[0]!.acquireLease!('k', ttl)
+    expect(next).toBeDefined()
+    await next!()
+    for (const store of stores) store.close()
+  })
+
+  it('a holder that is slow but stores a token is never taken over: its progress resets the wait', async () => {
+    const registry = createLockRegistry()
+    const [holder, waiter] = [1, 2].map(() =>
+      createBrowserTokenStore({ name: 'slow', locks: registry.tab(), askTimeout: 10 }),
+    )
+    const ttl = 60
+    const release = await holder!.acquireLease!('k', 10_000)
+    expect(await waiter!.acquireLease!('k', ttl)).toBeUndefined()
+    const entry = {
+      token: { accessToken: 'at-slow', tokenType: 'Bearer', raw: {} },
+      obtainedAt: Date.now(),
+      refreshAt: Date.now() + 60_000,
+      fingerprint: 'f',
+    }
+    const waited = waiter!.waitForEntry!('k', 5_000, () => true)
+    await holder!.set('k', entry, 60_000)
+    expect((await waited)?.token.accessToken).toBe('at-slow')
+    await new Promise((resolve) => setTimeout(resolve, ttl + 10))
+    // the same holder still holds its (long) lease: a new wait starts, no takeover
+    expect(await waiter!.acquireLease!('k', ttl)).toBeUndefined()
+    await release!()
+    holder!.close()
+    waiter!.close()
+  })
+})
+
+describe('without Web Locks or BroadcastChannel', () => {
+  it('falls back to per-tab memory: each tab fetches its own token, and says it does not share', async () => {
+    const endpoint = mockTokenEndpoint()
+    const o = origin()
+    const tabs = [o.tab({ locks: null }), o.tab({ createChannel: null })]
+    expect(tabs.map((t) => t.store.shared)).toEqual([false, false])
+    expect('acquireLease' in tabs[0]!.store).toBe(false)
+    await Promise.all(tabs.flatMap((t) => [t.provider.getToken(), t.provider.getToken()]))
+    expect(endpoint.hits).toBe(2)
+  })
+})

@@ -1,0 +1,20 @@
+// @tokenwell/core/adapter: the request protocol every adapter translates to its client's hooks.
+export { isLoopback } from '../provider/options.js'
+export { type AuthHeaders, authHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
+export { authorizationHeader } from './authorization-header.js'
+export { unwrapFetch, WRAPPED_FETCH } from './bare-fetch.js'
+export { BODY_HEADERS, isReplayableBody } from './body.js'
+export { type ReplayDecision, recordHeader, replayDecision } from './decision.js'
+export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
+export { baseOrigin, knownOriginOf, startsWithOrigin } from './origin.js'
+export { type AdapterOptions, createRequestProtocol, type RequestProtocol } from './protocol.js'
+export { type Redirect, redirectTarget } from './redirect.js'
+export { scrubSecrets } from './scrub.js'
+export type { ClientShape, Grant } from './shape.js'
+export { type TokenWait, waitForToken } from './wait.js'
+export {
+  type AuthChallenge,
+  type HeaderValue,
+  parseWwwAuthenticate,
+  shouldReplay,
+} from './www-authenticate.js'

@@ -1,0 +1,28 @@
+/**
+ * Whether `href` is a URL of `origin` as the URL parser would read it, without parsing: it
+ * starts with the serialized origin and the authority ends right there. `false` says nothing
+ * (`HTTPS://Host:443/` is of `https://host` too): then parse. A match also means the URL has
+ * no userinfo (the authority ends before any `@`).
+ */
+export function startsWithOrigin(href: string, origin: string): boolean {
+  if (!href.startsWith(origin)) return false
+  const next = href.charCodeAt(origin.length)
+  return Number.isNaN(next) || next === 47 || next === 63 || next === 35 // end, '/', '?', '#'
+}
+
+/** The origin of the first of `origins` that `href` starts with (see `startsWithOrigin`). */
+export function knownOriginOf(href: string, origins: readonly string[]): string | undefined {
+  for (const origin of origins) if (startsWithOrigin(href, origin)) return origin
+  return undefined
+}
+
+/**
+ * The origin of a client's base URL, or `null` when it names none. A relative one (a
+ * browser's `/api`) is resolved against the page; an unparsable one authorizes nothing.
+ */
+export function baseOrigin(base: string | URL): string | null {
+  if (typeof base !== 'string') return base.origin
+  if (URL.canParse(base)) return new URL(base).origin
+  const page = (globalThis as { location?: { href?: string } }).location?.href
+  return URL.canParse(base, page) ? new URL(base, page).origin : null
+}

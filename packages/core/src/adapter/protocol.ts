@@ -1,0 +1,234 @@
+import { ConfigError, InsecureHttpError } from '../errors.js'
+import { isLoopback } from '../provider/options.js'
+import type { TokenProvider } from '../provider/token-provider.js'
+import type { Token } from '../token.js'
+import { authHeaders, isDpopBound } from './auth-headers.js'
+import { authorizationHeader } from './authorization-header.js'
+import { isReplayableBody } from './body.js'
+import { replayDecision } from './decision.js'
+import { compileMatch, matches, type RequestMatch } from './match.js'
+import { baseOrigin, knownOriginOf, startsWithOrigin } from './origin.js'
+import { scrubSecrets } from './scrub.js'
+import { type ClientShape, createGrant, type Grant } from './shape.js'
+import { waitForToken } from './wait.js'
+
+/** Options every adapter accepts; the protocol applies them. */
+export interface AdapterOptions {
+  /**
+   * Which requests get the token: origin strings, RegExps tested against the request's origin
+   * only (never its path or query), predicates on the whole URL; any one matching is enough.
+   * @default the origin of the client's base URL when it has one (a request's empty base URL
+   *   falls back to the client's), otherwise every request
+   */
+  match?: RequestMatch
+  /** Allow putting the token on plain `http:` to a host that is not loopback. @default false */
+  allowInsecureHttp?: boolean
+}
+
+/**
+ * The whole per-request protocol, for one client. An adapter calls `begin` before a request is
+ * sent, `again` before any later send of it (a retry, a redirect hop), `onResponse` when a
+ * response arrives and `scrub` on an error it hands back; it stores the `Grant` with the request
+ * and translates the grant's headers onto it. Nothing else is the adapter's to decide.
+ */
+export interface RequestProtocol<R, S> {
+  readonly provider: TokenProvider
+  /**
+   * Whether `begin` answers synchronously for every request right now (a cached, fresh Bearer
+   * token): a client with synchronous hooks (axios `synchronous: true`) may use them then.
+   */
+  ready(): boolean
+  /**
+   * The grant for a new request, or `undefined` when it goes as it is: out of `match` (by default
+   * another origin than the client's base URL), or carrying the caller's own credentials (an
+   * `Authorization` header, client-level auth, userinfo in the URL). A `Grant`, synchronously,
+   * for a cached Bearer token: no promise, no URL parsing for an origin seen before, nothing
+   * allocated. A promise when it must wait for the token (bounded by the request's signal and
+   * timeout; `undefined` once the signal aborted) or sign a DPoP proof. Throws
+   * `InsecureHttpError` for plain http to a host that is not loopback, before any token request.
+   */
+  begin(request: R): Grant | Promise<Grant | undefined> | undefined
+  /**
+   * The grant for another send of a request that had `grant` (got's retries and redirects, a
+   * redirect hop an adapter follows): the same one to the same origin (a new DPoP proof for
+   * this method and URL); one that carries nothing to another origin, and from then on for the
+   * rest of the chain, even back on the first origin.
+   */
+  again(grant: Grant, request: R): Grant | Promise<Grant>
+  /**
+   * What a response to a request sent with `grant` means: `undefined` to hand it to the caller
+   * (synchronously for anything but a 401 to a Bearer request), or the grant to replay the
+   * request with: a renewed token after a 401 (one token request however many 401s carried the
+   * same stale token), or the same token and a proof with the nonce a DPoP 401 demanded. Once
+   * per request: a replayed grant never replays, nor does a body that cannot be sent twice, a
+   * response from another origin, `insufficient_scope`, or a request whose signal aborted.
+   * @see RFC 6750 §3.1, RFC 9449 §8.2, §9
+   */
+  onResponse(grant: Grant, request: R, response: S): Promise<Grant | undefined> | undefined
+  /** `error` without any token this protocol handed out, anywhere in it (see `scrubSecrets`). */
+  scrub<E>(error: E): E
+}
+
+/** Origins remembered as seen, in scope and allowed over their transport. */
+const RECENT_ORIGINS = 16
+/** Access tokens remembered to scrub from errors. */
+const RECENT_TOKENS = 4
+
+/**
+ * Creates the request protocol for one client, which `shape` describes. Throws `ConfigError`
+ * for a provider that is not one or a bad `match`.
+ *
+ * @example
+ * const protocol = createRequestProtocol(provider, options, shape)
+ * const grant = protocol.begin(request) // then set grant.authorization (and grant.proof as DPoP)
+ */
+export function createRequestProtocol<R, S>(
+  provider: TokenProvider,
+  options: AdapterOptions,
+  shape: ClientShape<R, S>,
+): RequestProtocol<R, S> {
+  if (typeof provider?.getToken !== 'function' || typeof provider.invalidate !== 'function') {
+    throw new ConfigError('provider must be a TokenProvider (from createTokenProvider)')
+  }
+  const compiled = options.match === undefined ? undefined : compileMatch(options.match)
+  const allowInsecureHttp = options.allowInsecureHttp === true
+  const peek = typeof provider.peekToken === 'function' ? () => provider.peekToken() : () => undefined
+  const recent: string[] = []
+  const bases = new Map<string, string | null>()
+  const tokens = new Set<string>()
+  let last: Grant | undefined
+
+  const hrefOf = (request: R) => String(shape.url(request, true) ?? '')
+
+  /** The request's origin, or `undefined` when it has none we may use (unparsable, userinfo, not http(s)). */
+  function originOf(request: R): string | undefined {
+    const raw = shape.url(request, false)
+    if (raw === undefined) return undefined
+    const href = typeof raw === 'string' ? raw : raw.href
+    const known = knownOriginOf(href, recent)
+    if (known !== undefined) return known
+    // a relative URL (a browser's `/api/orders`) is the page's origin
+    const page = (globalThis as { location?: { href?: string } }).location?.href
+    if (!URL.canParse(href, page)) return undefined
+    const url = new URL(href, page)
+    if (url.username !== '' || url.password !== '') return undefined // the caller's own credentials
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined
+  }
+
+  function inScope(origin: string, request: R): boolean {
+    if (compiled) return matches(compiled, origin, () => hrefOf(request))
+    const own = shape.base(request)
+    const base = own === undefined || own === '' ? shape.defaultBase?.(request) : own
+    if (base === undefined || base === '') return true
+    const key = String(base)
+    let known = bases.get(key)
+    if (known === undefined) {
+      known = baseOrigin(base)
+      if (bases.size >= 32) bases.clear()
+      if (typeof base === 'string' && URL.canParse(base)) bases.set(key, known) // relative: per page
+    }
+    return known === origin
+  }
+
+  function admit(origin: string): void {
+    const url = new URL(origin)
+    // RFC 6750 §5.3: a bearer token is only as secret as its transport
+    if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopback(url))
+      throw new InsecureHttpError(origin)
+    if (recent.length >= RECENT_ORIGINS) recent.shift()
+    recent.push(origin)
+  }
+
+  /** Keeps `token` among the few to scrub from errors. */
+  function remember(token: Token): void {
+    if (tokens.has(token.accessToken)) return
+    if (tokens.size >= RECENT_TOKENS) tokens.delete(tokens.values().next().value!)
+    tokens.add(token.accessToken)
+  }
+
+  function bearer(token: Token, origin: string, replayed: boolean): Grant {
+    if (!replayed && last?.token === token && last.origin === origin) return last
+    remember(token)
+    const grant = createGrant({
+      token,
+      origin,
+      authorization: authorizationHeader(token),
+      proof: undefined,
+      dpop: false,
+      replayed,
+    })
+    if (!replayed) last = grant
+    return grant
+  }
+
+  async function grantFor(token: Token, origin: string, request: R, replayed: boolean): Promise<Grant> {
+    if (!isDpopBound(token)) return bearer(token, origin, replayed)
+    const method = shape.method(request)
+    const headers = await authHeaders(token, { method, url: hrefOf(request) }, provider.dpop)
+    remember(token)
+    return createGrant({
+      token,
+      origin,
+      authorization: headers.authorization,
+      proof: headers.dpop,
+      dpop: true,
+      replayed,
+    })
+  }
+
+  const waitOf = (request: R) => ({ signal: shape.signal?.(request), timeout: shape.timeout?.(request) })
+
+  async function authorize(request: R, origin: string, peeked: Token | undefined) {
+    const token = peeked ?? (await waitForToken(provider, waitOf(request)))
+    return token && grantFor(token, origin, request, false)
+  }
+
+  async function replay(grant: Grant, request: R, renew: boolean): Promise<Grant | undefined> {
+    const wait = waitOf(request)
+    if (!renew) return grantFor(grant.token, grant.origin, request, true)
+    if (wait.signal?.aborted) return undefined
+    await provider.invalidate(grant.token)
+    const token = await waitForToken(provider, wait)
+    return token && grantFor(token, grant.origin, request, true)
+  }
+
+  return Object.freeze({
+    provider,
+    ready() {
+      const token = peek()
+      return token !== undefined && !isDpopBound(token)
+    },
+    begin(request: R) {
+      if (shape.ownCredentials(request)) return undefined
+      const origin = originOf(request)
+      if (origin === undefined || !inScope(origin, request)) return undefined
+      if (!recent.includes(origin)) admit(origin)
+      const token = peek()
+      if (token !== undefined && !isDpopBound(token)) return bearer(token, origin, false)
+      return authorize(request, origin, token)
+    },
+    again(grant: Grant, request: R) {
+      if (grant.authorization === undefined) return grant
+      if (originOf(request) !== grant.origin)
+        return createGrant({ ...grant, authorization: undefined, proof: undefined })
+      return grant.dpop ? grantFor(grant.token, grant.origin, request, grant.replayed) : grant
+    },
+    onResponse(grant: Grant, request: R, response: S) {
+      if (grant.authorization === undefined) return undefined
+      const status = shape.status(response)
+      if (!grant.dpop && status !== 401) return undefined
+      const final = shape.responseUrl?.(response)
+      const href = final === undefined ? grant.origin : String(final)
+      if (
+        !startsWithOrigin(href, grant.origin) &&
+        (!URL.canParse(href) || new URL(href).origin !== grant.origin)
+      )
+        return undefined
+      const dpop = grant.dpop ? provider.dpop : undefined
+      const decision = replayDecision(status, (name) => shape.header(response, name), dpop, href)
+      if (decision === 'none' || grant.replayed || !isReplayableBody(shape.body?.(request))) return undefined
+      return replay(grant, request, decision === 'renew')
+    },
+    scrub: <E>(error: E) => scrubSecrets(error, tokens),
+  })
+}

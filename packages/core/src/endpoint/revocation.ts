@@ -1,0 +1,128 @@
+import type * as Errors from '../errors.js'
+import type { ResolvedTokenProviderOptions } from '../provider/options.js'
+import type { TokenEndpointClient } from './token-endpoint.js'
+import type * as TokenRequest from './token-request.js'
+
+/** What `provider.revoke()` sent: which tokens the revocation endpoint accepted. */
+export interface RevocationResult {
+  /** A refresh token was revoked. */
+  readonly refreshToken: boolean
+  /**
+   * An access token was revoked; `false` also when the server does not revoke access tokens
+   * (it answered `unsupported_token_type`, RFC 7009 §2.2.1).
+   */
+  readonly accessToken: boolean
+}
+
+/** What `provider.revoke()` revokes instead of the tokens the provider holds. */
+export interface RevokeOptions {
+  /** A token to revoke (e.g. one handed over by another process); the provider's own are kept unless it is one of them. */
+  token?: string
+  /** What `token` is (a hint: the server may look it up as the other type too). @default 'access_token' @see RFC 7009 §2.1 */
+  tokenTypeHint?: 'access_token' | 'refresh_token'
+}
+
+/**
+ * The tokens `provider.revoke(revokeOptions)` sends: the given one, else the ones held.
+ * Throws `ConfigError` for a given token that is not a non-empty string or an unknown hint.
+ */
+export function tokensToRevoke(
+  revokeOptions: RevokeOptions,
+  held: { accessToken?: string | undefined; refreshToken?: string | undefined },
+  deps: Pick<RevocationDeps, 'errors'>,
+): { accessToken?: string | undefined; refreshToken?: string | undefined } {
+  const { token, tokenTypeHint = 'access_token' } = revokeOptions
+  if (token === undefined) return held
+  if (typeof token !== 'string' || token === '')
+    throw new deps.errors.ConfigError('revoke(): token must be a non-empty string')
+  if (tokenTypeHint !== 'access_token' && tokenTypeHint !== 'refresh_token')
+    throw new deps.errors.ConfigError('revoke(): tokenTypeHint must be access_token or refresh_token')
+  return tokenTypeHint === 'refresh_token' ? { refreshToken: token } : { accessToken: token }
+}
+
+/** Core's parts this module uses, handed in by the caller (a lazily loaded module imports none of core). */
+export interface RevocationDeps {
+  sendRequest: typeof TokenRequest.sendRequest
+  readJsonObject: typeof TokenRequest.readJsonObject
+  parseEndpoint: (name: string, value: unknown, allowInsecureHttp: boolean) => URL
+  errors: Pick<typeof Errors, 'ConfigError' | 'OAuthError'>
+}
+
+/** The parameters of a token request that mean nothing to a revocation endpoint. */
+function tokenRequestOnly(options: ResolvedTokenProviderOptions): string[] {
+  return ['scope', 'audience', 'resource', ...Object.keys(options.extraParams)]
+}
+
+/**
+ * The revocation endpoint: the configured `revocationEndpoint`, else the server metadata's
+ * (its `mtls_endpoint_aliases` one when the client authenticates with a TLS certificate).
+ * Throws `ConfigError` when there is none.
+ * @see RFC 7009 §2, RFC 8414 §2 (`revocation_endpoint`), RFC 8705 §5
+ */
+export async function revocationEndpointOf(
+  options: ResolvedTokenProviderOptions,
+  client: TokenEndpointClient,
+  deps: RevocationDeps,
+): Promise<URL> {
+  if (options.revocationEndpoint) return options.revocationEndpoint
+  const { metadata, clientAuth } = await client.endpoint()
+  const aliases = metadata?.mtls_endpoint_aliases as Record<string, unknown> | undefined
+  // RFC 8705 §5 (as endpointFor() in discovery/mtls-aliases.ts, which a lazy module cannot import)
+  const tls = clientAuth === 'tls_client_auth' || clientAuth === 'self_signed_tls_client_auth'
+  const advertised = (tls && aliases?.revocation_endpoint) || metadata?.revocation_endpoint
+  if (advertised === undefined)
+    throw new deps.errors.ConfigError(
+      'no revocation endpoint: set revocationEndpoint (or use an issuer whose metadata names one)',
+    )
+  return deps.parseEndpoint('revocation_endpoint', advertised, options.allowInsecureHttp)
+}
+
+/**
+ * Revokes `tokens` at the revocation endpoint: the refresh token first (a server revokes the
+ * access tokens of its grant with it, RFC 7009 §2.1), then the access token, each with the
+ * client authentication token requests use. A 2xx is success (unknown tokens too, §2.2); an
+ * error body is `OAuthError`, anything else `TokenResponseError`, a network failure or timeout
+ * `TokenRequestError`. No message names a token.
+ * @see RFC 7009 §2.1, §2.2
+ */
+export async function revokeTokens(
+  options: ResolvedTokenProviderOptions,
+  client: TokenEndpointClient,
+  tokens: { accessToken?: string | undefined; refreshToken?: string | undefined },
+  deps: RevocationDeps,
+): Promise<RevocationResult> {
+  const result = { refreshToken: false, accessToken: false }
+  if (tokens.refreshToken === undefined && tokens.accessToken === undefined) return result
+  const url = await revocationEndpointOf(options, client, deps)
+  const revoke = async (token: string, hint: 'refresh_token' | 'access_token') => {
+    const prepared = await client.prepareFor(url, { token, token_type_hint: hint })
+    const body = new URLSearchParams(await prepared.text())
+    for (const name of tokenRequestOnly(options)) body.delete(name)
+    const request = new Request(prepared.url, {
+      method: 'POST',
+      headers: prepared.headers,
+      body,
+      redirect: 'manual',
+    })
+    return deps.sendRequest(options, request, 'revocation', async (response) => {
+      if (response.status >= 200 && response.status < 300) {
+        void response.body?.cancel().catch(() => {})
+        return true
+      }
+      try {
+        await deps.readJsonObject(response, options.maxResponseBytes, 'revocation')
+      } catch (error) {
+        // RFC 7009 §2.2.1: a server that cannot revoke access tokens says so; nothing to undo
+        const unsupported =
+          error instanceof deps.errors.OAuthError && error.error === 'unsupported_token_type'
+        if (hint === 'access_token' && unsupported) return false
+        throw error
+      }
+      return false
+    })
+  }
+  if (tokens.refreshToken !== undefined)
+    result.refreshToken = await revoke(tokens.refreshToken, 'refresh_token')
+  if (tokens.accessToken !== undefined) result.accessToken = await revoke(tokens.accessToken, 'access_token')
+  return result
+}

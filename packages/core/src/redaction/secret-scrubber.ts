@@ -1,0 +1,221 @@
+import type { Grant } from '../grants/grants.js'
+
+/** What a scrubbed secret, or any piece of one, is replaced with. */
+export const SCRUBBED = '[REDACTED]'
+/** A run of this many characters of a secret (in any of its forms) is scrubbed wherever it appears. */
+export const PIECE = 12
+/** Shorter forms cannot be told from ordinary text: they are not secrets to look for. */
+const MIN_SECRET = 4
+/** Longer secrets (signed JWTs: an assertion, a DPoP proof) are not looked for in base64. */
+const MAX_BASE64 = 256
+
+/** Replaces every secret the scrubber knows, and every `PIECE`-character piece of one, in `text`. */
+export type Scrubber = (text: string) => string
+
+/** Form parameters that carry a secret (RFC 6749 §2.3.1, §4.1.3, §4.3.2, §6, RFC 7636 §4.5, RFC 7523, RFC 8628 §3.4, RFC 8693 §2.1). */
+const SECRET_PARAMS = [
+  'client_secret',
+  'client_assertion',
+  'password',
+  'refresh_token',
+  'code',
+  'code_verifier',
+  'device_code',
+  'assertion',
+  'subject_token',
+  'actor_token',
+  // RFC 7009 §2.1 / RFC 7662 §2.1: the token being revoked or introspected
+  'token',
+]
+/** Request headers that carry a secret: the client's credentials and the DPoP proof. */
+const SECRET_HEADERS = ['authorization', 'dpop', 'proxy-authorization']
+
+/** Fields of a `Grant` that hold a secret. */
+const GRANT_SECRETS = [
+  'password',
+  'refreshToken',
+  'code',
+  'codeVerifier',
+  'deviceCode',
+  'assertion',
+  'subjectToken',
+  'actorToken',
+]
+
+/** The secrets a provider holds, sent or not (a server may know them without being sent them). */
+export interface HeldSecrets {
+  clientId?: string
+  clientSecret?: string | undefined
+  grant?: Grant
+}
+
+/**
+ * Every secret of a request: the credential headers (a Basic header decoded too), the secret
+ * form parameters of `body`, and what the provider holds. Values as sent and as meant.
+ */
+export function secretsOf(headers: Headers | undefined, body: string, held: HeldSecrets): string[] {
+  const secrets: string[] = []
+  const pairs: [string, string][] = []
+  for (const name of SECRET_HEADERS) {
+    const value = headers?.get(name)
+    if (!value) continue
+    secrets.push(value)
+    const [scheme, credentials = ''] = value.split(' ', 2)
+    secrets.push(credentials)
+    if (scheme?.toLowerCase() !== 'basic') continue
+    const decoded = decodeBase64(credentials)
+    const colon = decoded.indexOf(':')
+    if (colon < 0) continue
+    const [id, secret] = [decoded.slice(0, colon), decoded.slice(colon + 1)]
+    // RFC 6749 §2.3.1: both were form-encoded; a client that did not encode them meant them as is.
+    // The id is no secret: pieces of it alone must not be scrubbed from the text
+    secrets.push(secret, formDecode(secret))
+    pairs.push([formDecode(id), formDecode(secret)], [id, secret])
+  }
+  const params = new URLSearchParams(body)
+  for (const name of SECRET_PARAMS) secrets.push(...params.getAll(name))
+  if (held.clientSecret !== undefined) {
+    secrets.push(held.clientSecret)
+    if (held.clientId !== undefined) pairs.push([held.clientId, held.clientSecret])
+  }
+  const grant = (held.grant ?? {}) as Record<string, unknown>
+  for (const name of GRANT_SECRETS) {
+    if (typeof grant[name] === 'string') secrets.push(grant[name])
+  }
+  for (const [id, secret] of pairs) {
+    // RFC 6749 §2.3.1 form-encodes both before base64; many clients and servers do not
+    secrets.push(base64(`${formEncode(id)}:${formEncode(secret)}`), base64(`${id}:${secret}`))
+  }
+  return secrets
+}
+
+/**
+ * The forms a server may echo `secret` in: as is, form-urlencoded (`+` and `%20`, upper and
+ * lower case hex, twice), percent-encoded, JSON-escaped (with and without `\uXXXX` and `\/`),
+ * HTML-escaped, base64 (at each of the three offsets in a group) and base64url, and with
+ * unprintable characters shown as `?`.
+ */
+export function secretForms(secret: string): string[] {
+  const form = formEncode(secret)
+  const encoded = [form, form.replaceAll('+', '%20'), uriEncode(secret), formEncode(form)]
+  const json = JSON.stringify(secret).slice(1, -1)
+  const b64 = secret.length > MAX_BASE64 ? '' : base64(secret)
+  return [
+    secret,
+    secret.replace(/[^\x20-\x7e]/g, '?'),
+    ...encoded,
+    ...encoded.map((value) => value.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())),
+    json,
+    json
+      .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .replaceAll('/', '\\/'),
+    secret.replace(/[&<>"']/g, (c) => HTML[c] as string),
+    secret.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
+    // a password or a client secret may be base64-encoded (a Basic header), a signed JWT is not
+    ...(secret.length > MAX_BASE64
+      ? []
+      : [
+          b64,
+          b64.replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_'),
+          // inside a longer base64 text the secret may start at any of a group's three bytes
+          base64(`\0${secret}`).slice(4),
+          base64(`\0\0${secret}`).slice(4),
+        ]),
+  ]
+}
+
+const HTML: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+}
+
+/**
+ * A scrubber for `secrets`: every form of each (see `secretForms`) is replaced with
+ * `[REDACTED]`, and so is every run of text made of `PIECE`-character pieces of a form (a
+ * server may split or truncate what it echoes). The rest of the text is kept.
+ */
+export function createScrubber(secrets: Iterable<string>): Scrubber {
+  const pieces = new Set<string>()
+  const short = new Set<string>()
+  for (const secret of new Set(secrets)) {
+    if (secret.length < MIN_SECRET) continue
+    for (const form of new Set(secretForms(secret))) {
+      if (form.length < PIECE) short.add(form)
+      for (let i = 0; i + PIECE <= form.length; i++) pieces.add(form.slice(i, i + PIECE))
+    }
+  }
+  const shortForms = [...short].filter((form) => form.length >= MIN_SECRET)
+  if (pieces.size === 0 && shortForms.length === 0) return (text) => text
+  return (text) => {
+    if (typeof text !== 'string' || text.length < MIN_SECRET) return text
+    let hidden: Uint8Array | undefined
+    const hide = (from: number, to: number) => {
+      hidden ??= new Uint8Array(text.length)
+      hidden.fill(1, from, to)
+    }
+    for (let i = 0; i + PIECE <= text.length; i++) {
+      if (pieces.has(text.slice(i, i + PIECE))) hide(i, i + PIECE)
+    }
+    for (const form of shortForms) {
+      for (let at = text.indexOf(form); at >= 0; at = text.indexOf(form, at + 1)) hide(at, at + form.length)
+    }
+    if (!hidden) return text
+    let out = ''
+    for (let i = 0; i < text.length; ) {
+      if (!hidden[i]) {
+        const end = hidden.indexOf(1, i)
+        out += text.slice(i, end < 0 ? text.length : end)
+        i = end < 0 ? text.length : end
+      } else {
+        out += SCRUBBED
+        while (i < text.length && hidden[i]) i++
+      }
+    }
+    return out
+  }
+}
+
+/** `application/x-www-form-urlencoded` encoding of one value (space → `+`), as `URLSearchParams` does it. */
+function formEncode(value: string): string {
+  try {
+    return encodeURIComponent(value)
+      .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+      .replaceAll('%20', '+')
+  } catch {
+    // a lone surrogate: URLSearchParams would have sent U+FFFD
+    return new URLSearchParams({ v: value }).toString().slice(2)
+  }
+}
+
+function uriEncode(value: string): string {
+  try {
+    return encodeURIComponent(value)
+  } catch {
+    return value
+  }
+}
+
+function formDecode(value: string): string {
+  try {
+    return decodeURIComponent(value.replaceAll('+', ' '))
+  } catch {
+    return value
+  }
+}
+
+function base64(value: string): string {
+  let binary = ''
+  for (const byte of new TextEncoder().encode(value)) binary += String.fromCharCode(byte)
+  return btoa(binary)
+}
+
+function decodeBase64(value: string): string {
+  try {
+    return new TextDecoder().decode(Uint8Array.from(atob(value), (c) => c.charCodeAt(0)))
+  } catch {
+    return ''
+  }
+}

@@ -1,0 +1,141 @@
+import { inspect } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import {
+  buildTokenRequest,
+  loadSecretScrubber,
+  OAuthError,
+  parseTokenResponse,
+  TokenRequestError,
+  TokenResponseError,
+} from '../src/index.js'
+import { resolveOptions } from '../src/provider/options.js'
+import { scrubFailure } from '../src/redaction/scrub.js'
+import { createScrubber } from '../src/redaction/secret-scrubber.js'
+
+const SECRET = 'p@ss wörd+"/\\<&>:9Z'
+const form = (v: string) => new URLSearchParams({ v }).toString().slice(2)
+const b64 = (v: string) => btoa(String.fromCharCode(...new TextEncoder().encode(v)))
+
+describe('the secret scrubber', () => {
+  const scrub = createScrubber([SECRET])
+
+  it.each([
+    ['as is', SECRET],
+    ['form-urlencoded with +', form(SECRET)],
+    ['form-urlencoded with %20', form(SECRET).replaceAll('+', '%20')],
+    [
+      'percent-encoded, lower-case hex',
+      encodeURIComponent(SECRET).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+    ],
+    ['JSON-escaped', JSON.stringify(SECRET).slice(1, -1)],
+    ['HTML-escaped', SECRET.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)],
+    ['base64', b64(SECRET)],
+    ['a 12-character piece', SECRET.slice(3, 15)],
+  ])('replaces the secret %s and keeps the rest of the text', (_, echoed) => {
+    expect(scrub(`invalid client (got ${echoed}) try again`)).toBe(
+      'invalid client (got [REDACTED]) try again',
+    )
+  })
+
+  it('replaces every piece of a secret split across an echo, and leaves other text alone', () => {
+    const text = `a=${SECRET.slice(0, 12)} b=${SECRET.slice(6)} c=unrelated-text-here`
+    expect(scrub(text)).toBe('a=[REDACTED] b=[REDACTED] c=unrelated-text-here')
+  })
+
+  it('finds the Basic credentials of a request, RFC 6749 form-encoded and as is, and keeps the client id', async () => {
+    const options = resolveOptions({
+      tokenEndpoint: 'https://as.test/t',
+      clientId: 'service account prod-eu',
+      clientSecret: SECRET,
+    })
+    const request = buildTokenRequest(options, { grant_type: 'client_credentials' })
+    const header = request.headers.get('authorization') as string
+    const plain = b64(`service account prod-eu:${SECRET}`)
+    const error = new OAuthError('invalid_client', 401, {
+      errorDescription: `${header} / ${plain} for service account prod-eu`,
+    })
+    const scrubbed = (await scrubFailure(error, request, {})) as OAuthError
+    expect(scrubbed.errorDescription).toBe('[REDACTED] / [REDACTED] for service account prod-eu')
+  })
+})
+
+describe('scrubbed errors', () => {
+  const request = () =>
+    buildTokenRequest(
+      resolveOptions({ tokenEndpoint: 'https://as.test/t', clientId: 'c', clientSecret: 's1' }),
+      {
+        grant_type: 'password',
+        username: 'u',
+        password: SECRET,
+      },
+    )
+
+  it('keep their class, code, status and the rest of their fields; the stack is scrubbed too', async () => {
+    const response = new Response(null, {
+      status: 400,
+      headers: { 'x-echo': form(SECRET), 'retry-after': '3' },
+    })
+    const error = new OAuthError(`bad_${SECRET}`, 400, {
+      errorDescription: `wrong password ${SECRET}!`,
+      response,
+    })
+    const scrubbed = (await scrubFailure(error, request(), {})) as OAuthError
+    expect(scrubbed).toBeInstanceOf(OAuthError)
+    expect([scrubbed.code, scrubbed.status, scrubbed.name]).toEqual(['ERR_OAUTH', 400, 'OAuthError'])
+    expect(scrubbed.error).toBe('bad_[REDACTED]')
+    expect(scrubbed.errorDescription).toBe('wrong password [REDACTED]!')
+    expect(scrubbed.stack).toMatch(/^OAuthError: token endpoint returned "bad_\[REDACTED\]"[\s\S]*\n {4}at /)
+    expect(scrubbed.response?.headers.get('x-echo')).toBe('[REDACTED]')
+    expect(scrubbed.response?.headers.get('retry-after')).toBe('3')
+    expect(Object.keys(scrubbed)).not.toContain('response')
+  })
+
+  it('wrap a fetch failure: the cause chain stays, scrubbed, and opaque request objects are named only', async () => {
+    const root = Object.assign(new Error(`socket closed after ${encodeURIComponent(SECRET)}`), {
+      code: 'ECONNRESET',
+      request: new Request('https://as.test/t'),
+      data: new TextEncoder().encode(SECRET),
+    })
+    const error = new TokenRequestError('token request failed: network error', {
+      cause: new TypeError('fetch failed', { cause: root }),
+    })
+    const scrubbed = (await scrubFailure(error, request(), {})) as Error
+    const cause = scrubbed.cause as TypeError
+    const deepest = cause.cause as Error & Record<string, unknown>
+    expect(scrubbed).toBeInstanceOf(TokenRequestError)
+    expect(cause).toBeInstanceOf(TypeError)
+    expect(deepest.message).toBe('socket closed after [REDACTED]')
+    expect([deepest.code, deepest.request, deepest.data]).toEqual(['ECONNRESET', '[Request]', '[Uint8Array]'])
+    expect(inspect(scrubbed, { depth: Number.POSITIVE_INFINITY })).not.toContain(SECRET.slice(0, 4))
+    expect(root.message).toContain('socket closed after p%40ss') // the original is left as it was
+  })
+
+  it('are the same object when nothing in them needed scrubbing', async () => {
+    const error = new TokenRequestError('timed out', { cause: new DOMException('timeout', 'TimeoutError') })
+    expect(await scrubFailure(error, request(), {})).toBe(error)
+  })
+})
+
+describe('parse errors', () => {
+  it('never quote the body, in the message or in the cause', async () => {
+    const response = new Response(`not json: ${SECRET}`, {
+      status: 502,
+      headers: { 'content-type': 'text/html' },
+    })
+    const error = await parseTokenResponse(response).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TokenResponseError)
+    expect((error as Error).cause).toBeInstanceOf(SyntaxError)
+    expect(String((error as Error).cause)).toBe('SyntaxError: the body is not valid JSON')
+    expect(inspect(error, { depth: Number.POSITIVE_INFINITY })).not.toContain('not json')
+  })
+})
+
+describe('loadSecretScrubber', () => {
+  it('scrubs text of a list of secrets that grows', async () => {
+    const scrub = await loadSecretScrubber()
+    const secrets = ['first-secret-value']
+    expect(scrub('x first-secret-value y', secrets)).toBe('x [REDACTED] y')
+    secrets.push('second-secret')
+    expect(scrub(`${b64('second-secret')} and first-secret-value`, secrets)).toBe('[REDACTED] and [REDACTED]')
+  })
+})

@@ -1,0 +1,5 @@
+export {
+  type InstrumentedTokenProvider,
+  type InstrumentTokenProviderOptions,
+  instrumentTokenProvider,
+} from './instrument-token-provider.js'

@@ -1,0 +1,223 @@
+import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import {
+  type BrowserOrigin,
+  bundlePage,
+  chromiumSkipReason,
+  findChromium,
+  startBrowserOrigin,
+} from './support/browser.js'
+import type { CallResult, PageApp, StartOptions } from './support/browser-page.js'
+
+declare global {
+  var app: PageApp
+}
+
+// Chromium (the system's, headless) runs a page bundled from the packages' sources; the page,
+// the mock authorization server and the protected API share one loopback origin. Pages of one
+// browser context are the tabs of one origin; each test has a fresh context and origin.
+const skip = chromiumSkipReason('test/browser.test.ts')
+const svc = { clientId: 'svc', clientSecret: 'svc-secret' }
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const statuses = (results: CallResult[]) => results.map((r) => r.status)
+
+describe.skipIf(skip)('the browser: tokens shared by the tabs of one origin, in Chromium', () => {
+  let browser: Browser
+  let script: string
+  let context: BrowserContext
+  let origin: BrowserOrigin
+
+  beforeAll(async () => {
+    script = await bundlePage()
+    browser = await puppeteer.launch({
+      executablePath: findChromium()!,
+      headless: true,
+      // root in CI: Chromium's sandbox needs an unprivileged user
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+    })
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+  beforeEach(async () => {
+    context = await browser.createBrowserContext()
+    origin = await startBrowserOrigin(script, { clients: [svc, { clientId: 'spa' }] })
+  })
+  afterEach(async () => {
+    await context?.close()
+    await origin?.close()
+  })
+
+  async function openTab(start: StartOptions): Promise<Page> {
+    const page = await context.newPage()
+    await page.goto(origin.url)
+    await page.waitForFunction(() => 'app' in globalThis)
+    expect(await page.evaluate((options) => app.start(options), start)).toBe(true) // Web Locks + BroadcastChannel
+    return page
+  }
+
+  it('fetch adapter: 50 concurrent calls on a cold start → 1 token request; revoke all → 1 more; POST bodies replayed', async () => {
+    const tab = await openTab(svc)
+    expect(statuses(await tab.evaluate(() => app.calls(50, '/echo')))).toEqual(Array(50).fill(200))
+    expect(origin.auth.stats.tokenRequests).toBe(1)
+
+    expect((await tab.evaluate(() => app.control('POST', 'revoke-all'))).status).toBe(200)
+    expect(statuses(await tab.evaluate(() => app.calls(50, '/echo')))).toEqual(Array(50).fill(200))
+    expect(origin.auth.stats.tokenRequests).toBe(2)
+    expect(origin.api.stats.unauthorized).toBeGreaterThan(0)
+
+    await tab.evaluate(() => app.control('POST', 'revoke-all'))
+    const unauthorizedBefore = origin.api.stats.unauthorized
+    const posted = await tab.evaluate(() =>
+      app.calls(5, '/echo', {
+        method: 'POST',
+        body: 'plain ✓ text',
+        headers: { 'content-type': 'text/plain' },
+      }),
+    )
+    expect(statuses(posted)).toEqual(Array(5).fill(200))
+    expect(origin.api.stats.unauthorized).toBeGreaterThan(unauthorizedBefore) // a 401, then the replay
+    for (const { body } of posted) {
+      const { bodyBase64, method } = body as { bodyBase64: string; method: string }
+      expect(method).toBe('POST')
+      expect(Buffer.from(bodyBase64, 'base64').toString('utf8')).toBe('plain ✓ text')
+    }
+    expect(origin.auth.stats.tokenRequests).toBe(3)
+  })
+
+  it('4 tabs calling at once → 1 token request in all; a 5th tab opened later → none', async () => {
+    const tabs = [await openTab(svc), await openTab(svc), await openTab(svc), await openTab(svc)]
+    const results = await Promise.all(tabs.map((tab) => tab.evaluate(() => app.calls(10, '/echo'))))
+    expect(results.flatMap(statuses)).toEqual(Array(40).fill(200))
+    expect(origin.auth.stats.tokenRequests).toBe(1)
+    const tokenIds = new Set(results.flat().map((r) => (r.body as { tokenId: string }).tokenId))
+    expect(tokenIds.size).toBe(1)
+
+    const late = await openTab(svc)
+    expect(statuses(await late.evaluate(() => app.calls(5, '/echo')))).toEqual(Array(5).fill(200))
+    expect(origin.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('a refresh token rotating 4 times across 4 tabs: each one redeemed exactly once (reuse detection on)', async () => {
+    // the sign-in, done before the tabs open: a refresh token for the public client
+    const signIn = await origin.auth.handle(
+      new Request(origin.auth.tokenEndpoint, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'password',
+          client_id: 'spa',
+          username: 'alice',
+          password: 'alice-password',
+        }),
+      }),
+    )
+    const { refresh_token: refreshToken } = (await signIn.json()) as { refresh_token: string }
+    origin.auth.stats.reset()
+    const start = {
+      clientId: 'spa',
+      grant: { type: 'refresh_token', refreshToken },
+      refreshSkew: 1_000,
+    } as const
+    const tabs = [await openTab(start), await openTab(start), await openTab(start), await openTab(start)]
+    // tokens live 3 s and are replaced 1 s early: each round starts with every tab's token due
+    await tabs[0]!.evaluate(() => app.control('PUT', 'token-lifetime', { seconds: 3 }))
+    for (let round = 1; round <= 4; round++) {
+      const results = await Promise.all(tabs.map((tab) => tab.evaluate(() => app.calls(5, '/echo'))))
+      expect(results.flatMap(statuses)).toEqual(Array(20).fill(200))
+      expect(origin.auth.stats.tokenRequests).toBe(round)
+      if (round < 4) await sleep(2_100)
+    }
+    expect(origin.redeemed.size).toBe(4)
+    expect([...origin.redeemed.values()]).toEqual([1, 1, 1, 1])
+    expect(origin.redeemed.get(refreshToken)).toBe(1)
+    expect(origin.auth.stats.byError['invalid_grant'] ?? 0).toBe(0)
+  })
+
+  it('the tab holding the lock closes mid-request: another tab takes over within the lock wait, 0 failed calls', async () => {
+    const lockTtl = 10_000
+    const tabs = [] as Page[]
+    for (let i = 0; i < 4; i++) tabs.push(await openTab({ ...svc, lockTtl }))
+    const [holder, ...others] = tabs as [Page, ...Page[]]
+    origin.auth.setLatency(5_000) // the holder's token request hangs for 5 s
+    void holder.evaluate(() => app.calls(5, '/echo')).catch(() => {})
+    while (origin.auth.stats.tokenRequests === 0) await sleep(5)
+    origin.auth.setLatency(0)
+    const waiting = Promise.all(others.map((tab) => tab.evaluate(() => app.calls(10, '/echo'))))
+    await sleep(200) // the others are waiting on the holder's lock now
+    expect(origin.auth.stats.tokenRequests).toBe(1)
+
+    const closedAt = Date.now()
+    await holder.close()
+    const results = await waiting
+    const tookOver = Date.now() - closedAt
+    expect(results.flatMap(statuses)).toEqual(Array(30).fill(200))
+    expect(origin.auth.stats.tokenRequests).toBe(2)
+    expect(tookOver).toBeLessThan(lockTtl)
+    console.info(
+      `browser: a tab took over ${tookOver} ms after the lock holder closed (lock wait ${lockTtl} ms)`,
+    )
+  })
+
+  it('the tab holding the lock is frozen mid-request: exactly one other tab takes over after lockTtl, 0 failed calls', async () => {
+    const lockTtl = 3_000
+    const tabs = [] as Page[]
+    for (let i = 0; i < 4; i++) tabs.push(await openTab({ ...svc, lockTtl }))
+    const [holder, ...others] = tabs as [Page, ...Page[]]
+    origin.auth.setLatency(20_000) // the holder's token request hangs
+    void holder.evaluate(() => app.calls(5, '/echo')).catch(() => {})
+    while (origin.auth.stats.tokenRequests === 0) await sleep(5)
+    origin.auth.setLatency(0)
+    // a frozen page runs no script, timers included: it cannot let go of its lock by itself
+    const cdp = await holder.createCDPSession()
+    await cdp.send('Page.setWebLifecycleState', { state: 'frozen' })
+    const frozenAt = Date.now()
+    const results = await Promise.all(others.map((tab) => tab.evaluate(() => app.calls(10, '/echo'))))
+    const tookOver = Date.now() - frozenAt
+    expect(results.flatMap(statuses)).toEqual(Array(30).fill(200))
+    // one takeover, not one per waiting tab (core's own bound, 2 × lockTtl, would let each fetch)
+    expect(origin.auth.stats.tokenRequests).toBe(2)
+    expect(tookOver).toBeLessThan(2 * lockTtl)
+    console.info(
+      `browser: a tab took over ${tookOver} ms after the lock holder froze (lockTtl ${lockTtl} ms)`,
+    )
+  })
+
+  it("the README's quick start: code + PKCE in one tab; a tab opened later shares the sign-in, no token request", async () => {
+    const tab = await context.newPage()
+    await tab.goto(origin.url)
+    await tab.waitForFunction(() => 'app' in globalThis)
+    expect(await tab.evaluate(() => app.quickStart('spa').resume())).toBe('none')
+    await Promise.all([tab.waitForNavigation(), tab.evaluate(() => app.quickStart('spa').signIn())])
+    expect(new URL(tab.url()).pathname).toBe('/callback') // approved at once by the mock server
+    await tab.waitForFunction(() => 'app' in globalThis)
+    expect(await tab.evaluate(() => app.quickStart('spa').resume())).toBe('callback')
+    expect(new URL(tab.url()).search).toBe('') // the code left the address bar
+    expect(statuses(await tab.evaluate(() => app.calls(5, '/echo')))).toEqual(Array(5).fill(200))
+
+    const later = await context.newPage()
+    await later.goto(origin.url)
+    await later.waitForFunction(() => 'app' in globalThis)
+    expect(await later.evaluate(() => app.quickStart('spa').resume())).toBe('shared')
+    expect(statuses(await later.evaluate(() => app.calls(5, '/echo')))).toEqual(Array(5).fill(200))
+    expect(origin.auth.stats.tokenRequests).toBe(1)
+    expect(origin.auth.stats.byGrant['authorization_code']).toBe(1)
+  })
+
+  it('the mock server is driven over HTTP from a page on another loopback origin (CORS)', async () => {
+    const tab = await openTab(svc)
+    await tab.evaluate(() => app.calls(1, '/echo'))
+    const other = origin.url.replace('127.0.0.1', 'localhost') // another origin, same server
+    const stats = await tab.evaluate((url) => app.control('GET', 'stats', undefined, url), other)
+    expect(stats.status).toBe(200)
+    expect((stats.body as { stats: { tokenRequests: number } }).stats.tokenRequests).toBe(1)
+    const faulted = await tab.evaluate(
+      (url) => app.control('POST', 'faults', { count: 1, status: 503 }, url),
+      other,
+    )
+    expect(faulted.status).toBe(200)
+    expect(await tab.evaluate(() => app.control('POST', 'revoke-all'))).toMatchObject({ status: 200 })
+    // the next token request meets the fault: the call fails, and the fault is spent
+    expect(statuses(await tab.evaluate(() => app.calls(1, '/echo')))).toEqual([0])
+    expect(origin.auth.stats.byError['fault']).toBe(1)
+  })
+})

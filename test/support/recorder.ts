@@ -1,0 +1,58 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** What the second origin received: every request, with the headers that could carry a credential. */
+export interface Recorded {
+  method: string
+  path: string
+  authorization: string | undefined
+  dpop: string | undefined
+  /** Every header value, to search for a token whatever header it came in. */
+  headers: IncomingHttpHeaders
+}
+
+export interface Recorder {
+  readonly url: string
+  readonly requests: Recorded[]
+  /** Every received header value joined: a token anywhere in it is a leak. */
+  text(): string
+  close(): Promise<void>
+}
+
+/**
+ * A second loopback origin that records what it receives and answers 200 JSON; `/bounce?to=URL[&status=N]`
+ * redirects (302 by default), so a chain can leave an API and come back to it.
+ */
+export async function startRecorder(): Promise<Recorder> {
+  const requests: Recorded[] = []
+  const server = createServer((req, res) => {
+    req.resume()
+    const url = new URL(req.url ?? '/', 'http://recorder')
+    const { authorization, dpop } = req.headers
+    requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      authorization,
+      dpop: typeof dpop === 'string' ? dpop : undefined,
+      headers: req.headers,
+    })
+    const to = url.searchParams.get('to')
+    if (url.pathname === '/bounce' && to) {
+      res.writeHead(Number(url.searchParams.get('status') ?? 302), { location: to }).end()
+      return
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: url.pathname }))
+  })
+  server.keepAliveTimeout = 100
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    text: () => JSON.stringify(requests.map((r) => r.headers)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
