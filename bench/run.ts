@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { now } from './src/clock.js'
-import { coldBurst, type SteadyOptions, steady, storm } from './src/concurrency.js'
+import { coldBurst, lifetimeSweep, type SteadyOptions, steady, storm } from './src/concurrency.js'
 import { measureFastPath } from './src/fast-path.js'
 import { describeMachine } from './src/machine.js'
 import { fetchStaticToken, measureOverhead, type OverheadOptions, runTrial } from './src/overhead.js'
@@ -52,6 +52,21 @@ const config = {
     tokenLatency: TOKEN_LATENCY,
     connections: 64,
   } satisfies SteadyOptions,
+  /** Refresh-ahead across lifetimes: default refreshSkew, a 300 ms token endpoint, 24 in flight. */
+  sweep: {
+    lifetimes: quick
+      ? [
+          { lifetimeS: 2, durationMs: 6_000 },
+          { lifetimeS: 5, durationMs: 12_000 },
+        ]
+      : [
+          { lifetimeS: 2, durationMs: 8_000 },
+          { lifetimeS: 5, durationMs: 20_000 },
+          { lifetimeS: 60, durationMs: 130_000 },
+          { lifetimeS: 300, durationMs: 330_000 },
+        ],
+    options: { concurrency: 24, refreshSkew: 30_000, tokenLatency: 300, connections: 64 },
+  },
   /** A target missed by an adapter is profiled for this long per side. */
   profileMs: quick ? 500 : 1000,
 } as const
@@ -124,6 +139,17 @@ async function main(): Promise<void> {
       )
     }
 
+    log('refresh-ahead across lifetimes (tokenwell, fetch; token endpoint 300 ms, default refreshSkew) …')
+    const fetchSpec = CONTENDERS.find((spec) => spec.id === 'tokenwell-fetch')
+    const sweep = fetchSpec
+      ? await lifetimeSweep(servers, fetchSpec, config.sweep.lifetimes, config.sweep.options, (l, r) =>
+          log(
+            `  ${l.lifetimeS} s tokens, ${l.durationMs} ms: ${r.requests} requests, ${r.tokenRequests} token requests over ${fixed(r.lifetimes)} lifetimes (max ${r.maxConcurrentTokenRequests} at once), ${r.waited} waited (${fixed(r.waitedByChance)} by chance), ${r.failed} failed`,
+          ),
+        )
+      : []
+    await servers.control.setLatency(TOKEN_LATENCY)
+
     const results: BenchResults = {
       meta: {
         date: new Date().toISOString(),
@@ -137,7 +163,7 @@ async function main(): Promise<void> {
       fastPath,
       overhead,
       profiles,
-      concurrency,
+      concurrency: { ...concurrency, sweep },
       size,
       setups: [...Object.values(BARE), ...Object.values(TOKENWELL), ...PEERS, ...Object.values(MINIMAL)].map(
         ({ label, setup }) => ({

@@ -225,3 +225,30 @@ export function maxOverlap(spans: readonly TokenRequestSpan[]): number {
   }
   return most
 }
+
+/** One lifetime of the sweep: its token lifetime (s) and how long to run, ms. */
+export interface SweepLifetime {
+  lifetimeS: number
+  durationMs: number
+}
+
+/**
+ * Steady load on tokenwell across token lifetimes (2 s … 5 min) with the default `refreshSkew`
+ * and a slow token endpoint: refresh-ahead must keep every caller off the token request (0
+ * waited), ask once per lifetime (single-flight) and fail nothing.
+ */
+export async function lifetimeSweep(
+  servers: BenchServers,
+  spec: SubjectSpec,
+  lifetimes: readonly SweepLifetime[],
+  options: Omit<SteadyOptions, 'lifetimeS' | 'durationMs'>,
+  onResult: (lifetime: SweepLifetime, result: SteadyResult) => void = () => {},
+): Promise<(SteadyResult & { lifetimeS: number })[]> {
+  const results: (SteadyResult & { lifetimeS: number })[] = []
+  for (const lifetime of lifetimes) {
+    const result = await steady(servers, spec, { ...options, ...lifetime })
+    onResult(lifetime, result)
+    results.push({ ...result, lifetimeS: lifetime.lifetimeS })
+  }
+  return results
+}

@@ -42,7 +42,13 @@ export interface BenchResults {
   fastPath: FastPathResult
   overhead: OverheadResult[]
   profiles: ProfileResult[]
-  concurrency: { coldBurst: BurstResult[]; storm: BurstResult[]; steady: SteadyResult[] }
+  concurrency: {
+    coldBurst: BurstResult[]
+    storm: BurstResult[]
+    steady: SteadyResult[]
+    /** Refresh-ahead across token lifetimes (tokenwell only). */
+    sweep?: (SteadyResult & { lifetimeS: number })[]
+  }
   size: SizeResults
   setups: { label: string; setup: string }[]
 }

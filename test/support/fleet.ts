@@ -11,6 +11,12 @@ export interface WorkerConfig {
   lockTtl: number
   commandTimeout: number
   outageBackoff: number
+  /** Redeem this refresh token (a `refresh_token` grant) instead of client credentials. */
+  refreshToken?: string
+  /** The provider's `timeout`, ms. @default the provider's default */
+  timeout?: number
+  /** A Redis Cluster instead of one server: its nodes' URLs, and which client to use. */
+  cluster?: { urls: string[]; client: 'node-redis' | 'ioredis' }
 }
 
 export type FleetCommand =
@@ -65,7 +71,8 @@ async function startWorker(onFetching: (pid: number) => void): Promise<FleetWork
   const pending = new Map<number, { resolve: (tally: Tally) => void; reject: (error: Error) => void }>()
   let nextId = 0
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('fleet worker did not start within 30 s')), 30_000)
+    // generous: tsx compiles the sources at start, and CI machines are shared
+    const timer = setTimeout(() => reject(new Error('fleet worker did not start within 90 s')), 90_000)
     child.on('message', (reply: FleetReply) => {
       if (reply.type === 'ready') {
         clearTimeout(timer)

@@ -12,6 +12,21 @@ export interface StoreEntry {
 }
 
 /**
+ * A fleet-wide lease to fetch one key's token: calling it releases it (only if it is still ours).
+ */
+export interface StoreLease {
+  (): Promise<void>
+  /** Keeps the lease for `ttl` ms more; resolves `false` when it is no longer ours. */
+  extend?(ttl: number): Promise<boolean>
+  /**
+   * Stores `entry` only if no process has taken the lease since this one was acquired (a fenced
+   * write: a holder whose lease was taken over never overwrites a newer result). Resolves
+   * whether it wrote.
+   */
+  set?(entry: StoreEntry, ttl: number): Promise<boolean>
+}
+
+/**
  * Where tokens are cached. Every method may fail: core treats a failure as a cache miss and
  * reports it through events, never as a failed request.
  *
@@ -29,10 +44,13 @@ export interface TokenStore {
    */
   compareAndDelete?(key: string, fingerprint: string): Promise<boolean>
   /**
-   * Takes the fleet-wide lease to fetch the token for `key` for at most `ttl` ms. Resolves to a
-   * release function when this process holds it, or `undefined` when another process does.
+   * Takes the fleet-wide lease to fetch the token for `key` for `ttl` ms. Resolves to the lease
+   * (a release function, optionally with `extend` and a fenced `set`) when this process holds
+   * it, or `undefined` when another process does. Core extends a lease that has `extend` while
+   * its request may still be answered; without it, core asks for a `ttl` that covers the whole
+   * attempt.
    */
-  acquireLease?(key: string, ttl: number): Promise<(() => Promise<void>) | undefined>
+  acquireLease?(key: string, ttl: number): Promise<StoreLease | undefined>
   /**
    * Waits at most `timeout` ms for another process (the lease holder) to store an entry for `key`
    * that `accept` approves (core accepts one that is fresh and not invalidated), and returns it;

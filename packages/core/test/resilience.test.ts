@@ -3,6 +3,7 @@ import { HttpResponse, http } from 'msw'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { retryDelay } from '../src/endpoint/retry.js'
 import { createTokenProvider, OAuthError, type TokenEvents, type TokenProviderOptions } from '../src/index.js'
+import { HARD_MARGIN } from '../src/provider/expiry.js'
 
 const tokenEndpoint = 'https://as.test/token'
 const ok = (n: number, expiresIn = 300) =>
@@ -118,8 +119,8 @@ describe('stale-while-valid', () => {
     await p.getToken()
     healthy = false
     const seen: string[] = []
-    // from inside the skew window until just before expiry, every caller still gets t1
-    for (now = 271_000; now < 300_000; now += 500) {
+    // from inside the skew window until the hard margin before expiry, every caller still gets t1
+    for (now = 271_000; now < 300_000 - HARD_MARGIN; now += 500) {
       const batch = await Promise.all(Array.from({ length: 20 }, () => p.getToken()))
       seen.push(...batch.map((t) => t.accessToken))
     }
@@ -166,7 +167,7 @@ describe('no stampede while the endpoint is down', () => {
 })
 
 describe('refresh-ahead', () => {
-  it('refreshes in the background at 80–90% of the lifetime, so callers never wait', async () => {
+  it('refreshes in the background before the token is due, so callers never wait', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5) // ahead at 85%: 255 s
     const hits = scripted([ok])
     let now = 0

@@ -51,15 +51,37 @@ function sharedStore(now: { value: number }, options: { lease: () => boolean; re
 const options = { tokenEndpoint, clientId: 'c', clientSecret: 's', refreshAhead: false, lockTtl: 1_000 }
 
 describe('a provider on a shared store', () => {
-  it('waits for a lease that never frees for at most 2 × lockTtl, then fetches for itself', async () => {
+  it('waits for a lease that never frees as long as its holder may still be redeeming, then fetches for itself', async () => {
     const state = endpoint()
     const now = { value: 0 }
     const { store, waits } = sharedStore(now, { lease: () => false })
-    const provider = createTokenProvider({ ...options, store, clock: () => now.value })
+    // a holder's attempt lasts at most retry.deadline + max(timeout, retry.deadline) = 4 s, + lockTtl
+    const retry = { deadline: 2_000 }
+    const provider = createTokenProvider({ ...options, retry, timeout: 500, store, clock: () => now.value })
 
     expect((await provider.getToken()).accessToken).toBe('t1')
-    expect(waits).toEqual([1_000, 1_000])
+    expect(waits).toEqual([1_000, 1_000, 1_000, 1_000, 1_000])
     expect(state.hits).toBe(1)
+  })
+
+  it('never redeems a refresh token while another process holds the lease, however long it waits', async () => {
+    const state = endpoint()
+    const now = { value: 0 }
+    const { store, waits } = sharedStore(now, { lease: () => false })
+    const grant = { type: 'refresh_token', refreshToken: 'r0' } as const
+    const retry = { deadline: 2_000 }
+    const provider = createTokenProvider({
+      ...options,
+      grant,
+      retry,
+      timeout: 500,
+      store,
+      clock: () => now.value,
+    })
+
+    await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_REQUEST' })
+    expect(waits).toHaveLength(5)
+    expect(state.hits).toBe(0)
   })
 
   it('takes the lease itself when it is free again after a wait (its holder failed or died)', async () => {

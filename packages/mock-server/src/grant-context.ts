@@ -1,6 +1,7 @@
 import type { DeviceRegistry } from './device-registry.js'
 import { OAuthFailure } from './oauth-response.js'
 import type { ResolvedClient, ResolvedMockAuthServerOptions } from './options.js'
+import type { AuthServerStats } from './stats.js'
 import type { TokenRegistry } from './token-registry.js'
 
 /** An authorization code handed out by `/authorize`, waiting to be exchanged once. @see RFC 6749 §4.1.2 */
@@ -30,6 +31,8 @@ export interface GrantContext {
   /** Epoch ms. */
   readonly now: number
   readonly request: Request
+  /** The server's counters (a grant counts what only it can see, such as refresh token reuse). */
+  readonly stats: AuthServerStats
 }
 
 /** What a grant decided; the token endpoint signs the access token and stores the refresh token. */

@@ -4,6 +4,8 @@ export interface AuthServerStats {
   tokenRequests: number
   /** Token requests answered with a token. */
   tokensIssued: number
+  /** Spent refresh tokens presented again (reuse detection). @see RFC 9700 §4.14.2 */
+  refreshTokenReuse: number
   /** Token requests by `grant_type` (every supported grant starts at 0). */
   readonly byGrant: Record<string, number>
   /** Token requests by the client id they claim (every registered client starts at 0). */
@@ -67,6 +69,7 @@ export function createAuthServerStats(
   const stats: AuthServerStats = {
     tokenRequests: 0,
     tokensIssued: 0,
+    refreshTokenReuse: 0,
     byGrant: zeroed(grants),
     byClient: zeroed(clients),
     byError: {},
@@ -75,7 +78,7 @@ export function createAuthServerStats(
     introspectionRequests: 0,
     revocationRequests: 0,
     reset() {
-      stats.tokenRequests = stats.tokensIssued = 0
+      stats.tokenRequests = stats.tokensIssued = stats.refreshTokenReuse = 0
       stats.authorizeRequests = stats.introspectionRequests = stats.revocationRequests = 0
       stats.deviceAuthorizationRequests = 0
       for (const map of [stats.byGrant, stats.byClient, stats.byError]) for (const key in map) map[key] = 0

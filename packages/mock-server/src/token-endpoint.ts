@@ -197,6 +197,7 @@ async function runGrant(
     devices: state.devices,
     now: state.options.clock(),
     request,
+    stats: state.stats,
   }
   const result = await handler(context)
   // RFC 8705 §3.1: a token requested over mutual TLS is bound to the client certificate

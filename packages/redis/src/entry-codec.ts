@@ -39,6 +39,9 @@ export function createCodec(cipher: Cipher | undefined) {
       const entry = sealed === undefined ? envelope.entry : parseJson(sealed)
       if (!isStoreEntry(entry) || entry.fingerprint !== envelope.fp)
         throw new RedisStoreError('stored entry is malformed')
+      // a forged or corrupted entry whose token is not the one fingerprinted is a miss, never handed out
+      if ((await sha256Hex(entry.token.accessToken)) !== entry.fingerprint)
+        throw new RedisStoreError('stored entry does not match its fingerprint')
       return entry
     },
     async sealRefreshToken(name: string, refreshToken: string): Promise<string> {
@@ -52,6 +55,11 @@ export function createCodec(cipher: Cipher | undefined) {
       return refreshToken
     },
   }
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
 function parseJson(text: string): unknown {

@@ -2,9 +2,11 @@ import { ConfigError, type StoreEntry, type TokenStore } from '@tokenwell/core'
 import { createCommandRunner } from './command-runner.js'
 import { createCipher, type EncryptionKey } from './encryption.js'
 import { createCodec } from './entry-codec.js'
+import { acquireLease } from './lease.js'
 import { type RedisClientLike, replyText, toSendCommand } from './redis-client.js'
 import { RedisStoreError } from './redis-store-error.js'
-import { COMPARE_AND_DELETE, RELEASE_LOCK, SET_ENTRY } from './scripts.js'
+import { COMPARE_AND_DELETE, SET_ENTRY } from './scripts.js'
+import { clampTtl } from './ttl.js'
 
 export interface RedisTokenStoreOptions {
   /**
@@ -92,7 +94,34 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): RedisTok
 
   const keysOf = (key: string) => {
     const base = `${prefix}{${key}}` // one hash tag: every key of an entry lives on one cluster slot
-    return { token: `${base}:token`, lock: `${base}:lock`, refresh: `${base}:refresh` }
+    return {
+      token: `${base}:token`,
+      lock: `${base}:lock`,
+      refresh: `${base}:refresh`,
+      fence: `${base}:fence`,
+    }
+  }
+
+  /** Writes the entry and its refresh token in one script; with `fence`, only if no one took the lease since. */
+  async function write(key: string, entry: StoreEntry, ttl: number, fence = ''): Promise<boolean> {
+    const k = keysOf(key)
+    if (!Number.isFinite(ttl)) throw new RedisStoreError('ttl must be a finite number of ms')
+    const refreshToken = entry.token.refreshToken
+    const refreshValue =
+      refreshToken === undefined ? '' : await codec.sealRefreshToken(k.refresh, refreshToken)
+    const refreshTtl = Math.max(ttl, refreshRetention(entry) ?? refreshTokenTtl)
+    const value = await codec.sealEntry(k.token, entry)
+    const args = [
+      k.token,
+      k.refresh,
+      k.fence,
+      value,
+      clampTtl(ttl),
+      refreshValue,
+      clampTtl(refreshTtl),
+      fence,
+    ]
+    return Number(await run('set', ['EVAL', SET_ENTRY, '3', ...args], k.token)) === 1
   }
 
   const store: RedisTokenStore = {
@@ -102,16 +131,7 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): RedisTok
       return text === undefined ? undefined : codec.openEntry(token, text)
     },
     async set(key, entry, ttl) {
-      const k = keysOf(key)
-      if (!Number.isFinite(ttl)) throw new RedisStoreError('ttl must be a finite number of ms')
-      const ttlMs = Math.max(1, Math.ceil(ttl))
-      const refreshToken = entry.token.refreshToken
-      const refreshValue =
-        refreshToken === undefined ? '' : await codec.sealRefreshToken(k.refresh, refreshToken)
-      const refreshTtl = Math.max(ttlMs, refreshRetention(entry) ?? refreshTokenTtl)
-      const value = await codec.sealEntry(k.token, entry)
-      const args = [k.token, k.refresh, value, String(ttlMs), refreshValue, String(refreshTtl)]
-      await run('set', ['EVAL', SET_ENTRY, '2', ...args], k.token)
+      await write(key, entry, ttl)
     },
     async delete(key) {
       const { token } = keysOf(key)
@@ -126,19 +146,11 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): RedisTok
       )
       return Number(deleted) === 1
     },
-    async acquireLease(key, ttl) {
-      const { lock } = keysOf(key)
-      const fence = randomHex(16)
-      const px = String(Math.max(1, Math.ceil(lockTtl ?? ttl)))
-      // released even when Redis is marked down: it is fenced, and a stale lock would stall the fleet
-      const release = async () => {
-        await run('unlock', ['EVAL', RELEASE_LOCK, '1', lock, fence], lock, { always: true })
-      }
-      const reply = await run('lock', ['SET', lock, fence, 'NX', 'PX', px], lock, {
-        // the lock was taken after this call gave up on it: hand it back at once
-        lateReply: (late) => void (replyText(late) === 'OK' && release().catch(() => {})),
-      })
-      return replyText(reply) === 'OK' ? release : undefined
+    acquireLease(key, ttl) {
+      const k = keysOf(key)
+      return acquireLease(run, k, lockTtl ?? ttl, refreshTokenTtl, (entry, entryTtl, fence) =>
+        write(key, entry, entryTtl, fence),
+      )
     },
     async waitForEntry(key, timeout, accept) {
       const k = keysOf(key)
@@ -181,12 +193,6 @@ function refreshRetention(entry: StoreEntry): number | undefined {
   const raw = entry.token.raw
   const seconds = raw['refresh_expires_in'] ?? raw['refresh_token_expires_in']
   return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined
-}
-
-function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) =>
-    b.toString(16).padStart(2, '0'),
-  ).join('')
 }
 
 function duration(name: string, value: unknown, min: number): number {

@@ -5,13 +5,38 @@
 
 /**
  * Writes the entry and, when there is one, the refresh token in one step: no process ever
- * reads a new access token next to a spent refresh token.
- * KEYS: token, refresh. ARGV: entry, entry TTL (ms), refresh value or '', refresh TTL (ms).
+ * reads a new access token next to a spent refresh token. Every argument is checked before
+ * anything is written (a script is not rolled back when a later command fails). With a fence,
+ * it writes only if no process took the lease after the one that holds this fence.
+ * KEYS: token, refresh, fence. ARGV: entry, entry TTL (ms), refresh value or '', refresh TTL
+ * (ms), fence or ''. Returns 1 when it wrote, 0 when fenced out.
  */
 export const SET_ENTRY = `
+local ttl = tonumber(ARGV[2])
+local refreshTtl = tonumber(ARGV[4])
+if not ttl or ttl < 1 or ttl % 1 ~= 0 then return redis.error_reply('ERR tokenwell: bad entry ttl') end
+if ARGV[3] ~= '' and (not refreshTtl or refreshTtl < 1 or refreshTtl % 1 ~= 0) then
+  return redis.error_reply('ERR tokenwell: bad refresh ttl')
+end
+if ARGV[5] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4]) end
 return 1`
+
+/**
+ * Takes the fetch lock and, with it, the next fencing number. KEYS: lock, fence. ARGV: owner,
+ * lock TTL (ms), fence TTL (ms). Returns the fence, or nil when another process holds the lock.
+ */
+export const ACQUIRE_LOCK = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+local fence = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return fence`
+
+/** Extends the lock if this owner still holds it. KEYS: lock. ARGV: owner, TTL (ms). Returns 1 or 0. */
+export const EXTEND_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`
 
 /**
  * Deletes the entry only if it still holds the token with this fingerprint (kept in clear next
@@ -28,8 +53,8 @@ end
 return 0`
 
 /**
- * Releases the fetch lock only if it still holds this process's fencing value: a holder whose
- * lock expired never releases the lock another process has taken since. KEYS: lock. ARGV: fence.
+ * Releases the fetch lock only if it still holds this process's owner value: a holder whose
+ * lock expired never releases the lock another process has taken since. KEYS: lock. ARGV: owner.
  */
 export const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

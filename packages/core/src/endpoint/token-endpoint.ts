@@ -23,8 +23,12 @@ export interface ResolvedEndpoint {
 export interface TokenEndpointClient {
   /** The token endpoint and auth method; discovery runs once (single-flight), a failure is not cached. */
   endpoint(): Promise<ResolvedEndpoint>
-  /** Signs, sends and parses one token request, with the one DPoP nonce retry RFC 9449 §8 allows. */
-  send(params: Record<string, string>): Promise<{ token: Token; response: Response }>
+  /**
+   * Signs, sends and parses one token request, with the one DPoP nonce retry RFC 9449 §8 allows.
+   * `timeout` (ms, default the `timeout` option) bounds the request itself: a refresh is given
+   * longer than its caller waits, so a late answer is still read and adopted.
+   */
+  send(params: Record<string, string>, timeout?: number): Promise<{ token: Token; response: Response }>
   /**
    * A request of `params` to another endpoint of the same server (the device authorization
    * endpoint), with the client authentication a token request would use.
@@ -120,11 +124,15 @@ export function createTokenEndpointClient(
     })
   }
 
-  async function send(params: Record<string, string>): Promise<{ token: Token; response: Response }> {
+  async function send(
+    params: Record<string, string>,
+    timeout = options.timeout,
+  ): Promise<{ token: Token; response: Response }> {
     const target = await endpoint()
+    const limited = timeout === options.timeout ? options : { ...options, timeout }
     for (let nonceRetries = 0; ; nonceRetries++) {
       try {
-        const result = await requestToken(options, await prepare(params, target))
+        const result = await requestToken(limited, await prepare(params, target))
         dpop?.rememberNonce(target.tokenEndpoint, result.response.headers)
         return result
       } catch (error) {

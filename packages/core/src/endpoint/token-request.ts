@@ -88,6 +88,16 @@ export async function parseTokenResponse(
   if (typeof body.access_token !== 'string' || body.access_token === '') {
     throw new TokenResponseError('token response has no access_token', { status, response })
   }
+  // rule 6: a token that cannot go into an Authorization header is refused now, not cached
+  for (const field of ['access_token', 'token_type'] as const) {
+    const value = body[field]
+    if (typeof value === 'string' && !HEADER_TOKEN.test(value)) {
+      throw new TokenResponseError(
+        `token response has ${field === 'access_token' ? 'an' : 'a'} ${field} that cannot be sent in a header (whitespace, control or non-ASCII characters)`,
+        { status, response },
+      )
+    }
+  }
   const tokenType = normaliseTokenType(body.token_type, options.tokenTypes ?? ['Bearer'], status, response)
   const now = options.now ?? Date.now()
   const expiresAt = expiryOf(body, now, options.defaultLifetime ?? 300_000, status, response)
@@ -111,6 +121,13 @@ export async function parseTokenResponse(
     raw: body,
   })
 }
+
+/**
+ * What an access token or token type may hold to be sent as `<type> <token>` in a header:
+ * visible ASCII only, no whitespace, no control character (RFC 9110 §5.5 field-value, RFC 6750
+ * §2.1 b64token, which is stricter; RFC 9449's DPoP tokens use the same header).
+ */
+const HEADER_TOKEN = /^[\x21-\x7e]+$/
 
 function normaliseTokenType(
   value: unknown,

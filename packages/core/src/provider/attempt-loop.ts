@@ -1,0 +1,180 @@
+import { sha256Hex } from '../crypto/hash.js'
+import { isRetryable, retryDelay } from '../endpoint/retry.js'
+import type { TokenEndpointClient } from '../endpoint/token-endpoint.js'
+import { AuthorizationError, OAuthError } from '../errors.js'
+import type { DevicePoll } from '../flows/device-poll.js'
+import { grantParams, isOneTime, isRepeatable } from '../grants/grants.js'
+import type { StoreEntry } from '../store.js'
+import { type Token, tokenToData } from '../token.js'
+import type { TokenKeyInfo } from './events.js'
+import { scheduleFor } from './expiry.js'
+import type { ResolvedTokenProviderOptions } from './options.js'
+import { createRedemptions } from './redemptions.js'
+
+/** Refresh tokens this provider rotated away from that it remembers (RFC 6749 §10.4). */
+const SPENT_MEMORY = 16
+
+export interface AttemptLoopHooks {
+  keyInfo(): TokenKeyInfo
+  emitTokenError(event: { error: Error; attempt: number; willRetry: boolean; delayMs?: number }): void
+  /** An answer that came after every caller stopped waiting for it: adopt and store it. */
+  onLateEntry(entry: StoreEntry): Promise<void>
+}
+
+/**
+ * How long a refresh request is kept alive for its answer, ms: past the caller's `timeout`, up
+ * to the retry deadline, so a server that answers late is heard rather than asked again.
+ */
+export function answerTimeout(options: ResolvedTokenProviderOptions): number {
+  return Math.max(options.timeout, options.retry.deadline)
+}
+
+/**
+ * The token requests of one provider: the grant, its refresh token, retries. A refresh token is
+ * redeemed at most once (rule 4): a request that may have reached the server is never repeated
+ * with it, only awaited; only failures known not to have been processed are retried with it.
+ */
+export function createAttemptLoop(
+  options: ResolvedTokenProviderOptions,
+  client: TokenEndpointClient,
+  hooks: AttemptLoopHooks,
+  stopPolling: () => AbortSignal,
+) {
+  const { clock, grant } = options
+  /** The newest refresh token held; survives invalidation and failed refreshes. */
+  let refreshToken: string | undefined = grant.type === 'refresh_token' ? grant.refreshToken : undefined
+  const spent: string[] = []
+  /** An authorization or device code is exchanged once (RFC 6749 §4.1.2, RFC 8628 §3.5). */
+  let codeSpent = false
+  let devicePoll: Promise<DevicePoll> | undefined
+
+  const redemptions = createRedemptions(
+    async (answer, used) => hooks.onLateEntry(await toEntry(answer.token, used)),
+    (error, used) => forgetIfRejected(error, used),
+  )
+
+  /** The store entry for a token the server issued in exchange for `used` (a refresh token or none). */
+  async function toEntry(token: Token, used: string | undefined): Promise<StoreEntry> {
+    if (isOneTime(grant)) codeSpent = true
+    const obtainedAt = clock()
+    // RFC 6749 §6: a server that does not rotate leaves the old refresh token valid
+    const kept = token.refreshToken ?? used
+    if (used !== undefined && kept !== used) {
+      // rotated: a store that missed our write (it was down) must not hand the old one back
+      spent.push(used)
+      if (spent.length > SPENT_MEMORY) spent.shift()
+    }
+    if (kept !== undefined && (refreshToken === used || refreshToken === undefined)) refreshToken = kept
+    const data = { ...tokenToData(token), ...(kept !== undefined && { refreshToken: kept }) }
+    const expiresAt = token.expiresAt ?? obtainedAt + options.defaultLifetime
+    return {
+      token: data,
+      obtainedAt,
+      refreshAt: scheduleFor(obtainedAt, expiresAt, options.refreshSkew, 0).refreshAt,
+      fingerprint: await sha256Hex(data.accessToken),
+    }
+  }
+
+  /** After `invalid_grant` for `used`: a grant that can run again starts over without it. */
+  function forgetIfRejected(error: unknown, used: string): boolean {
+    if (!(error instanceof OAuthError) || error.error !== 'invalid_grant') return false
+    if (refreshToken === used && (isRepeatable(grant) || isOneTime(grant))) refreshToken = undefined
+    return true
+  }
+
+  async function send(params: Record<string, string>, used: string | undefined) {
+    if (used === undefined) return client.send(params)
+    const limit = answerTimeout(options)
+    return redemptions.redeem(used, () => client.send(params, limit), options.timeout)
+  }
+
+  /** Asks the token endpoint, with retries, and returns the store entry for the answer. */
+  async function fetchEntry(): Promise<StoreEntry> {
+    let deadline = clock() + options.retry.deadline
+    let attempt = 0
+    // the server answered a device poll: a later failure is a new outage with its own retries
+    const onPollAnswer = () => {
+      attempt = 1
+      deadline = clock() + options.retry.deadline
+    }
+    for (;;) {
+      attempt++
+      let used = refreshToken
+      try {
+        if (used !== undefined && redemptions.inDoubt(used)) {
+          if (!isRepeatable(grant))
+            throw new AuthorizationError(
+              'a refresh request was lost after it was sent and the refresh token may be spent: it is not sent again (log in again)',
+            )
+          // rule 4: a refresh token that may be spent is never sent again; the grant starts over
+          if (refreshToken === used) refreshToken = undefined
+          used = undefined
+        }
+        if (codeSpent && used === undefined) {
+          const code = grant.type === 'authorization_code' ? 'authorization' : 'device'
+          throw new AuthorizationError(
+            `the ${code} code was already exchanged and no refresh token is left: log in again`,
+          )
+        }
+        const params = await grantParams(grant, used)
+        let poll: DevicePoll | undefined
+        if (grant.type === 'urn:ietf:params:oauth:grant-type:device_code' && used === undefined) {
+          // resolveOptions gave the grant its interval
+          const resolved = grant as typeof grant & { interval: number }
+          devicePoll ??= import('../flows/device-poll.js').then((m) =>
+            m.createDevicePoll(resolved, clock, { AuthorizationError, OAuthError }),
+          )
+          poll = await devicePoll
+        }
+        const { token } = poll
+          ? await poll(() => client.send(params), onPollAnswer, stopPolling())
+          : await send(params, used)
+        return await toEntry(token, used)
+      } catch (error) {
+        if (used !== undefined && forgetIfRejected(error, used)) {
+          // the refresh token is spent or revoked; a grant that can be run again starts over (a
+          // refresh_token grant keeps its newest refresh token: an older one would be a replay)
+          if (!isRepeatable(grant)) throw error
+          continue
+        }
+        const delay = retryDelay(error, attempt, options.retry, clock(), Math.random())
+        const willRetry =
+          attempt < options.retry.attempts &&
+          isRetryable(error, used !== undefined) &&
+          clock() + delay < deadline
+        const delayMs = willRetry ? delay : undefined
+        hooks.emitTokenError({
+          error: error as Error,
+          attempt,
+          willRetry,
+          ...(delayMs !== undefined && { delayMs }),
+        })
+        if (!willRetry) throw error
+        await new Promise((resolve) => setTimeout(resolve, delayMs))
+      }
+    }
+  }
+
+  return {
+    fetchEntry,
+    redemptions,
+    /** Adopts the refresh token a shared store holds, unless this provider rotated away from it. */
+    offerRefreshToken(shared: string | undefined): void {
+      if (typeof shared === 'string' && shared !== '' && !spent.includes(shared)) refreshToken = shared
+    },
+    /** A refresh token that came with a token from a store. */
+    adoptRefreshToken(token: string | undefined): void {
+      if (token !== undefined) refreshToken = token
+    },
+    /** The newest refresh token held. */
+    refreshToken: () => refreshToken,
+    /** `revoked` was revoked: it is never redeemed, and no longer held. */
+    revoked(revoked: string): void {
+      spent.push(revoked)
+      if (spent.length > SPENT_MEMORY) spent.shift()
+      if (refreshToken === revoked) refreshToken = undefined
+    },
+    /** Whether the next request would redeem a refresh token. */
+    redeems: () => refreshToken !== undefined,
+  }
+}

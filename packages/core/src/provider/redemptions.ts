@@ -1,0 +1,110 @@
+import { failureOutcome, markUnknownOutcome } from '../endpoint/retry.js'
+import { TokenRequestError } from '../errors.js'
+import type { Token } from '../token.js'
+
+type Answer = { token: Token; response: Response }
+
+/** Refresh-token requests in flight, and refresh tokens whose redemption has an unknown outcome. */
+export interface Redemptions {
+  /**
+   * Redeems `refreshToken` with `send`, or joins the request already redeeming it, and waits at
+   * most `wait` ms. When the wait ends first the request goes on; its answer, if it comes, goes
+   * to `onLate` (rule 4: the refresh token may be spent, so it is never sent again).
+   */
+  redeem(refreshToken: string, send: () => Promise<Answer>, wait: number): Promise<Answer>
+  /** Whether a request with `refreshToken` may have been processed, and its answer is lost. */
+  inDoubt(refreshToken: string): boolean
+  /** Whether a request is still in flight. */
+  pending(): boolean
+  /** Resolves once no request is in flight and every late answer has been handled. */
+  idle(): Promise<void>
+}
+
+interface InFlight {
+  answer: Promise<Answer>
+  /** Callers still waiting on it: when it settles with none left, the answer is late. */
+  waiting: number
+}
+
+/**
+ * Tracks refresh-token redemptions. `onLate` receives an answer nobody waited for any more (it
+ * adopts the token); `onLateFailure` a failure nobody waited for.
+ */
+export function createRedemptions(
+  onLate: (answer: Answer, refreshToken: string) => Promise<void>,
+  onLateFailure: (error: unknown, refreshToken: string) => void,
+): Redemptions {
+  const inFlight = new Map<string, InFlight>()
+  const doubtful = new Set<string>()
+  const handling = new Set<Promise<void>>()
+  let idleWaiters: (() => void)[] = []
+
+  const settleIdle = () => {
+    if (inFlight.size > 0 || handling.size > 0) return
+    const waiters = idleWaiters
+    idleWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+
+  function start(refreshToken: string, send: () => Promise<Answer>): InFlight {
+    const flight: InFlight = { answer: send(), waiting: 0 }
+    inFlight.set(refreshToken, flight)
+    /** Runs the late handler; until it is done, a caller joins this answer instead of sending again. */
+    const settle = (late: (() => Promise<void> | void) | undefined) => {
+      if (!late) {
+        inFlight.delete(refreshToken)
+        return settleIdle()
+      }
+      const task = (async () => late())().catch(() => {})
+      handling.add(task)
+      void task.finally(() => {
+        handling.delete(task)
+        if (inFlight.get(refreshToken) === flight) inFlight.delete(refreshToken)
+        settleIdle()
+      })
+    }
+    flight.answer.then(
+      (answer) => settle(flight.waiting === 0 ? () => onLate(answer, refreshToken) : undefined),
+      (error: unknown) => {
+        if (failureOutcome(error) === 'unknown') doubtful.add(refreshToken)
+        settle(flight.waiting === 0 ? () => onLateFailure(error, refreshToken) : undefined)
+      },
+    )
+    return flight
+  }
+
+  return {
+    redeem(refreshToken, send, wait) {
+      const flight = inFlight.get(refreshToken) ?? start(refreshToken, send)
+      flight.waiting++
+      return new Promise<Answer>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          flight.waiting--
+          reject(
+            markUnknownOutcome(
+              new TokenRequestError(
+                `token request timed out after ${wait} ms (its answer is still awaited: the refresh token is not sent again)`,
+              ),
+            ),
+          )
+        }, wait)
+        flight.answer.then(
+          (answer) => {
+            clearTimeout(timer)
+            resolve(answer)
+          },
+          (error: unknown) => {
+            clearTimeout(timer)
+            reject(error)
+          },
+        )
+      })
+    },
+    inDoubt: (refreshToken) => doubtful.has(refreshToken),
+    pending: () => inFlight.size > 0 || handling.size > 0,
+    idle() {
+      if (inFlight.size === 0 && handling.size === 0) return Promise.resolve()
+      return new Promise((resolve) => idleWaiters.push(resolve))
+    },
+  }
+}

@@ -1,0 +1,56 @@
+import type { StoreEntry, StoreLease } from '@tokenwell/core'
+import type { RunOptions } from './command-runner.js'
+import { replyText } from './redis-client.js'
+import { ACQUIRE_LOCK, EXTEND_LOCK, RELEASE_LOCK } from './scripts.js'
+import { clampTtl } from './ttl.js'
+
+type Run = (operation: string, args: string[], key: string, options?: RunOptions) => Promise<unknown>
+
+/** The keys of one cache key's lease. */
+export interface LeaseKeys {
+  lock: string
+  fence: string
+}
+
+/**
+ * Takes the fetch lock for `ttl` ms. The lease it resolves to releases the lock, extends it
+ * while its holder may still be redeeming, and writes through `write` with its fence, so a
+ * holder whose lease was taken over never overwrites a newer result.
+ */
+export async function acquireLease(
+  run: Run,
+  keys: LeaseKeys,
+  ttl: number,
+  fenceTtl: number,
+  write: (entry: StoreEntry, ttl: number, fence: string) => Promise<boolean>,
+): Promise<StoreLease | undefined> {
+  const owner = randomHex(16)
+  // released even when Redis is marked down: it is owner-checked, and a stale lock would stall the fleet
+  const release = async () => {
+    await run('unlock', ['EVAL', RELEASE_LOCK, '1', keys.lock, owner], keys.lock, { always: true })
+  }
+  const args = ['EVAL', ACQUIRE_LOCK, '2', keys.lock, keys.fence, owner, clampTtl(ttl), clampTtl(fenceTtl)]
+  const reply = await run('lock', args, keys.lock, {
+    // the lock was taken after this call gave up on it: hand it back at once
+    lateReply: (late) => void (replyText(late) !== undefined && release().catch(() => {})),
+  })
+  const fence = replyText(reply)
+  if (fence === undefined) return undefined
+  return Object.assign(release, {
+    async extend(more: number) {
+      const extended = await run(
+        'extend',
+        ['EVAL', EXTEND_LOCK, '1', keys.lock, owner, clampTtl(more)],
+        keys.lock,
+      )
+      return Number(extended) === 1
+    },
+    set: (entry: StoreEntry, entryTtl: number) => write(entry, entryTtl, fence),
+  })
+}
+
+function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('')
+}
