@@ -54,9 +54,11 @@ export async function bundlePage(): Promise<string> {
       {
         name: 'workspace-sources',
         setup(esbuild) {
-          esbuild.onResolve({ filter: /^@tokenwell\/[a-z-]+$/ }, (args) => ({
-            path: `${root}packages/${args.path.slice('@tokenwell/'.length)}/src/index.ts`,
-          }))
+          // `@tokenwell/<name>` and a subpath entry `@tokenwell/<name>/<entry>` (its src/<entry>/index.ts)
+          esbuild.onResolve({ filter: /^@tokenwell\/[a-z-]+(\/[a-z-]+)?$/ }, (args) => {
+            const [name, entry] = args.path.slice('@tokenwell/'.length).split('/')
+            return { path: `${root}packages/${name}/src/${entry === undefined ? '' : `${entry}/`}index.ts` }
+          })
         },
       },
     ],

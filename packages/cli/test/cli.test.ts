@@ -205,10 +205,11 @@ describe.concurrent('tokenwell token (subprocess)', { timeout: 30_000 }, () => {
     const result = await cli(['demo', '--calls', '10'])
     expect(result.code).toBe(0)
     expect(result.stderr).toBe('')
-    for (const client of ['axios', 'got', 'fetch']) expect(result.stdout).toContain(`\n${client}: `)
-    expect(result.stdout.match(/ ✓ /g)).toHaveLength(9)
+    for (const client of ['axios', 'got', 'fetch', 'undici', 'ky'])
+      expect(result.stdout).toContain(`\n${client}: `)
+    expect(result.stdout.match(/ ✓ /g)).toHaveLength(15)
     expect(result.stdout).toMatch(
-      /\n✓ all 9 checks passed: 90 calls, \d+ × 401 recovered, 9 token requests in /,
+      /\n✓ all 15 checks passed: 150 calls, \d+ × 401 recovered, 15 token requests in /,
     )
   })
 
