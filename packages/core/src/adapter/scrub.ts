@@ -27,6 +27,9 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>): T {
   }
   while (stack.length > 0 && seen.size < BUDGET) {
     const node = stack.pop() as Record<PropertyKey, unknown>
+    // a WHATWG Request keeps its headers in private state (Node 24's inspect prints them)
+    if (typeof Request !== 'undefined' && node instanceof Request) scrubHeaders(node.headers, holds, redact)
+    if (typeof Headers !== 'undefined' && node instanceof Headers) scrubHeaders(node, holds, redact)
     if (node instanceof Map) {
       for (const [key, entry] of node) {
         if (typeof entry === 'string' && holds(entry)) node.set(key, redact(entry))
@@ -52,6 +55,23 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>): T {
     }
   }
   return value
+}
+
+/** Drops `authorization`/`dpop` holding a secret from `headers`, redacts it elsewhere; immutable headers are left. */
+function scrubHeaders(
+  headers: Headers,
+  holds: (text: string) => boolean,
+  redact: (text: string) => string,
+): void {
+  for (const [name, value] of [...headers]) {
+    if (!holds(value)) continue
+    try {
+      if (name === 'authorization' || name === 'dpop') headers.delete(name)
+      else headers.set(name, redact(value))
+    } catch {
+      // a response's headers are immutable; they never carry the token we sent
+    }
+  }
 }
 
 function ownKeys(node: object): PropertyKey[] {
