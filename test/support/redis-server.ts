@@ -55,8 +55,17 @@ export interface RedisServer {
 export async function startRedisServer(): Promise<RedisServer> {
   const binary = findRedisServer()
   if (!binary) throw new Error('redis-server not found')
-  const port = await freePort()
-  let child: ChildProcess | undefined = await launch(binary, port)
+  // The port was free a moment ago; another test run on this machine may take it first.
+  let port = await freePort()
+  let child: ChildProcess | undefined
+  for (let attempt = 1; !child; attempt++) {
+    try {
+      child = await launch(binary, port)
+    } catch (error) {
+      if (attempt === 3) throw error
+      port = await freePort()
+    }
+  }
   let paused = false
   const exit = async (signal: NodeJS.Signals) => {
     const running = child
