@@ -1,4 +1,4 @@
-import type { StoreEntry } from '@tokenwell/core'
+import { isStoreEntry, type StoreEntry } from '@tokenwell/core'
 
 /** A refresh token as a tab keeps it: `at` is when it was issued (newest wins), `until` when it is dropped. */
 export interface RefreshSlot {
@@ -54,21 +54,4 @@ export function parseSlot(value: unknown): TabSlot | undefined {
     slot.refresh = { value: r.value, at: r.at as number, until: r.until as number }
   }
   return slot
-}
-
-function isStoreEntry(value: unknown): value is StoreEntry {
-  const entry = value as Partial<StoreEntry> | null
-  const token = entry?.token
-  return (
-    typeof entry === 'object' &&
-    typeof entry?.fingerprint === 'string' &&
-    Number.isFinite(entry.refreshAt) &&
-    Number.isFinite(entry.obtainedAt) &&
-    typeof token === 'object' &&
-    token !== null &&
-    typeof token.accessToken === 'string' &&
-    typeof token.tokenType === 'string' &&
-    typeof token.raw === 'object' &&
-    token.raw !== null
-  )
 }

@@ -83,5 +83,11 @@ export type {
 } from './provider/options.js'
 export { createTokenProvider, type GetTokenOptions, type TokenProvider } from './provider/token-provider.js'
 export { loadSecretScrubber, type SecretScrubber } from './redaction/scrub.js'
-export { createMemoryTokenStore, type StoreEntry, type StoreLease, type TokenStore } from './store.js'
+export {
+  createMemoryTokenStore,
+  isStoreEntry,
+  type StoreEntry,
+  type StoreLease,
+  type TokenStore,
+} from './store.js'
 export { createToken, type Token, type TokenData } from './token.js'

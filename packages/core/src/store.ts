@@ -12,6 +12,27 @@ export interface StoreEntry {
 }
 
 /**
+ * Whether a value read back from a shared store (JSON, another tab's message) has the shape of a
+ * `StoreEntry`. A store that hands out what fails this is trusting its medium; treat it as a miss.
+ */
+export function isStoreEntry(value: unknown): value is StoreEntry {
+  const entry = value as Partial<StoreEntry> | null
+  const token = entry?.token
+  return (
+    typeof entry === 'object' &&
+    typeof entry?.fingerprint === 'string' &&
+    Number.isFinite(entry.refreshAt) &&
+    Number.isFinite(entry.obtainedAt) &&
+    typeof token === 'object' &&
+    token !== null &&
+    typeof token.accessToken === 'string' &&
+    typeof token.tokenType === 'string' &&
+    typeof token.raw === 'object' &&
+    token.raw !== null
+  )
+}
+
+/**
  * A fleet-wide lease to fetch one key's token: calling it releases it (only if it is still ours).
  */
 export interface StoreLease {

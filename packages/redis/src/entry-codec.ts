@@ -1,4 +1,4 @@
-import type { StoreEntry } from '@tokenwell/core'
+import { isStoreEntry, type StoreEntry } from '@tokenwell/core'
 import type { Cipher } from './encryption.js'
 import { RedisStoreError } from './redis-store-error.js'
 
@@ -69,21 +69,4 @@ function parseJson(text: string): unknown {
   } catch {}
   // never echo the text: it may be a token
   throw new RedisStoreError('stored value is not JSON')
-}
-
-function isStoreEntry(value: unknown): value is StoreEntry {
-  const entry = value as Partial<StoreEntry> | null
-  const token = entry?.token
-  return (
-    typeof entry === 'object' &&
-    typeof entry?.fingerprint === 'string' &&
-    Number.isFinite(entry.refreshAt) &&
-    Number.isFinite(entry.obtainedAt) &&
-    typeof token === 'object' &&
-    token !== null &&
-    typeof token.accessToken === 'string' &&
-    typeof token.tokenType === 'string' &&
-    typeof token.raw === 'object' &&
-    token.raw !== null
-  )
 }
