@@ -151,14 +151,20 @@ export async function readSent(request: Request): Promise<SentRequest> {
   return { url: request.url, headers, params: [...new URLSearchParams(body)], body }
 }
 
+// Written from the RFCs, not imported from the scrubber: a parameter the scrubber forgot must
+// fail these tests, not be forgotten here too.
 const SECRET_PARAMS = [
-  'client_secret',
-  'client_assertion',
-  'password',
-  'refresh_token',
-  'code',
-  'code_verifier',
-  'device_code',
+  'client_secret', // RFC 6749 §2.3.1
+  'client_assertion', // RFC 7521 §4.2
+  'password', // RFC 6749 §4.3.2
+  'refresh_token', // RFC 6749 §6
+  'code', // RFC 6749 §4.1.3
+  'code_verifier', // RFC 7636 §4.5
+  'device_code', // RFC 8628 §3.4
+  'assertion', // RFC 7521 §4.1
+  'subject_token', // RFC 8693 §2.1
+  'actor_token', // RFC 8693 §2.1
+  'token', // RFC 7009 §2.1
 ]
 
 /** A fetch that echoes every request as `template` says, and remembers what was sent. */
