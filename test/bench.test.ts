@@ -171,7 +171,7 @@ describe('bench (tiny run of each scenario)', () => {
   it('renders the targets, the markdown tables and the chart', () => {
     results.targets = evaluateTargets(results)
     expect(results.targets.map((t) => t.target)).toHaveLength(4)
-    expect(results.targets[2]!.result).toContain('cold burst 1/1/1, 401 storm 1/1/1')
+    expect(results.targets[2]!.result).toContain('cold burst 1/1/1/1/1, 401 storm 1/1/1/1/1')
     const markdown = renderMarkdown(results)
     for (const heading of [
       '## Targets',

@@ -60,7 +60,8 @@ const CPU_TARGET = 1.02
 const meetsThroughput = (ratio: number) => ratio >= THROUGHPUT_TARGET
 /** `cpuRatio` is bare ÷ tokenwell CPU per request. */
 const meetsCpu = (cpuRatio: number) => 1 / cpuRatio <= CPU_TARGET
-const TOKENWELL_IDS = new Set(['tokenwell-axios', 'tokenwell-got', 'tokenwell-fetch'])
+/** Every tokenwell adapter, whichever clients a run measures. */
+const TOKENWELL_IDS = { has: (subject: string) => subject.startsWith('tokenwell-') }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US')
 const ms = (n: number) => (Number.isNaN(n) ? '–' : n >= 100 ? int(n) : n.toFixed(n >= 10 ? 1 : 2))
@@ -103,7 +104,7 @@ export function evaluateTargets(results: BenchResults): Target[] {
         `steady load: ${steady.map((r) => r.tokenRequests).join('/')} refreshes, at most ` +
         `${Math.max(...steady.map((r) => r.maxConcurrentTokenRequests))} at a time, ` +
         `${steady.reduce((n, r) => n + r.waited, 0)} requests waited for one ` +
-        `(${steady.reduce((n, r) => n + r.waitedByChance, 0).toFixed(1)} by chance; axios/got/fetch)`,
+        `(${steady.reduce((n, r) => n + r.waitedByChance, 0).toFixed(1)} by chance; ${steady.map((r) => r.subject.replace('tokenwell-', '')).join('/')})`,
       met:
         [...cold, ...storm].every((r) => r.tokenRequests === 1 && r.failed === 0) &&
         steady.every((r) => r.maxConcurrentTokenRequests === 1 && r.failed === 0),
