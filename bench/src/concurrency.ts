@@ -121,6 +121,11 @@ export interface SteadyResult {
   /** Requests that waited for the token endpoint (see `SteadyOptions.tokenLatency`). */
   readonly waited: number
   /**
+   * tokenwell only: requests that found no usable token in the provider and waited for a token
+   * request, counted where it happens (no latency heuristic); `undefined` for other libraries.
+   */
+  readonly tokenWaits?: number
+  /**
    * How many requests the same test finds at as many instants far from any token request: slow
    * requests that happen to match (a loaded machine makes more). `waited` near it means none waited.
    */
@@ -157,10 +162,12 @@ export async function steady(
     const warm = await subject.request()
     if (warm !== 200) throw new Error(`${spec.label}: warm-up request got ${warm}`)
     await control.reset()
+    const waitsBefore = subject.tokenWaits?.() ?? 0
     const run = await closedLoop(subject.request, {
       concurrency: options.concurrency,
       durationMs: options.durationMs,
     })
+    const tokenWaits = subject.tokenWaits ? subject.tokenWaits() - waitsBefore : undefined
     const [spans, api] = await Promise.all([control.tokenSpans(), control.apiStats()])
     const window = options.tokenLatency
     const slow = options.tokenLatency / 2
@@ -195,6 +202,7 @@ export async function steady(
       lifetimes: options.durationMs / (options.lifetimeS * 1000),
       maxConcurrentTokenRequests: maxOverlap(spans),
       waited,
+      ...(tokenWaits !== undefined && { tokenWaits }),
       waitedByChance: instants.length === 0 ? 0 : (chance / instants.length) * spans.length,
       unauthorized: api.unauthorized,
       failed: run.failed,
