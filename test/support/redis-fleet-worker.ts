@@ -61,6 +61,7 @@ async function configure(next: WorkerConfig): Promise<void> {
     ...(next.refreshToken !== undefined && {
       grant: { type: 'refresh_token' as const, refreshToken: next.refreshToken },
     }),
+    ...(next.password !== undefined && { grant: { type: 'password' as const, ...next.password } }),
     ...(next.timeout !== undefined && { timeout: next.timeout }),
     store,
     fetch: (request) => {

@@ -99,6 +99,7 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): RedisTok
       lock: `${base}:lock`,
       refresh: `${base}:refresh`,
       fence: `${base}:fence`,
+      redeeming: `${base}:redeeming`,
     }
   }
 
