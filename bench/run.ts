@@ -191,7 +191,7 @@ async function runSweep(servers: Awaited<ReturnType<typeof startRemoteBenchServe
   if (!fetchSpec) return []
   return lifetimeSweep(servers, fetchSpec, lifetimes, config.sweep.options, (l, r) =>
     log(
-      `  ${l.lifetimeS} s tokens, ${l.durationMs} ms: ${r.requests} requests, ${r.tokenRequests} token requests over ${fixed(r.lifetimes)} lifetimes (max ${r.maxConcurrentTokenRequests} at once), ${r.tokenWaits} waited on a token request (counted in the provider), ${r.waited} slow around a refresh (${fixed(r.waitedByChance)} by chance), ${r.failed} failed, p99 ${fixed(r.p99, 1)} ms, load ${fixed(loadavg()[0]!, 2)}`,
+      `  ${l.lifetimeS} s tokens, ${l.durationMs} ms: ${r.requests} requests, ${r.tokenRequests} token requests over ${fixed(r.lifetimes)} lifetimes (max ${r.maxConcurrentTokenRequests} at once, ${r.maxTokenRequestsPerLifetime} per token lifetime), ${r.tokenWaits} waited on a token request (counted in the provider), ${r.waited} slow around a refresh (${fixed(r.waitedByChance)} by chance), ${r.failed} failed, p99 ${fixed(r.p99, 1)} ms, load ${fixed(loadavg()[0]!, 2)}`,
     ),
   )
 }
