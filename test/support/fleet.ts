@@ -34,6 +34,8 @@ export interface Tally {
   errors: string[]
   /** `store-error` events the provider emitted since it was configured. */
   storeErrors: number
+  /** The longest call, ms (token and API request). */
+  slowestMs?: number
 }
 
 export type FleetReply =

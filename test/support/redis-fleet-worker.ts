@@ -98,9 +98,11 @@ interface Tally {
   ok: number
   failed: number
   errors: string[]
+  slowestMs?: number
 }
 
 async function tallied(tally: Tally): Promise<void> {
+  const started = Date.now()
   try {
     if (await call()) tally.ok++
     else tally.failed++
@@ -108,6 +110,8 @@ async function tallied(tally: Tally): Promise<void> {
     tally.failed++
     if (tally.errors.length < 5)
       tally.errors.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+  } finally {
+    tally.slowestMs = Math.max(tally.slowestMs ?? 0, Date.now() - started)
   }
 }
 
