@@ -26,6 +26,8 @@ export async function acquireLease(
   ttl: number,
   fenceTtl: number,
   write: (entry: StoreEntry, ttl: number, fence: string) => Promise<boolean>,
+  /** The store's own `lockTtl`: when set, each extension is to it rather than to what core asks. */
+  extendTtl?: number,
 ): Promise<StoreLease | undefined> {
   const owner = randomHex(16)
   // released even when Redis is marked down: it is owner-checked, and a stale lock would stall the fleet
@@ -52,7 +54,7 @@ export async function acquireLease(
     async extend(more: number) {
       const extended = await run(
         'extend',
-        ['EVAL', EXTEND_LOCK, '1', keys.lock, owner, clampTtl(more)],
+        ['EVAL', EXTEND_LOCK, '1', keys.lock, owner, clampTtl(extendTtl ?? more)],
         keys.lock,
       )
       return Number(extended) === 1
