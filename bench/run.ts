@@ -1,7 +1,9 @@
 // `pnpm bench`: every measurement in one run, on loopback, written to bench/results/ and the
 // README's summary. Options: --quick (short trials, to try the bench out: written to
 // bench/results/quick/ only, never to the README or bench/results/), --profile (profile every adapter's
-// hot path, not only one that misses its target), --report (re-render results.json only).
+// hot path, not only one that misses its target), --report (re-render results.json only),
+// --sweep (only the refresh-ahead sweep across lifetimes, written to bench/results/quick/sweep.json;
+// with --lifetimes=2,5 only those lifetimes, s).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -27,6 +29,9 @@ import { BARE, CONTENDERS, type HttpClient, MINIMAL, PEERS, TOKENWELL } from './
 
 const args = new Set(process.argv.slice(2))
 const quick = args.has('--quick')
+const lifetimesArg = process.argv.find((arg) => arg.startsWith('--lifetimes='))
+/** `--lifetimes=2,5`: the sweep runs only these token lifetimes (s). */
+const onlyLifetimes = lifetimesArg?.slice('--lifetimes='.length).split(',').map(Number)
 const benchDir = fileURLToPath(new URL('.', import.meta.url))
 const resultsDir = fileURLToPath(new URL(`./${resultsTarget({ quick }).dir}`, import.meta.url))
 
@@ -62,8 +67,9 @@ const config = {
       : [
           { lifetimeS: 2, durationMs: 8_000 },
           { lifetimeS: 5, durationMs: 20_000 },
+          // at least two lifetimes each, so each run crosses two refreshes
           { lifetimeS: 60, durationMs: 130_000 },
-          { lifetimeS: 300, durationMs: 330_000 },
+          { lifetimeS: 300, durationMs: 630_000 },
         ],
     options: { concurrency: 24, refreshSkew: 30_000, tokenLatency: 300, connections: 64 },
   },
@@ -79,6 +85,10 @@ async function main(): Promise<void> {
     log(
       '--quick: short trials, rough numbers; writing bench/results/quick/, not the README or bench/results/',
     )
+  if (args.has('--sweep')) {
+    await sweepOnly()
+    return
+  }
   if (args.has('--report')) {
     const results = JSON.parse(readFileSync(`${resultsDir}results.json`, 'utf8')) as BenchResults
     write(results)
@@ -139,15 +149,7 @@ async function main(): Promise<void> {
       )
     }
 
-    log('refresh-ahead across lifetimes (tokenwell, fetch; token endpoint 300 ms, default refreshSkew) …')
-    const fetchSpec = CONTENDERS.find((spec) => spec.id === 'tokenwell-fetch')
-    const sweep = fetchSpec
-      ? await lifetimeSweep(servers, fetchSpec, config.sweep.lifetimes, config.sweep.options, (l, r) =>
-          log(
-            `  ${l.lifetimeS} s tokens, ${l.durationMs} ms: ${r.requests} requests, ${r.tokenRequests} token requests over ${fixed(r.lifetimes)} lifetimes (max ${r.maxConcurrentTokenRequests} at once), ${r.waited} waited (${fixed(r.waitedByChance)} by chance), ${r.failed} failed`,
-          ),
-        )
-      : []
+    const sweep = await runSweep(servers)
     await servers.control.setLatency(TOKEN_LATENCY)
 
     const results: BenchResults = {
@@ -174,6 +176,41 @@ async function main(): Promise<void> {
     }
     results.targets = evaluateTargets(results)
     write(results)
+  } finally {
+    await servers.close()
+  }
+}
+
+/** Refresh-ahead across lifetimes (tokenwell over fetch), each result logged as it comes. */
+async function runSweep(servers: Awaited<ReturnType<typeof startRemoteBenchServers>>) {
+  const lifetimes = config.sweep.lifetimes.filter(
+    (l) => onlyLifetimes === undefined || onlyLifetimes.includes(l.lifetimeS),
+  )
+  log('refresh-ahead across lifetimes (tokenwell, fetch; token endpoint 300 ms, default refreshSkew) …')
+  const fetchSpec = CONTENDERS.find((spec) => spec.id === 'tokenwell-fetch')
+  if (!fetchSpec) return []
+  return lifetimeSweep(servers, fetchSpec, lifetimes, config.sweep.options, (l, r) =>
+    log(
+      `  ${l.lifetimeS} s tokens, ${l.durationMs} ms: ${r.requests} requests, ${r.tokenRequests} token requests over ${fixed(r.lifetimes)} lifetimes (max ${r.maxConcurrentTokenRequests} at once, ${r.maxTokenRequestsPerLifetime} per token lifetime), ${r.tokenWaits} waited on a token request (counted in the provider), ${r.waited} slow around a refresh (${fixed(r.waitedByChance)} by chance), ${r.failed} failed, p99 ${fixed(r.p99, 1)} ms, load ${fixed(loadavg()[0]!, 2)}`,
+    ),
+  )
+}
+
+/** `--sweep`: only the refresh-ahead sweep, written to bench/results/quick/sweep.json. */
+async function sweepOnly(): Promise<void> {
+  const loadAtStart = loadavg()[0]!
+  const servers = await startRemoteBenchServers({ latency: TOKEN_LATENCY, tokenLifetime: 3600 })
+  try {
+    const sweep = await runSweep(servers)
+    const dir = fileURLToPath(new URL('./results/quick/', import.meta.url))
+    mkdirSync(dir, { recursive: true })
+    const meta = { date: new Date().toISOString(), machine: describeMachine(), quick }
+    const loadAverage = { start: loadAtStart, end: loadavg()[0]! }
+    const json = { meta: { ...meta, loadAverage, config: config.sweep }, sweep }
+    writeFileSync(`${dir}sweep.json`, `${JSON.stringify(json, null, 2)}\n`)
+    log(
+      `wrote bench/results/quick/sweep.json (load average ${fixed(loadAverage.start, 2)} → ${fixed(loadAverage.end, 2)})`,
+    )
   } finally {
     await servers.close()
   }

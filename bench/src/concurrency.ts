@@ -1,3 +1,4 @@
+import { now } from './clock.js'
 import { burst, closedLoop, percentile, settle } from './load.js'
 import type { BenchServers, TokenRequestSpan } from './servers.js'
 import { type SubjectSpec, useFetchPool } from './subjects.js'
@@ -118,8 +119,18 @@ export interface SteadyResult {
   readonly lifetimes: number
   /** Most token requests in flight at one moment: 1 with single-flight. */
   readonly maxConcurrentTokenRequests: number
+  /**
+   * Most token requests started during one token's lifetime (from its arrival, for tokens whose
+   * lifetime ended within the run): 1 when each token is replaced by one request.
+   */
+  readonly maxTokenRequestsPerLifetime: number
   /** Requests that waited for the token endpoint (see `SteadyOptions.tokenLatency`). */
   readonly waited: number
+  /**
+   * tokenwell only: requests that found no usable token in the provider and waited for a token
+   * request, counted where it happens (no latency heuristic); `undefined` for other libraries.
+   */
+  readonly tokenWaits?: number
   /**
    * How many requests the same test finds at as many instants far from any token request: slow
    * requests that happen to match (a loaded machine makes more). `waited` near it means none waited.
@@ -157,10 +168,12 @@ export async function steady(
     const warm = await subject.request()
     if (warm !== 200) throw new Error(`${spec.label}: warm-up request got ${warm}`)
     await control.reset()
+    const waitsBefore = subject.tokenWaits?.() ?? 0
     const run = await closedLoop(subject.request, {
       concurrency: options.concurrency,
       durationMs: options.durationMs,
     })
+    const tokenWaits = subject.tokenWaits ? subject.tokenWaits() - waitsBefore : undefined
     const [spans, api] = await Promise.all([control.tokenSpans(), control.apiStats()])
     const window = options.tokenLatency
     const slow = options.tokenLatency / 2
@@ -194,7 +207,9 @@ export async function steady(
       tokenRequests: spans.length,
       lifetimes: options.durationMs / (options.lifetimeS * 1000),
       maxConcurrentTokenRequests: maxOverlap(spans),
+      maxTokenRequestsPerLifetime: perLifetime(spans, options.lifetimeS * 1000, now()),
       waited,
+      ...(tokenWaits !== undefined && { tokenWaits }),
       waitedByChance: instants.length === 0 ? 0 : (chance / instants.length) * spans.length,
       unauthorized: api.unauthorized,
       failed: run.failed,
@@ -207,6 +222,17 @@ export async function steady(
     await subject.close()
     await closePool()
   }
+}
+
+/** The most token requests started during the lifetime of one token that arrived at a span's end. */
+export function perLifetime(spans: readonly TokenRequestSpan[], lifetimeMs: number, until: number): number {
+  let most = 0
+  for (const token of spans) {
+    if (token.end + lifetimeMs > until) continue
+    const started = spans.filter((s) => s.start > token.end && s.start < token.end + lifetimeMs).length
+    most = Math.max(most, started)
+  }
+  return most
 }
 
 /** The most spans that are open at one moment. */

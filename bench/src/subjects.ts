@@ -29,6 +29,11 @@ export interface Subject {
    */
   request(): Promise<number>
   close(): Promise<void>
+  /**
+   * tokenwell only: how many requests so far found no usable token and waited for a token
+   * request (counted in the provider, where `peekToken()` came back empty).
+   */
+  tokenWaits?(): number
 }
 
 export interface SubjectEnv {
@@ -112,6 +117,25 @@ function provider(env: SubjectEnv, clientId: BenchClientId): TokenProvider {
     clientSecret: secretOf(clientId),
     ...(env.refreshSkew !== undefined && { refreshSkew: env.refreshSkew }),
   })
+}
+
+/**
+ * `provider` with a counter of `peekToken()` calls that found no usable token: the adapter then
+ * awaits `getToken()`, so each one is a request that waited on a token request.
+ */
+function countWaits(provider: TokenProvider): { provider: TokenProvider; waits: () => number } {
+  let waits = 0
+  // the provider is frozen: an object on top of it overrides peekToken and inherits the rest
+  const counted = Object.create(provider, {
+    peekToken: {
+      value: () => {
+        const token = provider.peekToken()
+        if (token === undefined) waits++
+        return token
+      },
+    },
+  }) as TokenProvider
+  return { provider: counted, waits: () => waits }
 }
 
 function staticHeader(env: SubjectEnv): string {
@@ -289,8 +313,13 @@ export const tokenwellFetch: SubjectSpec = {
   create(env) {
     const url = `${env.apiUrl}/data`
     const tokens = provider(env, 'tw-fetch')
-    const authFetch = withOAuth2(tokens)
-    return { request: () => fetchStatus(authFetch(url)), close: () => tokens.close() }
+    const counted = countWaits(tokens)
+    const authFetch = withOAuth2(counted.provider)
+    return {
+      request: () => fetchStatus(authFetch(url)),
+      close: () => tokens.close(),
+      tokenWaits: counted.waits,
+    }
   },
 }
 

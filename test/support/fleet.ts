@@ -13,6 +13,8 @@ export interface WorkerConfig {
   outageBackoff: number
   /** Redeem this refresh token (a `refresh_token` grant) instead of client credentials. */
   refreshToken?: string
+  /** A `password` grant (its refresh tokens redeemed once it has them) instead of client credentials. */
+  password?: { username: string; password: string }
   /** The provider's `timeout`, ms. @default the provider's default */
   timeout?: number
   /** A Redis Cluster instead of one server: its nodes' URLs, and which client to use. */
@@ -32,6 +34,8 @@ export interface Tally {
   errors: string[]
   /** `store-error` events the provider emitted since it was configured. */
   storeErrors: number
+  /** The longest call, ms (token and API request). */
+  slowestMs?: number
 }
 
 export type FleetReply =

@@ -61,6 +61,7 @@ async function configure(next: WorkerConfig): Promise<void> {
     ...(next.refreshToken !== undefined && {
       grant: { type: 'refresh_token' as const, refreshToken: next.refreshToken },
     }),
+    ...(next.password !== undefined && { grant: { type: 'password' as const, ...next.password } }),
     ...(next.timeout !== undefined && { timeout: next.timeout }),
     store,
     fetch: (request) => {
@@ -97,9 +98,11 @@ interface Tally {
   ok: number
   failed: number
   errors: string[]
+  slowestMs?: number
 }
 
 async function tallied(tally: Tally): Promise<void> {
+  const started = Date.now()
   try {
     if (await call()) tally.ok++
     else tally.failed++
@@ -107,6 +110,8 @@ async function tallied(tally: Tally): Promise<void> {
     tally.failed++
     if (tally.errors.length < 5)
       tally.errors.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+  } finally {
+    tally.slowestMs = Math.max(tally.slowestMs ?? 0, Date.now() - started)
   }
 }
 

@@ -45,6 +45,19 @@ export interface StoreLease {
    * whether it wrote.
    */
   set?(entry: StoreEntry, ttl: number): Promise<boolean>
+  /**
+   * Marks the refresh token this holder is about to redeem (its SHA-256 `fingerprint`), only if
+   * the lease is still ours; `undefined` clears the mark. Resolves `false` when the lease is no
+   * longer ours: core then does not send the request. Core clears the mark once the redemption's
+   * outcome is known; a mark left behind (the holder died or stalled mid-request) reaches the
+   * next holder as `inDoubt`.
+   */
+  redeeming?(fingerprint: string | undefined): Promise<boolean>
+  /**
+   * The fingerprint of a refresh token a previous holder marked and never cleared: its request
+   * may have been processed, so core never redeems that refresh token again (rule 4).
+   */
+  readonly inDoubt?: string | undefined
 }
 
 /**
@@ -67,9 +80,10 @@ export interface TokenStore {
   /**
    * Takes the fleet-wide lease to fetch the token for `key` for `ttl` ms. Resolves to the lease
    * (a release function, optionally with `extend` and a fenced `set`) when this process holds
-   * it, or `undefined` when another process does. Core extends a lease that has `extend` while
-   * its request may still be answered; without it, core asks for a `ttl` that covers the whole
-   * attempt.
+   * it, or `undefined` when another process does. Core asks for a `ttl` that covers its whole
+   * attempt (for a store whose leases cannot be extended); a lease that has `extend` core cuts
+   * at once to `lockTtl` and extends every third of it while its request may still be answered,
+   * so a holder that dies leaves the fleet waiting `lockTtl` at most.
    */
   acquireLease?(key: string, ttl: number): Promise<StoreLease | undefined>
   /**

@@ -66,7 +66,9 @@ describe('a refresh answered after its timeout', () => {
   it('is adopted, never sent again: 0 reuse, 0 invalid_grant, no failed call (one process)', async () => {
     timers()
     let latency = 0
-    const { fetch, stats } = rotatingEndpoint({ lifetime: 3, latency: () => latency })
+    // 4 s tokens: refreshed ahead at 2.0–2.4 s, so even the 700 ms answer comes well before
+    // the token stops serving at 3.6 s (the fake clock may run ahead of real hashing a little)
+    const { fetch, stats } = rotatingEndpoint({ lifetime: 4, latency: () => latency })
     const p = provider({ fetch, timeout: 400 })
     const late: string[] = []
     p.on('token-error', (e) => late.push(e.error.message))

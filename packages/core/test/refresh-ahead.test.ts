@@ -21,14 +21,19 @@ async function advance(ms: number, state: { answered: number; adopted: number })
 /** A token endpoint (an injected fetch) that answers after `latency` ms of the fake clock. */
 function slowEndpoint(lifetimeSeconds: number, latency: number) {
   const state = { hits: 0, answered: 0, adopted: 0 }
+  /** When each request arrived, and when each answer went out (fake clock). */
+  const requests: number[] = []
+  const answers: number[] = []
   const fetch = async () => {
     const n = ++state.hits
+    requests.push(Date.now())
     await sleep(latency)
+    answers.push(Date.now())
     state.answered++
     const body = { access_token: `t${n}`, token_type: 'Bearer', expires_in: lifetimeSeconds }
     return Response.json(body)
   }
-  return { state, fetch }
+  return { state, fetch, requests, answers }
 }
 
 function provider(options: Partial<TokenProviderOptions>) {
@@ -40,22 +45,62 @@ afterEach(() => {
 })
 
 describe('the refresh schedule', () => {
-  it('starts the background refresh inside the usable life, jittered, for every lifetime from 2 s to a day', () => {
+  const lifetimes = fc.integer({ min: 2_000, max: 86_400_000 })
+  const skews = fc.integer({ min: 0, max: 120_000 })
+  const randoms = fc.double({ min: 0, max: 0.999, noNaN: true })
+
+  it('starts the background refresh inside the usable life, after half the lifetime, jittered, for every lifetime from 2 s to a day', () => {
+    fc.assert(
+      fc.property(lifetimes, skews, randoms, (lifetime, skew, random) => {
+        const s = scheduleFor(0, lifetime, skew, random)
+        expect(lifetime - s.serveUntil).toBeCloseTo(Math.min(HARD_MARGIN, lifetime / 10))
+        expect(s.refreshAt).toBeLessThanOrEqual(s.serveUntil)
+        // past half the lifetime: the token that replaces this one is not replaced within it
+        expect(s.aheadAt).toBeGreaterThan(lifetime / 2)
+        // the latest start leaves a 300 ms token endpoint and 250 ms of event-loop lag room
+        const latest = scheduleFor(0, lifetime, skew, 0.999)
+        expect(s.serveUntil - latest.aheadAt).toBeGreaterThanOrEqual(Math.min(10_000, 550))
+        // the jitter spreads a fleet over a tenth of the time up to the start or more, whatever the lifetime
+        const spread = latest.aheadAt - scheduleFor(0, lifetime, skew, 0).aheadAt
+        expect(spread).toBeGreaterThan(0.1 * latest.aheadAt)
+      }),
+    )
+  })
+
+  it('keeps refreshSkew for long tokens: a refresh ahead starts no later than refreshSkew before expiry', () => {
+    fc.assert(
+      fc.property(lifetimes, skews, randoms, (lifetime, skew, random) => {
+        fc.pre(skew <= lifetime / 3)
+        expect(scheduleFor(0, lifetime, skew, random).aheadAt).toBeLessThanOrEqual(lifetime - skew)
+      }),
+    )
+  })
+
+  it('under steady load each token is replaced by one token request, answered before it stops serving', () => {
+    // a pure run of the schedule: each refresh starts late by `lag` and is answered after `latency`
     fc.assert(
       fc.property(
-        fc.integer({ min: 2_000, max: 86_400_000 }),
-        fc.integer({ min: 0, max: 120_000 }),
-        fc.double({ min: 0, max: 0.999, noNaN: true }),
-        (lifetime, skew, random) => {
-          const s = scheduleFor(0, lifetime, skew, random)
-          expect(0 < s.aheadAt && s.aheadAt < s.refreshAt && s.refreshAt <= s.serveUntil).toBe(true)
-          expect(lifetime - s.serveUntil).toBeCloseTo(Math.min(HARD_MARGIN, lifetime / 10))
-          // a 300 ms token endpoint answers before the token stops serving, even from the latest start
-          expect(s.serveUntil - scheduleFor(0, lifetime, skew, 0.999).aheadAt).toBeGreaterThan(300)
-          // the jitter spreads a fleet over a tenth of the time up to refreshAt or more, whatever the lifetime
-          const spread =
-            scheduleFor(0, lifetime, skew, 0.999).aheadAt - scheduleFor(0, lifetime, skew, 0).aheadAt
-          expect(spread).toBeGreaterThan(0.1 * s.refreshAt)
+        lifetimes,
+        skews,
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 250 }),
+        fc.array(randoms, { minLength: 8, maxLength: 8 }),
+        (lifetime, skew, latency, lag, jitter) => {
+          let obtainedAt = 0
+          const starts: number[] = []
+          const tokens: number[] = []
+          for (const random of jitter) {
+            const s = scheduleFor(obtainedAt, obtainedAt + lifetime, skew, random)
+            const start = s.aheadAt + lag
+            const answered = start + latency
+            expect(answered).toBeLessThan(s.serveUntil)
+            tokens.push(obtainedAt)
+            starts.push(start)
+            obtainedAt = answered
+          }
+          for (const from of tokens) {
+            expect(starts.filter((at) => at > from && at < from + lifetime)).toHaveLength(1)
+          }
         },
       ),
     )
@@ -72,18 +117,18 @@ describe('the refresh schedule', () => {
   })
 })
 
-describe('refresh-ahead under steady load (fake clock, token endpoint answering in 300 ms)', () => {
-  it.each([2, 5, 60, 300, 86_400])(
+describe('refresh-ahead under steady load (fake clock, default refreshSkew, token endpoint answering in 300 ms)', () => {
+  it.each([2, 5, 10, 30, 60, 300, 3_600, 86_400])(
     '%i s tokens: no caller waits after warm-up, one token request per lifetime',
     async (lifetime) => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
-      const { state, fetch } = slowEndpoint(lifetime, 300)
+      const { state, fetch, requests, answers } = slowEndpoint(lifetime, 300)
       const p = provider({ fetch, clock: () => Date.now() })
       p.on('token', () => state.adopted++)
       let warm = false
       void p.getToken().then(() => (warm = true))
       while (!warm) await advance(10, state)
-      const lifetimes = 5
+      const lifetimes = 6
       const duration = lifetime * 1000 * lifetimes
       const step = Math.max(50, (lifetime * 1000) / 40)
       let waits = 0
@@ -100,12 +145,15 @@ describe('refresh-ahead under steady load (fake clock, token endpoint answering 
         await advance(step, state)
         await Promise.all(batch)
       }
-      expect({ waits, failures }).toEqual({ waits: 0, failures: 0 })
-      expect(calls).toBeGreaterThan(1_000)
-      // one request per lifetime: refreshed at 80–95% of the time up to refreshAt, never more often
-      expect(state.hits - 1).toBeGreaterThanOrEqual(lifetimes - 1)
-      expect(state.hits - 1).toBeLessThanOrEqual(Math.ceil(lifetimes / 0.4))
       await p.close()
+      expect({ waits, failures }).toEqual({ waits: 0, failures: 0 })
+      expect(calls).toBeGreaterThan(3_000)
+      // each token's lifetime (from its arrival) sees exactly one token request: the one that replaces it
+      const perLifetime = answers
+        .slice(0, -1)
+        .map((at) => requests.filter((start) => start > at && start < at + lifetime * 1000).length)
+      expect(perLifetime.length).toBeGreaterThanOrEqual(lifetimes - 1)
+      expect(new Set(perLifetime)).toEqual(new Set([1]))
     },
     30_000,
   )

@@ -124,3 +124,58 @@ describe('a provider on a shared store', () => {
     expect(state.refreshTokensUsed).toEqual(['r0', 'r1'])
   })
 })
+
+describe('a lease taken over from a holder that died or stalled mid-refresh', () => {
+  const sha256 = async (text: string) =>
+    Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))), (b) =>
+      b.toString(16).padStart(2, '0'),
+    ).join('')
+
+  /** A store whose lease carries `inDoubt` (the mark a previous holder left) and records marks. */
+  async function markedStore(refreshToken: string, inDoubt: string | undefined) {
+    const marks: (string | undefined)[] = []
+    const { store } = sharedStore({ value: 0 }, { lease: () => true, refreshToken })
+    const lease = Object.assign(async () => {}, {
+      inDoubt,
+      extend: async () => true,
+      redeeming: async (fingerprint: string | undefined) => {
+        marks.push(fingerprint)
+        return true
+      },
+    })
+    return { store: { ...store, acquireLease: async () => lease } satisfies TokenStore, marks }
+  }
+
+  it('never redeems the refresh token the previous holder marked; a password grant starts over', async () => {
+    const state = endpoint()
+    const { store, marks } = await markedStore('r-marked', await sha256('r-marked'))
+    const grant = { type: 'password' as const, username: 'u', password: 'p' }
+    const provider = createTokenProvider({ ...options, grant, store })
+
+    expect((await provider.getToken()).accessToken).toBe('t1')
+    expect(state.refreshTokensUsed).toEqual([null]) // a password grant, not a replay of r-marked
+    expect(marks).toEqual([]) // it redeemed nothing, so it marked nothing
+  })
+
+  it('a refresh_token grant fails with AuthorizationError instead of redeeming the marked refresh token', async () => {
+    const state = endpoint()
+    const { store } = await markedStore('r-marked', await sha256('r-marked'))
+    const grant = { type: 'refresh_token' as const, refreshToken: 'r-marked' }
+    const provider = createTokenProvider({ ...options, grant, store })
+
+    await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_AUTHORIZATION' })
+    expect(state.hits).toBe(0)
+  })
+
+  it('a mark for another refresh token changes nothing: the holder marks its own, redeems it, then clears the mark', async () => {
+    const state = endpoint()
+    const { store, marks } = await markedStore('r-current', await sha256('r-older'))
+    const grant = { type: 'refresh_token' as const, refreshToken: 'r-current' }
+    const provider = createTokenProvider({ ...options, grant, store })
+
+    expect((await provider.getToken()).accessToken).toBe('t1')
+    expect(state.refreshTokensUsed).toEqual(['r-current'])
+    for (let i = 0; i < 20 && marks.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(marks).toEqual([await sha256('r-current'), undefined])
+  })
+})

@@ -1,7 +1,7 @@
 import type { StoreEntry, StoreLease } from '@tokenwell/core'
 import type { RunOptions } from './command-runner.js'
 import { replyText } from './redis-client.js'
-import { ACQUIRE_LOCK, EXTEND_LOCK, RELEASE_LOCK } from './scripts.js'
+import { ACQUIRE_LOCK, EXTEND_LOCK, MARK_REDEEMING, RELEASE_LOCK } from './scripts.js'
 import { clampTtl } from './ttl.js'
 
 type Run = (operation: string, args: string[], key: string, options?: RunOptions) => Promise<unknown>
@@ -10,12 +10,15 @@ type Run = (operation: string, args: string[], key: string, options?: RunOptions
 export interface LeaseKeys {
   lock: string
   fence: string
+  /** The fingerprint of the refresh token a holder is redeeming. */
+  redeeming: string
 }
 
 /**
  * Takes the fetch lock for `ttl` ms. The lease it resolves to releases the lock, extends it
- * while its holder may still be redeeming, and writes through `write` with its fence, so a
- * holder whose lease was taken over never overwrites a newer result.
+ * while its holder may still be redeeming, writes through `write` with its fence (a holder whose
+ * lease was taken over never overwrites a newer result), and marks the refresh token its holder
+ * redeems: a mark a dead or stalled holder left is the next lease's `inDoubt`.
  */
 export async function acquireLease(
   run: Run,
@@ -23,24 +26,35 @@ export async function acquireLease(
   ttl: number,
   fenceTtl: number,
   write: (entry: StoreEntry, ttl: number, fence: string) => Promise<boolean>,
+  /** The store's own `lockTtl`: when set, each extension is to it rather than to what core asks. */
+  extendTtl?: number,
 ): Promise<StoreLease | undefined> {
   const owner = randomHex(16)
   // released even when Redis is marked down: it is owner-checked, and a stale lock would stall the fleet
   const release = async () => {
     await run('unlock', ['EVAL', RELEASE_LOCK, '1', keys.lock, owner], keys.lock, { always: true })
   }
-  const args = ['EVAL', ACQUIRE_LOCK, '2', keys.lock, keys.fence, owner, clampTtl(ttl), clampTtl(fenceTtl)]
+  const lockKeys = [keys.lock, keys.fence, keys.redeeming]
+  const args = ['EVAL', ACQUIRE_LOCK, '3', ...lockKeys, owner, clampTtl(ttl), clampTtl(fenceTtl)]
   const reply = await run('lock', args, keys.lock, {
     // the lock was taken after this call gave up on it: hand it back at once
-    lateReply: (late) => void (replyText(late) !== undefined && release().catch(() => {})),
+    lateReply: (late) => void (Array.isArray(late) && release().catch(() => {})),
   })
-  const fence = replyText(reply)
+  if (!Array.isArray(reply)) return undefined
+  const fence = replyText(reply[0])
   if (fence === undefined) return undefined
+  const inDoubt = replyText(reply[1]) || undefined
   return Object.assign(release, {
+    inDoubt,
+    async redeeming(fingerprint: string | undefined) {
+      const args = [keys.lock, keys.redeeming, owner, fingerprint ?? '', clampTtl(fenceTtl)]
+      const marked = await run('mark', ['EVAL', MARK_REDEEMING, '2', ...args], keys.lock)
+      return Number(marked) === 1
+    },
     async extend(more: number) {
       const extended = await run(
         'extend',
-        ['EVAL', EXTEND_LOCK, '1', keys.lock, owner, clampTtl(more)],
+        ['EVAL', EXTEND_LOCK, '1', keys.lock, owner, clampTtl(extendTtl ?? more)],
         keys.lock,
       )
       return Number(extended) === 1

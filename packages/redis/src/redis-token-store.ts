@@ -21,7 +21,10 @@ export interface RedisTokenStoreOptions {
    * the first encrypts, every one is tried on read. Without it (or `undefined`), values are stored in clear.
    */
   encryptionKey?: EncryptionKey | readonly EncryptionKey[] | undefined
-  /** How long the fetch lock lives in Redis, ms. @default the provider's `lockTtl` (15 000) */
+  /**
+   * How long the fetch lock lives in Redis, ms, and how far each heartbeat of its holder extends
+   * it. @default the provider's `lockTtl` (15 000)
+   */
   lockTtl?: number
   /** Longest wait for one Redis command, ms; a slower command counts as a failure. @default 500 */
   commandTimeout?: number
@@ -99,6 +102,7 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): RedisTok
       lock: `${base}:lock`,
       refresh: `${base}:refresh`,
       fence: `${base}:fence`,
+      redeeming: `${base}:redeeming`,
     }
   }
 
@@ -148,8 +152,13 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): RedisTok
     },
     acquireLease(key, ttl) {
       const k = keysOf(key)
-      return acquireLease(run, k, lockTtl ?? ttl, refreshTokenTtl, (entry, entryTtl, fence) =>
-        write(key, entry, entryTtl, fence),
+      return acquireLease(
+        run,
+        k,
+        lockTtl ?? ttl,
+        refreshTokenTtl,
+        (entry, entryTtl, fence) => write(key, entry, entryTtl, fence),
+        lockTtl,
       )
     },
     async waitForEntry(key, timeout, accept) {

@@ -24,14 +24,25 @@ if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4]) end
 return 1`
 
 /**
- * Takes the fetch lock and, with it, the next fencing number. KEYS: lock, fence. ARGV: owner,
- * lock TTL (ms), fence TTL (ms). Returns the fence, or nil when another process holds the lock.
+ * Takes the fetch lock and, with it, the next fencing number. KEYS: lock, fence, redeeming.
+ * ARGV: owner, lock TTL (ms), fence TTL (ms). Returns the fence and the refresh-token mark a
+ * previous holder left ('' when none), or nil when another process holds the lock.
  */
 export const ACQUIRE_LOCK = `
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
 local fence = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
-return fence`
+return {tostring(fence), redis.call('GET', KEYS[3]) or ''}`
+
+/**
+ * Marks (or, with '', clears) the fingerprint of the refresh token the holder is about to
+ * redeem, if this owner still holds the lock. KEYS: lock, redeeming. ARGV: owner, fingerprint
+ * or '', mark TTL (ms). Returns 1, or 0 when the lock is no longer this owner's.
+ */
+export const MARK_REDEEMING = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
+return 1`
 
 /** Extends the lock if this owner still holds it. KEYS: lock. ARGV: owner, TTL (ms). Returns 1 or 0. */
 export const EXTEND_LOCK = `

@@ -140,6 +140,24 @@ describe.skipIf(skip)('createRedisTokenStore against a real redis-server', () =>
       await third!()
     })
 
+    it('hands the refresh-token mark of a holder whose lease lapsed to the next holder; a cleared mark, or a lost lease, leaves none', async () => {
+      const key = uniqueKey()
+      const first = await store.acquireLease(key, 60)
+      expect(first?.inDoubt).toBeUndefined()
+      expect(await first!.redeeming!('fp-1')).toBe(true)
+      await new Promise((resolve) => setTimeout(resolve, 100)) // the holder died mid-request
+      const second = await store.acquireLease(key, 60_000)
+      expect(second?.inDoubt).toBe('fp-1')
+      // the dead holder's lease is gone: it can neither mark nor clear any more
+      expect(await first!.redeeming!(undefined)).toBe(false)
+      expect(await second!.redeeming!('fp-2')).toBe(true)
+      expect(await second!.redeeming!(undefined)).toBe(true) // its outcome is known
+      await second!()
+      const third = await store.acquireLease(key, 60_000)
+      expect(third?.inDoubt).toBeUndefined()
+      await third!()
+    })
+
     it('waitForEntry returns the entry the lease holder stores later', async () => {
       const key = uniqueKey()
       const release = await store.acquireLease(key, 10_000)

@@ -176,5 +176,19 @@ export function createAttemptLoop(
     },
     /** Whether the next request would redeem a refresh token. */
     redeems: () => refreshToken !== undefined,
+    /**
+     * The refresh token the next request would redeem, by fingerprint (for a fleet lease to mark),
+     * and whether that redemption is still in doubt; `undefined` when it would redeem none.
+     */
+    async redeeming(): Promise<{ fingerprint: string; inDoubt: () => boolean } | undefined> {
+      const token = refreshToken
+      if (token === undefined || redemptions.inDoubt(token)) return undefined
+      return { fingerprint: await sha256Hex(token), inDoubt: () => redemptions.inDoubt(token) }
+    },
+    /** A lease holder that died or stalled was redeeming the refresh token with this fingerprint. */
+    async doubt(fingerprint: string): Promise<void> {
+      const token = refreshToken
+      if (token !== undefined && (await sha256Hex(token)) === fingerprint) redemptions.doubt(token)
+    },
   }
 }

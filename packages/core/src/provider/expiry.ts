@@ -11,20 +11,37 @@ export const HARD_MARGIN = 2_000
  */
 export const MIN_SERVE_WINDOW = 1_000
 
-/** Time left at least between the latest background refresh start and `serveUntil`, ms (a quarter of the life when shorter). */
+/**
+ * Time left at least between the latest background refresh start and `serveUntil`, ms (a third
+ * of the usable life when shorter): room for the token endpoint to answer and for a busy event
+ * loop to run the timer late.
+ */
 const AHEAD_HEADROOM = 10_000
+
+/**
+ * The background refresh never starts before this share of the usable life: `refreshSkew` moves
+ * it earlier for long tokens only, so a short token is asked for once per lifetime, not twice.
+ */
+const AHEAD_FLOOR = 2 / 3
+
+/** The jitter: a background refresh starts in the last this-share of the time up to its latest start. */
+const AHEAD_JITTER = 0.15
 
 /** When a token should be replaced, epoch ms. */
 export interface RefreshSchedule {
   /**
-   * When a background refresh starts: at 80–95% of the time up to `refreshAt` (jittered for
-   * every lifetime, so a fleet that fetched together does not refresh in lockstep), and at
-   * least 10 s (a quarter of the usable life when shorter) before `serveUntil`.
+   * When a background refresh starts: in the last 15% of the time up to its latest start
+   * (jittered for every lifetime, so a fleet that fetched together does not refresh in
+   * lockstep). The latest start is `refreshSkew` before expiry, but never before two thirds of
+   * the usable life, and at least 10 s (a third of the usable life when shorter) before
+   * `serveUntil`. So each token is replaced by one token request, after serving more than half
+   * its lifetime, and the answer has time to come before the token stops serving.
    */
   aheadAt: number
   /**
    * When the token is due: `refreshSkew` before expiry (capped at half the lifetime). Without
-   * refresh-ahead callers wait for a new token from here on.
+   * refresh-ahead callers wait for a new token from here on; another process does not take the
+   * token from a shared store after it.
    */
   refreshAt: number
   /**
@@ -52,10 +69,10 @@ export function scheduleFor(
   }
   const serveUntil = expiresAt - Math.min(HARD_MARGIN, lifetime / 10)
   const refreshAt = Math.min(serveUntil, expiresAt - Math.min(skew, lifetime / 2))
-  // the latest start leaves the request time to be answered before the token stops serving
-  const headroom = Math.min(AHEAD_HEADROOM, (serveUntil - obtainedAt) / 4)
-  const latest = Math.min(refreshAt, serveUntil - headroom)
-  const aheadAt = obtainedAt + (latest - obtainedAt) * (0.8 + 0.15 * random)
+  const usable = serveUntil - obtainedAt
+  const latest = serveUntil - Math.min(AHEAD_HEADROOM, usable / 3)
+  const start = Math.min(latest, Math.max(expiresAt - skew, obtainedAt + AHEAD_FLOOR * usable))
+  const aheadAt = obtainedAt + (start - obtainedAt) * (1 - AHEAD_JITTER + AHEAD_JITTER * random)
   return { aheadAt, refreshAt, serveUntil }
 }
 

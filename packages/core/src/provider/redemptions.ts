@@ -14,6 +14,8 @@ export interface Redemptions {
   redeem(refreshToken: string, send: () => Promise<Answer>, wait: number): Promise<Answer>
   /** Whether a request with `refreshToken` may have been processed, and its answer is lost. */
   inDoubt(refreshToken: string): boolean
+  /** Another process's request with `refreshToken` may have been processed: it is in doubt here too. */
+  doubt(refreshToken: string): void
   /** Whether a request is still in flight. */
   pending(): boolean
   /** Resolves once no request is in flight and every late answer has been handled. */
@@ -101,6 +103,9 @@ export function createRedemptions(
       })
     },
     inDoubt: (refreshToken) => doubtful.has(refreshToken),
+    doubt(refreshToken) {
+      doubtful.add(refreshToken)
+    },
     pending: () => inFlight.size > 0 || handling.size > 0,
     idle() {
       if (inFlight.size === 0 && handling.size === 0) return Promise.resolve()

@@ -14,6 +14,10 @@ export interface CoordinationHooks {
   beforeFetch(key: string): Promise<void>
   /** Whether the next token request would redeem a refresh token. */
   redeems(): boolean
+  /** The refresh token the next request would redeem, by fingerprint, and whether that is in doubt. */
+  redeeming(): Promise<{ fingerprint: string; inDoubt: () => boolean } | undefined>
+  /** A previous lease holder may have redeemed the refresh token with this fingerprint. */
+  doubt(fingerprint: string): Promise<void>
   /** Resolves once no refresh request of this provider is still in flight. */
   idle(): Promise<void>
 }
@@ -28,10 +32,12 @@ export function holdBound(options: ResolvedTokenProviderOptions): number {
 
 /**
  * Fleet-wide single-flight over a shared store: one process holds the lease and fetches, the
- * others wait for what it stores. The lease lives as long as its holder may still be redeeming
- * (a lease with `extend` is extended every third of `lockTtl` until the holder's last request
- * has been answered or given up), what the holder writes is fenced, and a waiter never redeems
- * a refresh token while a live holder may still be redeeming it.
+ * others wait for what it stores. The lease lives as long as its holder may still be redeeming:
+ * a lease with `extend` lives `lockTtl` and is extended every third of it until the holder's
+ * last request has been answered or given up (at most the whole attempt), so a holder that dies
+ * costs the fleet `lockTtl` at most. What the holder writes is fenced, and the refresh token it
+ * redeems is marked on the lease first: a process that takes the lease over from a holder that
+ * died or stalled mid-request never redeems that refresh token again.
  */
 export function createStoreCoordination(
   options: ResolvedTokenProviderOptions,
@@ -55,29 +61,68 @@ export function createStoreCoordination(
     else await storeCall('set', () => store.set(key, entry, storeTtl(entry)))
   }
 
-  /** Extends `lease` to `ttl` every third of `lockTtl` until `stop` is called. */
-  function keepAlive(lease: StoreLease, ttl: number): () => void {
+  /**
+   * Cuts `lease` to `lockTtl` now and extends it every third of `lockTtl` (a heartbeat: a holder
+   * that dies stops it) until `stop` is called, or until the longest a holder may be redeeming
+   * after it took the lease has passed.
+   */
+  function keepAlive(lease: StoreLease): () => void {
     const extend = lease.extend?.bind(lease)
     if (!extend) return () => {}
+    const until = clock() + holdBound(options)
+    const beat = () => void storeCall('extendLease', () => extend(lockTtl))
+    beat()
     const timer = setInterval(
-      () => void storeCall('extendLease', () => extend(ttl)),
+      () => (clock() < until ? beat() : clearInterval(timer)),
       Math.max(1, lockTtl / 3),
     )
     ;(timer as { unref?: () => void }).unref?.()
     return () => clearInterval(timer)
   }
 
-  /** Holds `lease` until `done` settles and no late answer is pending, then releases it. */
-  function hold(key: string, lease: StoreLease, stop: () => void, done: Promise<unknown>): void {
+  /**
+   * Holds `lease` until `done` settles and no late answer is pending, then releases it, clearing
+   * the mark of the refresh token it redeemed unless that redemption is still in doubt.
+   */
+  function hold(
+    key: string,
+    lease: StoreLease,
+    stop: () => void,
+    done: Promise<unknown>,
+    marked: { inDoubt: () => boolean } | undefined,
+  ): void {
     held = { key, lease }
+    const clear = lease.redeeming?.bind(lease)
     void done
       .catch(() => {})
       .then(() => hooks.idle())
+      .then(async () => {
+        if (marked && clear && !marked.inDoubt()) await storeCall('redeeming', () => clear(undefined))
+      })
       .finally(() => {
         stop()
         if (held?.lease === lease) held = undefined
         void storeCall('release', () => lease())
       })
+  }
+
+  /**
+   * Right before the request goes out: the lease must still be ours (a stalled process may have
+   * lost it), and the refresh token it will redeem is marked on it. Resolves `false` when the
+   * lease is lost, else what was marked.
+   */
+  async function claim(lease: StoreLease): Promise<false | { inDoubt: () => boolean } | undefined> {
+    // a previous holder died or stalled while redeeming: its refresh token may be spent (rule 4)
+    if (lease.inDoubt !== undefined) await hooks.doubt(lease.inDoubt)
+    const mark = lease.redeeming?.bind(lease)
+    const redeeming = mark ? await hooks.redeeming() : undefined
+    if (mark && redeeming) {
+      const ours = await storeCall('redeeming', () => mark(redeeming.fingerprint))
+      return ours === false ? false : redeeming
+    }
+    const extend = lease.extend?.bind(lease)
+    if (extend && (await storeCall('extendLease', () => extend(lockTtl))) === false) return false
+    return undefined
   }
 
   /** Gets an entry for `key`: from the store under the fleet's single-flight, or `fetch`ed. */
@@ -92,10 +137,10 @@ export function createStoreCoordination(
     const wait = store.waitForEntry?.bind(store)
     // a waiter outlives a live holder's whole attempt; a dead holder's lease expires after lockTtl
     const deadline = started + holdBound(options) + lockTtl
-    let lease: { lease: StoreLease; stop: () => void } | undefined
+    let lease: { lease: StoreLease; stop: () => void; marked?: { inDoubt: () => boolean } } | undefined
     while (acquire) {
-      // a lease for a refresh lasts the holder's whole attempt: extending it can stall with the
-      // event loop, and a takeover would then redeem the refresh token a second time
+      // asked for the whole attempt when it redeems, for a store whose leases cannot be extended;
+      // one that can is cut to lockTtl at once (keepAlive)
       const ttl = hooks.redeems() ? Math.max(lockTtl, holdBound(options)) : lockTtl
       const got = await storeCall('acquireLease', () => acquire(key, ttl).then((r) => r ?? null))
       if (got === null) {
@@ -112,7 +157,7 @@ export function createStoreCoordination(
         continue
       }
       if (got) {
-        const stop = keepAlive(got, ttl)
+        const stop = keepAlive(got)
         if (!force) {
           // it may have been stored between our read and the lease
           const entry = await storeCall('get', () => store.get(key))
@@ -123,13 +168,12 @@ export function createStoreCoordination(
           }
         }
         await hooks.beforeFetch(key)
-        // still ours right before the request goes out? (a stalled process may have lost it)
-        const extend = got.extend?.bind(got)
-        if (extend && (await storeCall('extendLease', () => extend(ttl))) === false) {
+        const claimed = await claim(got)
+        if (claimed === false) {
           stop()
           continue
         }
-        lease = { lease: got, stop }
+        lease = { lease: got, stop, ...(claimed && { marked: claimed }) }
       }
       break
     }
@@ -140,7 +184,7 @@ export function createStoreCoordination(
       await write(key, entry)
       return entry
     })()
-    if (lease) hold(key, lease.lease, lease.stop, work)
+    if (lease) hold(key, lease.lease, lease.stop, work, lease.marked)
     return { entry: await work, source: 'endpoint' }
   }
 

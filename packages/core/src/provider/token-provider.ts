@@ -138,6 +138,8 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       if (read) loop.offerRefreshToken(await storeCall('getRefreshToken', () => read(key)))
     },
     redeems: loop.redeems,
+    redeeming: loop.redeeming,
+    doubt: loop.doubt,
     idle: () => loop.redemptions.idle(),
   })
 
