@@ -1,3 +1,6 @@
+import { StepUpError } from '../errors.js'
+import type { CallParams } from '../provider/call-tokens.js'
+import type { TokenKeyInfo } from '../provider/events.js'
 import { type HeaderValue, parseWwwAuthenticate } from './www-authenticate.js'
 
 /**
@@ -54,6 +57,47 @@ export function readChallenge(status: number, wwwAuthenticate: HeaderValue): Res
     }
   }
   return claims ?? scope
+}
+
+/** Grants that redeem a code or refresh token once: no per-call scope or claims (`getToken`). */
+const ONCE_ONLY = new Set([
+  'refresh_token',
+  'authorization_code',
+  'urn:ietf:params:oauth:grant-type:device_code',
+])
+
+/**
+ * What to ask for to meet `challenge`, for a request whose token was asked for with `had` (or
+ * the provider's own parameters, `key`): the challenge's claims, or its scope with the scopes
+ * the token was asked for; `undefined` when that asks for nothing more, or the grant cannot be
+ * run again for per-call parameters (a refresh token is redeemed once).
+ */
+export function callFor(
+  challenge: ResourceChallenge,
+  had: CallParams | undefined,
+  key: TokenKeyInfo | undefined,
+): CallParams | undefined {
+  if (ONCE_ONLY.has(key?.grantType ?? '')) return undefined
+  if (challenge.kind === 'claims') return { ...had, claims: challenge.claims }
+  if (challenge.kind !== 'scope') return undefined
+  const scopes = (had?.scope ?? key?.scope ?? '').split(' ').filter(Boolean)
+  const union = new Set([...scopes, ...challenge.scope])
+  if (union.size === new Set(scopes).size) return undefined // the token was asked for all of them
+  return { ...had, scope: [...union].sort().join(' ') }
+}
+
+/** RFC 9470's error: the challenge's parameters, without any that carries one of `tokens`. */
+export function stepUpError(
+  status: number,
+  challenge: ResourceChallenge & { kind: 'authentication' },
+  tokens: Iterable<string>,
+): StepUpError {
+  const { acrValues, maxAge } = challenge
+  const clean = acrValues !== undefined && ![...tokens].some((token) => acrValues.includes(token))
+  return new StepUpError(status, {
+    ...(clean && { acrValues }),
+    ...(maxAge !== undefined && { maxAge }),
+  })
 }
 
 /** A space-delimited list of scope-tokens, or `undefined` when empty, too long or malformed. */

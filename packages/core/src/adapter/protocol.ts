@@ -1,4 +1,4 @@
-import { ConfigError, InsecureHttpError, StepUpError } from '../errors.js'
+import { ConfigError, InsecureHttpError } from '../errors.js'
 import type { CallParams } from '../provider/call-tokens.js'
 import { isLoopback } from '../provider/options.js'
 import type { TokenProvider } from '../provider/token-provider.js'
@@ -6,7 +6,7 @@ import type { Token } from '../token.js'
 import { authHeaders, isDpopBound } from './auth-headers.js'
 import { authorizationHeader } from './authorization-header.js'
 import { isReplayableBody } from './body.js'
-import { type ResourceChallenge, readChallenge } from './challenge.js'
+import { callFor, readChallenge, stepUpError } from './challenge.js'
 import { replayDecision } from './decision.js'
 import { compileMatch, matches, type RequestMatch } from './match.js'
 import { baseOrigin, knownOriginOf, startsWithOrigin } from './origin.js'
@@ -88,13 +88,6 @@ export interface RequestProtocol<R, S> {
   /** `error` without any token this protocol handed out, anywhere in it (see `scrubSecrets`). */
   scrub<E>(error: E): E
 }
-
-/** Grants that redeem a code or refresh token once: no per-call scope or claims (`getToken`). */
-const ONCE_ONLY = new Set([
-  'refresh_token',
-  'authorization_code',
-  'urn:ietf:params:oauth:grant-type:device_code',
-])
 
 /** Origins remembered as seen, in scope and allowed over their transport. */
 const RECENT_ORIGINS = 16
@@ -233,37 +226,12 @@ export function createRequestProtocol<R, S>(
     return token && grantFor(token, grant.origin, request, true)
   }
 
-  /**
-   * What to ask for to meet `challenge`: the challenge's claims, or its scope with the scopes the
-   * request's token was asked for; `undefined` when that asks for nothing more, or the grant
-   * cannot be run again for per-call parameters (a refresh token is redeemed once).
-   */
-  function callFor(grant: Grant, challenge: ResourceChallenge): CallParams | undefined {
-    if (ONCE_ONLY.has(provider.keyInfo?.grantType ?? '')) return undefined
-    if (challenge.kind === 'claims') return { ...grant.call, claims: challenge.claims }
-    if (challenge.kind !== 'scope') return undefined
-    const had = (grant.call?.scope ?? provider.keyInfo?.scope ?? '').split(' ').filter(Boolean)
-    const union = new Set([...had, ...challenge.scope])
-    if (union.size === new Set(had).size) return undefined // the token was asked for all of them
-    return { ...grant.call, scope: [...union].sort().join(' ') }
-  }
-
   /** The challenge's one replay, with a token for `call`; `undefined` once the caller aborted. */
   async function answer(grant: Grant, request: R, call: CallParams): Promise<Grant | undefined> {
     const wait = waitOf(request)
     if (wait.signal?.aborted) return undefined
     const token = await waitForToken(provider, wait, call)
     return token && grantFor(token, grant.origin, request, true, call)
-  }
-
-  /** RFC 9470: the challenge's parameters, without any that carry a token this protocol handed out. */
-  function stepUpError(status: number, challenge: ResourceChallenge & { kind: 'authentication' }) {
-    const { acrValues, maxAge } = challenge
-    const clean = acrValues !== undefined && ![...tokens].some((token) => acrValues.includes(token))
-    return new StepUpError(status, {
-      ...(clean && { acrValues }),
-      ...(maxAge !== undefined && { maxAge }),
-    })
   }
 
   return Object.freeze({
@@ -302,13 +270,13 @@ export function createRequestProtocol<R, S>(
       const header = (name: string) => shape.header(response, name)
       const challenge = challengeable ? readChallenge(status, header('www-authenticate')) : undefined
       // RFC 9470: no token this provider can get answers it; the caller gets a typed error
-      if (challenge?.kind === 'authentication') return Promise.reject(stepUpError(status, challenge))
+      if (challenge?.kind === 'authentication') return Promise.reject(stepUpError(status, challenge, tokens))
       const dpop = grant.dpop ? provider.dpop : undefined
       const decision = replayDecision(status, header, dpop, href) // keeps a DPoP nonce it carries
       // one replay per request, whatever asked for it: a 401 renewal, a DPoP nonce, a challenge
       if (grant.replayed || !isReplayableBody(shape.body?.(request))) return undefined
       const acted = challenge?.kind === 'claims' ? claimsChallenges : challenge !== undefined && stepUp
-      const call = acted ? callFor(grant, challenge!) : undefined
+      const call = acted ? callFor(challenge!, grant.call, provider.keyInfo) : undefined
       if (call) return answer(grant, request, call)
       if (decision === 'none') return undefined
       return replay(grant, request, decision === 'renew')
