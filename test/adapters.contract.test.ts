@@ -239,6 +239,38 @@ describe.each(harnesses)('$name adapter contract: challenges', (harness) => {
     expect(servers.auth.stats.tokenRequests).toBe(0)
   })
 
+  it('with DPoP-bound tokens, a claims challenge and a step-up are each replayed once with a new proof', async () => {
+    await provider.close()
+    provider = createTokenProvider({
+      tokenEndpoint: servers.auth.tokenEndpoint,
+      clientId: 'demo-client',
+      clientSecret: 'demo-secret',
+      scope: 'orders:read',
+      retry: false,
+      failureCooldown: 0,
+      dpop: true,
+    })
+    const client = open({ stepUp: true })
+    await warm(client)
+    expect((await client.send('GET', '/step-up/claims?claim=acrs&value=c1')).status).toBe(200)
+    expect((await client.send('GET', '/step-up/scope?scope=admin')).status).toBe(200)
+    expect(sends('/step-up/claims')).toBe(2)
+    expect(sends('/step-up/scope')).toBe(2)
+    expect(tokenParams().map((p) => [p.scope, p.claims !== undefined])).toEqual([
+      ['orders:read', true],
+      ['admin orders:read', false],
+    ])
+    // every send carried a proof the API accepted for its token: the replay's is for the new token
+    const sent = servers.api.requests.filter((r) => r.path.startsWith('/step-up/'))
+    expect(sent.map((r) => [r.status, r.dpop])).toEqual([
+      [401, true],
+      [200, true],
+      [403, true],
+      [200, true],
+    ])
+    expect(new Set(sent.map((r) => r.tokenId)).size).toBe(3)
+  })
+
   it('RFC 9470 insufficient_user_authentication fails the request with StepUpError: 1 send, 0 token requests', async () => {
     const client = open({ stepUp: true })
     await warm(client)
