@@ -1,6 +1,7 @@
-import { ConfigError } from '../errors.js'
+// Loaded on the first getToken({ scope | claims }): it imports nothing of core (see lazy-modules.test.ts)
+import type * as Errors from '../errors.js'
 import type { StoreEntry } from '../store.js'
-import { createToken, type Token } from '../token.js'
+import type { Token, TokenData } from '../token.js'
 
 /** The parameters of one `getToken()` call that change the token it asks for. */
 export interface CallParams {
@@ -25,7 +26,9 @@ export function callParamsOf(
   scope: unknown,
   claims: unknown,
   configuredScope: string | undefined,
+  errors: Pick<typeof Errors, 'ConfigError'>,
 ): CallParams | undefined {
+  const { ConfigError } = errors
   let normalised: string | undefined
   if (scope !== undefined) {
     const list = typeof scope === 'string' ? scope.split(/\s+/) : Array.isArray(scope) ? scope : undefined
@@ -75,7 +78,11 @@ interface CallEntry {
  * single-flight; local to the provider (no shared store, no refresh ahead). `fetch` asks the
  * token endpoint. A token is handed out until its `refreshAt`, and only for its own parameters.
  */
-export function createCallTokens(clock: () => number, fetch: (params: CallParams) => Promise<StoreEntry>) {
+export function createCallTokens(
+  clock: () => number,
+  fetch: (params: CallParams) => Promise<StoreEntry>,
+  createToken: (data: TokenData) => Token,
+) {
   const entries = new Map<string, CallEntry>()
 
   function touch(key: string, entry: CallEntry): void {

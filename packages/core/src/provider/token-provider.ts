@@ -9,11 +9,11 @@ import { isRepeatable } from '../grants/grants.js'
 import { inspectSymbol } from '../redact.js'
 import { rememberForm } from '../redaction/scrub.js'
 import type { StoreEntry } from '../store.js'
-import type { Token } from '../token.js'
+import { createToken, type Token } from '../token.js'
 import { abortable } from './abortable.js'
 import { createAttemptLoop } from './attempt-loop.js'
 import { cacheKeyOf, keyInfoOf } from './cache-key.js'
-import { type CallParams, callParamsOf, createCallTokens } from './call-tokens.js'
+import type { CallParams, createCallTokens } from './call-tokens.js'
 import { createCurrentToken } from './current-token.js'
 import { createEmitter, type TokenEventListener, type TokenEventName, type TokenKeyInfo } from './events.js'
 import { parseEndpoint, resolveOptions, type TokenProviderOptions } from './options.js'
@@ -123,7 +123,8 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
   let forceNext = false
 
   const current = createCurrentToken(clock, options.refreshSkew, options.refreshAhead)
-  const calls = createCallTokens(clock, (call) => obtainFor(call))
+  /** Tokens for per-call parameters, made (and its module loaded) on the first such call. */
+  let calls: ReturnType<typeof createCallTokens> | undefined
   const schedule = createRefreshSchedule(clock, () => obtainShared(true))
   const storeCall: StoreCall = async (operation, call) => {
     try {
@@ -261,16 +262,18 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     async getToken(getOptions: GetTokenOptions = {}) {
       const { signal, forceRefresh = false } = getOptions
       signal?.throwIfAborted()
-      const call =
-        getOptions.scope === undefined && getOptions.claims === undefined
-          ? undefined
-          : callParamsOf(getOptions.scope, getOptions.claims, options.scope)
-      if (call !== undefined) {
-        if (!isRepeatable(options.grant))
-          throw new ConfigError(
-            `getToken: scope and claims per call need a grant that can be run again (not ${options.grant.type})`,
-          )
-        return abortable(calls.get(call, forceRefresh), signal)
+      if (getOptions.scope !== undefined || getOptions.claims !== undefined) {
+        // loaded on first use: most providers only ever ask for their configured scope
+        const { callParamsOf, createCallTokens } = await import('./call-tokens.js')
+        const call = callParamsOf(getOptions.scope, getOptions.claims, options.scope, { ConfigError })
+        if (call !== undefined) {
+          if (!isRepeatable(options.grant))
+            throw new ConfigError(
+              `getToken: scope and claims per call need a grant that can be run again (not ${options.grant.type})`,
+            )
+          calls ??= createCallTokens(clock, obtainFor, createToken)
+          return abortable(calls.get(call, forceRefresh), signal)
+        }
       }
       const cached = forceRefresh ? undefined : peek()
       if (cached) return cached
@@ -284,7 +287,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     async invalidate(token) {
       const accessToken = typeof token === 'string' ? token : token?.accessToken
       if (typeof accessToken !== 'string') return false
-      if (calls.drop(accessToken)) return true
+      if (calls?.drop(accessToken)) return true
       const dropped = current.drop(accessToken)
       if (dropped) {
         schedule.cancel()
@@ -332,7 +335,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     async close() {
       closed = true
       schedule.close()
-      calls.clear()
+      calls?.clear()
       // a device poll in progress ends too (its callers get this error); a later getToken() polls anew
       stopPolling.abort(
         new AuthorizationError('the provider was closed before the device authorization was approved'),
