@@ -113,6 +113,24 @@ describe('challenges through the protocol', () => {
     expect(protocol.onResponse(grants[0]!, { url: `${api}/x` }, challenge)).toBeUndefined()
   })
 
+  it('a stepped-up token refused with a 401 afterwards is dropped, so the next step-up asks for a new one', async () => {
+    const { provider, forms } = counting()
+    const protocol = createRequestProtocol(provider, { stepUp: true }, shape)
+    const request = { url: `${api}/x` }
+    const scope = res(403, 'Bearer error="insufficient_scope", scope="admin"')
+    const stepUp = async () => {
+      const grant = (await protocol.begin(request)) as Grant
+      return (await protocol.onResponse(grant, request, scope))!
+    }
+    const first = await stepUp()
+    expect(first.authorization).toBe('Bearer secret-t2')
+    expect(await stepUp()).toMatchObject({ authorization: 'Bearer secret-t2' }) // cached under its scope
+    expect(protocol.onResponse(first, request, res(401, 'Bearer error="invalid_token"'))).toBeUndefined()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(await stepUp()).toMatchObject({ authorization: 'Bearer secret-t3' })
+    expect(forms.map((f) => f.get('scope'))).toEqual(['read', 'admin read', 'admin read'])
+  })
+
   it('rejects stepUp / claimsChallenges that are not booleans with ConfigError', () => {
     const { provider } = counting()
     expect(() => createRequestProtocol(provider, { stepUp: 'yes' as never }, shape)).toThrow(/stepUp must be/)

@@ -273,6 +273,8 @@ export function createRequestProtocol<R, S>(
       if (challenge?.kind === 'authentication') return Promise.reject(stepUpError(status, challenge, tokens))
       const dpop = grant.dpop ? provider.dpop : undefined
       const decision = replayDecision(status, header, dpop, href) // keeps a DPoP nonce it carries
+      // a per-call token refused: the next request asks anew (the cache would hand it out again)
+      if (grant.replayed && grant.call && decision === 'renew') void provider.invalidate(grant.token)
       // one replay per request, whatever asked for it: a 401 renewal, a DPoP nonce, a challenge
       if (grant.replayed || !isReplayableBody(shape.body?.(request))) return undefined
       const acted = challenge?.kind === 'claims' ? claimsChallenges : challenge !== undefined && stepUp
