@@ -75,7 +75,7 @@ export interface RequestProtocol<R, S> {
   again(grant: Grant, request: R): Grant | Promise<Grant>
   /**
    * What a response to a request sent with `grant` means: `undefined` to hand it to the caller
-   * (synchronously for anything but a challenge it acts on), or the grant to replay the request
+   * (synchronously whenever it neither replays nor fails), or the grant to replay the request
    * with: a renewed token after a 401 (one token request however many 401s carried the same
    * stale token), the same token and a proof with the nonce a DPoP 401 demanded, a token with
    * the claims of a claims challenge, or (with `stepUp`) one for the scope `insufficient_scope`
