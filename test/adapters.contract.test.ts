@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
+import { createTokenProvider, StepUpError, type TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions } from '@tokenwell/core/adapter'
 import { withOAuth2 } from '@tokenwell/fetch'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -127,6 +127,166 @@ describe.each(harnesses)('$name adapter contract', (harness) => {
     const sends = Object.entries(servers.api.stats.byPath).filter(([path]) => path.startsWith('/echo/storm/'))
     expect(sends).toHaveLength(500)
     expect(Math.max(...sends.map(([, count]) => count))).toBe(2)
+  })
+})
+
+// Challenges (issue 16): what a resource server asks for beyond a renewed token, row by row, for
+// each adapter, counted at the loopback servers: sends per request, token requests and what they asked.
+describe.each(harnesses)('$name adapter contract: challenges', (harness) => {
+  const servers = useServers()
+  const clients: Client[] = []
+  let provider: TokenProvider
+  const open = (options?: AdapterOptions) => {
+    const created = harness.create(provider, servers.api.url, options)
+    clients.push(created)
+    return created
+  }
+  beforeEach(() => {
+    provider = createTokenProvider({
+      tokenEndpoint: servers.auth.tokenEndpoint,
+      clientId: 'demo-client',
+      clientSecret: 'demo-secret',
+      scope: 'orders:read',
+      retry: false,
+      failureCooldown: 0,
+    })
+  })
+  afterEach(async () => {
+    for (const created of clients.splice(0)) created.close()
+    await provider.close()
+  })
+  /** One request so the client holds its token; counters start after it. */
+  async function warm(client: Client) {
+    expect((await client.send('GET', '/echo/warm')).status).toBe(200)
+    servers.auth.stats.reset()
+    servers.api.stats.reset()
+  }
+  const sends = (path: string) => servers.api.stats.byPath[path] ?? 0
+  const tokenParams = () => servers.auth.requests.map((r) => r.params)
+
+  it('stepUp off (the default): a 403 insufficient_scope goes back after 1 send, with no token request', async () => {
+    const client = open()
+    await warm(client)
+    const { status, data } = await client.send('GET', '/step-up/scope?scope=admin')
+    expect(status).toBe(403)
+    expect(data).toMatchObject({ error: 'insufficient_scope' })
+    expect(sends('/step-up/scope')).toBe(1)
+    expect(servers.auth.stats.tokenRequests).toBe(0)
+  })
+
+  it('stepUp on: a 403 (or 401) naming a scope is replayed once with a token for the union of scopes', async () => {
+    const client = open({ stepUp: true })
+    await warm(client)
+    const { status, data } = await client.send('GET', '/step-up/scope?scope=admin')
+    expect(status).toBe(200)
+    expect(data).toMatchObject({ authorized: true, scope: 'admin orders:read' })
+    expect(sends('/step-up/scope')).toBe(2)
+    expect(tokenParams().map((p) => p.scope)).toEqual(['admin orders:read'])
+    // the stepped-up token is cached under its scope: the next request needs no token request;
+    // a 401 naming a scope steps up too; other routes keep the configured token
+    expect((await client.send('GET', '/step-up/scope?scope=admin&status=401')).status).toBe(200)
+    expect(sends('/step-up/scope')).toBe(4)
+    expect(await client.send('GET', '/echo/plain')).toMatchObject({ data: { scope: 'orders:read' } })
+    expect(servers.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('stepUp on: a scope the token already asked for is not stepped up again (1 send)', async () => {
+    const client = open({ stepUp: true })
+    await warm(client)
+    // the mock names a scope the token has: the challenge cannot be met by asking for it again
+    servers.api.failNext(1, {
+      status: 403,
+      headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="orders:read"' },
+    })
+    expect((await client.send('GET', '/echo/has-scope')).status).toBe(403)
+    expect(sends('/echo/has-scope')).toBe(1)
+    expect(servers.auth.stats.tokenRequests).toBe(0)
+  })
+
+  it.each(['base64url', 'base64'])(
+    'a claims challenge (%s) is answered with a token asked for with the decoded claims: 2 sends',
+    async (encoding) => {
+      const client = open()
+      await warm(client)
+      const query = `claim=acrs&value=c1${encoding === 'base64' ? '&encoding=base64' : ''}`
+      const { status, data } = await client.send('GET', `/step-up/claims?${query}`)
+      expect(status).toBe(200)
+      expect(data).toMatchObject({ authorized: true })
+      expect(sends('/step-up/claims')).toBe(2)
+      expect(tokenParams()).toHaveLength(1)
+      expect(JSON.parse(tokenParams()[0]!.claims!)).toEqual({
+        access_token: { acrs: { essential: true, value: 'c1' } },
+      })
+      expect(tokenParams()[0]!.scope).toBe('orders:read')
+    },
+  )
+
+  it('a second claims challenge goes back to the caller: 2 sends, 1 token request', async () => {
+    const client = open()
+    await warm(client)
+    const { status, data } = await client.send('GET', '/step-up/claims?claim=acrs&value=c1&always=1')
+    expect(status).toBe(401)
+    expect(data).toMatchObject({ error: 'insufficient_claims' })
+    expect(sends('/step-up/claims')).toBe(2)
+    expect(servers.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('claimsChallenges: false hands a claims challenge back after 1 send, with no token request', async () => {
+    const client = open({ claimsChallenges: false })
+    await warm(client)
+    expect((await client.send('GET', '/step-up/claims?claim=acrs&value=c1')).status).toBe(401)
+    expect(sends('/step-up/claims')).toBe(1)
+    expect(servers.auth.stats.tokenRequests).toBe(0)
+  })
+
+  it('with DPoP-bound tokens, a claims challenge and a step-up are each replayed once with a new proof', async () => {
+    await provider.close()
+    provider = createTokenProvider({
+      tokenEndpoint: servers.auth.tokenEndpoint,
+      clientId: 'demo-client',
+      clientSecret: 'demo-secret',
+      scope: 'orders:read',
+      retry: false,
+      failureCooldown: 0,
+      dpop: true,
+    })
+    const client = open({ stepUp: true })
+    await warm(client)
+    expect((await client.send('GET', '/step-up/claims?claim=acrs&value=c1')).status).toBe(200)
+    expect((await client.send('GET', '/step-up/scope?scope=admin')).status).toBe(200)
+    expect(sends('/step-up/claims')).toBe(2)
+    expect(sends('/step-up/scope')).toBe(2)
+    expect(tokenParams().map((p) => [p.scope, p.claims !== undefined])).toEqual([
+      ['orders:read', true],
+      ['admin orders:read', false],
+    ])
+    // every send carried a proof the API accepted for its token: the replay's is for the new token
+    const sent = servers.api.requests.filter((r) => r.path.startsWith('/step-up/'))
+    expect(sent.map((r) => [r.status, r.dpop])).toEqual([
+      [401, true],
+      [200, true],
+      [403, true],
+      [200, true],
+    ])
+    expect(new Set(sent.map((r) => r.tokenId)).size).toBe(3)
+  })
+
+  it('RFC 9470 insufficient_user_authentication fails the request with StepUpError: 1 send, 0 token requests', async () => {
+    const client = open({ stepUp: true })
+    await warm(client)
+    const error = await client.send('GET', '/step-up/authentication?acr_values=phr%20phrh&max_age=300').then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).toMatchObject({ code: 'ERR_STEP_UP' })
+    // got hands every error of a hook over as its RequestError, with the original as `cause`
+    const stepUp = harness.name === 'got' ? (error as { cause?: unknown }).cause : error
+    expect(stepUp).toBeInstanceOf(StepUpError)
+    expect(stepUp).toMatchObject({ code: 'ERR_STEP_UP', status: 401, acrValues: 'phr phrh', maxAge: 300 })
+    expect(sends('/step-up/authentication')).toBe(1)
+    expect(servers.auth.stats.tokenRequests).toBe(0)
+    const token = provider.peekToken()!.accessToken
+    expect(printed(error)).not.toContain(token)
   })
 })
 

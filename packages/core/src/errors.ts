@@ -9,6 +9,7 @@ export type TokenwellErrorCode =
   | 'ERR_DPOP'
   | 'ERR_AUTHORIZATION'
   | 'ERR_INSECURE_HTTP'
+  | 'ERR_STEP_UP'
 
 const CODES: ReadonlySet<string> = new Set<TokenwellErrorCode>([
   'ERR_OAUTH',
@@ -20,6 +21,7 @@ const CODES: ReadonlySet<string> = new Set<TokenwellErrorCode>([
   'ERR_DPOP',
   'ERR_AUTHORIZATION',
   'ERR_INSECURE_HTTP',
+  'ERR_STEP_UP',
 ])
 
 /**
@@ -171,6 +173,37 @@ export class InsecureHttpError extends TokenwellError {
       'ERR_INSECURE_HTTP',
     )
     this.origin = origin
+  }
+}
+
+/**
+ * The resource server asks for a stronger or more recent user authentication
+ * (`error="insufficient_user_authentication"`): no token this provider can get without the user
+ * satisfies it, so an adapter fails the request with this error instead of handing back the
+ * response. A user-facing flow starts a new login with `acr_values` / `max_age` set from it.
+ * Carries only the challenge's checked parameters (never its description, a header or a token).
+ * @see RFC 9470 §3
+ */
+export class StepUpError extends TokenwellError {
+  override name = 'StepUpError'
+  /** HTTP status of the challenge (401, or 403). */
+  readonly status: number
+  /** The challenge's `acr_values`: space-delimited authentication context class references. */
+  readonly acrValues?: string
+  /** The challenge's `max_age`: the most seconds since the user last authenticated. */
+  readonly maxAge?: number
+  constructor(status: number, details: { acrValues?: string; maxAge?: number } = {}) {
+    const wants = [
+      details.acrValues !== undefined && `acr_values "${details.acrValues}"`,
+      details.maxAge !== undefined && `max_age ${details.maxAge}`,
+    ].filter(Boolean)
+    super(
+      `the resource server requires a new user authentication (HTTP ${status}, insufficient_user_authentication${wants.length > 0 ? `: ${wants.join(', ')}` : ''})`,
+      'ERR_STEP_UP',
+    )
+    this.status = status
+    if (details.acrValues !== undefined) this.acrValues = details.acrValues
+    if (details.maxAge !== undefined) this.maxAge = details.maxAge
   }
 }
 

@@ -36,6 +36,7 @@ export {
   InsecureHttpError,
   isTokenwellError,
   OAuthError,
+  StepUpError,
   TokenRequestError,
   TokenResponseError,
   TokenwellError,

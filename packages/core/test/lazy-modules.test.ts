@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
-// Discovery, DPoP signing, JWT client assertions, revocation and the device poll are loaded through import()
+// Discovery, DPoP signing, JWT client assertions, revocation, per-call tokens and the device poll are loaded through import()
 // only when configured, so a client_secret provider does not bundle them. Bundlers keep them out
 // of what loads at once only under these rules (esbuild and rolldown checked): a lazily loaded
 // module is never imported statically nor re-exported by index.ts, and it imports nothing of the
@@ -43,6 +43,7 @@ describe('lazily loaded modules', () => {
         'endpoint/client-assertion.ts',
         'endpoint/revocation.ts',
         'flows/device-poll.ts',
+        'provider/call-tokens.ts',
         'redaction/scrub-error.ts',
         'redaction/secret-scrubber.ts',
       ]),

@@ -13,9 +13,11 @@ export type Challenge = (status: number, params: ChallengeParams) => Response
  * server would send:
  * - `/step-up/scope?scope=a b[&status=401]`: 403 (or 401) `insufficient_scope` + `scope` unless
  *   the token has every scope listed (RFC 6750 §3.1);
- * - `/step-up/claims?claim=NAME&value=V`: 401 `insufficient_claims` + `claims` (base64url JSON
- *   `{"access_token":{NAME:{"essential":true,"value":V}}}`) unless the token's claim NAME is V. The
- *   token endpoint honours that JSON as its `claims` parameter (the Entra CAE flow);
+ * - `/step-up/claims?claim=NAME&value=V[&always=1][&encoding=base64]`: 401 `insufficient_claims` +
+ *   `claims` (base64url JSON `{"access_token":{NAME:{"essential":true,"value":V}}}`, or padded
+ *   base64 and Entra's `realm`/`authorization_uri` with `encoding=base64`) unless the token's claim
+ *   NAME is V (`always`: whatever the token has, a server never satisfied). The token endpoint
+ *   honours that JSON as its `claims` parameter (the Entra CAE flow);
  * - `/step-up/authentication?acr_values=a b&max_age=S`: 401 `insufficient_user_authentication` with
  *   those parameters unless the token's `acr` is listed and its `auth_time` is at most S seconds old
  *   (RFC 9470 §3).
@@ -42,12 +44,14 @@ export function stepUpChallenge(
   if (path === '/step-up/claims') {
     const name = query.get('claim') ?? 'acrs'
     const value = query.get('value') ?? 'c1'
-    if (String(claims[name]) === value) return undefined
+    if (String(claims[name]) === value && query.get('always') !== '1') return undefined
     const wanted = JSON.stringify({ access_token: { [name]: { essential: true, value } } })
+    const entra = query.get('encoding') === 'base64'
     return challenge(401, {
+      ...(entra && { authorization_uri: 'https://login.example.com/common/oauth2/authorize' }),
       error: 'insufficient_claims',
       error_description: 'the access token does not satisfy the claims this route requires',
-      claims: base64url(wanted),
+      claims: entra ? btoa(String.fromCharCode(...new TextEncoder().encode(wanted))) : base64url(wanted),
     })
   }
   if (path === '/step-up/authentication') {

@@ -61,6 +61,19 @@ describe('protected API challenges', () => {
     expect((await call('/step-up/claims?claim=acrs&value=c2', satisfied)).status).toBe(401)
   })
 
+  it('claims challenges as Entra sends them (padded base64, authorization_uri), and one never satisfied', async () => {
+    const { token, call } = setup()
+    const entra = challengeOf(
+      await call('/step-up/claims?claim=acrs&value=c1&encoding=base64', await token()),
+    )
+    expect(entra.authorization_uri).toMatch(/^https:/)
+    expect(entra.claims).toMatch(/^[A-Za-z0-9+/]+=*$/)
+    const claims = JSON.parse(Buffer.from(entra.claims!, 'base64').toString('utf8'))
+    expect(claims).toEqual({ access_token: { acrs: { essential: true, value: 'c1' } } })
+    const satisfied = await token({ claims: JSON.stringify(claims) })
+    expect((await call('/step-up/claims?claim=acrs&value=c1&always=1', satisfied)).status).toBe(401)
+  })
+
   it('refuses a claims parameter that is not JSON or sets a reserved claim', async () => {
     const { auth } = setup()
     for (const claims of ['{', '[]', JSON.stringify({ access_token: { sub: { value: 'root' } } })]) {

@@ -1,10 +1,12 @@
 import { ConfigError, InsecureHttpError } from '../errors.js'
+import type { CallParams } from '../provider/call-tokens.js'
 import { isLoopback } from '../provider/options.js'
 import type { TokenProvider } from '../provider/token-provider.js'
 import type { Token } from '../token.js'
 import { authHeaders, isDpopBound } from './auth-headers.js'
 import { authorizationHeader } from './authorization-header.js'
 import { isReplayableBody } from './body.js'
+import { callFor, readChallenge, stepUpError } from './challenge.js'
 import { replayDecision } from './decision.js'
 import { compileMatch, matches, type RequestMatch } from './match.js'
 import { baseOrigin, knownOriginOf, startsWithOrigin } from './origin.js'
@@ -23,6 +25,22 @@ export interface AdapterOptions {
   match?: RequestMatch
   /** Allow putting the token on plain `http:` to a host that is not loopback. @default false */
   allowInsecureHttp?: boolean
+  /**
+   * Step up on `insufficient_scope`: a 401 or 403 whose challenge names a `scope` is replayed
+   * once with a token for the configured scopes and the challenge's (`getToken({ scope })`), if
+   * that asks for more than the token had. Off: such a response goes to the caller.
+   * @default false
+   * @see RFC 6750 §3.1
+   */
+  stepUp?: boolean
+  /**
+   * Answer claims challenges (`error="insufficient_claims"`, `claims="<base64url JSON>"`, as
+   * Entra's continuous access evaluation sends them): the request is replayed once with a token
+   * asked for with that `claims` parameter (`getToken({ claims })`, never the cached token).
+   * Off: such a response goes to the caller.
+   * @default true
+   */
+  claimsChallenges?: boolean
 }
 
 /**
@@ -57,12 +75,14 @@ export interface RequestProtocol<R, S> {
   again(grant: Grant, request: R): Grant | Promise<Grant>
   /**
    * What a response to a request sent with `grant` means: `undefined` to hand it to the caller
-   * (synchronously for anything but a 401 to a Bearer request), or the grant to replay the
-   * request with: a renewed token after a 401 (one token request however many 401s carried the
-   * same stale token), or the same token and a proof with the nonce a DPoP 401 demanded. Once
-   * per request: a replayed grant never replays, nor does a body that cannot be sent twice, a
-   * response from another origin, `insufficient_scope`, or a request whose signal aborted.
-   * @see RFC 6750 §3.1, RFC 9449 §8.2, §9
+   * (synchronously whenever it neither replays nor fails), or the grant to replay the request
+   * with: a renewed token after a 401 (one token request however many 401s carried the same
+   * stale token), the same token and a proof with the nonce a DPoP 401 demanded, a token with
+   * the claims of a claims challenge, or (with `stepUp`) one for the scope `insufficient_scope`
+   * names. Once per request, whatever the cause: a replayed grant never replays, nor does a body
+   * that cannot be sent twice, a response from another origin, or a request whose signal
+   * aborted. Rejects with `StepUpError` for an `insufficient_user_authentication` challenge.
+   * @see RFC 6750 §3.1, RFC 9449 §8.2, §9, RFC 9470 §3
    */
   onResponse(grant: Grant, request: R, response: S): Promise<Grant | undefined> | undefined
   /** `error` without any token this protocol handed out, anywhere in it (see `scrubSecrets`). */
@@ -92,6 +112,12 @@ export function createRequestProtocol<R, S>(
   }
   const compiled = options.match === undefined ? undefined : compileMatch(options.match)
   const allowInsecureHttp = options.allowInsecureHttp === true
+  for (const name of ['stepUp', 'claimsChallenges'] as const) {
+    const value = options[name]
+    if (value !== undefined && typeof value !== 'boolean') throw new ConfigError(`${name} must be a boolean`)
+  }
+  const stepUp = options.stepUp === true
+  const claimsChallenges = options.claimsChallenges !== false
   const peek = typeof provider.peekToken === 'function' ? () => provider.peekToken() : () => undefined
   const recent: string[] = []
   const bases = new Map<string, string | null>()
@@ -146,7 +172,7 @@ export function createRequestProtocol<R, S>(
     tokens.add(token.accessToken)
   }
 
-  function bearer(token: Token, origin: string, replayed: boolean): Grant {
+  function bearer(token: Token, origin: string, replayed: boolean, call?: CallParams): Grant {
     if (!replayed && last?.token === token && last.origin === origin) return last
     remember(token)
     const grant = createGrant({
@@ -156,13 +182,20 @@ export function createRequestProtocol<R, S>(
       proof: undefined,
       dpop: false,
       replayed,
+      ...(call && { call }),
     })
     if (!replayed) last = grant
     return grant
   }
 
-  async function grantFor(token: Token, origin: string, request: R, replayed: boolean): Promise<Grant> {
-    if (!isDpopBound(token)) return bearer(token, origin, replayed)
+  async function grantFor(
+    token: Token,
+    origin: string,
+    request: R,
+    replayed: boolean,
+    call?: CallParams,
+  ): Promise<Grant> {
+    if (!isDpopBound(token)) return bearer(token, origin, replayed, call)
     const method = shape.method(request)
     const headers = await authHeaders(token, { method, url: hrefOf(request) }, provider.dpop)
     remember(token)
@@ -173,6 +206,7 @@ export function createRequestProtocol<R, S>(
       proof: headers.dpop,
       dpop: true,
       replayed,
+      ...(call && { call }),
     })
   }
 
@@ -185,11 +219,19 @@ export function createRequestProtocol<R, S>(
 
   async function replay(grant: Grant, request: R, renew: boolean): Promise<Grant | undefined> {
     const wait = waitOf(request)
-    if (!renew) return grantFor(grant.token, grant.origin, request, true)
+    if (!renew) return grantFor(grant.token, grant.origin, request, true, grant.call)
     if (wait.signal?.aborted) return undefined
     await provider.invalidate(grant.token)
     const token = await waitForToken(provider, wait)
     return token && grantFor(token, grant.origin, request, true)
+  }
+
+  /** The challenge's one replay, with a token for `call`; `undefined` once the caller aborted. */
+  async function answer(grant: Grant, request: R, call: CallParams): Promise<Grant | undefined> {
+    const wait = waitOf(request)
+    if (wait.signal?.aborted) return undefined
+    const token = await waitForToken(provider, wait, call)
+    return token && grantFor(token, grant.origin, request, true, call)
   }
 
   return Object.freeze({
@@ -211,12 +253,13 @@ export function createRequestProtocol<R, S>(
       if (grant.authorization === undefined) return grant
       if (originOf(request) !== grant.origin)
         return createGrant({ ...grant, authorization: undefined, proof: undefined })
-      return grant.dpop ? grantFor(grant.token, grant.origin, request, grant.replayed) : grant
+      return grant.dpop ? grantFor(grant.token, grant.origin, request, grant.replayed, grant.call) : grant
     },
     onResponse(grant: Grant, request: R, response: S) {
       if (grant.authorization === undefined) return undefined
       const status = shape.status(response)
-      if (!grant.dpop && status !== 401) return undefined
+      const challengeable = status === 401 || status === 403
+      if (!grant.dpop && !challengeable) return undefined
       const final = shape.responseUrl?.(response)
       const href = final === undefined ? grant.origin : String(final)
       if (
@@ -224,9 +267,20 @@ export function createRequestProtocol<R, S>(
         (!URL.canParse(href) || new URL(href).origin !== grant.origin)
       )
         return undefined
+      const header = (name: string) => shape.header(response, name)
+      const challenge = challengeable ? readChallenge(status, header('www-authenticate')) : undefined
+      // RFC 9470: no token this provider can get answers it; the caller gets a typed error
+      if (challenge?.kind === 'authentication') return Promise.reject(stepUpError(status, challenge, tokens))
       const dpop = grant.dpop ? provider.dpop : undefined
-      const decision = replayDecision(status, (name) => shape.header(response, name), dpop, href)
-      if (decision === 'none' || grant.replayed || !isReplayableBody(shape.body?.(request))) return undefined
+      const decision = replayDecision(status, header, dpop, href) // keeps a DPoP nonce it carries
+      // a per-call token refused: the next request asks anew (the cache would hand it out again)
+      if (grant.replayed && grant.call && decision === 'renew') void provider.invalidate(grant.token)
+      // one replay per request, whatever asked for it: a 401 renewal, a DPoP nonce, a challenge
+      if (grant.replayed || !isReplayableBody(shape.body?.(request))) return undefined
+      const acted = challenge?.kind === 'claims' ? claimsChallenges : challenge !== undefined && stepUp
+      const call = acted ? callFor(challenge!, grant.call, provider.keyInfo) : undefined
+      if (call) return answer(grant, request, call)
+      if (decision === 'none') return undefined
       return replay(grant, request, decision === 'renew')
     },
     scrub: <E>(error: E) => scrubSecrets(error, tokens),

@@ -1,3 +1,4 @@
+import type { CallParams } from '../provider/call-tokens.js'
 import { inspectSymbol } from '../redact.js'
 import type { Token } from '../token.js'
 import type { HeaderValue } from './www-authenticate.js'
@@ -57,6 +58,8 @@ export interface Grant {
   readonly dpop: boolean
   /** Whether this is the request's one replay: its response goes to the caller, whatever it is. */
   readonly replayed: boolean
+  /** The per-call scope and claims the token was asked for (a step-up or claims challenge's). */
+  readonly call?: CallParams
 }
 
 /** A frozen `Grant` that prints and serializes without its token, header or proof. */
@@ -67,6 +70,7 @@ class PrintedGrant implements Grant {
   declare readonly proof: string | undefined
   declare readonly dpop: boolean
   declare readonly replayed: boolean
+  declare readonly call?: CallParams
 
   constructor(fields: Grant) {
     Object.assign(this, fields)

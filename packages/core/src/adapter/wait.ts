@@ -16,12 +16,17 @@ export interface TokenWait {
 /**
  * The provider's token within `wait`: `undefined` when the caller's signal aborted the wait (the
  * client then fails the request with its own abort error, sending nothing), `TokenRequestError`
- * past the timeout. The token request goes on for everyone else.
+ * past the timeout. The token request goes on for everyone else. `call`: the per-call scope
+ * and claims of a step-up (see `GetTokenOptions`).
  */
-export async function waitForToken(provider: TokenProvider, wait: TokenWait): Promise<Token | undefined> {
+export async function waitForToken(
+  provider: TokenProvider,
+  wait: TokenWait,
+  call?: { scope?: string; claims?: string },
+): Promise<Token | undefined> {
   const { signal, timeout } = wait
   try {
-    const get = provider.getToken(signal ? { signal } : {})
+    const get = provider.getToken({ ...(signal && { signal }), ...call })
     if (timeout === undefined || timeout <= 0 || !Number.isFinite(timeout)) return await get
     let timer: ReturnType<typeof setTimeout> | undefined
     const late = new Promise<never>((_, reject) => {

@@ -8,14 +8,18 @@ export interface AuthChallenge {
 /** A header value as the HTTP clients hand it over: one string, several, or absent. */
 export type HeaderValue = string | readonly string[] | null | undefined
 
+/** Errors a renewed token for the same parameters cannot answer (the protocol may act on them). */
+const NOT_RENEWED = new Set(['insufficient_scope', 'insufficient_claims', 'insufficient_user_authentication'])
+
 /**
  * Whether a response should be replayed once with a new token: a 401, unless a challenge says
- * `error="insufficient_scope"` (a new token for the same scope cannot help).
- * @see RFC 6750 §3.1
+ * `error="insufficient_scope"`, `"insufficient_claims"` or `"insufficient_user_authentication"`
+ * (a new token for the same scope and claims cannot help).
+ * @see RFC 6750 §3.1, RFC 9470 §3
  */
 export function shouldReplay(status: number, wwwAuthenticate: HeaderValue): boolean {
   if (status !== 401) return false
-  return !parseWwwAuthenticate(wwwAuthenticate).some((c) => c.params['error'] === 'insufficient_scope')
+  return !parseWwwAuthenticate(wwwAuthenticate).some((c) => NOT_RENEWED.has(c.params['error'] ?? ''))
 }
 
 // RFC 9110 §5.6.2 tchar, and §11.2 token68

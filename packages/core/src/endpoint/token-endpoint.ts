@@ -3,6 +3,7 @@ import { endpointFor } from '../discovery/mtls-aliases.js'
 import { discoverResourceIssuer } from '../discovery/protected-resource.js'
 import { createDpopSession, type DpopSession } from '../dpop/dpop.js'
 import { ConfigError, DiscoveryError, DpopError, OAuthError } from '../errors.js'
+import type { CallParams } from '../provider/call-tokens.js'
 import {
   type ClientAuthMethod,
   parseEndpoint,
@@ -26,9 +27,14 @@ export interface TokenEndpointClient {
   /**
    * Signs, sends and parses one token request, with the one DPoP nonce retry RFC 9449 §8 allows.
    * `timeout` (ms, default the `timeout` option) bounds the request itself: a refresh is given
-   * longer than its caller waits, so a late answer is still read and adopted.
+   * longer than its caller waits, so a late answer is still read and adopted. `call`: the scope
+   * (instead of the configured one) and `claims` of one `getToken()` call.
    */
-  send(params: Record<string, string>, timeout?: number): Promise<{ token: Token; response: Response }>
+  send(
+    params: Record<string, string>,
+    timeout?: number,
+    call?: CallParams,
+  ): Promise<{ token: Token; response: Response }>
   /**
    * A request of `params` to another endpoint of the same server (the device authorization
    * endpoint), with the client authentication a token request would use.
@@ -102,6 +108,7 @@ export function createTokenEndpointClient(
   async function prepare(
     params: Record<string, string>,
     { tokenEndpoint, clientAuth }: ResolvedEndpoint,
+    form: ResolvedTokenProviderOptions = options,
   ): Promise<Request> {
     let clientAssertion: string | undefined
     if (clientAuth === 'private_key_jwt' || clientAuth === 'client_secret_jwt') {
@@ -116,7 +123,7 @@ export function createTokenEndpointClient(
       )
     }
     const dpopProof = dpop ? await dpop.proof({ method: 'POST', url: tokenEndpoint }) : undefined
-    return buildTokenRequest(options, params, {
+    return buildTokenRequest(form, params, {
       tokenEndpoint,
       clientAuth,
       ...(clientAssertion !== undefined && { clientAssertion }),
@@ -127,12 +134,14 @@ export function createTokenEndpointClient(
   async function send(
     params: Record<string, string>,
     timeout = options.timeout,
+    call?: CallParams,
   ): Promise<{ token: Token; response: Response }> {
     const target = await endpoint()
-    const limited = timeout === options.timeout ? options : { ...options, timeout }
+    const form = call === undefined ? options : withCallParams(options, call)
+    const limited = timeout === form.timeout ? form : { ...form, timeout }
     for (let nonceRetries = 0; ; nonceRetries++) {
       try {
-        const result = await requestToken(limited, await prepare(params, target))
+        const result = await requestToken(limited, await prepare(params, target, form))
         dpop?.rememberNonce(target.tokenEndpoint, result.response.headers)
         return result
       } catch (error) {
@@ -158,6 +167,19 @@ export function createTokenEndpointClient(
   }
 
   return { endpoint, send, prepareFor, dpop }
+}
+
+/** The options a token request for `call` is built from: its scope, and `claims` among the extras. */
+function withCallParams(
+  options: ResolvedTokenProviderOptions,
+  call: CallParams,
+): ResolvedTokenProviderOptions {
+  return {
+    ...options,
+    scope: call.scope ?? options.scope,
+    extraParams:
+      call.claims === undefined ? options.extraParams : { ...options.extraParams, claims: call.claims },
+  }
 }
 
 /** An `mtls_endpoint_aliases` URL, checked as the plain endpoint is. @see RFC 8705 §5 */

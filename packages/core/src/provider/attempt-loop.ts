@@ -5,7 +5,8 @@ import { AuthorizationError, OAuthError } from '../errors.js'
 import type { DevicePoll } from '../flows/device-poll.js'
 import { grantParams, isOneTime, isRepeatable } from '../grants/grants.js'
 import type { StoreEntry } from '../store.js'
-import { type Token, tokenToData } from '../token.js'
+import { createToken, type Token, tokenToData } from '../token.js'
+import type { CallParams } from './call-tokens.js'
 import type { TokenKeyInfo } from './events.js'
 import { scheduleFor } from './expiry.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
@@ -82,14 +83,18 @@ export function createAttemptLoop(
     return true
   }
 
-  async function send(params: Record<string, string>, used: string | undefined) {
-    if (used === undefined) return client.send(params)
+  async function send(params: Record<string, string>, used: string | undefined, call?: CallParams) {
+    if (used === undefined) return client.send(params, undefined, call)
     const limit = answerTimeout(options)
     return redemptions.redeem(used, () => client.send(params, limit), options.timeout)
   }
 
-  /** Asks the token endpoint, with retries, and returns the store entry for the answer. */
-  async function fetchEntry(): Promise<StoreEntry> {
+  /**
+   * Asks the token endpoint, with retries, and returns the store entry for the answer. With
+   * `call` (a repeatable grant only): a token for those parameters, from the grant itself, never
+   * from the refresh token, and without one of its own (it would compete with the provider's).
+   */
+  async function fetchEntry(call?: CallParams): Promise<StoreEntry> {
     let deadline = clock() + options.retry.deadline
     let attempt = 0
     // the server answered a device poll: a later failure is a new outage with its own retries
@@ -99,7 +104,7 @@ export function createAttemptLoop(
     }
     for (;;) {
       attempt++
-      let used = refreshToken
+      let used = call === undefined ? refreshToken : undefined
       try {
         if (used !== undefined && redemptions.inDoubt(used)) {
           if (!isRepeatable(grant))
@@ -128,7 +133,11 @@ export function createAttemptLoop(
         }
         const { token } = poll
           ? await poll(() => client.send(params), onPollAnswer, stopPolling())
-          : await send(params, used)
+          : await send(params, used, call)
+        if (call !== undefined) {
+          const { refreshToken: _kept, ...data } = tokenToData(token)
+          return await toEntry(createToken(data), used)
+        }
         return await toEntry(token, used)
       } catch (error) {
         if (used !== undefined && forgetIfRejected(error, used)) {

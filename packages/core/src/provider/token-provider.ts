@@ -5,13 +5,15 @@ import type { RevocationResult, RevokeOptions } from '../endpoint/revocation.js'
 import { createTokenEndpointClient } from '../endpoint/token-endpoint.js'
 import { readJsonObject, sendRequest } from '../endpoint/token-request.js'
 import { AuthorizationError, ConfigError, OAuthError } from '../errors.js'
+import { isRepeatable } from '../grants/grants.js'
 import { inspectSymbol } from '../redact.js'
 import { rememberForm } from '../redaction/scrub.js'
 import type { StoreEntry } from '../store.js'
-import type { Token } from '../token.js'
+import { createToken, type Token } from '../token.js'
 import { abortable } from './abortable.js'
 import { createAttemptLoop } from './attempt-loop.js'
 import { cacheKeyOf, keyInfoOf } from './cache-key.js'
+import type { CallParams, createCallTokens } from './call-tokens.js'
 import { createCurrentToken } from './current-token.js'
 import { createEmitter, type TokenEventListener, type TokenEventName, type TokenKeyInfo } from './events.js'
 import { parseEndpoint, resolveOptions, type TokenProviderOptions } from './options.js'
@@ -23,6 +25,19 @@ export interface GetTokenOptions {
   signal?: AbortSignal
   /** Skip the cache and fetch a new token (joins a fetch already in flight). */
   forceRefresh?: boolean
+  /**
+   * A token for this scope instead of the configured one (string or array, sent space-delimited):
+   * its own cache entry and single-flight, never another scope's token. Unset, or the configured
+   * scope: the provider's token. Needs a grant that can be run again (not `refresh_token`,
+   * `authorization_code` or the device grant: `ConfigError`). @see RFC 6749 §3.3
+   */
+  scope?: string | readonly string[]
+  /**
+   * The `claims` request parameter (the text of a JSON object, as a claims challenge carries
+   * it): a token for these claims, cached under its own key as `scope` is.
+   * @see OpenID Connect Core 1.0 §5.5
+   */
+  claims?: string
 }
 
 /** Gets, caches and refreshes tokens for one client, grant and audience. */
@@ -30,6 +45,9 @@ export interface TokenProvider {
   /**
    * A token that is valid for at least `refreshSkew` ms. Concurrent callers share one token
    * request; a refresh that fails while the cached token has not yet expired returns that token.
+   * With `scope` or `claims`: a token for those parameters, from a small per-parameter cache (16
+   * entries, least recently used first; local, not in the store, not refreshed ahead), one token
+   * request per parameters however many callers wait.
    */
   getToken(options?: GetTokenOptions): Promise<Token>
   /**
@@ -105,6 +123,8 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
   let forceNext = false
 
   const current = createCurrentToken(clock, options.refreshSkew, options.refreshAhead)
+  /** Tokens for per-call parameters, made (and its module loaded) on the first such call. */
+  let calls: ReturnType<typeof createCallTokens> | undefined
   const schedule = createRefreshSchedule(clock, () => obtainShared(true))
   const storeCall: StoreCall = async (operation, call) => {
     try {
@@ -187,6 +207,22 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     }
   }
 
+  /** A token for per-call parameters: from the grant, with the attempt loop's retries. */
+  async function obtainFor(call: CallParams): Promise<StoreEntry> {
+    const started = clock()
+    const entry = await loop.fetchEntry(call)
+    const key = { ...keyInfo, ...(call.scope !== undefined && { scope: call.scope }) }
+    const expiresAt = entry.token.expiresAt ?? entry.refreshAt
+    emitter.emit('token', {
+      key,
+      source: 'endpoint',
+      durationMs: clock() - started,
+      expiresAt,
+      background: false,
+    })
+    return entry
+  }
+
   /** Stale-while-valid: the cached token is returned until its hard margin before expiry. */
   function stillValid(error: unknown, report: boolean): Token {
     const cached = current.stillValid()
@@ -228,6 +264,19 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     async getToken(getOptions: GetTokenOptions = {}) {
       const { signal, forceRefresh = false } = getOptions
       signal?.throwIfAborted()
+      if (getOptions.scope !== undefined || getOptions.claims !== undefined) {
+        // loaded on first use: most providers only ever ask for their configured scope
+        const { callParamsOf, createCallTokens } = await import('./call-tokens.js')
+        const call = callParamsOf(getOptions.scope, getOptions.claims, options.scope, { ConfigError })
+        if (call !== undefined) {
+          if (!isRepeatable(options.grant))
+            throw new ConfigError(
+              `getToken: scope and claims per call need a grant that can be run again (not ${options.grant.type})`,
+            )
+          calls ??= createCallTokens(clock, obtainFor, createToken)
+          return abortable(calls.get(call, forceRefresh), signal)
+        }
+      }
       const cached = forceRefresh ? undefined : peek()
       if (cached) return cached
       if (forceRefresh) forceNext = true
@@ -240,6 +289,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     async invalidate(token) {
       const accessToken = typeof token === 'string' ? token : token?.accessToken
       if (typeof accessToken !== 'string') return false
+      if (calls?.drop(accessToken)) return true
       const dropped = current.drop(accessToken)
       if (dropped) {
         schedule.cancel()
@@ -287,6 +337,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     async close() {
       closed = true
       schedule.close()
+      calls?.clear()
       // a device poll in progress ends too (its callers get this error); a later getToken() polls anew
       stopPolling.abort(
         new AuthorizationError('the provider was closed before the device authorization was approved'),
