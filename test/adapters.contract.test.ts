@@ -1,6 +1,7 @@
 import { inspect } from 'node:util'
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions } from '@tokenwell/core/adapter'
+import { createDpop } from '@tokenwell/core/dpop'
 import { withOAuth2 } from '@tokenwell/fetch'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { bodyKinds, type Client, expectedBytes, formParts, harnesses } from './support/adapters.js'
@@ -139,7 +140,7 @@ function recordingProvider(auth: Servers['auth'], dpop: boolean) {
     clientSecret: 'demo-secret',
     retry: false,
     failureCooldown: 0,
-    dpop,
+    ...(dpop && { dpop: createDpop() }),
     fetch: async (request) => {
       const response = await fetch(request)
       const body = (await response.clone().json()) as { access_token?: string }

@@ -1,4 +1,5 @@
 import { createTokenProvider } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
 import {
   type RunningMockAuthServer,
   type RunningProtectedApi,
@@ -36,6 +37,7 @@ describe('provider.revoke() against the mock server (RFC 7009)', () => {
   it('revokes both tokens at the discovered endpoint: introspection and the API refuse them; the next getToken() asks anew', async () => {
     auth.stats.reset()
     const provider = createTokenProvider({
+      discovery,
       issuer: auth.issuer,
       clientId: 'demo-client',
       clientSecret: 'demo-secret',

@@ -155,6 +155,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const budget = size.budget === undefined ? '' : ` (budget ${(size.budget / 1000).toFixed(1)} kB)`
     console.log(`${(size.gzipBytes / 1000).toFixed(2).padStart(6)} kB  ${size.label}${budget}`)
     if (process.argv.includes('--inputs'))
-      for (const i of size.inputs.slice(0, 40)) console.log(`          ${String(i.bytes).padStart(6)} ${i.path}`)
+      for (const i of size.inputs.slice(0, 40))
+        console.log(`          ${String(i.bytes).padStart(6)} ${i.path}`)
   }
 }

@@ -9,6 +9,7 @@ import {
   parseAuthorizationResponse,
   randomUrlSafe,
 } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
 import { withOAuth2 } from '@tokenwell/fetch'
 
 export interface StartOptions {
@@ -40,7 +41,15 @@ function quickStart(clientId: string) {
       const state = randomUrlSafe()
       sessionStorage.setItem('tokenwell:pkce', JSON.stringify({ state, codeVerifier }))
       location.assign(
-        await buildAuthorizationUrl({ issuer, clientId, redirectUri, scope, state, codeChallenge }),
+        await buildAuthorizationUrl({
+          discovery,
+          issuer,
+          clientId,
+          redirectUri,
+          scope,
+          state,
+          codeChallenge,
+        }),
       )
     },
     /** Which way this tab got its provider: from the code, from the open tabs, or none (sign in). */

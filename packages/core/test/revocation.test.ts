@@ -1,6 +1,7 @@
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
+import { discovery } from '../src/discovery/index.js'
 import {
   ConfigError,
   createMemoryTokenStore,
@@ -95,7 +96,7 @@ describe('provider.revoke() (RFC 7009)', () => {
         }),
       ),
     )
-    const p = createTokenProvider({ issuer: 'https://as.test', clientId: 'c', clientSecret: 's' })
+    const p = createTokenProvider({ discovery, issuer: 'https://as.test', clientId: 'c', clientSecret: 's' })
     await p.getToken()
     await p.revoke()
     expect(hits.revoke).toBe(2)
@@ -108,7 +109,7 @@ describe('provider.revoke() (RFC 7009)', () => {
         HttpResponse.json({ issuer: 'https://as.test', token_endpoint: tokenEndpoint }),
       ),
     )
-    const p = createTokenProvider({ issuer: 'https://as.test', clientId: 'c', clientSecret: 's' })
+    const p = createTokenProvider({ discovery, issuer: 'https://as.test', clientId: 'c', clientSecret: 's' })
     const token = await p.getToken()
     const error = (await p.revoke().catch((e: unknown) => e)) as TokenwellError
     expect(error).toBeInstanceOf(ConfigError)
