@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import { build, type Metafile } from 'esbuild'
+import { build, type Metafile, type Plugin } from 'esbuild'
 
 /** A browser page as a user writes it: what it imports and calls, nothing else. */
 export interface PageSpec {
@@ -98,6 +98,26 @@ document.body.textContent = JSON.stringify(await (await api.fetch('https://api.e
 ]
 
 /**
+ * `@tokenwell/<name>` and its subpath entries as an installed copy resolves them (its
+ * package.json `exports`, to dist/), whether or not the bench lists the package.
+ */
+const builtPackages: Plugin = {
+  name: 'built-packages',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^@tokenwell\/[a-z-]+(\/[a-z-]+)?$/ }, (args) => {
+      if (args.pluginData === 'self') return undefined
+      const name = args.path.split('/')[1]!
+      // a package resolves its own name through its exports (self-reference)
+      return esbuild.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: `${root}packages/${name}`,
+        pluginData: 'self',
+      })
+    })
+  },
+}
+
+/**
  * Bundles one page as a browser app's build would: esbuild `--bundle --minify --format=esm
  * --platform=browser`, no code splitting (every `import()` inlined), gzip level 9. `from: 'src'`
  * resolves @tokenwell/* to the sources through the root tsconfig paths (no build needed, for the
@@ -109,7 +129,9 @@ export async function measurePage(page: PageSpec, from: 'src' | 'dist'): Promise
   const result = await build({
     absWorkingDir: resolveDir,
     stdin: { contents: page.contents, resolveDir, loader: 'js', sourcefile: 'page.js' },
-    ...(from === 'src' ? { tsconfig: `${root}tsconfig.json` } : { tsconfigRaw: '{}' }),
+    ...(from === 'src'
+      ? { tsconfig: `${root}tsconfig.json` }
+      : { tsconfigRaw: '{}', plugins: [builtPackages] }),
     bundle: true,
     minify: true,
     format: 'esm',

@@ -3,6 +3,7 @@ import { builtinModules } from 'node:module'
 import { dirname, join, relative, sep } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { build, type Metafile } from 'esbuild'
+import { measurePages, type PageSize } from './pages.js'
 
 export interface BundleSpec {
   /** Name shown in tables. */
@@ -272,6 +273,8 @@ export const FOOTPRINTS: readonly { label: string; packages: readonly string[] }
 export interface SizeResults {
   readonly bundles: readonly (BundleSize & { note?: string })[]
   readonly footprints: readonly (Footprint & { label: string })[]
+  /** Browser pages bundled without code splitting (`PAGES`); absent in results from before they were measured. */
+  readonly pages?: readonly PageSize[]
 }
 
 /** Every bundle and footprint above, resolved from `dir` (the bench package). */
@@ -286,5 +289,5 @@ export async function measureSizes(dir: string): Promise<SizeResults> {
     bundles.push({ ...size, ...(spec.note !== undefined && { note: spec.note }) })
   }
   const footprints = FOOTPRINTS.map(({ label, packages }) => ({ label, ...installFootprint(packages, dir) }))
-  return { bundles, footprints }
+  return { bundles, footprints, pages: await measurePages('dist') }
 }
