@@ -12,10 +12,10 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * bigger fails here and has to say why. Lower it when a page shrinks.
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 19_000,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 21_400,
-  'page: authorization code + PKCE + refresh + withOAuth2': 19_900,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 22_300,
+  'page: client_credentials + withOAuth2': 18_500,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 20_900,
+  'page: authorization code + PKCE + refresh + withOAuth2': 19_400,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 21_800,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

@@ -197,7 +197,7 @@ function treeBytes(path: string): number {
 
 const NODE_BUILTINS = [...builtinModules, 'node:*']
 
-/** What a user bundles, one row each: package entries, typical imports, the alternatives, and estimates. */
+/** What a user bundles, one row each: package entries, typical imports and the alternatives. */
 export const BUNDLES: readonly (BundleSpec & { readonly lazy?: RegExp; readonly note?: string })[] = [
   { label: '@tokenwell/core', contents: "export * from '@tokenwell/core'", external: [] },
   {
@@ -238,20 +238,6 @@ export const BUNDLES: readonly (BundleSpec & { readonly lazy?: RegExp; readonly 
     external: ['axios'],
   },
   { label: '@badgateway/oauth2-client', contents: "export * from '@badgateway/oauth2-client'", external: [] },
-  {
-    label: 'estimate: createTokenProvider with keys.js lazy too',
-    contents: "export { createTokenProvider } from '@tokenwell/core'",
-    external: [],
-    lazy: /\/keys\.js$/,
-    note: 'keys.js (key import for JWT client auth and DPoP) left out, as if behind import() like discovery and jose',
-  },
-  {
-    label: 'estimate: the same, and p-memoize replaced by a few lines',
-    contents: "export { createTokenProvider } from '@tokenwell/core'",
-    external: [],
-    lazy: /(\/keys\.js|^p-memoize)$/,
-    note: 'as above, p-memoize (and mimic-function) left out too',
-  },
 ]
 
 /** Install footprints: each of our packages and each alternative (several names: one install). */

@@ -1,4 +1,3 @@
-import pMemoize from 'p-memoize'
 import { sha256Hex } from '../crypto/hash.js'
 import type { DpopSession } from '../dpop/dpop.js'
 import type { RevocationResult, RevokeOptions } from '../endpoint/revocation.js'
@@ -159,11 +158,15 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     schedule.at(cached.schedule.aheadAt, () => cached.used && current.get() === cached)
   }
 
-  /** One token request at a time per provider; the `background` flag of the first caller wins. */
-  const obtainShared = pMemoize((background: boolean) => obtain(background), {
-    cache: false,
-    cacheKey: () => '',
-  })
+  /**
+   * One token request at a time per provider (rule 1): callers while one is in flight share its
+   * promise; the `background` flag of the first caller wins. Nothing is kept once it settles.
+   */
+  let inFlight: Promise<Token> | undefined
+  const obtainShared = (background: boolean): Promise<Token> =>
+    (inFlight ??= obtain(background).finally(() => {
+      inFlight = undefined
+    }))
 
   async function obtain(background: boolean): Promise<Token> {
     const force = forceNext
