@@ -34,7 +34,7 @@ function quickStart(clientId: string) {
   const redirectUri = `${location.origin}/callback`
   const scope = 'openid offline_access orders:read'
   const store = createBrowserTokenStore({ session: clientId })
-  const common = { issuer, clientId, clientAuth: 'none', scope, store } as const
+  const common = { issuer, discovery, clientId, clientAuth: 'none', scope, store } as const
   return {
     async signIn(): Promise<void> {
       const { codeVerifier, codeChallenge } = await createPkcePair()
