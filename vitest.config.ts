@@ -25,6 +25,7 @@ const alias = [
   { find: /^@tokenwell\/core\/dpop$/, replacement: src('core/src/dpop/index.ts') },
   { find: /^@tokenwell\/core\/device$/, replacement: src('core/src/device/index.ts') },
   { find: /^@tokenwell\/core\/discovery$/, replacement: src('core/src/discovery/index.ts') },
+  { find: /^@tokenwell\/core\/revocation$/, replacement: src('core/src/revocation/index.ts') },
   ...packages.map((name) => ({
     find: new RegExp(`^@tokenwell/${name}$`),
     replacement: src(`${name}/src/index.ts`),

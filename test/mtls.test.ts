@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTokenProvider, OAuthError, TokenRequestError } from '@tokenwell/core'
 import { discovery } from '@tokenwell/core/discovery'
+import { revocation } from '@tokenwell/core/revocation'
 import {
   type RunningMockAuthServerTls,
   type RunningProtectedApi,
@@ -140,6 +141,7 @@ describe.skipIf(typeof pki === 'string')('mutual TLS against the mock servers (R
 
   const provider = (clientId: string, fetch: NodeFetch) =>
     createTokenProvider({
+      revocation,
       discovery,
       issuer: auth.issuer,
       clientId,
@@ -186,6 +188,7 @@ describe.skipIf(typeof pki === 'string')('mutual TLS against the mock servers (R
     auth.stats.reset()
     const selfProvider = (fetch: NodeFetch) =>
       createTokenProvider({
+        revocation,
         discovery,
         issuer: auth.issuer,
         clientId: 'self-svc',
@@ -243,6 +246,7 @@ describe.skipIf(typeof pki === 'string')('mutual TLS against the mock servers (R
     try {
       const ask = (fetch: NodeFetch) =>
         createTokenProvider({
+          revocation,
           discovery,
           issuer: strict.issuer,
           clientId: 'svc-mtls',

@@ -385,7 +385,7 @@ export function renderMarkdown(results: BenchResults): string {
       '### Browser pages, no code splitting',
       '',
       'Whole pages as a browser app builds them: every `import()` inlined, what the page does not import left out ' +
-        '(JWT client auth, DPoP, the device grant and discovery come from entries of their own). ' +
+        '(JWT client auth, DPoP, the device grant, discovery and revocation come from entries of their own). ' +
         'The page sources are in `src/pages.ts`; `test/bundle-size.test.ts` holds the same budgets.',
       '',
       pagesTable(size.pages),

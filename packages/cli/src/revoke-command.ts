@@ -7,6 +7,7 @@ import {
   TokenRequestError,
 } from '@tokenwell/core'
 import { discovery } from '@tokenwell/core/discovery'
+import { revocation } from '@tokenwell/core/revocation'
 import { createCliFetch, readCaFiles } from './cli-fetch.js'
 import type { CliIo } from './cli-io.js'
 import { CLIENT_AUTH_METHODS, findClientAuth } from './client-auth-methods.js'
@@ -125,6 +126,7 @@ export async function runRevokeCommand(
           // with a revocation endpoint and no issuer, no token is ever requested: it stands in
           ...(issuer !== undefined ? { issuer, discovery } : { tokenEndpoint: revocationEndpoint }),
           ...(revocationEndpoint !== undefined && { revocationEndpoint }),
+          revocation,
           clientId,
           ...clientAuth.credentials(
             secret || undefined,

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
-// Discovery, DPoP signing, revocation and jose are loaded through import() only when used, so a
+// Discovery, DPoP signing and jose are loaded through import() only when used, so a
 // client_secret provider does not load them at once from a split bundle (JWT client auth, DPoP,
-// the device grant and discovery come from their own entries: without splitting, a provider that
+// the device grant, discovery and revocation come from their own entries: without splitting, a provider that
 // does not import them bundles none of them; see test/bundle-size.test.ts). Bundlers keep them out
 // of what loads at once only under these rules (esbuild and rolldown checked): a lazily loaded
 // module is never imported statically nor re-exported by index.ts, and it imports nothing of the
@@ -42,7 +42,6 @@ describe('lazily loaded modules', () => {
         'discovery/metadata.ts',
         'discovery/resource-metadata.ts',
         'dpop/dpop-proof.ts',
-        'endpoint/revocation.ts',
         'redaction/scrub-error.ts',
         'redaction/secret-scrubber.ts',
       ]),

@@ -50,6 +50,15 @@ export interface Discovery {
   metadata(issuer: string | URL, options?: DiscoveryOptions): Promise<AuthorizationServerMetadata>
 }
 
+/**
+ * Token revocation (RFC 7009) for `provider.revoke()`: `revocation` from
+ * `@tokenwell/core/revocation`. Its request code is in that entry only.
+ */
+export interface Revocation {
+  readonly tokensToRevoke: (...args: never[]) => unknown
+  readonly revokeTokens: (...args: never[]) => Promise<unknown>
+}
+
 /** Retries of failed token requests: network errors, timeouts, 429 and 5xx. OAuth 4xx errors are never retried. */
 export interface RetryOptions {
   /** Attempts in all, the first included. @default 3 */
@@ -101,6 +110,11 @@ export interface TokenProviderOptions {
    * `@tokenwell/core/discovery` (a provider with a `tokenEndpoint` bundles none of it).
    */
   discovery?: Discovery | undefined
+  /**
+   * The code `provider.revoke()` needs: `revocation` from `@tokenwell/core/revocation` (a provider
+   * that never revokes bundles none of it). @see RFC 7009
+   */
+  revocation?: Revocation | undefined
   /**
    * The revocation endpoint `provider.revoke()` uses. @default the discovered `revocation_endpoint`
    * @see RFC 7009 §2
@@ -174,6 +188,7 @@ export interface ResolvedTokenProviderOptions {
   readonly protectedResource: string | undefined
   readonly discovery: Discovery | undefined
   readonly revocationEndpoint: URL | undefined
+  readonly revocation: Revocation | undefined
   readonly clientId: string
   readonly clientSecret: string | undefined
   readonly clientAuth: ClientAuthMethod
@@ -219,6 +234,7 @@ const KNOWN_KEYS = new Set<string>([
   'issuer',
   'protectedResource',
   'discovery',
+  'revocation',
   'revocationEndpoint',
   'clientId',
   'clientSecret',
@@ -371,6 +387,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     protectedResource,
     discovery: discovered ? input.discovery : undefined,
     revocationEndpoint,
+    revocation: validatePlugin('revocation', input.revocation, 'revokeTokens', '@tokenwell/core/revocation'),
     clientSecret: SECRETLESS.includes(clientAuth) ? undefined : clientSecret,
     clientAuth: clientAuth as ClientAuthMethod,
     clientAuthExplicit: input.clientAuth !== undefined,
@@ -399,6 +416,13 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     logger: input.logger,
     allowInsecureHttp: insecure,
   })
+}
+
+function validatePlugin<T>(name: string, value: T, method: string, entry: string): T | undefined {
+  if (value === undefined) return undefined
+  if (typeof (value as Record<string, unknown> | null)?.[method] !== 'function')
+    throw new ConfigError(`${name} takes ${name} from ${entry}`)
+  return value
 }
 
 function validateDpop(dpop: unknown): Dpop | undefined {

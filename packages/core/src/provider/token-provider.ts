@@ -1,5 +1,6 @@
 import { sha256Hex } from '../crypto/hash.js'
 import type { DpopSession } from '../dpop/dpop.js'
+import type * as Revocation from '../endpoint/revocation.js'
 import type { RevocationResult, RevokeOptions } from '../endpoint/revocation.js'
 import { createTokenEndpointClient } from '../endpoint/token-endpoint.js'
 import { readJsonObject, sendRequest } from '../endpoint/token-request.js'
@@ -260,8 +261,10 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       return dropped
     },
     async revoke(revokeOptions = {}) {
-      // loaded on first use: most providers never revoke
-      const { revokeTokens, tokensToRevoke } = await import('../endpoint/revocation.js')
+      // from @tokenwell/core/revocation: most providers never revoke, and bundle none of it
+      const plugin = options.revocation as unknown as typeof Revocation | undefined
+      if (!plugin) throw new ConfigError('revoke() needs revocation from @tokenwell/core/revocation')
+      const { revokeTokens, tokensToRevoke } = plugin
       const deps = {
         sendRequest,
         readJsonObject,
