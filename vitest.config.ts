@@ -21,6 +21,11 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 const alias = [
   { find: /^@tokenwell\/mock-server\/msw$/, replacement: src('mock-server/src/msw.ts') },
   { find: /^@tokenwell\/core\/adapter$/, replacement: src('core/src/adapter/index.ts') },
+  { find: /^@tokenwell\/core\/jwt$/, replacement: src('core/src/jwt/index.ts') },
+  { find: /^@tokenwell\/core\/dpop$/, replacement: src('core/src/dpop/index.ts') },
+  { find: /^@tokenwell\/core\/device$/, replacement: src('core/src/device/index.ts') },
+  { find: /^@tokenwell\/core\/discovery$/, replacement: src('core/src/discovery/index.ts') },
+  { find: /^@tokenwell\/core\/revocation$/, replacement: src('core/src/revocation/index.ts') },
   ...packages.map((name) => ({
     find: new RegExp(`^@tokenwell/${name}$`),
     replacement: src(`${name}/src/index.ts`),

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util'
 import { createTokenProvider, StepUpError, type TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions } from '@tokenwell/core/adapter'
+import { createDpop } from '@tokenwell/core/dpop'
 import { withOAuth2 } from '@tokenwell/fetch'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { bodyKinds, type Client, expectedBytes, formParts, harnesses } from './support/adapters.js'
@@ -248,7 +249,7 @@ describe.each(harnesses)('$name adapter contract: challenges', (harness) => {
       scope: 'orders:read',
       retry: false,
       failureCooldown: 0,
-      dpop: true,
+      dpop: createDpop(),
     })
     const client = open({ stepUp: true })
     await warm(client)
@@ -299,7 +300,7 @@ function recordingProvider(auth: Servers['auth'], dpop: boolean) {
     clientSecret: 'demo-secret',
     retry: false,
     failureCooldown: 0,
-    dpop,
+    ...(dpop && { dpop: createDpop() }),
     fetch: async (request) => {
       const response = await fetch(request)
       const body = (await response.clone().json()) as { access_token?: string }

@@ -7,6 +7,7 @@ import {
   parseAuthorizationResponse,
   randomUrlSafe,
 } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
 import { type RunningMockAuthServer, startMockAuthServer } from '@tokenwell/mock-server'
 import { startLoopbackRedirect } from '@tokenwell/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -27,6 +28,7 @@ async function login(options: { state?: string } = {}) {
   const pkce = await createPkcePair()
   const state = randomUrlSafe()
   const url = await buildAuthorizationUrl({
+    discovery,
     issuer: auth.issuer,
     clientId: 'my-cli',
     redirectUri: redirect.redirectUri,
@@ -52,6 +54,7 @@ describe('authorization code + PKCE against the mock server', () => {
     const { callback, state, redirectUri, codeVerifier } = await login()
     const { code } = parseAuthorizationResponse(callback, { state, issuer: auth.issuer })
     const provider = createTokenProvider({
+      discovery,
       issuer: auth.issuer,
       clientId: 'my-cli',
       clientAuth: 'none',

@@ -165,12 +165,17 @@ describe('bench (tiny run of each scenario)', () => {
         { ...bundle, label: '@tokenwell/core: createTokenProvider only' },
       ],
       footprints: [{ label: 'axios-oauth-client', ...footprint }],
+      pages: [
+        { label: 'page: ours', minBytes: 20_000, gzipBytes: 7_000, budget: 8_000, inputs: [] },
+        { label: 'page: a peer', minBytes: 10_000, gzipBytes: 4_000, inputs: [] },
+      ],
     }
   })
 
   it('renders the targets, the markdown tables and the chart', () => {
     results.targets = evaluateTargets(results)
-    expect(results.targets.map((t) => t.target)).toHaveLength(4)
+    expect(results.targets.map((t) => t.target)).toHaveLength(5)
+    expect(results.targets[3]).toMatchObject({ result: 'ours 7.0 kB; a peer 4.0 kB', met: true })
     expect(results.targets[2]!.result).toContain('cold burst 1/1/1/1/1, 401 storm 1/1/1/1/1')
     const markdown = renderMarkdown(results)
     for (const heading of [
@@ -180,6 +185,7 @@ describe('bench (tiny run of each scenario)', () => {
       '### 401 storm',
       '### Steady load',
       '## 3. Size',
+      '### Browser pages, no code splitting',
     ]) {
       expect(markdown).toContain(heading)
     }

@@ -5,6 +5,8 @@ import {
   startDeviceAuthorization,
   type TokenProviderOptions,
 } from '@tokenwell/core'
+import { deviceCodeGrant } from '@tokenwell/core/device'
+import { discovery } from '@tokenwell/core/discovery'
 import { type RunningMockAuthServer, startMockAuthServer } from '@tokenwell/mock-server'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
@@ -34,11 +36,12 @@ function provider(
   extra: Partial<TokenProviderOptions> = {},
 ) {
   return createTokenProvider({
+    discovery,
     issuer: auth.issuer,
     clientId: 'tv',
     clientAuth: 'none',
     refreshAhead: false,
-    grant: { type: DEVICE, ...authorization },
+    grant: deviceCodeGrant(authorization),
     ...extra,
   })
 }
@@ -106,7 +109,7 @@ describe('device authorization grant against the mock server', () => {
         tokenEndpoint: shortLived.tokenEndpoint,
         clientId: 'tv',
         clientAuth: 'none',
-        grant: { type: DEVICE, ...authorization },
+        grant: deviceCodeGrant(authorization),
       })
       const error = await p.getToken().catch((e: unknown) => e)
       expect(error).toMatchObject({ code: 'ERR_AUTHORIZATION', error: 'expired_token' })
@@ -128,7 +131,7 @@ describe('device authorization grant against the mock server', () => {
       tokenEndpoint: auth.tokenEndpoint,
       clientId: 'svc',
       clientSecret: CLIENT_SECRET,
-      grant: { type: DEVICE, ...authorization },
+      grant: deviceCodeGrant(authorization),
     })
     expect(await auth.verifyAccessToken((await p.getToken()).accessToken)).toMatchObject({ client_id: 'svc' })
     expect(devicePolls('svc').map((r) => r.clientAuth)).toEqual(['client_secret_basic'])

@@ -1,4 +1,6 @@
 import { createTokenProvider, DiscoveryError, OAuthError, type TokenwellError } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
+import { clientSecretJwt, privateKeyJwt } from '@tokenwell/core/jwt'
 import { type RunningMockAuthServer, startMockAuthServer } from '@tokenwell/mock-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateEs256, publicJwk } from './helpers/jwt.js'
@@ -27,6 +29,7 @@ describe('discovery against the mock server (RFC 8414)', () => {
   it('reads the metadata once for 100 concurrent callers, then one token request', async () => {
     auth.stats.reset()
     const provider = createTokenProvider({
+      discovery,
       issuer: auth.issuer,
       clientId: 'demo-client',
       clientSecret: 'demo-secret',
@@ -42,6 +45,7 @@ describe('discovery against the mock server (RFC 8414)', () => {
     auth.stats.reset()
     const lookAlike = auth.issuer.replace('127.0.0.1', 'localhost')
     const provider = createTokenProvider({
+      discovery,
       issuer: lookAlike,
       clientId: 'demo-client',
       clientSecret: 'demo-secret',
@@ -60,8 +64,8 @@ describe('JWT client authentication against the mock server (RFC 7523 §2.2)', (
     const provider = createTokenProvider({
       issuer: auth.issuer,
       clientId: 'jwt-client',
-      privateKey: keys.privateKey,
-      clientAssertion: { keyId: 'svc-key-1' },
+      discovery,
+      clientAuth: privateKeyJwt({ privateKey: keys.privateKey, keyId: 'svc-key-1' }),
     })
     const first = await provider.getToken()
     const second = await provider.getToken({ forceRefresh: true })
@@ -75,7 +79,7 @@ describe('JWT client authentication against the mock server (RFC 7523 §2.2)', (
     const provider = createTokenProvider({
       tokenEndpoint: auth.tokenEndpoint,
       clientId: 'jwt-client',
-      privateKey: otherKeys.privateKey,
+      clientAuth: privateKeyJwt({ privateKey: otherKeys.privateKey }),
       retry: false,
     })
     const error = (await provider.getToken().catch((e: unknown) => e)) as OAuthError
@@ -89,7 +93,7 @@ describe('JWT client authentication against the mock server (RFC 7523 §2.2)', (
       tokenEndpoint: auth.tokenEndpoint,
       clientId: 'hmac-client',
       clientSecret: SECRET,
-      clientAuth: 'client_secret_jwt',
+      clientAuth: clientSecretJwt(),
     })
     const token = await provider.getToken()
     expect(await auth.verifyAccessToken(token.accessToken)).toMatchObject({ client_id: 'hmac-client' })

@@ -1,4 +1,5 @@
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
+import { createDpop } from '@tokenwell/core/dpop'
 import {
   type RunningMockAuthServer,
   type RunningProtectedApi,
@@ -48,7 +49,7 @@ describe.each(harnesses)('$name adapter with DPoP', (harness) => {
   }
   beforeEach(() => {
     for (const server of [auth, api, nonceApi, other]) server.stats.reset()
-    provider = createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client, dpop: true })
+    provider = createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client, dpop: createDpop() })
   })
   afterEach(async () => {
     for (const created of clients.splice(0)) created.close()
@@ -167,7 +168,11 @@ describe('DPoP nonces of the token endpoint and the API', () => {
   it('are kept per origin: each server’s dance happens once', async () => {
     const noncyAuth = await startMockAuthServer({ dpopNonce: true })
     const noncyApi = await startProtectedApi({ authServer: noncyAuth, dpopNonce: true })
-    const provider = createTokenProvider({ tokenEndpoint: noncyAuth.tokenEndpoint, ...client, dpop: true })
+    const provider = createTokenProvider({
+      tokenEndpoint: noncyAuth.tokenEndpoint,
+      ...client,
+      dpop: createDpop(),
+    })
     try {
       for (const harness of harnesses) {
         const api = harness.create(provider, noncyApi.url)
@@ -186,7 +191,7 @@ describe('DPoP nonces of the token endpoint and the API', () => {
 
 describe('the mock API refuses a DPoP-bound token without its proof (sanity)', () => {
   it('answers 401 to the bound token sent as DPoP without a proof, and as Bearer', async () => {
-    const provider = createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client, dpop: true })
+    const provider = createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client, dpop: createDpop() })
     const token = await provider.getToken()
     expect(token.tokenType).toBe('DPoP')
     for (const authorization of [`DPoP ${token.accessToken}`, `Bearer ${token.accessToken}`]) {

@@ -5,6 +5,8 @@ import {
   dpopNonceChallenge,
   type TokenwellError,
 } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
+import { createDpop } from '@tokenwell/core/dpop'
 import { type RunningMockAuthServer, startMockAuthServer, startProtectedApi } from '@tokenwell/mock-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -25,7 +27,7 @@ const client = { clientId: 'demo-client', clientSecret: 'demo-secret' }
 describe('DPoP against the mock server', () => {
   it('gets a DPoP-bound token whose cnf.jkt is the provider key’s thumbprint', async () => {
     auth.stats.reset()
-    const provider = createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client, dpop: true })
+    const provider = createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client, dpop: createDpop() })
     const tokens = await Promise.all(Array.from({ length: 50 }, () => provider.getToken()))
     const token = tokens[0]!
     expect(token.tokenType).toBe('DPoP')
@@ -40,7 +42,7 @@ describe('DPoP against the mock server', () => {
 
   it('answers the server’s use_dpop_nonce with one retry, then sends the nonce straight away', async () => {
     noncey.stats.reset()
-    const provider = createTokenProvider({ issuer: noncey.issuer, ...client, dpop: true })
+    const provider = createTokenProvider({ discovery, issuer: noncey.issuer, ...client, dpop: createDpop() })
     expect((await provider.getToken()).tokenType).toBe('DPoP')
     expect(noncey.stats.tokenRequests).toBe(2)
     expect(noncey.requests.map((r) => r.error)).toEqual(['use_dpop_nonce', undefined])
@@ -53,7 +55,11 @@ describe('DPoP against the mock server', () => {
     try {
       // more demands are queued than tokenwell may answer: a loop would use them up
       stubborn.failNext(5, { status: 400, error: 'use_dpop_nonce', headers: { 'DPoP-Nonce': 'always-new' } })
-      const provider = createTokenProvider({ tokenEndpoint: stubborn.tokenEndpoint, ...client, dpop: true })
+      const provider = createTokenProvider({
+        tokenEndpoint: stubborn.tokenEndpoint,
+        ...client,
+        dpop: createDpop(),
+      })
       const error = (await provider.getToken().catch((e: unknown) => e)) as TokenwellError
       expect(error).toBeInstanceOf(DpopError)
       expect(error.code).toBe('ERR_DPOP')
@@ -75,7 +81,11 @@ describe('DPoP proofs for API requests (the contract the adapters will follow)',
   it('provider.dpop proves each API request; the nonce dance with the resource server takes one replay', async () => {
     const api = await startProtectedApi({ authServer: auth, dpopNonce: true })
     try {
-      const provider = createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client, dpop: true })
+      const provider = createTokenProvider({
+        tokenEndpoint: auth.tokenEndpoint,
+        ...client,
+        dpop: createDpop(),
+      })
       const token = await provider.getToken()
       const url = `${api.url}/echo/orders?page=1`
       const send = async () => {

@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTokenProvider, OAuthError, TokenRequestError } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
+import { revocation } from '@tokenwell/core/revocation'
 import {
   type RunningMockAuthServerTls,
   type RunningProtectedApi,
@@ -138,7 +140,15 @@ describe.skipIf(typeof pki === 'string')('mutual TLS against the mock servers (R
   })
 
   const provider = (clientId: string, fetch: NodeFetch) =>
-    createTokenProvider({ issuer: auth.issuer, clientId, clientAuth: 'tls_client_auth', fetch, retry: false })
+    createTokenProvider({
+      revocation,
+      discovery,
+      issuer: auth.issuer,
+      clientId,
+      clientAuth: 'tls_client_auth',
+      fetch,
+      retry: false,
+    })
 
   it('tls_client_auth with the CA-issued certificate: a token from the mTLS alias, bound to that certificate', async () => {
     auth.stats.reset()
@@ -178,6 +188,8 @@ describe.skipIf(typeof pki === 'string')('mutual TLS against the mock servers (R
     auth.stats.reset()
     const selfProvider = (fetch: NodeFetch) =>
       createTokenProvider({
+        revocation,
+        discovery,
         issuer: auth.issuer,
         clientId: 'self-svc',
         clientAuth: 'self_signed_tls_client_auth',
@@ -234,6 +246,8 @@ describe.skipIf(typeof pki === 'string')('mutual TLS against the mock servers (R
     try {
       const ask = (fetch: NodeFetch) =>
         createTokenProvider({
+          revocation,
+          discovery,
           issuer: strict.issuer,
           clientId: 'svc-mtls',
           clientAuth: 'tls_client_auth',

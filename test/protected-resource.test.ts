@@ -5,6 +5,7 @@ import {
   resourceMetadataFromChallenges,
 } from '@tokenwell/core'
 import { parseWwwAuthenticate } from '@tokenwell/core/adapter'
+import { discovery } from '@tokenwell/core/discovery'
 import {
   type RunningMockAuthServer,
   type RunningProtectedApi,
@@ -34,6 +35,7 @@ describe('protected resource metadata against the mock servers (RFC 9728)', () =
     auth.stats.reset()
     api.stats.reset()
     const provider = createTokenProvider({
+      discovery,
       protectedResource: resource,
       clientId: 'demo-client',
       clientSecret: 'demo-secret',
@@ -67,6 +69,7 @@ describe('protected resource metadata against the mock servers (RFC 9728)', () =
   it('fails with DiscoveryError, and sends no token request, when the resource is not the one published', async () => {
     auth.stats.reset()
     const provider = createTokenProvider({
+      discovery,
       protectedResource: `${api.url}/mcp`,
       issuer: 'http://127.0.0.1:1/other',
       clientId: 'demo-client',
@@ -80,6 +83,7 @@ describe('protected resource metadata against the mock servers (RFC 9728)', () =
     })
     try {
       const other = createTokenProvider({
+        discovery,
         protectedResource: `${impostor.url}/mcp`,
         clientId: 'demo-client',
         clientSecret: 'demo-secret',

@@ -1,4 +1,6 @@
 import { createTokenProvider } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
+import { revocation } from '@tokenwell/core/revocation'
 import {
   type RunningMockAuthServer,
   type RunningProtectedApi,
@@ -36,6 +38,8 @@ describe('provider.revoke() against the mock server (RFC 7009)', () => {
   it('revokes both tokens at the discovered endpoint: introspection and the API refuse them; the next getToken() asks anew', async () => {
     auth.stats.reset()
     const provider = createTokenProvider({
+      revocation,
+      discovery,
       issuer: auth.issuer,
       clientId: 'demo-client',
       clientSecret: 'demo-secret',
@@ -64,6 +68,7 @@ describe('provider.revoke() against the mock server (RFC 7009)', () => {
   it('revokes a client-credentials token at a configured endpoint with client_secret_post', async () => {
     auth.stats.reset()
     const provider = createTokenProvider({
+      revocation,
       tokenEndpoint: auth.tokenEndpoint,
       revocationEndpoint: auth.revocationEndpoint,
       clientId: 'demo-client',

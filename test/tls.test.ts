@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTokenProvider, TokenRequestError, type TokenwellError } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
 import { createNodeFetch, INSECURE_WARNING } from '@tokenwell/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -112,7 +113,13 @@ describe.skipIf(typeof tls === 'string')(
       const before = { ...hits }
       const token = await provider(nodeFetch).getToken()
       expect(token.accessToken).toMatch(/^tls-/)
-      const discovered = createTokenProvider({ issuer, clientId: 'c', clientSecret: 's', fetch: nodeFetch })
+      const discovered = createTokenProvider({
+        discovery,
+        issuer,
+        clientId: 'c',
+        clientSecret: 's',
+        fetch: nodeFetch,
+      })
       await discovered.getToken()
       expect(hits).toEqual({ metadata: before.metadata + 1, token: before.token + 2 })
       await nodeFetch.close()

@@ -3,6 +3,7 @@ import { builtinModules } from 'node:module'
 import { dirname, join, relative, sep } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { build, type Metafile } from 'esbuild'
+import { measurePages, type PageSize } from './pages.js'
 
 export interface BundleSpec {
   /** Name shown in tables. */
@@ -196,7 +197,7 @@ function treeBytes(path: string): number {
 
 const NODE_BUILTINS = [...builtinModules, 'node:*']
 
-/** What a user bundles, one row each: package entries, typical imports, the alternatives, and estimates. */
+/** What a user bundles, one row each: package entries, typical imports and the alternatives. */
 export const BUNDLES: readonly (BundleSpec & { readonly lazy?: RegExp; readonly note?: string })[] = [
   { label: '@tokenwell/core', contents: "export * from '@tokenwell/core'", external: [] },
   {
@@ -237,20 +238,6 @@ export const BUNDLES: readonly (BundleSpec & { readonly lazy?: RegExp; readonly 
     external: ['axios'],
   },
   { label: '@badgateway/oauth2-client', contents: "export * from '@badgateway/oauth2-client'", external: [] },
-  {
-    label: 'estimate: createTokenProvider with keys.js lazy too',
-    contents: "export { createTokenProvider } from '@tokenwell/core'",
-    external: [],
-    lazy: /\/keys\.js$/,
-    note: 'keys.js (key import for JWT client auth and DPoP) left out, as if behind import() like discovery and jose',
-  },
-  {
-    label: 'estimate: the same, and p-memoize replaced by a few lines',
-    contents: "export { createTokenProvider } from '@tokenwell/core'",
-    external: [],
-    lazy: /(\/keys\.js|^p-memoize)$/,
-    note: 'as above, p-memoize (and mimic-function) left out too',
-  },
 ]
 
 /** Install footprints: each of our packages and each alternative (several names: one install). */
@@ -272,6 +259,8 @@ export const FOOTPRINTS: readonly { label: string; packages: readonly string[] }
 export interface SizeResults {
   readonly bundles: readonly (BundleSize & { note?: string })[]
   readonly footprints: readonly (Footprint & { label: string })[]
+  /** Browser pages bundled without code splitting (`PAGES`); absent in results from before they were measured. */
+  readonly pages?: readonly PageSize[]
 }
 
 /** Every bundle and footprint above, resolved from `dir` (the bench package). */
@@ -286,5 +275,5 @@ export async function measureSizes(dir: string): Promise<SizeResults> {
     bundles.push({ ...size, ...(spec.note !== undefined && { note: spec.note }) })
   }
   const footprints = FOOTPRINTS.map(({ label, packages }) => ({ label, ...installFootprint(packages, dir) }))
-  return { bundles, footprints }
+  return { bundles, footprints, pages: await measurePages('dist') }
 }

@@ -9,6 +9,7 @@ import {
   parseAuthorizationResponse,
   randomUrlSafe,
 } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
 import { withOAuth2 } from '@tokenwell/fetch'
 
 export interface StartOptions {
@@ -33,14 +34,22 @@ function quickStart(clientId: string) {
   const redirectUri = `${location.origin}/callback`
   const scope = 'openid offline_access orders:read'
   const store = createBrowserTokenStore({ session: clientId })
-  const common = { issuer, clientId, clientAuth: 'none', scope, store } as const
+  const common = { issuer, discovery, clientId, clientAuth: 'none', scope, store } as const
   return {
     async signIn(): Promise<void> {
       const { codeVerifier, codeChallenge } = await createPkcePair()
       const state = randomUrlSafe()
       sessionStorage.setItem('tokenwell:pkce', JSON.stringify({ state, codeVerifier }))
       location.assign(
-        await buildAuthorizationUrl({ issuer, clientId, redirectUri, scope, state, codeChallenge }),
+        await buildAuthorizationUrl({
+          discovery,
+          issuer,
+          clientId,
+          redirectUri,
+          scope,
+          state,
+          codeChallenge,
+        }),
       )
     },
     /** Which way this tab got its provider: from the code, from the open tabs, or none (sign in). */

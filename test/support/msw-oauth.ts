@@ -1,5 +1,6 @@
 // Behind msw (unit tests): a fake authorization server and API shared by the three adapters' tests.
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
+import { createDpop } from '@tokenwell/core/dpop'
 import { mockAuthHandlers, mockProtectedApiHandlers, server } from '@tokenwell/mock-server/msw'
 import { delay, HttpResponse, http } from 'msw'
 
@@ -92,7 +93,7 @@ export function dpopOAuth(options: { dpopNonce?: boolean } = {}) {
     tokenEndpoint: 'https://dpop-as.test/token',
     clientId: 'demo-client',
     clientSecret: 'demo-secret',
-    dpop: true,
+    dpop: createDpop(),
     retry: false,
   })
   return { provider, auth: auth.authServer, api: api.api }

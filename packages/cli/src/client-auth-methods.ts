@@ -1,8 +1,9 @@
-import type { ClientAuthMethod, TokenProviderOptions } from '@tokenwell/core'
+import type { ClientAssertionOptions, ClientAuthMethod, TokenProviderOptions } from '@tokenwell/core'
+import { clientSecretJwt, privateKeyJwt } from '@tokenwell/core/jwt'
 import type { SecretName } from './secrets.js'
 
-/** The core options a client-auth method's secret becomes. */
-type Credentials = Pick<TokenProviderOptions, 'clientSecret' | 'privateKey'>
+/** The core options a client-auth method and its secret become. */
+type Credentials = Pick<TokenProviderOptions, 'clientAuth' | 'clientSecret'>
 
 /** How one `--client-auth` value maps onto core. */
 export interface ClientAuthRow {
@@ -12,11 +13,16 @@ export interface ClientAuthRow {
   readonly secret?: SecretName
   /** One line for `--help`. */
   readonly summary: string
-  /** Core's options for the secret read. */
-  credentials(secret: string | undefined): Credentials
+  /**
+   * Core's options for the secret read; `assertion` is how a JWT method signs (`--key-id`,
+   * `--assertion-alg`). Throws core's `ConfigError` for a key or signing option it cannot use.
+   */
+  credentials(secret: string | undefined, assertion?: ClientAssertionOptions): Credentials
 }
 
-const clientSecret = (secret: string | undefined): Credentials => ({ clientSecret: secret })
+const secretWith =
+  (clientAuth: 'client_secret_basic' | 'client_secret_post') =>
+  (secret: string | undefined): Credentials => ({ clientAuth, clientSecret: secret })
 
 /**
  * `--client-auth` values. A new core method is one row here (plus, for a new kind of secret,
@@ -28,28 +34,37 @@ export const CLIENT_AUTH_METHODS: Readonly<Record<string, ClientAuthRow>> = {
     method: 'client_secret_basic',
     secret: 'clientSecret',
     summary: 'HTTP Basic with the client secret (default)',
-    credentials: clientSecret,
+    credentials: secretWith('client_secret_basic'),
   },
   post: {
     method: 'client_secret_post',
     secret: 'clientSecret',
     summary: 'client id and secret in the form body',
-    credentials: clientSecret,
+    credentials: secretWith('client_secret_post'),
   },
   'private-key-jwt': {
     method: 'private_key_jwt',
     secret: 'privateKey',
     summary: 'a JWT signed with --private-key-file (PKCS#8 PEM or private JWK)',
     // a JWK is JSON; anything else is handed to core as PEM (core names what is wrong with it)
-    credentials: (key) => ({ privateKey: key?.trimStart().startsWith('{') ? parseJwk(key) : key }),
+    credentials: (key, assertion) => ({
+      clientAuth: privateKeyJwt({
+        ...assertion,
+        privateKey: (key?.trimStart().startsWith('{') ? parseJwk(key) : key) as string,
+      }),
+    }),
   },
   'client-secret-jwt': {
     method: 'client_secret_jwt',
     secret: 'clientSecret',
     summary: 'a JWT signed with the client secret (HS256)',
-    credentials: clientSecret,
+    credentials: (secret, assertion) => ({ clientAuth: clientSecretJwt(assertion), clientSecret: secret }),
   },
-  none: { method: 'none', summary: 'public client: client_id only', credentials: () => ({}) },
+  none: {
+    method: 'none',
+    summary: 'public client: client_id only',
+    credentials: () => ({ clientAuth: 'none' }),
+  },
 }
 
 /** The row for `value` (a short name or core's name), or undefined. */

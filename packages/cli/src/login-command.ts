@@ -9,10 +9,11 @@ import {
   isTokenwellError,
   parseAuthorizationResponse,
   randomUrlSafe,
-  startDeviceAuthorization,
   type Token,
   type TokenProviderOptions,
 } from '@tokenwell/core'
+import { deviceCodeGrant, startDeviceAuthorization } from '@tokenwell/core/device'
+import { discovery } from '@tokenwell/core/discovery'
 import { startLoopbackRedirect } from '@tokenwell/node'
 import { type CliFetch, createCliFetch, readCaFiles } from './cli-fetch.js'
 import type { CliIo } from './cli-io.js'
@@ -48,9 +49,9 @@ export async function runLoginCommand(
   }
   const net = await createCliFetch({ ca, insecure: args.insecure, timeout: args.timeout }, io)
   try {
-    const client = clientOptions(args, clientSecret, net)
     let token: Token
     try {
+      const client = clientOptions(args, clientSecret, net)
       token = args.device
         ? await deviceLogin(args, client, net, io, secrets)
         : await browserLogin(args, client, net, io, secrets)
@@ -79,19 +80,12 @@ export async function runLoginCommand(
   }
 }
 
-type ClientOptions = Pick<
-  TokenProviderOptions,
-  'clientId' | 'clientAuth' | 'clientSecret' | 'privateKey' | 'clientAssertion' | 'fetch'
->
+type ClientOptions = Pick<TokenProviderOptions, 'clientId' | 'clientAuth' | 'clientSecret' | 'fetch'>
 
 function clientOptions(args: LoginArgs, secret: string | undefined, net: CliFetch): ClientOptions {
   return {
     clientId: args.clientId,
-    clientAuth: args.clientAuth.method,
-    ...args.clientAuth.credentials(secret),
-    ...(Object.keys(args.clientAssertion).length > 0 && {
-      clientAssertion: args.clientAssertion as ClientAssertionOptions,
-    }),
+    ...args.clientAuth.credentials(secret, args.clientAssertion as ClientAssertionOptions),
     fetch: net.fetch,
   }
 }
@@ -99,7 +93,9 @@ function clientOptions(args: LoginArgs, secret: string | undefined, net: CliFetc
 /** Exchanges the grant once, as a provider does (refreshAhead off: one token, then exit). */
 async function exchange(args: LoginArgs, client: ClientOptions, grant: Grant, net: CliFetch): Promise<Token> {
   const provider = createTokenProvider({
-    ...(args.issuer !== undefined ? { issuer: args.issuer } : { tokenEndpoint: args.tokenEndpoint }),
+    ...(args.issuer !== undefined
+      ? { issuer: args.issuer, discovery }
+      : { tokenEndpoint: args.tokenEndpoint }),
     ...client,
     grant,
     refreshAhead: false,
@@ -126,7 +122,7 @@ async function browserLogin(
     const state = randomUrlSafe()
     const url = await buildAuthorizationUrl({
       ...(args.issuer !== undefined
-        ? { issuer: args.issuer }
+        ? { issuer: args.issuer, discovery }
         : { authorizationEndpoint: args.authorizationEndpoint as string }),
       clientId: args.clientId,
       redirectUri: redirect.redirectUri,
@@ -199,10 +195,5 @@ async function deviceLogin(
       `Waiting for approval; the code expires in ${formatDuration(Math.max(0, Math.round((expiresAt - Date.now()) / 1000) * 1000))} …\n`,
   )
   if (args.open) openBrowser(verificationUriComplete ?? verificationUri, io.stderr)
-  return exchange(
-    args,
-    client,
-    { type: 'urn:ietf:params:oauth:grant-type:device_code', ...authorization },
-    net,
-  )
+  return exchange(args, client, deviceCodeGrant(authorization), net)
 }

@@ -6,6 +6,8 @@ import {
   createTokenProvider,
   TokenRequestError,
 } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
+import { revocation } from '@tokenwell/core/revocation'
 import { createCliFetch, readCaFiles } from './cli-fetch.js'
 import type { CliIo } from './cli-io.js'
 import { CLIENT_AUTH_METHODS, findClientAuth } from './client-auth-methods.js'
@@ -122,19 +124,19 @@ export async function runRevokeCommand(
       try {
         return createTokenProvider({
           // with a revocation endpoint and no issuer, no token is ever requested: it stands in
-          ...(issuer !== undefined ? { issuer } : { tokenEndpoint: revocationEndpoint }),
+          ...(issuer !== undefined ? { issuer, discovery } : { tokenEndpoint: revocationEndpoint }),
           ...(revocationEndpoint !== undefined && { revocationEndpoint }),
+          revocation,
           clientId,
-          clientAuth: clientAuth.method,
-          ...clientAuth.credentials(secret || undefined),
-          ...((values['key-id'] ?? values['assertion-alg']) !== undefined && {
-            clientAssertion: Object.fromEntries(
+          ...clientAuth.credentials(
+            secret || undefined,
+            Object.fromEntries(
               [
                 ['keyId', values['key-id']],
                 ['algorithm', values['assertion-alg']],
               ].filter(([, value]) => value !== undefined),
             ) as ClientAssertionOptions,
-          }),
+          ),
           timeout,
           retry: false,
           refreshAhead: false,

@@ -8,6 +8,7 @@ import {
   type TokenProvider,
   TokenRequestError,
 } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
 import { createCliFetch, readCaFiles } from './cli-fetch.js'
 import type { CliIo } from './cli-io.js'
 import { formatDuration } from './duration.js'
@@ -25,8 +26,8 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   deviceAuthorizationEndpoint: '--device-authorization-endpoint',
   clientId: '--client-id',
   privateKey: 'the private key',
-  'clientAssertion.algorithm': '--assertion-alg',
-  'clientAssertion.keyId': '--key-id',
+  algorithm: '--assertion-alg',
+  keyId: '--key-id',
   scope: '--scope',
   audience: '--audience',
   resource: '--resource',
@@ -127,13 +128,12 @@ function createProvider(args: TokenArgs, inputs: GrantInputs, fetch: FetchLike):
   try {
     return createTokenProvider({
       ...(args.tokenEndpoint !== undefined && { tokenEndpoint: args.tokenEndpoint }),
-      ...(args.issuer !== undefined && { issuer: args.issuer }),
+      ...(args.issuer !== undefined && { issuer: args.issuer, discovery }),
       clientId: args.clientId,
-      clientAuth: args.clientAuth.method,
-      ...args.clientAuth.credentials(args.clientAuth.secret && inputs[args.clientAuth.secret]),
-      ...(Object.keys(args.clientAssertion).length > 0 && {
-        clientAssertion: args.clientAssertion as ClientAssertionOptions,
-      }),
+      ...args.clientAuth.credentials(
+        args.clientAuth.secret && inputs[args.clientAuth.secret],
+        args.clientAssertion as ClientAssertionOptions,
+      ),
       grant: args.grant.build(inputs),
       scope: args.scope,
       audience: args.audience,

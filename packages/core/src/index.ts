@@ -1,6 +1,5 @@
 export { isDpopBound } from './adapter/auth-headers.js'
 export { authorizationHeader } from './adapter/authorization-header.js'
-export type { ClientAssertionOptions, DpopOptions, PrivateKeyInput, SigningAlgorithm } from './crypto/keys.js'
 export {
   type AuthorizationServerMetadata,
   type DiscoveryOptions,
@@ -15,10 +14,13 @@ export {
 export { resourceMetadataFromChallenges } from './discovery/resource-challenge.js'
 export {
   createDpopProof,
+  type Dpop,
+  type DpopOptions,
   type DpopProofRequest,
   type DpopSession,
   dpopNonceChallenge,
 } from './dpop/dpop.js'
+export type { ClientAssertionMethod } from './endpoint/client-assertion-method.js'
 export { basicCredentials } from './endpoint/client-auth.js'
 export type { RevocationResult, RevokeOptions } from './endpoint/revocation.js'
 export {
@@ -68,6 +70,7 @@ export type {
   TokenExchangeGrant,
   ValueOrProvider,
 } from './grants/grants.js'
+export type { ClientAssertionOptions, PrivateKeyInput, SigningAlgorithm } from './jwt/keys.js'
 export type {
   Logger,
   TokenEventListener,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
+import { discovery } from '../src/discovery/index.js'
 import {
   AuthorizationError,
   buildAuthorizationUrl,
@@ -64,6 +65,7 @@ describe('PKCE and the authorization URL (RFC 7636, RFC 6749 §4.1)', () => {
       ),
     )
     const url = await buildAuthorizationUrl({
+      discovery,
       issuer,
       clientId: 'cli',
       redirectUri,
@@ -87,7 +89,7 @@ describe('PKCE and the authorization URL (RFC 7636, RFC 6749 §4.1)', () => {
     await expect(buildAuthorizationUrl({ ...base, extraParams: { state: 'x' } })).rejects.toBeInstanceOf(
       ConfigError,
     )
-    await expect(buildAuthorizationUrl({ ...base, issuer })).rejects.toThrow(
+    await expect(buildAuthorizationUrl({ discovery, ...base, issuer })).rejects.toThrow(
       /exactly one of authorizationEndpoint or issuer/,
     )
   })

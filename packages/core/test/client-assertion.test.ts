@@ -5,6 +5,7 @@ import { type JWTPayload, jwtVerify, type KeyObject } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, createTokenProvider, type PrivateKeyInput, type TokenwellError } from '../src/index.js'
+import { clientSecretJwt, privateKeyJwt } from '../src/jwt/index.js'
 
 const tokenEndpoint = 'https://as.test/token'
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
@@ -91,8 +92,7 @@ describe('private_key_jwt (RFC 7523 §2.2)', () => {
       const provider = createTokenProvider({
         tokenEndpoint,
         clientId: 'svc-a',
-        privateKey: key,
-        ...(algorithm && { clientAssertion: { algorithm: algorithm as 'PS256' } }),
+        clientAuth: privateKeyJwt({ privateKey: key, ...(algorithm && { algorithm: algorithm as 'PS256' }) }),
       })
       await provider.getToken()
       await provider.getToken({ forceRefresh: true })
@@ -110,11 +110,15 @@ describe('private_key_jwt (RFC 7523 §2.2)', () => {
     },
   )
 
-  it('puts the JWK kid, or clientAssertion.keyId, in the header, and honours audience and lifetime', async () => {
+  it('puts the JWK kid, or keyId, in the header, and honours audience and lifetime', async () => {
     const { privateKey, publicKey } = pems('ec')
     const jwk = { ...(privateKey.export({ format: 'jwk' }) as JsonWebKey), kid: 'from-jwk' }
     let seen = verifyingServer(publicKey)
-    await createTokenProvider({ tokenEndpoint, clientId: 'c', privateKey: jwk }).getToken()
+    await createTokenProvider({
+      tokenEndpoint,
+      clientId: 'c',
+      clientAuth: privateKeyJwt({ privateKey: jwk }),
+    }).getToken()
     expect(seen[0]!.header.kid).toBe('from-jwk')
 
     seen = []
@@ -131,8 +135,12 @@ describe('private_key_jwt (RFC 7523 §2.2)', () => {
     await createTokenProvider({
       tokenEndpoint,
       clientId: 'c',
-      privateKey: jwk,
-      clientAssertion: { keyId: 'chosen', audience: 'https://as.test', lifetime: 30_000 },
+      clientAuth: privateKeyJwt({
+        privateKey: jwk,
+        keyId: 'chosen',
+        audience: 'https://as.test',
+        lifetime: 30_000,
+      }),
     }).getToken()
     expect(seen[0]!.header.kid).toBe('chosen')
     expect(seen[0]!.payload.exp! - seen[0]!.payload.iat!).toBe(30)
@@ -155,29 +163,19 @@ describe('private_key_jwt (RFC 7523 §2.2)', () => {
       [{ ...jwk, kty: 'oct' }, /unsupported key type/],
       [jwk, /ES256 does not fit privateKey \(an RSA key\)/, { algorithm: 'ES256' }],
     ]
-    for (const [privateKey, message, clientAssertion] of bad) {
-      const create = () =>
-        createTokenProvider({
-          tokenEndpoint,
-          clientId: 'c',
-          privateKey: privateKey as PrivateKeyInput,
-          ...(clientAssertion && { clientAssertion }),
-        })
+    for (const [privateKey, message, signing] of bad) {
+      const create = () => privateKeyJwt({ privateKey: privateKey as PrivateKeyInput, ...signing })
       expect(create).toThrow(ConfigError)
       expect(create).toThrow(message)
     }
+    expect(() => privateKeyJwt({} as never)).toThrow(/privateKey is required/)
+    // the string forms and the old options point at the entry that signs
     expect(() =>
-      createTokenProvider({ tokenEndpoint, clientId: 'c', clientAuth: 'private_key_jwt' }),
-    ).toThrow(/privateKey is required/)
+      createTokenProvider({ tokenEndpoint, clientId: 'c', clientAuth: 'private_key_jwt' as never }),
+    ).toThrow(/privateKeyJwt\(\{ privateKey \}\) from @tokenwell\/core\/jwt/)
     expect(() =>
-      createTokenProvider({
-        tokenEndpoint,
-        clientId: 'c',
-        clientSecret: 's',
-        privateKey: jwk,
-        clientAuth: 'client_secret_basic',
-      }),
-    ).toThrow(/privateKey is used only with clientAuth "private_key_jwt"/)
+      createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', privateKey: jwk } as never),
+    ).toThrow(/option "privateKey" moved: use clientAuth: privateKeyJwt/)
   })
 
   it('reports a PEM that looks right but does not import as ConfigError on the first request, with no key text', async () => {
@@ -186,7 +184,12 @@ describe('private_key_jwt (RFC 7523 §2.2)', () => {
     const broken = pem.replace(/\n([A-Za-z0-9+/]{20})/, '\nAAAAAAAAAAAAAAAAAAAA')
     let hits = 0
     server.use(http.post(tokenEndpoint, () => void hits++))
-    const provider = createTokenProvider({ tokenEndpoint, clientId: 'c', privateKey: broken, retry: false })
+    const provider = createTokenProvider({
+      tokenEndpoint,
+      clientId: 'c',
+      clientAuth: privateKeyJwt({ privateKey: broken }),
+      retry: false,
+    })
     const error = (await provider.getToken().catch((e: unknown) => e)) as TokenwellError
     expect(error).toBeInstanceOf(ConfigError)
     expect(error.code).toBe('ERR_CONFIG')
@@ -213,7 +216,7 @@ describe('client_secret_jwt (RFC 7523 §2.2, HMAC)', () => {
       tokenEndpoint,
       clientId: 'c',
       clientSecret: secret,
-      clientAuth: 'client_secret_jwt',
+      clientAuth: clientSecretJwt(),
     }).getToken()
     expect(seen[0]!.header.alg).toBe('HS256')
     expect(seen[0]!.payload).toMatchObject({ iss: 'c', sub: 'c' })
@@ -227,18 +230,9 @@ describe('client_secret_jwt (RFC 7523 §2.2, HMAC)', () => {
       tokenEndpoint,
       clientId: 'c',
       clientSecret: secret,
-      clientAuth: 'client_secret_jwt',
-      clientAssertion: { algorithm: 'HS512' },
+      clientAuth: clientSecretJwt({ algorithm: 'HS512' }),
     }).getToken()
     expect(seen[0]!.header.alg).toBe('HS512')
-    expect(() =>
-      createTokenProvider({
-        tokenEndpoint,
-        clientId: 'c',
-        clientSecret: secret,
-        clientAuth: 'client_secret_jwt',
-        clientAssertion: { algorithm: 'RS256' },
-      }),
-    ).toThrow(/must be one of HS256, HS384, HS512/)
+    expect(() => clientSecretJwt({ algorithm: 'RS256' })).toThrow(/must be one of HS256, HS384, HS512/)
   })
 })

@@ -1,6 +1,7 @@
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { deviceCodeGrant } from '../src/device/index.js'
 import {
   AuthorizationError,
   ConfigError,
@@ -45,7 +46,7 @@ function provider(grant: Record<string, unknown> = {}, options: Partial<TokenPro
     refreshAhead: false,
     failureCooldown: 0,
     retry: { attempts: 3, minDelay: 1, maxDelay: 5 },
-    grant: { type: DEVICE, deviceCode: DEVICE_CODE, interval: 5_000, ...grant } as never,
+    grant: deviceCodeGrant({ deviceCode: DEVICE_CODE, interval: 5_000, ...grant } as never),
     ...options,
   })
 }
@@ -247,5 +248,17 @@ describe('device code grant: polling the token endpoint', () => {
   ])('a bad grant %j is a ConfigError', (grant, message) => {
     expect(() => provider(grant)).toThrow(ConfigError)
     expect(() => provider(grant)).toThrow(message)
+  })
+
+  it('a device code grant not made by deviceCodeGrant() is a ConfigError naming the entry that polls', () => {
+    const create = () =>
+      createTokenProvider({
+        tokenEndpoint: 'https://as.test/token',
+        clientId: 'tv',
+        clientAuth: 'none',
+        grant: { type: DEVICE, deviceCode: DEVICE_CODE } as never,
+      })
+    expect(create).toThrow(ConfigError)
+    expect(create).toThrow(/deviceCodeGrant\(\) from @tokenwell\/core\/device/)
   })
 })

@@ -1,6 +1,7 @@
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
+import { discovery } from '../src/discovery/index.js'
 import { metadataUrls } from '../src/discovery/metadata.js'
 import {
   ConfigError,
@@ -34,7 +35,7 @@ const metadata = { issuer, token_endpoint: 'https://as.test/oauth2/v1/token' }
 describe('discovery (RFC 8414 / OpenID Connect)', () => {
   it('reads the metadata once for 50 concurrent callers and asks the advertised token endpoint', async () => {
     const hits = serve(metadata)
-    const provider = createTokenProvider({ issuer, clientId: 'c', clientSecret: 's' })
+    const provider = createTokenProvider({ discovery, issuer, clientId: 'c', clientSecret: 's' })
     expect(provider.keyInfo).toMatchObject({ tokenEndpoint: issuer, issuer })
     const tokens = await Promise.all(Array.from({ length: 50 }, () => provider.getToken()))
     expect(new Set(tokens.map((t) => t.accessToken))).toEqual(new Set(['t1']))
@@ -52,7 +53,7 @@ describe('discovery (RFC 8414 / OpenID Connect)', () => {
       ),
     )
     const hits = serve(metadata, '/.well-known/openid-configuration')
-    await createTokenProvider({ issuer, clientId: 'c', clientSecret: 's' }).getToken()
+    await createTokenProvider({ discovery, issuer, clientId: 'c', clientSecret: 's' }).getToken()
     expect(hits).toMatchObject({ metadata: 1, token: 1 })
   })
 
@@ -69,7 +70,13 @@ describe('discovery (RFC 8414 / OpenID Connect)', () => {
 
   it('refuses a document that names another issuer, and sends no token request', async () => {
     const hits = serve({ issuer: 'https://evil.test', token_endpoint: 'https://as.test/oauth2/v1/token' })
-    const provider = createTokenProvider({ issuer, clientId: 'c', clientSecret: 's', retry: false })
+    const provider = createTokenProvider({
+      discovery,
+      issuer,
+      clientId: 'c',
+      clientSecret: 's',
+      retry: false,
+    })
     const error = (await provider.getToken().catch((e: unknown) => e)) as TokenwellError
     expect(error).toBeInstanceOf(DiscoveryError)
     expect(error.code).toBe('ERR_DISCOVERY')
@@ -101,6 +108,7 @@ describe('discovery (RFC 8414 / OpenID Connect)', () => {
       ),
     )
     const provider = createTokenProvider({
+      discovery,
       issuer,
       clientId: 'c',
       clientSecret: 's',
@@ -118,7 +126,7 @@ describe('discovery (RFC 8414 / OpenID Connect)', () => {
       ...metadata,
       token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt'],
     })
-    await createTokenProvider({ issuer, clientId: 'c', clientSecret: 's' }).getToken()
+    await createTokenProvider({ discovery, issuer, clientId: 'c', clientSecret: 's' }).getToken()
     expect(hits.headers[0]!.get('authorization')).toBeNull()
     expect(hits.forms[0]!.get('client_secret')).toBe('s')
   })
@@ -127,6 +135,7 @@ describe('discovery (RFC 8414 / OpenID Connect)', () => {
     const hits = serve({ ...metadata, token_endpoint_auth_methods_supported: ['client_secret_post'] })
     const warn = vi.fn()
     await createTokenProvider({
+      discovery,
       issuer,
       clientId: 'c',
       clientSecret: 's',
@@ -140,14 +149,20 @@ describe('discovery (RFC 8414 / OpenID Connect)', () => {
   it('needs exactly one of tokenEndpoint and issuer', () => {
     expect(() => createTokenProvider({ clientId: 'c', clientSecret: 's' })).toThrow(ConfigError)
     expect(() =>
-      createTokenProvider({ issuer, tokenEndpoint: `${issuer}/token`, clientId: 'c', clientSecret: 's' }),
+      createTokenProvider({
+        discovery,
+        issuer,
+        tokenEndpoint: `${issuer}/token`,
+        clientId: 'c',
+        clientSecret: 's',
+      }),
     ).toThrow(/exactly one of tokenEndpoint or issuer/)
     expect(() =>
-      createTokenProvider({ issuer: `${issuer}?tenant=1`, clientId: 'c', clientSecret: 's' }),
+      createTokenProvider({ discovery, issuer: `${issuer}?tenant=1`, clientId: 'c', clientSecret: 's' }),
     ).toThrow(/issuer must not contain a query/)
-    expect(() => createTokenProvider({ issuer: 'http://as.test', clientId: 'c', clientSecret: 's' })).toThrow(
-      /issuer must be https/,
-    )
+    expect(() =>
+      createTokenProvider({ discovery, issuer: 'http://as.test', clientId: 'c', clientSecret: 's' }),
+    ).toThrow(/issuer must be https/)
   })
 
   it('gives providers of two issuers different cache keys in a shared store', async () => {
@@ -165,8 +180,14 @@ describe('discovery (RFC 8414 / OpenID Connect)', () => {
       set: async (key: string) => void keys.push(key),
       delete: async () => {},
     }
-    await createTokenProvider({ issuer, clientId: 'c', clientSecret: 's', store }).getToken()
-    await createTokenProvider({ issuer: other, clientId: 'c', clientSecret: 's', store }).getToken()
+    await createTokenProvider({ discovery, issuer, clientId: 'c', clientSecret: 's', store }).getToken()
+    await createTokenProvider({
+      discovery,
+      issuer: other,
+      clientId: 'c',
+      clientSecret: 's',
+      store,
+    }).getToken()
     expect(keys).toHaveLength(2)
     expect(keys[0]).not.toBe(keys[1])
   })

@@ -3,6 +3,7 @@ import { server } from '@tokenwell/mock-server/msw'
 import { calculateJwkThumbprint, EmbeddedJWK, type JWK, type JWTPayload, jwtVerify } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
+import { createDpop } from '../src/dpop/index.js'
 import {
   authorizationHeader,
   createDpopProof,
@@ -50,7 +51,7 @@ describe('DPoP on token requests (RFC 9449)', () => {
       tokenEndpoint: `${tokenEndpoint}?x=1`,
       clientId: 'c',
       clientSecret: 's',
-      dpop: true,
+      dpop: createDpop(),
     })
     const token = await provider.getToken()
     await provider.getToken({ forceRefresh: true })
@@ -70,14 +71,29 @@ describe('DPoP on token requests (RFC 9449)', () => {
 
   it('gives two providers two keys, and a supplied key pair is used as is', async () => {
     const seen = dpopServer()
-    await createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', dpop: true }).getToken()
-    await createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', dpop: true }).getToken()
+    await createTokenProvider({
+      tokenEndpoint,
+      clientId: 'c',
+      clientSecret: 's',
+      dpop: createDpop(),
+    }).getToken()
+    await createTokenProvider({
+      tokenEndpoint,
+      clientId: 'c',
+      clientSecret: 's',
+      dpop: createDpop(),
+    }).getToken()
     expect(seen[0]!.jkt).not.toBe(seen[1]!.jkt)
     const key = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, [
       'sign',
       'verify',
     ])) as CryptoKeyPair
-    await createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', dpop: { key } }).getToken()
+    await createTokenProvider({
+      tokenEndpoint,
+      clientId: 'c',
+      clientSecret: 's',
+      dpop: createDpop({ key }),
+    }).getToken()
     expect(seen[2]!.header.alg).toBe('EdDSA')
     expect(seen[2]!.jkt).toBe(
       await calculateJwkThumbprint((await crypto.subtle.exportKey('jwk', key.publicKey)) as JWK),
@@ -86,7 +102,12 @@ describe('DPoP on token requests (RFC 9449)', () => {
 
   it('retries once with the DPoP-Nonce the server demands, then keeps using it', async () => {
     const seen = dpopServer({ nonce: 'n-1' })
-    const provider = createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', dpop: true })
+    const provider = createTokenProvider({
+      tokenEndpoint,
+      clientId: 'c',
+      clientSecret: 's',
+      dpop: createDpop(),
+    })
     await provider.getToken()
     expect(seen.map((s) => s.payload.nonce)).toEqual([undefined, 'n-1'])
     await provider.getToken({ forceRefresh: true })
@@ -97,7 +118,12 @@ describe('DPoP on token requests (RFC 9449)', () => {
   it('fails with DpopError after exactly one retry when the server keeps demanding a new nonce', async () => {
     let n = 0
     const seen = dpopServer({ nonce: () => `n-${++n}` })
-    const provider = createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', dpop: true })
+    const provider = createTokenProvider({
+      tokenEndpoint,
+      clientId: 'c',
+      clientSecret: 's',
+      dpop: createDpop(),
+    })
     const error = (await provider.getToken().catch((e: unknown) => e)) as TokenwellError
     expect(error).toBeInstanceOf(DpopError)
     expect(error.code).toBe('ERR_DPOP')
@@ -107,7 +133,12 @@ describe('DPoP on token requests (RFC 9449)', () => {
 
   it('fails with DpopError at once when the nonce demand comes without a DPoP-Nonce header', async () => {
     const seen = dpopServer({ nonce: 'n', omitNonceHeader: true })
-    const provider = createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', dpop: true })
+    const provider = createTokenProvider({
+      tokenEndpoint,
+      clientId: 'c',
+      clientSecret: 's',
+      dpop: createDpop(),
+    })
     await expect(provider.getToken()).rejects.toThrow(/sent no DPoP-Nonce header/)
     expect(seen).toHaveLength(1)
   })
@@ -123,24 +154,26 @@ describe('DPoP on token requests (RFC 9449)', () => {
     expect(provider.dpop).toBeUndefined()
   })
 
-  it('rejects a dpop option that is not true, false or { key: CryptoKeyPair }', () => {
+  it('rejects a dpop option that is not createDpop(), and a key that is not a CryptoKeyPair', () => {
     const base = { tokenEndpoint, clientId: 'c', clientSecret: 's' }
-    expect(() => createTokenProvider({ ...base, dpop: 'yes' as never })).toThrow(
-      /dpop must be true, false or \{ key \}/,
-    )
-    expect(() => createTokenProvider({ ...base, dpop: { key: {} as CryptoKeyPair } })).toThrow(
-      /dpop.key must be a CryptoKeyPair/,
-    )
-    expect(() => createTokenProvider({ ...base, dpop: { kee: 1 } as never })).toThrow(
-      /unknown option "dpop.kee"/,
-    )
+    for (const dpop of ['yes', true, { key: {} }])
+      expect(() => createTokenProvider({ ...base, dpop: dpop as never })).toThrow(
+        /dpop takes createDpop\(\) from @tokenwell\/core\/dpop/,
+      )
+    expect(() => createDpop({ key: {} as CryptoKeyPair })).toThrow(/dpop.key must be a CryptoKeyPair/)
+    expect(() => createDpop({ kee: 1 } as never)).toThrow(/unknown option "dpop.kee"/)
   })
 })
 
 describe('DPoP proofs for API requests (the adapters contract)', () => {
   it('provider.dpop.proof adds ath for the access token and the nonce remembered for that origin only', async () => {
     dpopServer()
-    const provider = createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', dpop: true })
+    const provider = createTokenProvider({
+      tokenEndpoint,
+      clientId: 'c',
+      clientSecret: 's',
+      dpop: createDpop(),
+    })
     const token = await provider.getToken()
     const api = 'https://api.test/orders?page=2#top'
     provider.dpop!.rememberNonce(api, new Headers({ 'DPoP-Nonce': 'api-nonce' }))

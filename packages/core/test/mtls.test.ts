@@ -1,8 +1,10 @@
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
+import { discovery } from '../src/discovery/index.js'
 import { buildTokenRequest, ConfigError, createTokenProvider, DiscoveryError } from '../src/index.js'
 import { resolveOptions } from '../src/provider/options.js'
+import { revocation } from '../src/revocation/index.js'
 
 // The TLS handshake itself is tested in test/mtls.test.ts (real certificates, no msw).
 const issuer = 'https://as.test'
@@ -61,7 +63,7 @@ describe.each(['tls_client_auth', 'self_signed_tls_client_auth'] as const)(
 
     it('asks the mtls_endpoint_aliases token and revocation endpoints of discovered metadata', async () => {
       const { hits, forms } = serve()
-      const provider = createTokenProvider({ issuer, clientId: 'svc', clientAuth })
+      const provider = createTokenProvider({ revocation, discovery, issuer, clientId: 'svc', clientAuth })
       await provider.getToken()
       expect(provider.keyInfo.tokenEndpoint).toBe('https://mtls.as.test/token')
       await provider.revoke()
@@ -71,10 +73,17 @@ describe.each(['tls_client_auth', 'self_signed_tls_client_auth'] as const)(
 
     it('falls back to the plain endpoints without aliases, and refuses a plain-http alias', async () => {
       const { hits } = serve({ issuer, token_endpoint: `${issuer}/token` })
-      await createTokenProvider({ issuer, clientId: 'svc', clientAuth }).getToken()
+      await createTokenProvider({ revocation, discovery, issuer, clientId: 'svc', clientAuth }).getToken()
       expect(hits).toEqual([`${issuer}/token`])
       serve({ ...metadata, mtls_endpoint_aliases: { token_endpoint: 'http://mtls.example/token' } })
-      const error = await createTokenProvider({ issuer, clientId: 'svc', clientAuth, retry: false })
+      const error = await createTokenProvider({
+        revocation,
+        discovery,
+        issuer,
+        clientId: 'svc',
+        clientAuth,
+        retry: false,
+      })
         .getToken()
         .catch((e: unknown) => e)
       expect(error).toBeInstanceOf(DiscoveryError)
@@ -92,7 +101,13 @@ describe('mtls_endpoint_aliases for other clients', () => {
         return HttpResponse.json({ access_token: 'at', token_type: 'Bearer', expires_in: 300 })
       }),
     )
-    await createTokenProvider({ issuer, clientId: 'svc', clientSecret: 's' }).getToken()
+    await createTokenProvider({
+      revocation,
+      discovery,
+      issuer,
+      clientId: 'svc',
+      clientSecret: 's',
+    }).getToken()
     expect(hits).toEqual([`${issuer}/token`])
   })
 

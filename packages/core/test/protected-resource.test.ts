@@ -2,6 +2,7 @@ import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
 import { parseWwwAuthenticate } from '../src/adapter/index.js'
+import { discovery } from '../src/discovery/index.js'
 import {
   ConfigError,
   createTokenProvider,
@@ -41,6 +42,7 @@ function serve(document: Record<string, unknown>, path = '/.well-known/oauth-pro
 
 const provider = (extra: Record<string, unknown> = {}) =>
   createTokenProvider({
+    discovery,
     protectedResource: resource,
     clientId: 'c',
     clientSecret: 's',
@@ -155,6 +157,7 @@ describe('protected resource metadata (RFC 9728)', () => {
   it('checks the options at once: one of tokenEndpoint, issuer or protectedResource; https', () => {
     expect(() =>
       createTokenProvider({
+        discovery,
         protectedResource: resource,
         tokenEndpoint: `${issuer}/token`,
         clientId: 'c',
@@ -162,10 +165,20 @@ describe('protected resource metadata (RFC 9728)', () => {
       }),
     ).toThrow(ConfigError)
     expect(() =>
-      createTokenProvider({ protectedResource: 'http://api.example/mcp', clientId: 'c', clientSecret: 's' }),
+      createTokenProvider({
+        discovery,
+        protectedResource: 'http://api.example/mcp',
+        clientId: 'c',
+        clientSecret: 's',
+      }),
     ).toThrow(/protectedResource must be https/)
     expect(() =>
-      createTokenProvider({ protectedResource: 'https://api.test/#x', clientId: 'c', clientSecret: 's' }),
+      createTokenProvider({
+        discovery,
+        protectedResource: 'https://api.test/#x',
+        clientId: 'c',
+        clientSecret: 's',
+      }),
     ).toThrow(/fragment/)
   })
 

@@ -1,6 +1,7 @@
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
+import { discovery } from '../src/discovery/index.js'
 import {
   ConfigError,
   createMemoryTokenStore,
@@ -10,6 +11,7 @@ import {
   TokenResponseError,
   type TokenwellError,
 } from '../src/index.js'
+import { revocation } from '../src/revocation/index.js'
 
 const tokenEndpoint = 'https://as.test/token'
 const revocationEndpoint = 'https://as.test/revoke'
@@ -39,6 +41,7 @@ function serve(revoke: (form: URLSearchParams) => Response = () => new HttpRespo
 
 const provider = (extra: Partial<TokenProviderOptions> = {}) =>
   createTokenProvider({
+    revocation,
     tokenEndpoint,
     revocationEndpoint,
     clientId: 'c',
@@ -95,10 +98,30 @@ describe('provider.revoke() (RFC 7009)', () => {
         }),
       ),
     )
-    const p = createTokenProvider({ issuer: 'https://as.test', clientId: 'c', clientSecret: 's' })
+    const p = createTokenProvider({
+      revocation,
+      discovery,
+      issuer: 'https://as.test',
+      clientId: 'c',
+      clientSecret: 's',
+    })
     await p.getToken()
     await p.revoke()
     expect(hits.revoke).toBe(2)
+  })
+
+  it('without the revocation plug-in, revoke() is a ConfigError naming its entry, and nothing is sent or forgotten', async () => {
+    const hits = serve()
+    const p = createTokenProvider({ tokenEndpoint, revocationEndpoint, clientId: 'c', clientSecret: 's' })
+    const token = await p.getToken()
+    const error = (await p.revoke().catch((e: unknown) => e)) as TokenwellError
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error.message).toMatch(/revocation from @tokenwell\/core\/revocation/)
+    expect(hits.revoke).toBe(0)
+    expect(p.peekToken()).toBe(token)
+    expect(() =>
+      createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', revocation: {} as never }),
+    ).toThrow(ConfigError)
   })
 
   it('fails with ConfigError when no revocation endpoint is known, keeping the token', async () => {
@@ -108,7 +131,13 @@ describe('provider.revoke() (RFC 7009)', () => {
         HttpResponse.json({ issuer: 'https://as.test', token_endpoint: tokenEndpoint }),
       ),
     )
-    const p = createTokenProvider({ issuer: 'https://as.test', clientId: 'c', clientSecret: 's' })
+    const p = createTokenProvider({
+      revocation,
+      discovery,
+      issuer: 'https://as.test',
+      clientId: 'c',
+      clientSecret: 's',
+    })
     const token = await p.getToken()
     const error = (await p.revoke().catch((e: unknown) => e)) as TokenwellError
     expect(error).toBeInstanceOf(ConfigError)

@@ -1,5 +1,7 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { deviceCodeGrant } from '../src/device/index.js'
+import { createDpop } from '../src/dpop/index.js'
 import {
   createTokenProvider,
   isTokenwellError,
@@ -8,6 +10,7 @@ import {
   type TokenEventName,
   type TokenProviderOptions,
 } from '../src/index.js'
+import { clientSecretJwt, privateKeyJwt } from '../src/jwt/index.js'
 import { echoingFetch, secretArb, secretsSent, templateArb } from './echo-server.js'
 import { basicForms, channels, countLeaks } from './leak-scan.js'
 
@@ -55,8 +58,8 @@ const SCENARIOS: [string, Setup][] = [
       uses: [cs, rt],
     }),
   ],
-  ['private_key_jwt', () => ({ clientAuth: 'private_key_jwt', privateKey, uses: [] })],
-  ['client_secret_jwt', ([cs]) => ({ clientAuth: 'client_secret_jwt', clientSecret: cs, uses: [cs] })],
+  ['private_key_jwt', () => ({ clientAuth: privateKeyJwt({ privateKey }), uses: [] })],
+  ['client_secret_jwt', ([cs]) => ({ clientAuth: clientSecretJwt(), clientSecret: cs, uses: [cs] })],
   [
     'authorization_code + PKCE',
     ([cs, , , code, verifier]) => ({
@@ -74,11 +77,14 @@ const SCENARIOS: [string, Setup][] = [
     'device code',
     ([, , , , , device]) => ({
       clientAuth: 'none',
-      grant: { type: 'urn:ietf:params:oauth:grant-type:device_code', deviceCode: device, interval: 0 },
+      grant: deviceCodeGrant({ deviceCode: device, interval: 0 }),
       uses: [device],
     }),
   ],
-  ['DPoP + client_secret_basic', ([cs]) => ({ clientSecret: cs, dpop: { key: dpopKey }, uses: [cs] })],
+  [
+    'DPoP + client_secret_basic',
+    ([cs]) => ({ clientSecret: cs, dpop: createDpop({ key: dpopKey }), uses: [cs] }),
+  ],
 ]
 
 const pinoShaped = (lines: string[]): Logger => ({

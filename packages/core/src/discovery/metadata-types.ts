@@ -1,4 +1,4 @@
-import type { FetchLike } from '../provider/options.js'
+import type { FetchLike } from '../provider/fetch-like.js'
 
 /** Authorization server metadata, as published. Only `issuer` and `token_endpoint` are required here. @see RFC 8414 §2 */
 export interface AuthorizationServerMetadata {

@@ -110,11 +110,8 @@ export async function fetchDocument(
   return json as Record<string, unknown>
 }
 
-const SECRET_METHODS: readonly ClientAuthMethod[] = [
-  'client_secret_basic',
-  'client_secret_post',
-  'client_secret_jwt',
-]
+// client_secret_jwt is no alternative: it needs clientSecretJwt() (@tokenwell/core/jwt), which is explicit
+const SECRET_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post']
 
 /**
  * The client authentication method to use with a server that advertises

@@ -1,6 +1,6 @@
 import { loadJose } from '../crypto/jose.js'
-import type { SigningAlgorithm } from '../crypto/keys.js'
 import type * as Errors from '../errors.js'
+import type { SigningAlgorithm } from '../jwt/keys.js'
 import type { DpopProofRequest } from './dpop-proof-request.js'
 
 const EC_ALGORITHMS: Record<string, SigningAlgorithm> = {

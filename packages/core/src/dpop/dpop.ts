@@ -1,8 +1,26 @@
-import type { DpopOptions } from '../crypto/keys.js'
 import { DpopError } from '../errors.js'
 import type { DpopProofRequest } from './dpop-proof-request.js'
 
 export type { DpopProofRequest } from './dpop-proof-request.js'
+
+/** DPoP settings. @see RFC 9449 §2 */
+export interface DpopOptions {
+  /**
+   * The key pair that signs proofs. Its public half goes in every proof's `jwk` header, so the
+   * tokens the server binds to it (`cnf.jkt`) work only with it.
+   * @default a new ES256 key pair per provider, its private half not extractable
+   */
+  key?: CryptoKeyPair | undefined
+}
+
+/**
+ * DPoP for a provider, given as its `dpop` option: `createDpop()` from `@tokenwell/core/dpop`.
+ * The proof signing code (and jose) is in that entry only.
+ */
+export interface Dpop {
+  /** A new session (key and nonces) for one provider. */
+  session(clock: () => number): DpopSession
+}
 
 /**
  * A provider's DPoP key and nonces. Adapters use it for API requests:

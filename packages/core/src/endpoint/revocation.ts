@@ -1,5 +1,5 @@
 import type * as Errors from '../errors.js'
-import type { ResolvedTokenProviderOptions } from '../provider/options.js'
+import type { ResolvedTokenProviderOptions, Revocation } from '../provider/options.js'
 import type * as Scrub from '../redaction/scrub.js'
 import type { TokenEndpointClient } from './token-endpoint.js'
 import type * as TokenRequest from './token-request.js'
@@ -130,3 +130,13 @@ export async function revokeTokens(
   if (tokens.accessToken !== undefined) result.accessToken = await revoke(tokens.accessToken, 'access_token')
   return result
 }
+
+/**
+ * Token revocation (RFC 7009), for the `revocation` option: `provider.revoke()` needs it.
+ * @see RFC 7009 §2
+ * @example
+ * import { revocation } from '@tokenwell/core/revocation'
+ * const provider = createTokenProvider({ issuer, discovery, revocation, clientId, clientSecret })
+ * await provider.revoke() // the refresh token, then the access token
+ */
+export const revocation: Revocation = Object.freeze({ tokensToRevoke, revokeTokens })

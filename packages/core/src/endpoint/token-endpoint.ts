@@ -1,25 +1,11 @@
-import { type AuthorizationServerMetadata, discoverAuthorizationServer } from '../discovery/discovery.js'
-import { endpointFor } from '../discovery/mtls-aliases.js'
-import { discoverResourceIssuer } from '../discovery/protected-resource.js'
-import { createDpopSession, type DpopSession } from '../dpop/dpop.js'
-import { ConfigError, DiscoveryError, DpopError, OAuthError } from '../errors.js'
+import type { DpopSession } from '../dpop/dpop.js'
+import { ConfigError, DpopError, OAuthError } from '../errors.js'
 import type { CallParams } from '../provider/call-tokens.js'
-import {
-  type ClientAuthMethod,
-  parseEndpoint,
-  type ResolvedTokenProviderOptions,
-} from '../provider/options.js'
-import { scrubFailure } from '../redaction/scrub.js'
+import type { Discovery, ResolvedEndpoint, ResolvedTokenProviderOptions } from '../provider/options.js'
 import type { Token } from '../token.js'
-import type { ClientAssertionSigner } from './client-assertion.js'
 import { buildTokenRequest, requestToken } from './token-request.js'
 
-/** Where and how to ask for tokens, once known (configured, or discovered from the issuer). */
-export interface ResolvedEndpoint {
-  tokenEndpoint: URL
-  clientAuth: ClientAuthMethod
-  metadata?: AuthorizationServerMetadata
-}
+export type { Discovery, ResolvedEndpoint } from '../provider/options.js'
 
 export interface TokenEndpointClient {
   /** The token endpoint and auth method; discovery runs once (single-flight), a failure is not cached. */
@@ -49,40 +35,9 @@ export function createTokenEndpointClient(
   options: ResolvedTokenProviderOptions,
   onEndpoint?: (endpoint: ResolvedEndpoint) => void,
 ): TokenEndpointClient {
-  const dpop = options.dpop ? createDpopSession(options.dpop, options.clock) : undefined
-  let signer: Promise<ClientAssertionSigner> | undefined
+  const dpop = options.dpop?.session(options.clock)
   let resolved: ResolvedEndpoint | undefined
   let pending: Promise<ResolvedEndpoint> | undefined
-
-  async function discover(): Promise<ResolvedEndpoint> {
-    const discovery = {
-      fetch: options.fetch,
-      timeout: options.timeout,
-      allowInsecureHttp: options.allowInsecureHttp,
-    }
-    // the server knows the client's secret, and may echo it here too (rule 5)
-    const scrubbed = async (error: unknown) => {
-      throw await scrubFailure(error, undefined, options)
-    }
-    // RFC 9728: the resource names its authorization server
-    const issuer =
-      options.protectedResource === undefined
-        ? (options.issuer as string)
-        : await discoverResourceIssuer(options.protectedResource, options.issuer, discovery).catch(scrubbed)
-    const metadata = await discoverAuthorizationServer(issuer, discovery).catch(scrubbed)
-    // loaded already, by the discovery above
-    const { chooseClientAuth } = await import('../discovery/metadata.js')
-    const clientAuth = chooseClientAuth(options, metadata)
-    const alias = endpointFor(metadata, 'token_endpoint', clientAuth)
-    return {
-      tokenEndpoint:
-        alias === metadata.token_endpoint
-          ? new URL(metadata.token_endpoint)
-          : parseAlias(alias, options.allowInsecureHttp),
-      clientAuth,
-      metadata,
-    }
-  }
 
   function endpoint(): Promise<ResolvedEndpoint> {
     if (resolved) return Promise.resolve(resolved)
@@ -90,7 +45,8 @@ export function createTokenEndpointClient(
       resolved = { tokenEndpoint: options.tokenEndpoint, clientAuth: options.clientAuth }
       return Promise.resolve(resolved)
     }
-    pending ??= discover().then(
+    // the discovery code comes from @tokenwell/core/discovery: resolveOptions made sure it is there
+    pending ??= (options.discovery as Discovery).endpoint(options).then(
       (result) => {
         resolved = result
         onEndpoint?.(result)
@@ -112,15 +68,18 @@ export function createTokenEndpointClient(
   ): Promise<Request> {
     let clientAssertion: string | undefined
     if (clientAuth === 'private_key_jwt' || clientAuth === 'client_secret_jwt') {
-      // signing needs jose: loaded only by clients that authenticate with a JWT
-      signer ??= import('./client-assertion.js').then((m) =>
-        m.createClientAssertionSigner(options, { ConfigError }),
-      )
-      clientAssertion = await (await signer)(
-        clientAuth,
-        options.clientAssertion.audience ?? tokenEndpoint.href,
-        options.clock(),
-      )
+      // the signer comes from @tokenwell/core/jwt: only clients that authenticate with a JWT bundle it
+      const signer = options.clientAssertion
+      if (signer?.method !== clientAuth)
+        throw new ConfigError(
+          `clientAuth "${clientAuth}" needs ${clientAuth === 'private_key_jwt' ? 'privateKeyJwt()' : 'clientSecretJwt()'} from @tokenwell/core/jwt`,
+        )
+      clientAssertion = await signer.sign({
+        clientId: options.clientId,
+        clientSecret: options.clientSecret,
+        audience: signer.audience ?? tokenEndpoint.href,
+        now: options.clock(),
+      })
     }
     const dpopProof = dpop ? await dpop.proof({ method: 'POST', url: tokenEndpoint }) : undefined
     return buildTokenRequest(form, params, {
@@ -179,14 +138,5 @@ function withCallParams(
     scope: call.scope ?? options.scope,
     extraParams:
       call.claims === undefined ? options.extraParams : { ...options.extraParams, claims: call.claims },
-  }
-}
-
-/** An `mtls_endpoint_aliases` URL, checked as the plain endpoint is. @see RFC 8705 §5 */
-function parseAlias(alias: unknown, allowInsecureHttp: boolean): URL {
-  try {
-    return parseEndpoint('mtls_endpoint_aliases.token_endpoint', alias, allowInsecureHttp)
-  } catch (cause) {
-    throw new DiscoveryError('metadata has no usable mtls_endpoint_aliases.token_endpoint', { cause })
   }
 }

@@ -1,5 +1,5 @@
-import { discoverAuthorizationServer } from '../discovery/discovery.js'
 import { AuthorizationError, ConfigError } from '../errors.js'
+import type { Discovery } from '../provider/options.js'
 import { type FetchLike, parseEndpoint } from '../provider/options.js'
 import { printable } from '../redact.js'
 
@@ -44,8 +44,10 @@ export async function createPkcePair(): Promise<PkcePair> {
 export interface AuthorizationUrlOptions {
   /** The authorization endpoint. Give this or `issuer`. */
   authorizationEndpoint?: string | URL
-  /** The issuer, whose metadata names the authorization endpoint (one discovery request). */
+  /** The issuer, whose metadata names the authorization endpoint (one discovery request; needs `discovery`). */
   issuer?: string | URL
+  /** With `issuer`: `discovery` from `@tokenwell/core/discovery`. */
+  discovery?: Discovery
   clientId: string
   /** Where the browser comes back; for a CLI, the loopback URI of `startLoopbackRedirect()` (RFC 8252 §7.3). */
   redirectUri: string
@@ -89,7 +91,9 @@ export async function buildAuthorizationUrl(options: AuthorizationUrlOptions): P
   if (!URL.canParse(options.redirectUri)) throw new ConfigError('redirectUri must be an absolute URI')
   let endpoint: string | URL | undefined = options.authorizationEndpoint
   if (options.issuer !== undefined) {
-    const metadata = await discoverAuthorizationServer(options.issuer, {
+    if (typeof options.discovery?.metadata !== 'function')
+      throw new ConfigError('issuer needs discovery from @tokenwell/core/discovery')
+    const metadata = await options.discovery.metadata(options.issuer, {
       ...(options.fetch && { fetch: options.fetch }),
       allowInsecureHttp: insecure,
     })

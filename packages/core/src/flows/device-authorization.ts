@@ -1,3 +1,4 @@
+import { discovery } from '../discovery/discover-endpoint.js'
 import { createTokenEndpointClient, type TokenEndpointClient } from '../endpoint/token-endpoint.js'
 import { readJsonObject, seconds, sendRequest } from '../endpoint/token-request.js'
 import { ConfigError, DiscoveryError, TokenResponseError } from '../errors.js'
@@ -15,8 +16,6 @@ export interface DeviceAuthorizationOptions
     | 'clientId'
     | 'clientSecret'
     | 'clientAuth'
-    | 'privateKey'
-    | 'clientAssertion'
     | 'scope'
     | 'audience'
     | 'resource'
@@ -65,8 +64,6 @@ const KNOWN_KEYS = new Set([
   'clientId',
   'clientSecret',
   'clientAuth',
-  'privateKey',
-  'clientAssertion',
   'scope',
   'audience',
   'resource',
@@ -82,8 +79,8 @@ const KNOWN_KEYS = new Set([
  * Starts a device authorization (RFC 8628 §3.1): POSTs the client's identity and `scope` to
  * the device authorization endpoint, with the same client authentication, time limit and
  * response-size limit as a token request, and returns the codes to show the user. Then hand
- * it to a provider as `grant: { type: 'urn:ietf:params:oauth:grant-type:device_code',
- * ...authorization }`: its first `getToken()` polls until the user approves.
+ * it to a provider as `grant: deviceCodeGrant(authorization)` (`@tokenwell/core/device`):
+ * its first `getToken()` polls until the user approves.
  *
  * Throws `ConfigError` for bad options, `DiscoveryError` when the issuer's metadata has no
  * `device_authorization_endpoint`, `OAuthError` for the server's OAuth error (e.g.
@@ -94,7 +91,7 @@ const KNOWN_KEYS = new Set([
  * const authorization = await startDeviceAuthorization({ issuer, clientId: 'my-cli', clientAuth: 'none', scope: 'openid offline_access' })
  * console.error(`Open ${authorization.verificationUri} and enter ${authorization.userCode}`)
  * const provider = createTokenProvider({ issuer, clientId: 'my-cli', clientAuth: 'none',
- *   grant: { type: 'urn:ietf:params:oauth:grant-type:device_code', ...authorization } })
+ *   grant: deviceCodeGrant(authorization) })
  * const token = await provider.getToken() // resolves once the user has approved
  */
 export async function startDeviceAuthorization(
@@ -119,7 +116,8 @@ export async function startDeviceAuthorization(
   // validated as a provider's options are: the same client authentication, limits and fetch
   const options = resolveOptions({
     ...client,
-    ...(configured !== undefined ? { tokenEndpoint: configured } : { issuer }),
+    // a device flow is a CLI's or a TV's, not a page's: it brings discovery along itself
+    ...(configured !== undefined ? { tokenEndpoint: configured } : { issuer, discovery }),
     retry: false,
   })
   const endpointClient = createTokenEndpointClient(options)

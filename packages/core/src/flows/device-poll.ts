@@ -1,17 +1,12 @@
 import type * as Errors from '../errors.js'
-import type { DeviceCodeGrant } from '../grants/grants.js'
+import type { DeviceCodeGrant, DevicePoll } from '../grants/grants.js'
+
+export type { DevicePoll } from '../grants/grants.js'
 
 /** What a `slow_down` answer adds to the interval, ms. @see RFC 8628 §3.5 */
 const SLOW_DOWN = 5_000
 /** setTimeout's largest delay (about 24.8 days). */
 const MAX_TIMER = 2 ** 31 - 1
-
-/**
- * Polls the token endpoint with a device code: `send()`, then again `interval` ms after each
- * answer, until it yields a token. `onAnswer` hears of each `authorization_pending` or `slow_down` (the server is up, so
- * a later network failure may be retried afresh); `stop` ends the wait between two polls.
- */
-export type DevicePoll = <T>(send: () => Promise<T>, onAnswer: () => void, stop: AbortSignal) => Promise<T>
 
 /**
  * The poll loop of one provider's device code grant. Its interval survives retries (a

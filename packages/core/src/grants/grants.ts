@@ -40,10 +40,21 @@ export interface TokenExchangeGrant {
 }
 
 /**
+ * Polls the token endpoint with a device code: `send()`, then again `interval` ms after each
+ * answer, until it yields a token. `onAnswer` hears of each `authorization_pending` or `slow_down` (the server is up, so
+ * a later network failure may be retried afresh); `stop` ends the wait between two polls.
+ */
+export type DevicePoll = <T>(send: () => Promise<T>, onAnswer: () => void, stop: AbortSignal) => Promise<T>
+
+/** The poll loop of a device code grant (see `deviceCodeGrant()`). */
+export type DevicePoller = (grant: DeviceCodeGrant & { interval: number }, clock: () => number) => DevicePoll
+
+/**
  * The device code of a device authorization (`startDeviceAuthorization()`): the first
  * `getToken()` polls the token endpoint every `interval` ms until the user approves, then the
  * code is exchanged once and the token kept alive with the refresh token, as after an
- * authorization code. Spread the authorization into it: `{ type, ...authorization }`.
+ * authorization code. Made by `deviceCodeGrant(authorization)` from `@tokenwell/core/device`,
+ * which brings the poll loop (a provider without it bundles none of it).
  * @see RFC 8628 §3.4, §3.5
  */
 export interface DeviceCodeGrant {
@@ -53,6 +64,8 @@ export interface DeviceCodeGrant {
   interval?: number
   /** When the device code expires, epoch ms: no poll starts after it. @default no limit but the server's `expired_token` */
   expiresAt?: number
+  /** The poll loop, from `deviceCodeGrant()`. */
+  poller: DevicePoller
 }
 
 /** Poll interval when the server names none, ms. @see RFC 8628 §3.2 (`interval`, default 5 s) */

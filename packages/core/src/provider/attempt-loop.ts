@@ -47,7 +47,7 @@ export function createAttemptLoop(
   const spent: string[] = []
   /** An authorization or device code is exchanged once (RFC 6749 §4.1.2, RFC 8628 §3.5). */
   let codeSpent = false
-  let devicePoll: Promise<DevicePoll> | undefined
+  let devicePoll: DevicePoll | undefined
 
   const redemptions = createRedemptions(
     async (answer, used) => hooks.onLateEntry(await toEntry(answer.token, used)),
@@ -126,10 +126,7 @@ export function createAttemptLoop(
         if (grant.type === 'urn:ietf:params:oauth:grant-type:device_code' && used === undefined) {
           // resolveOptions gave the grant its interval
           const resolved = grant as typeof grant & { interval: number }
-          devicePoll ??= import('../flows/device-poll.js').then((m) =>
-            m.createDevicePoll(resolved, clock, { AuthorizationError, OAuthError }),
-          )
-          poll = await devicePoll
+          poll = devicePoll ??= resolved.poller(resolved, clock)
         }
         const { token } = poll
           ? await poll(() => client.send(params), onPollAnswer, stopPolling())

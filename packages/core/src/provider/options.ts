@@ -1,20 +1,16 @@
 import { unwrapFetch } from '../adapter/bare-fetch.js'
-import {
-  type ClientAssertionOptions,
-  type DpopOptions,
-  type PrivateKeyInput,
-  validateClientAssertion,
-  validateDpop,
-  validatePrivateKey,
-} from '../crypto/keys.js'
+import type { AuthorizationServerMetadata, DiscoveryOptions } from '../discovery/metadata-types.js'
+import type { Dpop } from '../dpop/dpop.js'
+import type { ClientAssertionMethod } from '../endpoint/client-assertion-method.js'
 import { ConfigError } from '../errors.js'
 import { DEFAULT_DEVICE_INTERVAL, GRANT_TYPES, type Grant } from '../grants/grants.js'
 import { withoutUndefined } from '../redact.js'
 import { createMemoryTokenStore, type TokenStore } from '../store.js'
 import type { Logger } from './events.js'
 
-/** A function with the signature of WHATWG `fetch` (inject one for TLS options, proxies or tests). */
-export type FetchLike = (input: Request) => Promise<Response>
+import type { FetchLike } from './fetch-like.js'
+
+export type { FetchLike } from './fetch-like.js'
 
 /**
  * How the client proves its identity to the token endpoint: HTTP Basic, form fields, a JWT
@@ -33,6 +29,35 @@ export type ClientAuthMethod =
   | 'none'
   | 'tls_client_auth'
   | 'self_signed_tls_client_auth'
+
+/** Where and how to ask for tokens, once known (configured, or discovered from the issuer). */
+export interface ResolvedEndpoint {
+  tokenEndpoint: URL
+  clientAuth: ClientAuthMethod
+  metadata?: AuthorizationServerMetadata
+}
+
+/**
+ * Discovery of the authorization server, for the `discovery` option of a provider (or of
+ * `buildAuthorizationUrl`, `startDeviceAuthorization`) that names an `issuer` or a
+ * `protectedResource`: `discovery` from `@tokenwell/core/discovery`. Its code is in that entry
+ * only, so a provider with a `tokenEndpoint` bundles none of it.
+ */
+export interface Discovery {
+  /** The token endpoint and client authentication of a provider with `issuer` / `protectedResource`. */
+  endpoint(options: ResolvedTokenProviderOptions): Promise<ResolvedEndpoint>
+  /** The metadata of `issuer` (see `discoverAuthorizationServer`). */
+  metadata(issuer: string | URL, options?: DiscoveryOptions): Promise<AuthorizationServerMetadata>
+}
+
+/**
+ * Token revocation (RFC 7009) for `provider.revoke()`: `revocation` from
+ * `@tokenwell/core/revocation`. Its request code is in that entry only.
+ */
+export interface Revocation {
+  readonly tokensToRevoke: (...args: never[]) => unknown
+  readonly revokeTokens: (...args: never[]) => Promise<unknown>
+}
 
 /** Retries of failed token requests: network errors, timeouts, 429 and 5xx. OAuth 4xx errors are never retried. */
 export interface RetryOptions {
@@ -81,6 +106,16 @@ export interface TokenProviderOptions {
    */
   protectedResource?: string | URL | undefined
   /**
+   * The discovery code `issuer` and `protectedResource` need: `discovery` from
+   * `@tokenwell/core/discovery` (a provider with a `tokenEndpoint` bundles none of it).
+   */
+  discovery?: Discovery | undefined
+  /**
+   * The code `provider.revoke()` needs: `revocation` from `@tokenwell/core/revocation` (a provider
+   * that never revokes bundles none of it). @see RFC 7009
+   */
+  revocation?: Revocation | undefined
+  /**
    * The revocation endpoint `provider.revoke()` uses. @default the discovered `revocation_endpoint`
    * @see RFC 7009 §2
    */
@@ -89,26 +124,23 @@ export interface TokenProviderOptions {
   clientId: string
   clientSecret?: string | undefined
   /**
-   * How the client authenticates. With `issuer` and no explicit choice, a secret-based client
-   * uses `client_secret_post` when the server advertises only that.
-   * @default 'private_key_jwt' when `privateKey` is given, else 'client_secret_basic'
+   * How the client authenticates: a method name, or a JWT method from `@tokenwell/core/jwt`
+   * (`privateKeyJwt({ privateKey })`, `clientSecretJwt()`), which carries the signing code so that
+   * a provider without one bundles none of it. With `issuer` and no explicit choice, a
+   * secret-based client uses `client_secret_post` when the server advertises only that.
+   * @default 'client_secret_basic'
    */
-  clientAuth?: ClientAuthMethod | undefined
+  clientAuth?:
+    | Exclude<ClientAuthMethod, 'private_key_jwt' | 'client_secret_jwt'>
+    | ClientAssertionMethod
+    | undefined
   /**
-   * The client's private key for `private_key_jwt`: a private JWK, a PKCS#8 PEM string
-   * (`-----BEGIN PRIVATE KEY-----`) or a WebCrypto `CryptoKey`. Never shown in errors or logs.
-   * @see RFC 7523 §2.2
-   */
-  privateKey?: PrivateKeyInput | undefined
-  /** Signing details of client assertions (`private_key_jwt`, `client_secret_jwt`). */
-  clientAssertion?: ClientAssertionOptions | undefined
-  /**
-   * Sender-constrained tokens with DPoP: `true` generates a per-provider ES256 key pair; or pass
-   * `{ key }` (a `CryptoKeyPair`) to keep the same key across restarts or processes.
-   * @default false
+   * Sender-constrained tokens with DPoP: `createDpop()` from `@tokenwell/core/dpop` (a
+   * per-provider ES256 key pair, or `createDpop({ key })` to keep one key across restarts).
+   * @default no DPoP
    * @see RFC 9449
    */
-  dpop?: boolean | DpopOptions | undefined
+  dpop?: Dpop | undefined
   /** @default { type: 'client_credentials' } */
   grant?: Grant | undefined
   /** A space-delimited string or an array of scopes; sent space-delimited. @see RFC 6749 §3.3 */
@@ -154,15 +186,17 @@ export interface ResolvedTokenProviderOptions {
   readonly issuer: string | undefined
   /** The protected resource whose metadata names the authorization server (also in `resource`). */
   readonly protectedResource: string | undefined
+  readonly discovery: Discovery | undefined
   readonly revocationEndpoint: URL | undefined
+  readonly revocation: Revocation | undefined
   readonly clientId: string
   readonly clientSecret: string | undefined
   readonly clientAuth: ClientAuthMethod
   /** Whether `clientAuth` was given (discovery may only change a default). */
   readonly clientAuthExplicit: boolean
-  readonly privateKey: PrivateKeyInput | undefined
-  readonly clientAssertion: Readonly<ClientAssertionOptions>
-  readonly dpop: Readonly<DpopOptions> | undefined
+  /** The signer of `private_key_jwt` / `client_secret_jwt`. */
+  readonly clientAssertion: ClientAssertionMethod | undefined
+  readonly dpop: Dpop | undefined
   readonly grant: Grant
   readonly scope: string | undefined
   readonly audience: string | undefined
@@ -199,12 +233,12 @@ const KNOWN_KEYS = new Set<string>([
   'tokenEndpoint',
   'issuer',
   'protectedResource',
+  'discovery',
+  'revocation',
   'revocationEndpoint',
   'clientId',
   'clientSecret',
   'clientAuth',
-  'privateKey',
-  'clientAssertion',
   'dpop',
   'grant',
   'scope',
@@ -225,6 +259,7 @@ const KNOWN_KEYS = new Set<string>([
   'logger',
   'allowInsecureHttp',
 ])
+const JWT_METHODS: readonly string[] = ['private_key_jwt', 'client_secret_jwt']
 const CLIENT_AUTH: readonly string[] = [
   'client_secret_basic',
   'client_secret_post',
@@ -266,18 +301,28 @@ const RESERVED_PARAMS = new Set([
   'device_code',
 ])
 
+/** Options that moved to a plug-in of their own entry, so that who does not use them does not bundle them. */
+const MOVED: Record<string, string> = {
+  privateKey: 'clientAuth: privateKeyJwt({ privateKey }) from @tokenwell/core/jwt',
+  clientAssertion: 'privateKeyJwt({ ... }) / clientSecretJwt({ ... }) from @tokenwell/core/jwt',
+}
+
 /** Validates `input` once, applies defaults, and returns a frozen result. Throws `ConfigError` naming the option. */
 export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProviderOptions {
   if (typeof input !== 'object' || input === null) throw new ConfigError('options must be an object')
   for (const key of Object.keys(input)) {
     // a typo such as `clientSecert` fails loudly instead of silently sending no secret
-    if (!KNOWN_KEYS.has(key)) throw new ConfigError(`unknown option "${key}"`)
+    if (MOVED[key] !== undefined) throw new ConfigError(`option "${key}" moved: use ${MOVED[key]}`)
+    if (!KNOWN_KEYS.has(key)) throw new ConfigError(`unknown option "${key.slice(0, 40)}"`)
   }
   const discovered = input.issuer !== undefined || input.protectedResource !== undefined
   if ((input.tokenEndpoint === undefined) !== discovered) {
     throw new ConfigError(
       'give exactly one of tokenEndpoint or issuer/protectedResource (both discover the token endpoint; issuer picks among the resource’s servers)',
     )
+  }
+  if (discovered && typeof input.discovery?.endpoint !== 'function') {
+    throw new ConfigError('issuer and protectedResource need discovery from @tokenwell/core/discovery')
   }
   const insecure = input.allowInsecureHttp === true
   const tokenEndpoint =
@@ -294,23 +339,18 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
       ? undefined
       : parseEndpoint('revocationEndpoint', input.revocationEndpoint, insecure)
   const clientId = nonEmptyString('clientId', input.clientId)
-  const clientAuth =
-    input.clientAuth ?? (input.privateKey !== undefined ? 'private_key_jwt' : defaults.clientAuth)
+  const clientAssertion =
+    typeof input.clientAuth === 'object' && input.clientAuth !== null ? input.clientAuth : undefined
+  const clientAuth = (clientAssertion?.method ?? input.clientAuth ?? defaults.clientAuth) as string
+  if (clientAssertion ? typeof clientAssertion.sign !== 'function' : JWT_METHODS.includes(clientAuth)) {
+    throw new ConfigError(
+      `clientAuth "${clientAuth}" signs: use ${clientAuth === 'private_key_jwt' ? 'privateKeyJwt({ privateKey })' : 'clientSecretJwt()'} from @tokenwell/core/jwt`,
+    )
+  }
   if (!CLIENT_AUTH.includes(clientAuth)) {
     throw new ConfigError(`clientAuth must be one of ${CLIENT_AUTH.join(', ')}`)
   }
   const clientSecret = input.clientSecret
-  let clientAssertion = validateClientAssertion(input.clientAssertion, clientAuth)
-  let privateKey: PrivateKeyInput | undefined
-  if (clientAuth === 'private_key_jwt') {
-    if (input.privateKey === undefined)
-      throw new ConfigError('privateKey is required for clientAuth "private_key_jwt"')
-    privateKey = input.privateKey
-    const algorithm = validatePrivateKey(privateKey, clientAssertion.algorithm)
-    clientAssertion = Object.freeze({ ...clientAssertion, algorithm })
-  } else if (input.privateKey !== undefined) {
-    throw new ConfigError(`privateKey is used only with clientAuth "private_key_jwt", not "${clientAuth}"`)
-  }
   if (!SECRETLESS.includes(clientAuth)) {
     if (clientSecret === undefined) {
       throw new ConfigError(
@@ -345,11 +385,12 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     issuer,
     clientId,
     protectedResource,
+    discovery: discovered ? input.discovery : undefined,
     revocationEndpoint,
+    revocation: validatePlugin('revocation', input.revocation, 'revokeTokens', '@tokenwell/core/revocation'),
     clientSecret: SECRETLESS.includes(clientAuth) ? undefined : clientSecret,
-    clientAuth,
+    clientAuth: clientAuth as ClientAuthMethod,
     clientAuthExplicit: input.clientAuth !== undefined,
-    privateKey,
     clientAssertion,
     dpop: validateDpop(input.dpop),
     grant,
@@ -375,6 +416,20 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     logger: input.logger,
     allowInsecureHttp: insecure,
   })
+}
+
+function validatePlugin<T>(name: string, value: T, method: string, entry: string): T | undefined {
+  if (value === undefined) return undefined
+  if (typeof (value as Record<string, unknown> | null)?.[method] !== 'function')
+    throw new ConfigError(`${name} takes ${name} from ${entry}`)
+  return value
+}
+
+function validateDpop(dpop: unknown): Dpop | undefined {
+  if (dpop === undefined || dpop === false) return undefined
+  if (typeof (dpop as Partial<Dpop> | null)?.session !== 'function')
+    throw new ConfigError('dpop takes createDpop() from @tokenwell/core/dpop')
+  return dpop as Dpop
 }
 
 /** Whether `url` points at this machine (plain http is acceptable there). */
@@ -501,6 +556,8 @@ function validateGrant(grant: Grant): Grant {
       if (typeof grant.subjectToken !== 'function') nonEmptyString('grant.subjectToken', grant.subjectToken)
       break
     case 'urn:ietf:params:oauth:grant-type:device_code':
+      if (typeof grant.poller !== 'function')
+        throw new ConfigError('a device code grant is made by deviceCodeGrant() from @tokenwell/core/device')
       nonEmptyString('grant.deviceCode', grant.deviceCode)
       if (grant.expiresAt !== undefined && !Number.isFinite(grant.expiresAt))
         throw new ConfigError('grant.expiresAt must be an instant in epoch ms')

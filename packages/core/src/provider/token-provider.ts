@@ -1,6 +1,6 @@
-import pMemoize from 'p-memoize'
 import { sha256Hex } from '../crypto/hash.js'
 import type { DpopSession } from '../dpop/dpop.js'
+import type * as Revocation from '../endpoint/revocation.js'
 import type { RevocationResult, RevokeOptions } from '../endpoint/revocation.js'
 import { createTokenEndpointClient } from '../endpoint/token-endpoint.js'
 import { readJsonObject, sendRequest } from '../endpoint/token-request.js'
@@ -181,11 +181,15 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     schedule.at(cached.schedule.aheadAt, () => cached.used && current.get() === cached)
   }
 
-  /** One token request at a time per provider; the `background` flag of the first caller wins. */
-  const obtainShared = pMemoize((background: boolean) => obtain(background), {
-    cache: false,
-    cacheKey: () => '',
-  })
+  /**
+   * One token request at a time per provider (rule 1): callers while one is in flight share its
+   * promise; the `background` flag of the first caller wins. Nothing is kept once it settles.
+   */
+  let inFlight: Promise<Token> | undefined
+  const obtainShared = (background: boolean): Promise<Token> =>
+    (inFlight ??= obtain(background).finally(() => {
+      inFlight = undefined
+    }))
 
   async function obtain(background: boolean): Promise<Token> {
     const force = forceNext
@@ -309,8 +313,10 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       return dropped
     },
     async revoke(revokeOptions = {}) {
-      // loaded on first use: most providers never revoke
-      const { revokeTokens, tokensToRevoke } = await import('../endpoint/revocation.js')
+      // from @tokenwell/core/revocation: most providers never revoke, and bundle none of it
+      const plugin = options.revocation as unknown as typeof Revocation | undefined
+      if (!plugin) throw new ConfigError('revoke() needs revocation from @tokenwell/core/revocation')
+      const { revokeTokens, tokensToRevoke } = plugin
       const deps = {
         sendRequest,
         readJsonObject,

@@ -41,16 +41,6 @@ export interface ClientAssertionOptions {
   lifetime?: number
 }
 
-/** DPoP settings. @see RFC 9449 §2 */
-export interface DpopOptions {
-  /**
-   * The key pair that signs proofs. Its public half goes in every proof's `jwk` header, so the
-   * tokens the server binds to it (`cnf.jkt`) work only with it.
-   * @default a new ES256 key pair per provider, its private half not extractable
-   */
-  key?: CryptoKeyPair
-}
-
 const RSA_ALGORITHMS: readonly SigningAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
 const ASYMMETRIC: readonly SigningAlgorithm[] = [...RSA_ALGORITHMS, 'ES256', 'ES384', 'ES512', 'EdDSA']
 const HMAC: readonly SigningAlgorithm[] = ['HS256', 'HS384', 'HS512']
@@ -61,7 +51,7 @@ const EC_ALGORITHMS: Record<string, SigningAlgorithm> = {
 }
 
 /** A key family: which algorithms a key can sign with; the first is used when none is chosen. */
-interface KeyFamily {
+export interface KeyFamily {
   name: string
   algorithms: readonly SigningAlgorithm[]
 }
@@ -77,40 +67,44 @@ const ec = (curve: string): KeyFamily => {
   return { name: `EC ${curve}`, algorithms: [alg] }
 }
 
-/** Checks `clientAssertion` against `clientAuth`; for `private_key_jwt` the algorithm is then filled in from the key. */
+/**
+ * Checks the signing options of `privateKeyJwt()` / `clientSecretJwt()` against `clientAuth`;
+ * for `private_key_jwt` the algorithm is then filled in from the key. `extra` names the options
+ * the factory takes besides these (`privateKey`).
+ */
 export function validateClientAssertion(
   input: ClientAssertionOptions | undefined,
-  clientAuth: string,
+  clientAuth: 'private_key_jwt' | 'client_secret_jwt',
+  extra: readonly string[] = [],
 ): ClientAssertionOptions {
   if (input === undefined)
     return Object.freeze(clientAuth === 'client_secret_jwt' ? { algorithm: 'HS256' as const } : {})
-  if (typeof input !== 'object' || input === null) throw new ConfigError('clientAssertion must be an object')
+  if (typeof input !== 'object' || input === null)
+    throw new ConfigError(`${clientAuth} options must be an object`)
   for (const key of Object.keys(input)) {
-    if (!['algorithm', 'keyId', 'audience', 'lifetime'].includes(key))
-      throw new ConfigError(`unknown option "clientAssertion.${key}"`)
+    if (![...extra, 'algorithm', 'keyId', 'audience', 'lifetime'].includes(key))
+      throw new ConfigError(`unknown option "${key.slice(0, 40)}" of ${clientAuth}`)
   }
   const { algorithm, keyId, audience, lifetime } = input
   if (clientAuth === 'client_secret_jwt' && algorithm !== undefined && !HMAC.includes(algorithm)) {
-    throw new ConfigError(`clientAssertion.algorithm must be one of ${HMAC.join(', ')} for client_secret_jwt`)
+    throw new ConfigError(`algorithm must be one of ${HMAC.join(', ')} for client_secret_jwt`)
   }
   if (clientAuth === 'private_key_jwt' && algorithm !== undefined && !ASYMMETRIC.includes(algorithm)) {
-    throw new ConfigError(
-      `clientAssertion.algorithm must be one of ${ASYMMETRIC.join(', ')} for private_key_jwt`,
-    )
+    throw new ConfigError(`algorithm must be one of ${ASYMMETRIC.join(', ')} for private_key_jwt`)
   }
   if (keyId !== undefined && (typeof keyId !== 'string' || keyId === ''))
-    throw new ConfigError('clientAssertion.keyId must be a non-empty string')
+    throw new ConfigError('keyId must be a non-empty string')
   if (audience !== undefined && (typeof audience !== 'string' || audience === '')) {
-    throw new ConfigError('clientAssertion.audience must be a non-empty string')
+    throw new ConfigError('audience must be a non-empty string')
   }
   if (
     lifetime !== undefined &&
     (typeof lifetime !== 'number' || !Number.isFinite(lifetime) || lifetime < 1_000)
   ) {
-    throw new ConfigError('clientAssertion.lifetime must be a number of milliseconds ≥ 1000')
+    throw new ConfigError('lifetime must be a number of milliseconds ≥ 1000')
   }
   return Object.freeze({
-    ...(input.algorithm !== undefined
+    ...(algorithm !== undefined
       ? { algorithm }
       : clientAuth === 'client_secret_jwt'
         ? { algorithm: 'HS256' as const }
@@ -130,7 +124,7 @@ export function validatePrivateKey(key: unknown, algorithm: SigningAlgorithm | u
   const family = familyOf(key)
   if (algorithm !== undefined && !family.algorithms.includes(algorithm)) {
     throw new ConfigError(
-      `clientAssertion.algorithm ${algorithm} does not fit privateKey (${/^[AEIOR]/.test(family.name) ? 'an' : 'a'} ${family.name} key)`,
+      `algorithm ${algorithm} does not fit privateKey (${/^[AEIOR]/.test(family.name) ? 'an' : 'a'} ${family.name} key)`,
     )
   }
   const jwkAlg = (key as { alg?: unknown }).alg as SigningAlgorithm
@@ -139,36 +133,12 @@ export function validatePrivateKey(key: unknown, algorithm: SigningAlgorithm | u
   )
 }
 
-/** Validates the `dpop` option. */
-export function validateDpop(input: unknown): Readonly<DpopOptions> | undefined {
-  if (input === undefined || input === false) return undefined
-  if (input === true) return Object.freeze({})
-  if (typeof input !== 'object' || input === null)
-    throw new ConfigError('dpop must be true, false or { key }')
-  for (const name of Object.keys(input))
-    if (name !== 'key') throw new ConfigError(`unknown option "dpop.${name}"`)
-  const { key } = input as DpopOptions
-  if (key === undefined) return Object.freeze({})
-  if (
-    typeof key !== 'object' ||
-    key === null ||
-    !isCryptoKey(key.privateKey) ||
-    !isCryptoKey(key.publicKey)
-  ) {
-    throw new ConfigError('dpop.key must be a CryptoKeyPair (privateKey and publicKey CryptoKeys)')
-  }
-  if (key.privateKey.type !== 'private' || key.publicKey.type !== 'public') {
-    throw new ConfigError('dpop.key must hold a private and a public key')
-  }
-  familyOf(key.privateKey, 'dpop.key')
-  return Object.freeze({ key })
-}
-
 export function isCryptoKey(value: unknown): value is CryptoKey {
   return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey
 }
 
-function familyOf(key: unknown, name = 'privateKey'): KeyFamily {
+/** The key family of a private key; messages name `name`, never the key. */
+export function familyOf(key: unknown, name = 'privateKey'): KeyFamily {
   if (typeof key === 'string') return pemFamily(key)
   if (isCryptoKey(key)) {
     if (key.type !== 'private') throw new ConfigError(`${name} must be a private key, not a ${key.type} one`)

@@ -1,0 +1,9 @@
+export { createDpop } from './create-dpop.js'
+export {
+  createDpopProof,
+  type Dpop,
+  type DpopOptions,
+  type DpopProofRequest,
+  type DpopSession,
+  dpopNonceChallenge,
+} from './dpop.js'

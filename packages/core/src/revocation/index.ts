@@ -1,0 +1,1 @@
+export { type RevocationResult, type RevokeOptions, revocation } from '../endpoint/revocation.js'
