@@ -3,6 +3,7 @@ import { createHash, X509Certificate } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { main } from '@tokenwell/cli'
 import { createTokenProvider, OAuthError, TokenRequestError } from '@tokenwell/core'
 import { discovery } from '@tokenwell/core/discovery'
 import { revocation } from '@tokenwell/core/revocation'
@@ -265,5 +266,66 @@ describe.skipIf(typeof pki === 'string')('mutual TLS against the mock servers (R
     } finally {
       await strict.close()
     }
+  })
+
+  describe('tokenwell token --client-auth tls --cert FILE --key-file FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tokenwell-cli-mtls-'))
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text, { mode: 0o600 })
+      return join(dir, name)
+    }
+    const files = {
+      ca: file('ca.pem', ca),
+      cert: file('client.pem', client.cert),
+      key: file('client.key', client.key),
+    }
+    afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+    async function cli(...argv: string[]) {
+      const out: string[] = []
+      const err: string[] = []
+      const code = await main(
+        ['token', '--issuer', auth.issuer, '--client-id', 'svc-mtls', '--ca', files.ca, ...argv],
+        {
+          stdout: { write: (text: string) => out.push(text) },
+          stderr: { write: (text: string) => err.push(text) },
+          stdin: (async function* () {})(),
+          env: {},
+        },
+      )
+      return { code, stdout: out.join(''), stderr: err.join('') }
+    }
+    const keyBody = client.key.split('\n')[1]!
+
+    it('gets a token bound to the certificate from the mTLS alias; the key is in no output', async () => {
+      auth.stats.reset()
+      const result = await cli('--client-auth', 'tls', '--cert', files.cert, '--key-file', files.key)
+      expect(result).toMatchObject({ code: 0, stderr: '' })
+      const claims = await auth.verifyAccessToken(result.stdout.trim())
+      expect(claims?.cnf).toEqual({ 'x5t#S256': thumbprint(client.cert) })
+      expect(auth.requests[0]).toMatchObject({
+        clientId: 'svc-mtls',
+        clientAuth: 'tls_client_auth',
+        status: 200,
+      })
+      expect(`${result.stdout}${result.stderr}`).not.toContain(keyBody)
+    })
+
+    it.each([
+      [['--client-auth', 'tls'], '--client-auth tls needs --cert FILE'],
+      [['--client-auth', 'tls', '--cert', files.cert], '--cert needs its key'],
+      [['--client-auth', 'none', '--key-file', files.key], 'a TLS client key applies to --cert only'],
+      [
+        ['--client-auth', 'tls', '--cert', files.key, '--key-file', files.key],
+        `--cert ${files.key} holds no PEM certificate`,
+      ],
+    ])('%j → exit 2, naming what is wrong, no request sent', async (argv, message) => {
+      auth.stats.reset()
+      const result = await cli(...argv)
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain(message)
+      expect(result.stderr).not.toContain(keyBody)
+      expect(auth.stats.tokenRequests).toBe(0)
+    })
   })
 })

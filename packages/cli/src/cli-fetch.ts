@@ -15,18 +15,25 @@ export interface CliFetch {
 
 /**
  * The fetch of one command run, its deadline starting now: `@tokenwell/node` (and undici) load
- * only when `--ca` (`ca`: the PEMs `readCaFiles` read) or `--insecure` need them.
+ * only when `--ca` (`ca`: the PEMs `readCaFiles` read), `--cert` or `--insecure` need them.
  */
 export async function createCliFetch(
-  options: { ca: readonly string[]; insecure: boolean; timeout: number | undefined },
+  options: {
+    ca: readonly string[]
+    insecure: boolean
+    timeout: number | undefined
+    /** `--cert` and its key: every connection presents that client certificate (RFC 8705). */
+    clientCertificate?: { cert: string; key: string } | undefined
+  },
   io: CliIo,
 ): Promise<CliFetch> {
-  const { ca } = options
+  const { ca, clientCertificate } = options
   const tls =
-    ca.length > 0 || options.insecure
+    ca.length > 0 || options.insecure || clientCertificate
       ? (await import('@tokenwell/node')).createNodeFetch({
           ca: [...ca],
           insecure: options.insecure,
+          ...clientCertificate,
           onWarning: (message) => void io.stderr.write(`${message}\n`),
         })
       : undefined
@@ -42,18 +49,21 @@ export async function createCliFetch(
 /** Reads the `--ca` files (before anything else: an unreadable one is a `UsageError`, exit 2). */
 export async function readCaFiles(paths: readonly string[], command: string): Promise<string[]> {
   const pems: string[] = []
-  for (const path of paths) {
-    let pem: string
-    try {
-      pem = await readFile(path, 'utf8')
-    } catch (error) {
-      const reason = (error as { code?: string }).code ?? 'unreadable'
-      throw new UsageError(`cannot read --ca ${path} (${reason})`, command)
-    }
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new UsageError(`--ca ${path} holds no PEM certificate`, command)
-    }
-    pems.push(pem)
-  }
+  for (const path of paths) pems.push(await readCertificateFile(path, '--ca', command))
   return pems
+}
+
+/** Reads a PEM certificate file given by `flag` (`--ca`, `--cert`); a `UsageError` names what is wrong. */
+export async function readCertificateFile(path: string, flag: string, command: string): Promise<string> {
+  let pem: string
+  try {
+    pem = await readFile(path, 'utf8')
+  } catch (error) {
+    const reason = (error as { code?: string }).code ?? 'unreadable'
+    throw new UsageError(`cannot read ${flag} ${path} (${reason})`, command)
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new UsageError(`${flag} ${path} holds no PEM certificate`, command)
+  }
+  return pem
 }

@@ -1,6 +1,7 @@
 import type { ClientAssertionOptions, ClientAuthMethod, TokenProviderOptions } from '@tokenwell/core'
 import { clientSecretJwt, privateKeyJwt } from '@tokenwell/core/jwt'
 import type { SecretName } from './secrets.js'
+import { UsageError } from './usage-error.js'
 
 /** The core options a client-auth method and its secret become. */
 type Credentials = Pick<TokenProviderOptions, 'clientAuth' | 'clientSecret'>
@@ -13,6 +14,8 @@ export interface ClientAuthRow {
   readonly secret?: SecretName
   /** One line for `--help`. */
   readonly summary: string
+  /** Mutual TLS: needs `--cert`, which only `tokenwell token` takes. */
+  readonly mtls?: true
   /**
    * Core's options for the secret read; `assertion` is how a JWT method signs (`--key-id`,
    * `--assertion-alg`). Throws core's `ConfigError` for a key or signing option it cannot use.
@@ -27,7 +30,7 @@ const secretWith =
 /**
  * `--client-auth` values. A new core method is one row here (plus, for a new kind of secret,
  * one entry in `SECRETS`). Core's own names are accepted too.
- * @see RFC 6749 §2.3.1, RFC 7523 §2.2, OpenID Connect Core 1.0 §9
+ * @see RFC 6749 §2.3.1, RFC 7523 §2.2, RFC 8705 §2, OpenID Connect Core 1.0 §9
  */
 export const CLIENT_AUTH_METHODS: Readonly<Record<string, ClientAuthRow>> = {
   basic: {
@@ -60,11 +63,42 @@ export const CLIENT_AUTH_METHODS: Readonly<Record<string, ClientAuthRow>> = {
     summary: 'a JWT signed with the client secret (HS256)',
     credentials: (secret, assertion) => ({ clientAuth: clientSecretJwt(assertion), clientSecret: secret }),
   },
+  tls: {
+    method: 'tls_client_auth',
+    mtls: true,
+    summary: 'mutual TLS with --cert and --key-file, issued by a CA (RFC 8705)',
+    credentials: () => ({ clientAuth: 'tls_client_auth' }),
+  },
+  'self-signed-tls': {
+    method: 'self_signed_tls_client_auth',
+    mtls: true,
+    summary: 'mutual TLS with a self-signed --cert registered with the server',
+    credentials: () => ({ clientAuth: 'self_signed_tls_client_auth' }),
+  },
   none: {
     method: 'none',
     summary: 'public client: client_id only',
     credentials: () => ({ clientAuth: 'none' }),
   },
+}
+
+/** `--help` lines of the methods a command takes (`login` and `revoke` take no `--cert`). */
+export function clientAuthHelp(options: { mtls: boolean }): string {
+  return Object.entries(CLIENT_AUTH_METHODS)
+    .filter(([, row]) => options.mtls || !row.mtls)
+    .map(([name, row]) => `      ${name.padEnd(18)}${row.summary}`)
+    .join('\n')
+}
+
+/**
+ * The row of `--client-auth value` for a command without `--cert`, or undefined; a mutual TLS
+ * method is a `UsageError` naming the command that takes it.
+ */
+export function findClientAuthWithoutCert(value: string, command: string): ClientAuthRow | undefined {
+  const row = findClientAuth(value)
+  if (row?.mtls)
+    throw new UsageError(`--client-auth ${value} needs --cert, which only tokenwell token takes`, command)
+  return row
 }
 
 /** The row for `value` (a short name or core's name), or undefined. */

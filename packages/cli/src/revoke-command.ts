@@ -10,7 +10,7 @@ import { discovery } from '@tokenwell/core/discovery'
 import { revocation } from '@tokenwell/core/revocation'
 import { createCliFetch, readCaFiles } from './cli-fetch.js'
 import type { CliIo } from './cli-io.js'
-import { CLIENT_AUTH_METHODS, findClientAuth } from './client-auth-methods.js'
+import { CLIENT_AUTH_METHODS, findClientAuthWithoutCert } from './client-auth-methods.js'
 import { formatDuration, parseDuration } from './duration.js'
 import { readSecret, SECRETS, secretFlags } from './secrets.js'
 import { asUsageError } from './token-command.js'
@@ -98,8 +98,13 @@ export async function runRevokeCommand(
   const clientId = (values['client-id'] as string | undefined) || usage('--client-id is required')
   const authName = (values['client-auth'] as string | undefined) ?? 'basic'
   const clientAuth =
-    findClientAuth(authName) ??
-    usage(`--client-auth must be one of ${Object.keys(CLIENT_AUTH_METHODS).join(', ')}`)
+    findClientAuthWithoutCert(authName, 'revoke') ??
+    usage(
+      `--client-auth must be one of ${Object.entries(CLIENT_AUTH_METHODS)
+        .filter(([, row]) => !row.mtls)
+        .map(([name]) => name)
+        .join(', ')}`,
+    )
   const hint = (values['token-type-hint'] as string | undefined) ?? 'access_token'
   if (!(HINTS as readonly string[]).includes(hint))
     usage(`--token-type-hint must be one of ${HINTS.join(', ')}`)

@@ -1,8 +1,6 @@
-import { CLIENT_AUTH_METHODS } from './client-auth-methods.js'
+import { clientAuthHelp } from './client-auth-methods.js'
 
-const clientAuthList = Object.entries(CLIENT_AUTH_METHODS)
-  .map(([name, row]) => `      ${name.padEnd(18)}${row.summary}`)
-  .join('\n')
+const clientAuthList = clientAuthHelp({ mtls: false })
 
 /** `tokenwell revoke --help`. */
 export const REVOKE_USAGE = `Usage: tokenwell revoke (--issuer URL | --revocation-endpoint URL) --client-id ID (--token-env VAR | --token-file F | --token-stdin) [options]

@@ -16,6 +16,8 @@ export interface SecretSpec {
 export const SECRETS = {
   clientSecret: { flag: 'client-secret', label: 'client secret', warnOnArgv: true },
   privateKey: { flag: 'private-key', label: 'private key', warnOnArgv: true },
+  /** The private key of `--cert` (mutual TLS, RFC 8705). */
+  tlsKey: { flag: 'key', label: 'TLS client key', warnOnArgv: true },
   password: { flag: 'password', label: 'password', warnOnArgv: true },
   refreshToken: { flag: 'refresh-token', label: 'refresh token', warnOnArgv: true },
   assertion: { flag: 'assertion', label: 'assertion', warnOnArgv: true },

@@ -30,6 +30,7 @@ const OPTIONS = {
   param: { type: 'string', multiple: true },
   timeout: { type: 'string' },
   ca: { type: 'string', multiple: true },
+  cert: { type: 'string' },
   insecure: { type: 'boolean' },
   output: { type: 'string', short: 'o' },
   'refresh-token-out': { type: 'string' },
@@ -60,6 +61,8 @@ export interface TokenArgs {
   /** ms */
   readonly timeout: number
   readonly caFiles: readonly string[]
+  /** `--cert FILE`: the client certificate of mutual TLS; its key is the `tlsKey` secret. */
+  readonly certFile: string | undefined
   readonly insecure: boolean
   /** `--refresh-token-out FILE`: where to keep the refresh token the server issues. */
   readonly refreshTokenOut: string | undefined
@@ -105,7 +108,18 @@ export function parseTokenArgs(argv: readonly string[]): TokenArgs {
   for (const flag of ['key-id', 'assertion-alg'] as const) {
     if (values[flag] !== undefined && !jwt) usage(`--${flag} applies to JWT client authentication only`)
   }
-  const secrets: SecretName[] = [...(clientAuth.secret ? [clientAuth.secret] : []), ...grant.secrets]
+  const certFile = values.cert || undefined
+  const mtls = clientAuth.method === 'tls_client_auth' || clientAuth.method === 'self_signed_tls_client_auth'
+  if (mtls && certFile === undefined) usage(`--client-auth ${clientAuthName} needs --cert FILE`)
+  if (certFile !== undefined && !hasSecret('tlsKey', all)) {
+    usage('--cert needs its key: give --key-file FILE, --key-env VAR or --key-stdin')
+  }
+  if (certFile === undefined && hasSecret('tlsKey', all)) usage('a TLS client key applies to --cert only')
+  const secrets: SecretName[] = [
+    ...(clientAuth.secret ? [clientAuth.secret] : []),
+    ...(certFile !== undefined ? (['tlsKey'] as const) : []),
+    ...grant.secrets,
+  ]
   for (const name of secrets) {
     if (!grant.optional.includes(name) && !hasSecret(name, all)) {
       const { flag, label } = SECRETS[name]
@@ -135,6 +149,7 @@ export function parseTokenArgs(argv: readonly string[]): TokenArgs {
     extraParams: parseParams(values.param ?? []),
     timeout: values.timeout === undefined ? DEFAULT_TIMEOUT : parseDuration(values.timeout, '--timeout'),
     caFiles: values.ca ?? [],
+    certFile,
     insecure: values.insecure === true,
     refreshTokenOut: values['refresh-token-out'],
     values: all,

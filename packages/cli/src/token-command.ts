@@ -9,7 +9,7 @@ import {
   TokenRequestError,
 } from '@tokenwell/core'
 import { discovery } from '@tokenwell/core/discovery'
-import { createCliFetch, readCaFiles } from './cli-fetch.js'
+import { createCliFetch, readCaFiles, readCertificateFile } from './cli-fetch.js'
 import type { CliIo } from './cli-io.js'
 import { formatDuration } from './duration.js'
 import type { GrantInputs } from './grant-options.js'
@@ -49,6 +49,8 @@ export async function runTokenCommand(
 ): Promise<number> {
   const args = parseTokenArgs(argv)
   const ca = await readCaFiles(args.caFiles, 'token')
+  const cert =
+    args.certFile === undefined ? undefined : await readCertificateFile(args.certFile, '--cert', 'token')
   if (args.refreshTokenOut !== undefined) await checkWritable(args.refreshTokenOut, 'token')
   // the command line is sound: only now read the secrets (a usage error never consumes stdin)
   const inputs: Record<string, string | undefined> = { ...args.plain }
@@ -57,7 +59,12 @@ export async function runTokenCommand(
     if (secret !== undefined) secrets.push(secret)
     inputs[name] = secret
   }
-  const net = await createCliFetch({ ca, insecure: args.insecure, timeout: args.timeout }, io)
+  const tlsKey = inputs['tlsKey']
+  const clientCertificate = cert !== undefined && tlsKey !== undefined ? { cert, key: tlsKey } : undefined
+  const net = await createCliFetch(
+    { ca, insecure: args.insecure, timeout: args.timeout, clientCertificate },
+    io,
+  )
   const deadline = net.deadline as AbortSignal
   try {
     const provider = createProvider(args, inputs, net.fetch)

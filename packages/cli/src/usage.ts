@@ -1,9 +1,9 @@
-import { CLIENT_AUTH_METHODS } from './client-auth-methods.js'
+import { clientAuthHelp } from './client-auth-methods.js'
 import { REVOKE_USAGE } from './revoke-usage.js'
 
-const clientAuthList = Object.entries(CLIENT_AUTH_METHODS)
-  .map(([name, row]) => `      ${name.padEnd(18)}${row.summary}`)
-  .join('\n')
+const clientAuthList = clientAuthHelp({ mtls: true })
+/** `login` takes no `--cert`. */
+const loginClientAuthList = clientAuthHelp({ mtls: false })
 
 /** The TLS and output options that `token` and `login` share. */
 const TLS_AND_OUTPUT = `TLS:
@@ -50,6 +50,9 @@ ${clientAuthList}
   --private-key-file F      private-key-jwt: a PKCS#8 PEM or private JWK (also -env, -stdin)
   --key-id KID              JWT client auth: the kid header
   --assertion-alg ALG       JWT client auth: RS256, PS256, ES256, EdDSA, HS256, … (default: from the key)
+  --cert FILE               mutual TLS: present the client certificate in PEM file FILE (tls,
+                            self-signed-tls; with any other method, for certificate-bound tokens)
+  --key-file F              the private key of --cert, PEM (also --key-env, --key-stdin)
 
 Grant (default: client_credentials):
   --grant client_credentials
@@ -104,7 +107,7 @@ Server:
 Client:
   --client-id ID            the client identifier
   --client-auth METHOD      how the client authenticates (default: none, a public client)
-${clientAuthList}
+${loginClientAuthList}
   --client-secret-env VAR   the client secret, for a confidential client (also -file, -stdin)
   --private-key-file F      private-key-jwt: a PKCS#8 PEM or private JWK (also -env, -stdin)
   --key-id KID, --assertion-alg ALG   JWT client auth: the kid header and the algorithm

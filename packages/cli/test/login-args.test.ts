@@ -60,6 +60,10 @@ describe('tokenwell login: help and bad usage', () => {
     [['--issuer', issuer, ...C, '--client-secret-env', 'CS'], /--client-auth none takes no client secret/],
     [['--issuer', issuer, ...C, '--key-id', 'k1'], /--key-id applies to JWT client authentication only/],
     [['--issuer', issuer, ...C, '--client-auth', 'magic'], /--client-auth must be one of/],
+    [
+      ['--issuer', issuer, ...C, '--client-auth', 'self-signed-tls'],
+      /--client-auth self-signed-tls needs --cert, which only tokenwell token takes/,
+    ],
     [['--issuer', issuer, ...C, '-o', 'xml'], /--output must be one of token, json, header/],
     [['--issuer', issuer, ...C, '--timeout', 'soon'], /--timeout must be a duration/],
     [['--issuer', issuer, ...C, '--grant', 'password'], /Unknown option '--grant'/],

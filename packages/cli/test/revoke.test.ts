@@ -109,6 +109,10 @@ describe('tokenwell revoke', () => {
       /takes no client secret/,
     ],
     [[...base, '--client-auth', 'none', '--token', TOKEN], /Unknown option '--token'/],
+    [
+      [...base, '--client-auth', 'tls', '--token-env', 'TOK'],
+      /--client-auth tls needs --cert, which only tokenwell token takes/,
+    ],
   ])('exits 2 on bad usage, sending nothing: %j', async (argv, message) => {
     const seen = endpoint()
     const result = await cli(argv)
