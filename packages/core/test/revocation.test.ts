@@ -74,6 +74,16 @@ describe('provider.revoke() (RFC 7009)', () => {
     expect((await sibling.getToken()).accessToken).toBe(`at-${hitsBefore + 1}`)
   })
 
+  it("forgets the tokens of getToken({ scope }) too: the next such call asks anew", async () => {
+    const hits = serve()
+    const p = provider()
+    await p.getToken()
+    expect((await p.getToken({ scope: 'admin' })).accessToken).toBe('at-2')
+    await p.revoke()
+    expect((await p.getToken({ scope: 'admin' })).accessToken).toBe('at-3')
+    expect(hits.token).toBe(3)
+  })
+
   it('sends client_id and client_secret in the body with client_secret_post', async () => {
     const hits = serve()
     const p = provider({ clientAuth: 'client_secret_post' })

@@ -333,6 +333,8 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       const tokens = tokensToRevoke(revokeOptions, held, deps)
       const result = await revokeTokens(options, client, tokens, deps)
       if (tokens.accessToken !== undefined) await provider.invalidate(tokens.accessToken)
+      // revoking what the provider holds also forgets the tokens of getToken({ scope, claims })
+      if (revokeOptions.token === undefined) calls?.clear()
       // the grant (and what the store keeps of it) ends with its refresh token
       if (tokens.refreshToken === undefined || tokens.refreshToken !== held.refreshToken) return result
       loop.revoked(tokens.refreshToken)
