@@ -264,6 +264,34 @@ describe('oauth2Interceptor', () => {
     expect(oauth.sentTo('/slow-token')).toHaveLength(0)
   })
 
+  it('chains the caller’s own beforeRedirect after its own: the token comes off a hop that leaves the origin first', async () => {
+    const oauth = fakeOAuth()
+    const { instance } = client(oauth)
+    const hooks: ((options: Record<string, unknown>, response: object) => void)[] = []
+    // axios hands config.beforeRedirect to follow-redirects; older ones keep the token on a subdomain
+    instance.defaults.adapter = async (config) => {
+      hooks.push(config.beforeRedirect as (typeof hooks)[number])
+      return { data: '', status: 200, statusText: 'OK', headers: {}, config }
+    }
+    const theirs: string[] = []
+    const beforeRedirect = (options: Record<string, unknown>) => {
+      theirs.push(Object.keys(options['headers'] as object).join(','))
+    }
+    await instance.get('/a', { beforeRedirect })
+    await instance.get('/b')
+    const hop = (href: string) => ({ href, headers: { Authorization: 'Bearer t1', Accept: '*/*' } })
+    const away = hop('https://sub.api.test/x')
+    hooks[0]!(away, {})
+    expect(away.headers).toEqual({ Accept: '*/*' })
+    expect(theirs).toEqual(['Accept']) // theirs ran, after ours
+    const home = hop('https://api.test/y')
+    hooks[0]!(home, {})
+    expect(home.headers).toHaveProperty('Authorization')
+    expect(theirs).toHaveLength(2)
+    hooks[1]!(hop('https://sub.api.test/z'), {}) // a request without a hook of its own: ours only
+    expect(theirs).toHaveLength(2)
+  })
+
   it('eject() removes both interceptors', async () => {
     const oauth = fakeOAuth()
     const { instance, eject } = client(oauth)
