@@ -108,6 +108,18 @@ describe.each(harnesses)('$name adapter contract', (harness) => {
     expect(home).toMatchObject({ status: 200, data: { path: '/echo/landed', authorized: true } })
   })
 
+  it('an abort while the token is on its way ends that request only, unsent; the shared token request goes on', async () => {
+    servers.auth.setLatency(150)
+    const controller = new AbortController()
+    const aborted = client.send('GET', '/echo/aborted', undefined, controller.signal)
+    const other = client.send('GET', '/echo/other')
+    setTimeout(() => controller.abort(), 20)
+    await expect(aborted).rejects.toBeDefined()
+    expect((await other).status).toBe(200)
+    expect(servers.auth.stats.tokenRequests).toBe(1)
+    expect(servers.api.stats.byPath['/echo/aborted']).toBeUndefined()
+  })
+
   it('1,000 concurrent requests on a cold client: exactly 1 token request, 0 failures', async () => {
     const outcomes = await Promise.all(
       Array.from({ length: 1_000 }, (_, i) => client.send('GET', `/echo/cold/${i}`)),

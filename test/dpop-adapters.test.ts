@@ -165,9 +165,18 @@ describe.each(harnesses)('$name adapter with DPoP', (harness) => {
     const echoed = data as { authorized: boolean; method: string; path: string; bodyBase64: string }
     expect(echoed).toMatchObject({ authorized: true, method: 'POST', path: '/echo/moved' })
     expect(Buffer.from(echoed.bodyBase64, 'base64').equals(expectedBytes('string'))).toBe(true)
+    // a 303 turns the POST into a GET without the body, proved for GET
+    const seeOther = await api$.send(
+      'POST',
+      `/redirect?to=${encodeURIComponent('/echo/other')}&status=303`,
+      'string',
+    )
+    expect(seeOther).toMatchObject({ status: 200, data: { authorized: true, method: 'GET', bodyBase64: '' } })
     expect(api.requests.map((r) => [r.path, r.status])).toEqual([
       ['/redirect', 307],
       ['/echo/moved', 200],
+      ['/redirect', 303],
+      ['/echo/other', 200],
     ])
   })
 })
