@@ -81,9 +81,10 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
 
   /** Sends `call` with `grant`, and what the protocol makes of the response. */
   function dispatch(call: Call, grant: Grant): Promise<Response> {
-    const mode = call.init.redirect ?? call.request?.redirect
     // a DPoP proof names one URL: redirects are followed here, each hop proved anew
-    if (!grant.dpop || grant.authorization === undefined || (mode ?? 'follow') !== 'follow')
+    const mode =
+      grant.dpop && grant.authorization !== undefined && (call.init.redirect ?? call.request?.redirect)
+    if (mode !== 'follow' && mode !== undefined)
       return send(call, grant).then((response) => settle(call, grant, response))
     const request = call.request ?? new Request(call.url, call.init)
     const replayable = isReplayableBody(shape.body!(call))

@@ -116,7 +116,8 @@ export function createRequestProtocol<R, S>(
   }
 
   function inScope(origin: string, request: R): boolean {
-    if (compiled) return matches(compiled, origin, () => hrefOf(request))
+    // an origin in the set: no closure for the predicates' whole URL (the hot path)
+    if (compiled) return compiled.origins.has(origin) || matches(compiled, origin, () => hrefOf(request))
     const own = shape.base(request)
     const base = own === undefined || own === '' ? shape.defaultBase?.(request) : own
     if (base === undefined || base === '') return true
