@@ -1,12 +1,6 @@
 import type { TokenProvider } from '@tokenwell/core'
-import {
-  type AdapterOptions,
-  type ClientShape,
-  createRequestProtocol,
-  fetchHopByHop,
-  type Grant,
-  isReplayableBody,
-} from '@tokenwell/core/adapter'
+import type { AdapterOptions, ClientShape, Grant } from '@tokenwell/core/adapter'
+import { createRequestProtocol, fetchHopByHop, isReplayableBody } from '@tokenwell/core/adapter'
 import type { AfterResponseHook, BeforeErrorHook, BeforeRequestHook, NormalizedOptions } from 'ky'
 
 export interface OAuth2HooksOptions extends AdapterOptions {
