@@ -1,9 +1,9 @@
 // `pnpm --filter @tokenwell/bench instructions [client…]`: instructions the client process
 // executes per request with a warm token, adapter against bare client (and the minimal
 // interceptor), counted by valgrind (cachegrind, no cache simulation) rather than timed: counts
-// do not move with other work on a shared machine. Each side runs twice, with 100 and 600
-// measured requests after the same warm-up; the difference over 500 is the cost of one request,
-// startup and module loading cancel out. Slow (minutes per side): not part of `pnpm bench`.
+// do not move with other work on a shared machine. Each side runs twice, with 300 and 1,300
+// measured requests after the same 2,000 warm-up ones, V8 single-threaded (no background compiler
+// or GC threads); the difference over 1,000 is the cost of one request: startup cancels out. Slow (minutes per side): not part of `pnpm bench`.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 

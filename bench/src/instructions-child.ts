@@ -1,5 +1,5 @@
 // One side of the instruction-count comparison (see instructions.ts), run under valgrind: the
-// servers in a child process valgrind does not trace, then `warmup` + `requests` sequential
+// servers in a child process valgrind does not trace, then `BENCH_WARMUP` (2,000) + `requests` sequential
 // requests through one subject with a warm token. Startup cancels out between two request counts.
 import { fetchStaticToken } from './overhead.js'
 import { startRemoteBenchServers } from './remote-servers.js'
@@ -14,7 +14,8 @@ const staticToken = await fetchStaticToken(servers)
 const closePool = useFetchPool(4)
 const spec = SIDES[side][client]
 const subject = spec.create({ ...servers, connections: 4, staticToken })
-for (let i = 0; i < 200 + requests; i++) {
+const warmup = Number(process.env['BENCH_WARMUP'] ?? 2000)
+for (let i = 0; i < warmup + requests; i++) {
   const status = await subject.request()
   if (status !== 200) throw new Error(`${spec.id}: HTTP ${status}`)
 }
