@@ -3,7 +3,8 @@
 // interceptor), counted by valgrind (cachegrind, no cache simulation) rather than timed: counts
 // do not move with other work on a shared machine. Each side runs twice, with 300 and 1,300
 // measured requests after the same 2,000 warm-up ones, V8 single-threaded (no background compiler
-// or GC threads); the difference over 1,000 is the cost of one request: startup cancels out. Slow (minutes per side): not part of `pnpm bench`.
+// or GC threads); the difference over 1,000 is the cost of one request: startup cancels out.
+// Slow (minutes per side): not part of `pnpm bench`.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
