@@ -1,10 +1,10 @@
 // `pnpm --filter @tokenwell/bench instructions [client…]`: instructions the client process
-// executes per request with a warm token, adapter against bare client (and the minimal
-// interceptor), counted by valgrind (cachegrind, no cache simulation) rather than timed: counts
-// do not move with other work on a shared machine. Each side runs twice, with 300 and 1,300
-// measured requests after the same 2,000 warm-up ones, V8 single-threaded (no background compiler
-// or GC threads); the difference over 1,000 is the cost of one request: startup cancels out.
-// Slow (minutes per side): not part of `pnpm bench`.
+// executes per request with a warm token, adapter against bare client and the minimal
+// interceptor, counted by valgrind rather than timed: counts do not move with other work on a
+// shared machine. callgrind starts with counting off; the child turns it on after 1,500 warm-up
+// requests (`callgrind_control -i on`) and off after 1,000 measured ones, so startup, module
+// loading and JIT warm-up stay out. V8 runs single-threaded (no background compiler or GC
+// threads). About half a minute per side: not part of `pnpm bench`.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
@@ -12,28 +12,26 @@ const CLIENTS = ['axios', 'got', 'fetch', 'undici', 'ky']
 const clients = process.argv.slice(2).filter((a) => CLIENTS.includes(a))
 const child = fileURLToPath(new URL('./src/instructions-child.ts', import.meta.url))
 
-/** Instructions of one run of the child: `requests` measured requests after the warm-up. */
-function count(client: string, side: string, requests: number): number {
+const REQUESTS = 1000
+
+/** Instructions per measured request of one side, as callgrind collected them. */
+function perRequest(client: string, side: string): number {
   const run = spawnSync(
     'valgrind',
     [
-      '--tool=cachegrind',
-      '--cache-sim=no',
-      '--cachegrind-out-file=/dev/null',
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      '--callgrind-out-file=/dev/null',
       'node',
-      '--import',
-      'tsx',
-      child,
-    ].concat([client, side, String(requests)]),
-    { encoding: 'utf8' },
+      '--single-threaded',
+    ].concat(['--import', 'tsx', child, client, side, String(REQUESTS)]),
+    { encoding: 'utf8', env: { ...process.env, BENCH_CALLGRIND: '1', BENCH_WARMUP: '1500' } },
   )
-  const refs = /I\s+refs:\s+([\d,]+)/.exec(run.stderr)?.[1]
-  if (run.status !== 0 || refs === undefined) throw new Error(`${client} ${side}: ${run.stderr.slice(-500)}`)
-  return Number(refs.replaceAll(',', ''))
+  const collected = /Collected\s*:\s*(\d+)/.exec(run.stderr)?.[1]
+  if (run.status !== 0 || collected === undefined)
+    throw new Error(`${client} ${side}: ${run.stderr.slice(-500)}`)
+  return Number(collected) / REQUESTS
 }
-
-const perRequest = (client: string, side: string) =>
-  (count(client, side, 600) - count(client, side, 100)) / 500
 
 for (const client of clients.length > 0 ? clients : CLIENTS) {
   const bare = perRequest(client, 'bare')
