@@ -1,6 +1,6 @@
-// One side of the instruction-count comparison (see instructions.ts), run under valgrind: the
-// servers in a child process valgrind does not trace, then `BENCH_WARMUP` (2,000) + `requests` sequential
-// requests through one subject with a warm token. Startup cancels out between two request counts.
+// One side of the instruction-count comparison (see instructions.ts), run under callgrind: the
+// servers in a child process valgrind does not trace, then `BENCH_WARMUP` (2,000) warm-up and
+// `requests` measured sequential requests through one subject with a warm token, counted alone.
 import { execFileSync } from 'node:child_process'
 import { fetchStaticToken } from './overhead.js'
 import { startRemoteBenchServers } from './remote-servers.js'
