@@ -24,6 +24,7 @@ function perRequest(client: string, side: string): number {
       '--callgrind-out-file=/dev/null',
       'node',
       '--single-threaded',
+      '--expose-gc',
     ].concat(['--import', 'tsx', child, client, side, String(REQUESTS)]),
     { encoding: 'utf8', env: { ...process.env, BENCH_CALLGRIND: '1', BENCH_WARMUP: '1500' } },
   )

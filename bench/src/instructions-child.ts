@@ -22,7 +22,10 @@ const instrument = (on: boolean) => {
     execFileSync('callgrind_control', ['-i', on ? 'on' : 'off', String(process.pid)], { stdio: 'ignore' })
 }
 for (let i = 0; i < warmup + requests; i++) {
-  if (i === warmup) instrument(true)
+  if (i === warmup) {
+    ;(globalThis as { gc?: () => void }).gc?.() // start on a clean heap (with --expose-gc)
+    instrument(true)
+  }
   const status = await subject.request()
   if (status !== 200) throw new Error(`${spec.id}: HTTP ${status}`)
 }
