@@ -197,7 +197,7 @@ export function createRequestProtocol<R, S>(
     provider,
     ready() {
       const token = peek()
-      return token !== undefined && !isDpopBound(token)
+      return token !== undefined && (token === last?.token || !isDpopBound(token))
     },
     begin(request: R) {
       if (shape.ownCredentials(request)) return undefined
@@ -205,7 +205,9 @@ export function createRequestProtocol<R, S>(
       if (origin === undefined || !inScope(origin, request)) return undefined
       if (!recent.includes(origin)) admit(origin)
       const token = peek()
-      if (token !== undefined && !isDpopBound(token)) return bearer(token, origin, false)
+      // the last Bearer grant's token needs no `toLowerCase()` of its type again (the hot path)
+      if (token !== undefined && (token === last?.token || !isDpopBound(token)))
+        return bearer(token, origin, false)
       return authorize(request, origin, token)
     },
     again(grant: Grant, request: R) {
