@@ -49,6 +49,36 @@ describe('@tokenwell/axios over loopback HTTP', () => {
     expect(servers.api.stats.byPath['/echo/aborted']).toBeUndefined()
   })
 
+  it('runs the caller’s own beforeRedirect after ours: a subdomain hop gets no token, and their hook still runs', async () => {
+    // api.test and sub.api.test both resolve to the API on loopback: follow-redirects alone
+    // keeps the token on a hop to a subdomain (same port, so the same server records it)
+    const port = new URL(servers.api.url).port
+    const lookup = (_host: string, _options: unknown, done: (e: null, a: string, f: number) => void) =>
+      done(null, '127.0.0.1', 4)
+    const instance = axios.create({ baseURL: `http://api.test:${port}`, httpAgent, lookup } as never)
+    oauth2Interceptor(instance, servers.provider, { allowInsecureHttp: true })
+    const seen: string[] = []
+    const beforeRedirect = (options: Record<string, unknown>) => {
+      const headers = options['headers'] as Record<string, unknown>
+      seen.push(`${options['hostname']} ${Object.keys(headers).some((n) => /^authorization$/i.test(n))}`)
+    }
+    const away = `http://sub.api.test:${port}/public/landing`
+    const response = await instance.get(`/redirect?to=${encodeURIComponent(away)}`, { beforeRedirect })
+    expect(response.data).toMatchObject({ path: '/public/landing', authorized: false })
+    expect(seen).toEqual(['sub.api.test false']) // their hook ran, after ours took the token off
+    expect(servers.api.requests.map((r) => [r.path, r.authorization])).toEqual([
+      ['/redirect', true],
+      ['/public/landing', false],
+    ])
+    // the same hop with the same hook, after a 401 replay: still chained, still stripped
+    servers.auth.revokeAll()
+    await instance.get(`/redirect?to=${encodeURIComponent(away)}`, { beforeRedirect })
+    expect(seen).toEqual(['sub.api.test false', 'sub.api.test false'])
+    expect(
+      servers.api.requests.filter((r) => r.path === '/public/landing').map((r) => r.authorization),
+    ).toEqual([false, false])
+  })
+
   it('eject() stops both the header and the replay', async () => {
     const { instance, eject } = create()
     eject()

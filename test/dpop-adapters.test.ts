@@ -1,5 +1,6 @@
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
 import { createDpop } from '@tokenwell/core/dpop'
+import { withOAuth2 } from '@tokenwell/fetch'
 import {
   type RunningMockAuthServer,
   type RunningProtectedApi,
@@ -7,7 +8,7 @@ import {
   startProtectedApi,
 } from '@tokenwell/mock-server'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Client, harnesses } from './support/adapters.js'
+import { type Client, expectedBytes, harnesses } from './support/adapters.js'
 
 // DPoP on API requests (RFC 9449 §7, §9) through each adapter, over real loopback HTTP: the
 // protected API verifies every proof (htm, htu, iat, jti, ath, cnf.jkt) and counts requests.
@@ -140,28 +141,72 @@ describe.each(harnesses)('$name adapter with DPoP', (harness) => {
     expect(nonceApi.stats.requests).toBe(200 + nonceApi.stats.unauthorized)
   })
 
-  // ky follows redirects inside fetch, out of the adapter's sight: the proof names the first URL
-  // (a gap the ky README states); every other adapter follows a DPoP request's redirects itself
-  it.skipIf(harness.name === 'ky')(
-    'proves each same-origin redirect hop anew, and sends neither token nor proof to another origin',
-    async () => {
-      const api$ = open(api.url)
-      const home = await api$.send('GET', `/redirect?to=${encodeURIComponent('/echo/landed?a=1')}`)
-      expect(home).toMatchObject({
-        status: 200,
-        data: { authorized: true, path: '/echo/landed', query: { a: '1' } },
-      })
-      expect(api.requests.map((r) => [r.path, r.status])).toEqual([
-        ['/redirect', 302],
-        ['/echo/landed', 200],
-      ])
-      const away = await api$.send('GET', `/redirect?to=${encodeURIComponent(`${other.url}/public/landing`)}`)
-      expect(away).toMatchObject({ status: 200, data: { path: '/public/landing', authorized: false } })
-      expect(other.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
-        ['/public/landing', false, false],
-      ])
-    },
-  )
+  it('proves each same-origin redirect hop anew, and sends neither token nor proof to another origin', async () => {
+    const api$ = open(api.url)
+    const home = await api$.send('GET', `/redirect?to=${encodeURIComponent('/echo/landed?a=1')}`)
+    expect(home).toMatchObject({
+      status: 200,
+      data: { authorized: true, path: '/echo/landed', query: { a: '1' } },
+    })
+    expect(api.requests.map((r) => [r.path, r.status])).toEqual([
+      ['/redirect', 302],
+      ['/echo/landed', 200],
+    ])
+    const away = await api$.send('GET', `/redirect?to=${encodeURIComponent(`${other.url}/public/landing`)}`)
+    expect(away).toMatchObject({ status: 200, data: { path: '/public/landing', authorized: false } })
+    expect(other.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
+      ['/public/landing', false, false],
+    ])
+  })
+  it('keeps the body through a same-origin 307 hop, proved anew for the new URL', async () => {
+    const api$ = open(api.url)
+    const to = encodeURIComponent('/echo/moved?b=2')
+    const { status, data } = await api$.send('POST', `/redirect?to=${to}&status=307`, 'string')
+    expect(status).toBe(200)
+    const echoed = data as { authorized: boolean; method: string; path: string; bodyBase64: string }
+    expect(echoed).toMatchObject({ authorized: true, method: 'POST', path: '/echo/moved' })
+    expect(Buffer.from(echoed.bodyBase64, 'base64').equals(expectedBytes('string'))).toBe(true)
+    // a 303 turns the POST into a GET without the body, proved for GET
+    const seeOther = await api$.send(
+      'POST',
+      `/redirect?to=${encodeURIComponent('/echo/other')}&status=303`,
+      'string',
+    )
+    expect(seeOther).toMatchObject({ status: 200, data: { authorized: true, method: 'GET', bodyBase64: '' } })
+    expect(api.requests.map((r) => [r.path, r.status])).toEqual([
+      ['/redirect', 307],
+      ['/echo/moved', 200],
+      ['/redirect', 303],
+      ['/echo/other', 200],
+    ])
+  })
+})
+
+describe('@tokenwell/fetch with DPoP and a Request input', () => {
+  it('sends the Request’s body again on a same-origin 307 hop, and on the replay after it', async () => {
+    for (const server of [auth, api]) server.stats.reset()
+    const provider = createTokenProvider({ tokenEndpoint: auth.tokenEndpoint, ...client, dpop: createDpop() })
+    const authFetch = withOAuth2(provider, { match: api.url })
+    const to = encodeURIComponent('/echo/moved')
+    const post = () =>
+      new Request(`${api.url}/redirect?to=${to}&status=307`, { method: 'POST', body: 'in a Request ✓' })
+    const decode = async (response: Response) => {
+      const body = (await response.json()) as { bodyBase64: string; authorized: boolean }
+      return [body.authorized, Buffer.from(body.bodyBase64, 'base64').toString()]
+    }
+    expect(await decode(await authFetch(post()))).toEqual([true, 'in a Request ✓'])
+    auth.revokeAll() // the hop's 401 renews the token and replays the hop with its body
+    expect(await decode(await authFetch(post()))).toEqual([true, 'in a Request ✓'])
+    expect(api.requests.map((r) => [r.path, r.status])).toEqual([
+      ['/redirect', 307],
+      ['/echo/moved', 200],
+      ['/redirect', 401],
+      ['/redirect', 307],
+      ['/echo/moved', 200],
+    ])
+    expect(auth.stats.tokenRequests).toBe(2)
+    await provider.close()
+  })
 })
 
 describe('DPoP nonces of the token endpoint and the API', () => {

@@ -18,6 +18,7 @@ const STATE = '__tokenwell'
 const HOPS = '__tokenwellHops'
 type Config = InternalAxiosRequestConfig & { [STATE]?: Grant; [HOPS]?: number }
 type BeforeRedirect = NonNullable<Config['beforeRedirect']>
+type Hook = BeforeRedirect & { ours?: true; theirs?: BeforeRedirect | undefined } // ours, calling theirs
 /** axios's own test for an absolute URL (`isAbsoluteURL`). */
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i
 /** A base URL whose authority a joined relative path cannot change: its origin is the request's. */
@@ -57,7 +58,7 @@ export function oauth2Interceptor(
     responseUrl: ({ request }) => request?.res?.responseUrl || request?.responseURL || undefined,
   }
   const protocol = createRequestProtocol(provider, options, shape)
-  const hooks = new WeakMap<Grant, BeforeRedirect>()
+  const hooks = new WeakMap<Grant, Hook>()
   function apply(config: Config, grant: Grant | undefined): Config {
     if (grant === undefined) return config
     config[STATE] = grant
@@ -68,17 +69,20 @@ export function oauth2Interceptor(
       config[HOPS] = config.maxRedirects ?? 21 // 21: follow-redirects' default
       config.maxRedirects = 0
     }
-    // follow-redirects keeps the token on a subdomain; the protocol strips it off the origin
-    if (config.beforeRedirect === undefined) config.beforeRedirect = hookFor(grant)
+    config.beforeRedirect = hookFor(grant, config.beforeRedirect)
     if (typeof FormData !== 'undefined' && config.data instanceof FormData) pinBoundary(config)
     return config
   }
-
-  /** One hook per grant (the hot path shares one grant): asks the protocol about each hop. */
-  function hookFor(grant: Grant): BeforeRedirect {
-    const hook =
-      hooks.get(grant) ?? ((next) => leave(next, protocol.again(grant, { url: next.href } as Config)))
-    hooks.set(grant, hook)
+  /** Ours strips what the protocol says (follow-redirects spares subdomains), then the caller's runs. */
+  function hookFor(grant: Grant, current: Hook | undefined): Hook {
+    const theirs = current?.theirs ?? (current?.ours ? undefined : current)
+    if (!theirs && hooks.has(grant)) return hooks.get(grant)!
+    const leaveThen: BeforeRedirect = (next, ...rest) => {
+      leave(next, protocol.again(grant, { url: next.href } as Config))
+      theirs?.(next, ...rest)
+    }
+    const hook: Hook = Object.assign(leaveThen, { ours: true as const, theirs })
+    if (!theirs) hooks.set(grant, hook)
     return hook
   }
   function onRequest(config: Config): Config | Promise<Config> {
@@ -92,28 +96,25 @@ export function oauth2Interceptor(
   /** A redirect of a DPoP request, followed here; `undefined` when it is none. */
   function follow(config: Config, response: AxiosResponse): Promise<AxiosResponse> | undefined {
     const hops = config[HOPS]
-    const location = response.headers.location
     const url = hops === undefined ? undefined : instance.getUri(config)
+    const location = response.headers.location
     const next = url && redirectTarget({ method: shape.method(config), url }, response.status, location)
     if (!next || hops === 0) return undefined
     const headers = config.headers.concat()
     if (!next.keepsBody) for (const name of BODY_HEADERS) headers.delete(name)
     const hop = { ...config, url: next.url.href, baseURL: '', params: {}, method: next.method, headers }
-    return instance.request({
-      ...hop,
-      data: next.keepsBody ? config.data : undefined,
-      [HOPS]: hops! - 1,
-    } as Config)
+    const data = next.keepsBody ? config.data : undefined
+    return instance.request({ ...hop, data, [HOPS]: hops! - 1 } as Config)
   }
 
   function settle(response: AxiosResponse | undefined): Promise<AxiosResponse | undefined> | undefined {
     const config = response?.config as Config | undefined
     const grant = config?.[STATE]
     if (!response || !config || grant === undefined) return undefined
-    const hop = grant.dpop ? follow(config, response) : undefined
-    if (hop) return hop
-    const next = protocol.onResponse(grant, config, response)
-    return next?.then((g) => (g ? instance.request({ ...config, [STATE]: g } as Config) : undefined))
+    const replay = (g: Grant | undefined) => g && instance.request({ ...config, [STATE]: g } as Config)
+    return (
+      (grant.dpop && follow(config, response)) || protocol.onResponse(grant, config, response)?.then(replay)
+    )
   }
 
   // a cached Bearer token: axios runs the interceptor without a promise (when all of them are synchronous)
@@ -129,8 +130,7 @@ export function oauth2Interceptor(
     },
   )
   return function eject() {
-    instance.interceptors.request.eject(sync)
-    instance.interceptors.request.eject(waits)
+    for (const id of [sync, waits]) instance.interceptors.request.eject(id)
     instance.interceptors.response.eject(responses)
   }
 }

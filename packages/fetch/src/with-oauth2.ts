@@ -1,11 +1,12 @@
 import type { FetchLike, TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
-  BODY_HEADERS,
   type ClientShape,
   createRequestProtocol,
+  fetchHopByHop,
   type Grant,
-  redirectTarget,
+  isReplayableBody,
+  setGrantHeaders,
   unwrapFetch,
   WRAPPED_FETCH,
 } from '@tokenwell/core/adapter'
@@ -29,6 +30,7 @@ interface Call {
 }
 
 const NO_INIT: RequestInit = Object.freeze({})
+const callOf = (request: Request): Call => ({ url: request.url, init: NO_INIT, request })
 
 const shape: ClientShape<Call, Response> = {
   url: (call) => call.url,
@@ -67,49 +69,38 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
     given ? given(typeof input === 'string' ? new Request(input, init) : input) : bare(input, init)
 
   function send(call: Call, grant: Grant | undefined): Promise<Response> {
-    const manual = grant !== undefined && followsHere(call, grant)
     if (call.request) {
       const sending = call.request
       if (sending.body !== null) call.request = sending.clone() // the copy for a replay
       if (!grant) return raw(sending)
-      const headers = withGrant(new Headers(sending.headers), grant)
-      return raw(new Request(sending, { headers, ...(manual && { redirect: 'manual' }) }))
+      return raw(new Request(sending, { headers: withGrant(sending.headers, grant) }))
     }
     if (!grant) return raw(call.url, call.init === NO_INIT ? undefined : call.init)
-    const headers = withGrant(call.init.headers, grant)
-    return raw(call.url, { ...call.init, headers, ...(manual && { redirect: 'manual' }) })
+    return raw(call.url, { ...call.init, headers: withGrant(call.init.headers, grant) })
   }
 
-  async function follow(call: Call, grant: Grant, response: Response, hops: number): Promise<Response> {
-    if (response.type === 'opaqueredirect') return send(call, { ...grant, dpop: false }) // a browser hides it
-    const method = shape.method(call)
-    const next = redirectTarget({ method, url: call.url }, response.status, response.headers.get('location'))
-    if (!next) return settle(call, grant, response, hops)
-    if (hops >= 20) throw new TypeError('fetch failed: redirect count exceeded') // as fetch does
-    response.body?.cancel().catch(() => {})
-    const headers = new Headers(call.request?.headers ?? call.init.headers)
-    if (!next.keepsBody) for (const name of BODY_HEADERS) headers.delete(name)
-    const init: RequestInit = {
-      ...call.init,
-      method: next.method,
-      headers,
-      body: next.keepsBody ? (call.init.body ?? null) : null,
-    }
-    const hop: Call = { url: next.url.href, init, request: undefined }
-    const nextGrant = await protocol.again(grant, hop)
-    return settle(hop, nextGrant, await send(hop, nextGrant), hops + 1)
+  /** Sends `call` with `grant`, and what the protocol makes of the response. */
+  function dispatch(call: Call, grant: Grant): Promise<Response> {
+    // a DPoP proof names one URL: redirects are followed here, each hop proved anew
+    const mode =
+      grant.dpop && grant.authorization !== undefined && (call.init.redirect ?? call.request?.redirect)
+    if (mode !== 'follow' && mode !== undefined)
+      return send(call, grant).then((response) => settle(call, grant, response))
+    const request = call.request ?? new Request(call.url, call.init)
+    const replayable = isReplayableBody(shape.body!(call))
+    return fetchHopByHop(raw, request, grant, (g, hop) => protocol.again(g, callOf(hop)), replayable).then(
+      (last) => settle(callOf(last.request), last.grant, last.response),
+    )
   }
 
-  function settle(call: Call, grant: Grant, response: Response, hops = 0): Response | Promise<Response> {
-    const redirect = response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)
-    if (redirect && followsHere(call, grant)) return follow(call, grant, response, hops)
+  function settle(call: Call, grant: Grant, response: Response): Response | Promise<Response> {
     const next = protocol.onResponse(grant, call, response)
     if (next === undefined) return response
-    return next.then(async (replay) => {
+    return next.then((replay) => {
       if (!replay) return response
       // frees the connection of the discarded 401; a source may settle its cancel late
       response.body?.cancel().catch(() => {})
-      return settle(call, replay, await send(call, replay), hops)
+      return dispatch(call, replay)
     })
   }
 
@@ -128,34 +119,19 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
       return Promise.reject(error)
     }
     if (grant === undefined) return send(call, undefined)
-    if (grant instanceof Promise)
-      return grant.then((g) => (g ? send(call, g).then((r) => settle(call, g, r)) : send(call, undefined)))
-    const sent = grant
-    return send(call, sent).then((response) => settle(call, sent, response))
+    if (grant instanceof Promise) return grant.then((g) => (g ? dispatch(call, g) : send(call, undefined)))
+    return dispatch(call, grant)
   }
   return Object.assign(authorizedFetch, { [WRAPPED_FETCH]: given ?? bare })
 }
 
-/**
- * Whether this send's redirects are followed here: a DPoP proof names one URL, so each
- * same-origin hop needs its own; once the chain left the origin, fetch follows the rest.
- */
-function followsHere(call: Call, grant: Grant): boolean {
-  const mode = call.init.redirect ?? call.request?.redirect ?? 'follow'
-  return grant.dpop && grant.authorization !== undefined && mode === 'follow'
-}
-
 /** `headers` with the grant's `authorization` and `dpop`; a plain record stays a record (fetch reads it fastest). */
 function withGrant(headers: HeadersInit | undefined, grant: Grant): HeadersInit {
+  if (headers !== undefined && Object.getPrototypeOf(headers) !== Object.prototype)
+    return setGrantHeaders(new Headers(headers), grant) // never the caller's own `Headers`
   const { authorization, proof } = grant
-  if (headers === undefined || Object.getPrototypeOf(headers) === Object.prototype) {
-    if (authorization === undefined) return headers ?? {}
-    return proof === undefined ? { ...headers, authorization } : { ...headers, authorization, dpop: proof }
-  }
-  const copy = headers instanceof Headers ? headers : new Headers(headers)
-  if (authorization !== undefined) copy.set('authorization', authorization)
-  if (proof !== undefined) copy.set('dpop', proof)
-  return copy
+  if (authorization === undefined) return headers ?? {}
+  return proof === undefined ? { ...headers, authorization } : { ...headers, authorization, dpop: proof }
 }
 
 function isPlain(init: RequestInit | undefined): boolean {

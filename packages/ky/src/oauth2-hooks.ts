@@ -1,13 +1,12 @@
 import type { TokenProvider } from '@tokenwell/core'
-import {
-  type AdapterOptions,
-  type ClientShape,
-  createRequestProtocol,
-  type Grant,
-} from '@tokenwell/core/adapter'
+import type { AdapterOptions, ClientShape, Grant } from '@tokenwell/core/adapter'
+import { createRequestProtocol, fetchHopByHop, isReplayableBody } from '@tokenwell/core/adapter'
 import type { AfterResponseHook, BeforeErrorHook, BeforeRequestHook, NormalizedOptions } from 'ky'
 
-export interface OAuth2HooksOptions extends AdapterOptions {}
+export interface OAuth2HooksOptions extends AdapterOptions {
+  /** With DPoP: the fetch the `fetch` these hooks give ky wraps. @default globalThis.fetch, at each request */
+  fetch?: typeof fetch
+}
 
 /** What `ky.create()` / `ky.extend()` receive from `oauth2Hooks()`. */
 export interface OAuth2Hooks {
@@ -16,6 +15,8 @@ export interface OAuth2Hooks {
     afterResponse: AfterResponseHook[]
     beforeError: BeforeErrorHook[]
   }
+  /** With DPoP only: ky's fetch, following an authorized request's redirects here. */
+  fetch?: typeof fetch
 }
 
 /** ky's options for one call, as hooks receive them (`fetch` and `timeout` are there, untyped). */
@@ -57,6 +58,7 @@ const shapeOf = (prefix: () => string | undefined): ClientShape<Send, Response> 
  * - The replay is a copy of the request ky kept (the same bytes, the same signal), sent with
  *   ky's `fetch`; a `ReadableStream` body is sent once and its 401 returned. ky's later
  *   `afterResponse` hooks, `throwHttpErrors` and retries see the replay's response.
+ * - With DPoP, the returned `fetch` follows an authorized request's redirects, a proof per hop.
  * - `signal` and ky's `timeout` also bound the wait for a token, never the token request.
  *
  * @example
@@ -66,16 +68,17 @@ const shapeOf = (prefix: () => string | undefined): ClientShape<Send, Response> 
  */
 export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions = {}): OAuth2Hooks {
   let prefix: string | undefined
-  const protocol = createRequestProtocol(
-    provider,
-    options,
-    shapeOf(() => prefix),
-  )
+  const { fetch: given, ...rest } = options
+  const shape = shapeOf(() => prefix)
+  const protocol = createRequestProtocol(provider, rest, shape)
   /** ky hands every hook of one call (its retries too) the same options object. */
   const grants = new WeakMap<Options, Grant>()
+  /** The call of each `Request` sent with a DPoP grant: ky hands that very object to its fetch. */
+  const calls = new WeakMap<Request, Options>()
 
   function apply(send: Send, grant: Grant): void {
     grants.set(send.options, grant)
+    if (grant.dpop) calls.set(send.request, send.options)
     const { headers } = send.request
     if (grant.authorization === undefined) headers.delete('authorization')
     else headers.set('authorization', grant.authorization)
@@ -111,9 +114,24 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
 
   // ky's HTTPError holds the request, and with it the Authorization header
   const beforeError: BeforeErrorHook = (error) => protocol.scrub(error)
-  return {
-    hooks: { beforeRequest: [beforeRequest], afterResponse: [afterResponse], beforeError: [beforeError] },
+  const hooks = { beforeRequest: [beforeRequest], afterResponse: [afterResponse], beforeError: [beforeError] }
+  if (provider.dpop === undefined) return { hooks }
+
+  // fetch follows redirects out of sight: a DPoP request's are followed here, hop by hop
+  const dpopFetch = (request: Request, init?: RequestInit) => {
+    const inner = given ?? globalThis.fetch
+    const call = calls.get(request)
+    const grant = call && grants.get(call)
+    if (!call || grant?.authorization === undefined || request.redirect !== 'follow')
+      return inner(request, init)
+    const again = (g: Grant, hop: Request) => protocol.again(g, { request: hop, options: call })
+    const replayable = isReplayableBody(call.body)
+    return fetchHopByHop((r) => inner(r, init), request, grant, again, replayable).then((last) => {
+      grants.set(call, last.grant) // the chain's last word: nothing once it left the origin
+      return last.response
+    })
   }
+  return { hooks, fetch: dpopFetch as typeof fetch }
 }
 
 /** Errors leave without any token this adapter handed out. */

@@ -1,6 +1,11 @@
 import { ConfigError, type TokenProvider } from '@tokenwell/core'
-import type { AdapterOptions, ClientShape, Grant } from '@tokenwell/core/adapter'
-import { createRequestProtocol } from '@tokenwell/core/adapter'
+import {
+  type AdapterOptions,
+  type ClientShape,
+  createRequestProtocol,
+  type Grant,
+  isProviderRequest,
+} from '@tokenwell/core/adapter'
 import type { Dispatcher } from 'undici'
 
 export interface OAuth2Options extends AdapterOptions {
@@ -104,7 +109,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     return function oauth2Dispatch(opts: Opts, handler: Handler): boolean {
       const known = chains.get(handler)
       if (known) return settle(opts, handler, protocol.again(known, opts))
-      if (isProviderRequest(provider, opts)) return dispatch(opts, handler)
+      if (isProviderRequest(provider, originOf(opts), opts.path)) return dispatch(opts, handler)
       try {
         return settle(opts, handler, protocol.begin(opts))
       } catch (error) {
@@ -118,33 +123,28 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
 /** For an error before any dispatch: nothing to abort, pause or resume. */
 const idle: Controller = { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} }
 
-/** The provider's own token and discovery requests (core's default fetch may come back here). */
-function isProviderRequest(provider: TokenProvider, opts: Opts): boolean {
-  const { tokenEndpoint, issuer } = provider.keyInfo
-  const origin = originOf(opts)
-  if (origin === undefined || (!tokenEndpoint.startsWith(origin) && !issuer?.startsWith(origin))) return false
-  const path = opts.path.split('?')[0]!
-  if (path.startsWith('/.well-known/') && issuer !== undefined && new URL(issuer).origin === origin)
-    return true
-  return `${origin}${path}` === tokenEndpoint.split('?')[0]
-}
-
 /** undici headers as a flat `[name, value, …]` list (the only array form it takes), or the record. */
 function listOf(headers: NonNullable<Opts['headers']>): unknown[] | Headers {
   if (Array.isArray(headers) || !(Symbol.iterator in headers)) return headers
   return [...(headers as Iterable<[]>)].flat()
 }
 
+const NONE: unknown[] = []
+const isAuthorization = (name: unknown) => String(name).toLowerCase() === 'authorization'
 function hasAuthorization(headers: Opts['headers']): boolean {
-  const list = headers ? listOf(headers) : []
-  const names = Array.isArray(list) ? list.filter((_, i) => i % 2 === 0) : Object.keys(list)
-  return names.some((name) => String(name).toLowerCase() === 'authorization')
+  const list = headers ? listOf(headers) : NONE
+  if (Array.isArray(list)) return list.some((name, i) => i % 2 === 0 && isAuthorization(name))
+  for (const name in list) if (isAuthorization(name)) return true
+  return false
 }
 
 /** The caller's headers plus `authorization` (and `dpop`), in the caller's form; theirs never change. */
-function withHeaders(headers: Opts['headers'], grant: Grant): NonNullable<Opts['headers']> {
-  const ours: Headers = { authorization: grant.authorization }
-  if (grant.proof !== undefined) ours.dpop = grant.proof
-  const list = headers ? listOf(headers) : {}
-  return Array.isArray(list) ? ([...list, ...Object.entries(ours).flat()] as string[]) : { ...list, ...ours }
+function withHeaders(
+  headers: Opts['headers'],
+  { authorization, proof }: Grant,
+): NonNullable<Opts['headers']> {
+  const list = headers ? listOf(headers) : undefined
+  const dpop = proof === undefined ? NONE : ['dpop', proof]
+  if (Array.isArray(list)) return [...list, 'authorization', authorization, ...dpop] as string[]
+  return proof === undefined ? { ...list, authorization } : { ...list, authorization, dpop: proof }
 }

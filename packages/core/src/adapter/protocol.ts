@@ -142,7 +142,8 @@ export function createRequestProtocol<R, S>(
   }
 
   function inScope(origin: string, request: R): boolean {
-    if (compiled) return matches(compiled, origin, () => hrefOf(request))
+    // an origin in the set: no closure for the predicates' whole URL (the hot path)
+    if (compiled) return compiled.origins.has(origin) || matches(compiled, origin, () => hrefOf(request))
     const own = shape.base(request)
     const base = own === undefined || own === '' ? shape.defaultBase?.(request) : own
     if (base === undefined || base === '') return true
@@ -238,7 +239,7 @@ export function createRequestProtocol<R, S>(
     provider,
     ready() {
       const token = peek()
-      return token !== undefined && !isDpopBound(token)
+      return token !== undefined && (token === last?.token || !isDpopBound(token))
     },
     begin(request: R) {
       if (shape.ownCredentials(request)) return undefined
@@ -246,7 +247,9 @@ export function createRequestProtocol<R, S>(
       if (origin === undefined || !inScope(origin, request)) return undefined
       if (!recent.includes(origin)) admit(origin)
       const token = peek()
-      if (token !== undefined && !isDpopBound(token)) return bearer(token, origin, false)
+      // the last Bearer grant's token needs no `toLowerCase()` of its type again (the hot path)
+      if (token !== undefined && (token === last?.token || !isDpopBound(token)))
+        return bearer(token, origin, false)
       return authorize(request, origin, token)
     },
     again(grant: Grant, request: R) {

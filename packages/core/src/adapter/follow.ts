@@ -1,0 +1,60 @@
+import { BODY_HEADERS } from './body.js'
+import { redirectTarget } from './redirect.js'
+import type { Grant } from './shape.js'
+
+/** A fetch that takes one `Request` (and the options a client passes beside it). */
+export type RequestFetch = (request: Request, init?: never) => Promise<Response>
+
+/** The redirects fetch's `redirect: 'follow'` takes at most (Fetch standard §4.4, step 5). */
+const MAX_HOPS = 20
+
+/** `headers` carrying what `grant` sends: its token and proof, or neither. */
+export function setGrantHeaders(headers: Headers, grant: Grant): Headers {
+  if (grant.authorization === undefined) headers.delete('authorization')
+  else headers.set('authorization', grant.authorization)
+  if (grant.proof === undefined) headers.delete('dpop')
+  else headers.set('dpop', grant.proof)
+  return headers
+}
+
+/**
+ * Sends `request` with `fetch` and follows its redirects here, one hop at a time, as
+ * `redirect: 'follow'` would (at most 20), for a request whose every send needs the protocol's
+ * word: a DPoP proof names one URL, so `again` gives each hop its grant (a new proof on the
+ * origin, nothing once the chain left it). The body is read into bytes first when `replayable`
+ * says it may be sent again, so a 307/308 hop (and a replay of the result) sends it byte-identical;
+ * a body that may not is sent once, and a redirect that would send it again is handed back as it is.
+ * A browser hides redirects from `redirect: 'manual'` (an opaque response): fetch then follows them
+ * with the first proof. Resolves to the last response, the request it answered (in the caller's
+ * form, bytes for its body) and the grant it went with.
+ * @see Fetch standard §4.4 (HTTP-redirect fetch), RFC 9449 §4.3
+ */
+export async function fetchHopByHop(
+  fetch: RequestFetch,
+  request: Request,
+  grant: Grant,
+  again: (grant: Grant, request: Request) => Grant | Promise<Grant>,
+  replayable: boolean,
+): Promise<{ response: Response; request: Request; grant: Grant }> {
+  const bytes = request.body === null ? null : replayable ? await request.clone().arrayBuffer() : undefined
+  let body = bytes // this hop's: a stream (`undefined`) goes from the request itself, once
+  const sendOnce = (redirect: RequestRedirect) => {
+    const headers = setGrantHeaders(new Headers(request.headers), grant)
+    return fetch(new Request(request, { headers, redirect, ...(body !== undefined && { body }) }))
+  }
+  let response = await sendOnce('manual')
+  if (response.type === 'opaqueredirect') return { response: await sendOnce('follow'), request, grant }
+  for (let hops = 0; ; hops++) {
+    const next = redirectTarget(request, response.status, response.headers.get('location'))
+    if (!next || (next.keepsBody && bytes === undefined)) return { response, request, grant }
+    if (hops >= MAX_HOPS) throw new TypeError('fetch failed: redirect count exceeded') // as fetch does
+    response.body?.cancel().catch(() => {})
+    const headers = new Headers(request.headers)
+    if (!next.keepsBody) for (const name of BODY_HEADERS) headers.delete(name)
+    const hopBody = next.keepsBody ? (bytes as ArrayBuffer | null) : null
+    body = hopBody
+    request = new Request(next.url, { method: next.method, headers, body: hopBody, signal: request.signal })
+    grant = await again(grant, request)
+    response = await sendOnce('manual')
+  }
+}
