@@ -319,7 +319,11 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
       throw new ConfigError(`extraParams.${name} is set by tokenwell; use the matching option`)
     if (typeof value !== 'string') throw new ConfigError(`extraParams.${name} must be a string`)
   }
-  const retry = numbers<keyof typeof RETRY>(RETRY, input.retry === false ? { attempts: 1 } : input.retry || {}, 'retry.')
+  const retry = numbers<keyof typeof RETRY>(
+    RETRY,
+    input.retry === false ? { attempts: 1 } : input.retry || {},
+    'retry.',
+  )
   for (const name of ['fetch', 'clock'] as const)
     if (input[name] !== undefined && typeof input[name] !== 'function')
       throw new ConfigError(`${name} must be a function`)
@@ -346,7 +350,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     dpop: plugin(
       'dpop',
       (input.dpop as unknown) === false ? undefined : input.dpop,
-      'session',
+      'tokenRequest',
       'createDpop() from @tokenwell/core/dpop',
     ),
     grant,
