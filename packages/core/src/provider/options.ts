@@ -54,8 +54,7 @@ export interface Discovery {
  * `@tokenwell/core/revocation`. Its request code is in that entry only.
  */
 export interface Revocation {
-  readonly tokensToRevoke: (...args: never[]) => unknown
-  readonly revokeTokens: (...args: never[]) => Promise<unknown>
+  readonly revoke: (...args: never[]) => Promise<unknown>
 }
 
 /** Retries of failed token requests: network errors, timeouts, 429 and 5xx. OAuth 4xx errors are never retried. */
@@ -340,7 +339,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     revocation: plugin(
       'revocation',
       input.revocation,
-      'revokeTokens',
+      'revoke',
       'revocation from @tokenwell/core/revocation',
     ),
     clientSecret: secretless ? undefined : clientSecret,
