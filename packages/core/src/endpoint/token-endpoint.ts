@@ -1,5 +1,4 @@
 import type { Dpop, DpopSession } from '../dpop/dpop.js'
-import { ConfigError } from '../errors.js'
 import type { CallParams } from '../provider/call-tokens.js'
 import type { Discovery, ResolvedEndpoint, ResolvedTokenProviderOptions } from '../provider/options.js'
 import type { Token } from '../token.js'
@@ -66,21 +65,16 @@ export function createTokenEndpointClient(
     { tokenEndpoint, clientAuth }: ResolvedEndpoint,
     form: ResolvedTokenProviderOptions = options,
   ): Promise<Request> {
-    let clientAssertion: string | undefined
-    if (clientAuth === 'private_key_jwt' || clientAuth === 'client_secret_jwt') {
-      // the signer comes from @tokenwell/core/jwt: only clients that authenticate with a JWT bundle it
-      const signer = options.clientAssertion
-      if (signer?.method !== clientAuth)
-        throw new ConfigError(
-          `clientAuth "${clientAuth}" needs ${clientAuth === 'private_key_jwt' ? 'privateKeyJwt()' : 'clientSecretJwt()'} from @tokenwell/core/jwt`,
-        )
-      clientAssertion = await signer.sign({
-        clientId: options.clientId,
-        clientSecret: options.clientSecret,
-        audience: signer.audience ?? tokenEndpoint.href,
-        now: options.clock(),
-      })
-    }
+    // the signer comes from @tokenwell/core/jwt: only clients that authenticate with a JWT bundle it
+    // (resolveOptions made sure a JWT method has one; discovery never picks a JWT method itself,
+    // and without a signer applyClientAuth refuses a JWT method with a ConfigError)
+    const signer = options.clientAssertion
+    const clientAssertion = await signer?.sign({
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      audience: signer.audience ?? tokenEndpoint.href,
+      now: options.clock(),
+    })
     const dpopProof = dpop ? await dpop.proof({ method: 'POST', url: tokenEndpoint }) : undefined
     return buildTokenRequest(form, params, {
       tokenEndpoint,
