@@ -47,6 +47,15 @@ export interface Discovery {
   endpoint(options: ResolvedTokenProviderOptions): Promise<ResolvedEndpoint>
   /** The metadata of `issuer` (see `discoverAuthorizationServer`). */
   metadata(issuer: string | URL, options?: DiscoveryOptions): Promise<AuthorizationServerMetadata>
+  /**
+   * Checks the `issuer` and `protectedResource` options (a `ConfigError` naming the option) and
+   * adds the protected resource to `resource` (RFC 9728: its tokens are requested for it).
+   */
+  options(
+    input: Pick<TokenProviderOptions, 'issuer' | 'protectedResource'>,
+    resource: readonly string[],
+    allowInsecureHttp: boolean,
+  ): { issuer: string | undefined; protectedResource: string | undefined; resource: readonly string[] }
 }
 
 /**
@@ -280,15 +289,16 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
   if ((input.tokenEndpoint === undefined) !== discovered) {
     throw new ConfigError('give exactly one of tokenEndpoint or issuer/protectedResource')
   }
-  if (discovered && typeof input.discovery?.endpoint !== 'function') {
+  if (discovered && typeof input.discovery?.options !== 'function') {
     throw new ConfigError('issuer and protectedResource need discovery from @tokenwell/core/discovery')
   }
   const insecure = input.allowInsecureHttp === true
-  const endpoint = (name: 'tokenEndpoint' | 'protectedResource' | 'revocationEndpoint') =>
+  const endpoint = (name: 'tokenEndpoint' | 'revocationEndpoint') =>
     input[name] === undefined ? undefined : parseEndpoint(name, input[name], insecure)
   const tokenEndpoint = endpoint('tokenEndpoint')
-  const issuer = input.issuer === undefined ? undefined : parseIssuer(input.issuer, insecure)
-  const protectedResource = endpoint('protectedResource')?.href
+  const resource = normaliseResource(input.resource)
+  // the issuer and resource checks come with the discovery plug-in
+  const found = discovered ? (input.discovery as Discovery).options(input, resource, insecure) : undefined
   const clientId = nonEmptyString('clientId', input.clientId)
   const clientAssertion =
     typeof input.clientAuth === 'object' && input.clientAuth !== null ? input.clientAuth : undefined
@@ -331,9 +341,9 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
   return Object.freeze({
     ...numbers<keyof typeof NUMBERS>(NUMBERS, input),
     tokenEndpoint,
-    issuer,
+    issuer: found?.issuer,
     clientId,
-    protectedResource,
+    protectedResource: found?.protectedResource,
     discovery: discovered ? input.discovery : undefined,
     revocationEndpoint: endpoint('revocationEndpoint'),
     revocation: plugin(
@@ -355,7 +365,7 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
     grant,
     scope: normaliseScope(input.scope),
     audience: input.audience === undefined ? undefined : nonEmptyString('audience', input.audience),
-    resource: withResource(normaliseResource(input.resource), protectedResource),
+    resource: found?.resource ?? resource,
     extraParams: Object.freeze({ ...extraParams }),
     refreshAhead: boolean('refreshAhead', input.refreshAhead ?? true),
     retry,
@@ -424,13 +434,6 @@ export function parseEndpoint(name: string, value: unknown, allowInsecureHttp: b
   return url
 }
 
-/** An issuer identifier: an http(s) URL without query or fragment. @see RFC 8414 §2 */
-function parseIssuer(value: unknown, allowInsecureHttp: boolean): string {
-  const url = parseEndpoint('issuer', value, allowInsecureHttp)
-  if (url.search) throw new ConfigError('issuer must not contain a query (RFC 8414 §2)')
-  return typeof value === 'string' ? value.trim() : url.href
-}
-
 function nonEmptyString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '')
     throw new ConfigError(`${name} must be a non-empty string`)
@@ -481,13 +484,6 @@ function normaliseResource(resource: string | readonly string[] | undefined): re
     if (!ok) throw new ConfigError('resource must be an absolute URI without a fragment (RFC 8707 §2)')
   }
   return Object.freeze([...list])
-}
-
-/** RFC 9728: tokens for a protected resource are requested for it (RFC 8707 `resource`). */
-function withResource(list: readonly string[], protectedResource: string | undefined): readonly string[] {
-  if (protectedResource === undefined || list.some((item) => new URL(item).href === protectedResource))
-    return list
-  return Object.freeze([...list, protectedResource])
 }
 
 function validateGrant(grant: Grant): Grant {
