@@ -2,7 +2,7 @@ import { sha256Hex } from '../crypto/hash.js'
 import type { DpopSession } from '../dpop/dpop.js'
 import type { RevocationContext, RevocationResult, RevokeOptions } from '../endpoint/revocation.js'
 import { createTokenEndpointClient } from '../endpoint/token-endpoint.js'
-import { AuthorizationError, ConfigError } from '../errors.js'
+import { ConfigError } from '../errors.js'
 import { isRepeatable } from '../grants/grants.js'
 import { inspectSymbol } from '../redact.js'
 import type { StoreEntry } from '../store.js'
@@ -339,9 +339,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       schedule.close()
       calls?.clear()
       // a device poll in progress ends too (its callers get this error); a later getToken() polls anew
-      stopPolling.abort(
-        new AuthorizationError('the provider was closed before the device authorization was approved'),
-      )
+      stopPolling.abort()
       stopPolling = new AbortController()
     },
   }
