@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { discovery } from '../src/discovery/index.js'
 import { ConfigError, createTokenProvider, type TokenProviderOptions } from '../src/index.js'
 
 const base: TokenProviderOptions = {
@@ -44,6 +45,43 @@ const bad: [string, Record<string, unknown>, RegExp][] = [
   ],
   ['a refreshAhead that is not a boolean', { refreshAhead: 'yes' }, /refreshAhead must be true or false/],
   ['retry attempts of zero', { retry: { attempts: 0 } }, /retry\.attempts must be an integer/],
+  // the table-driven checks: each number option with its least value, null inside retry too
+  [
+    'a retry minDelay of null',
+    { retry: { minDelay: null } },
+    /retry\.minDelay must be a number of milliseconds ≥ 0/,
+  ],
+  ['a fractional maxResponseBytes', { maxResponseBytes: 1.5 }, /maxResponseBytes must be an integer ≥ 1/],
+  ['a zero lockTtl', { lockTtl: 0 }, /lockTtl must be a number of milliseconds ≥ 1/],
+  ['a clock that is not a function', { clock: 5 }, /clock must be a function/],
+  ['a dpop of null', { dpop: null }, /dpop takes createDpop\(\) from @tokenwell\/core\/dpop/],
+  ['a revocation that is not the plug-in', { revocation: {} }, /revocation takes revocation from/],
+  // only a JWT bearer assertion and a subject token may be functions
+  [
+    'a refresh token that is a function',
+    { grant: { type: 'refresh_token', refreshToken: () => 'r' } },
+    /grant\.refreshToken must be a non-empty string/,
+  ],
+  [
+    'an authorization code without code',
+    { grant: { type: 'authorization_code', redirectUri: 'https://app.test/cb' } },
+    /grant\.code must be a non-empty string/,
+  ],
+  [
+    'an issuer with a query',
+    { tokenEndpoint: undefined, issuer: 'https://as.test/?x=1', discovery },
+    /issuer must not contain a query/,
+  ],
+  [
+    'a protectedResource over plain http',
+    { tokenEndpoint: undefined, protectedResource: 'http://api.example/x', discovery },
+    /protectedResource must be https:/,
+  ],
+  [
+    'an issuer without discovery',
+    { tokenEndpoint: undefined, issuer: 'https://as.test' },
+    /need discovery from @tokenwell\/core\/discovery/,
+  ],
 ]
 
 describe('createTokenProvider options', () => {

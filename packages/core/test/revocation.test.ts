@@ -74,7 +74,7 @@ describe('provider.revoke() (RFC 7009)', () => {
     expect((await sibling.getToken()).accessToken).toBe(`at-${hitsBefore + 1}`)
   })
 
-  it("forgets the tokens of getToken({ scope }) too: the next such call asks anew", async () => {
+  it('forgets the tokens of getToken({ scope }) too: the next such call asks anew', async () => {
     const hits = serve()
     const p = provider()
     await p.getToken()

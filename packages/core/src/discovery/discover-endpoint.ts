@@ -1,5 +1,5 @@
-import { DiscoveryError } from '../errors.js'
-import type { Discovery, ResolvedEndpoint } from '../provider/options.js'
+import { ConfigError, DiscoveryError } from '../errors.js'
+import type { Discovery, ResolvedEndpoint, TokenProviderOptions } from '../provider/options.js'
 import { parseEndpoint, type ResolvedTokenProviderOptions } from '../provider/options.js'
 import { scrubFailure } from '../redaction/scrub.js'
 import { discoverAuthorizationServer } from './discovery.js'
@@ -46,6 +46,34 @@ function parseAlias(alias: unknown, allowInsecureHttp: boolean): URL {
   }
 }
 
+/** An issuer identifier: an http(s) URL without query or fragment. @see RFC 8414 §2 */
+function parseIssuer(value: unknown, allowInsecureHttp: boolean): string {
+  const url = parseEndpoint('issuer', value, allowInsecureHttp)
+  if (url.search) throw new ConfigError('issuer must not contain a query (RFC 8414 §2)')
+  return typeof value === 'string' ? value.trim() : url.href
+}
+
+/** `Discovery.options`: the issuer and protected resource, checked; the resource joins `resource`. */
+function discoveryOptions(
+  input: Pick<TokenProviderOptions, 'issuer' | 'protectedResource'>,
+  resource: readonly string[],
+  allowInsecureHttp: boolean,
+) {
+  const issuer = input.issuer === undefined ? undefined : parseIssuer(input.issuer, allowInsecureHttp)
+  const protectedResource =
+    input.protectedResource === undefined
+      ? undefined
+      : parseEndpoint('protectedResource', input.protectedResource, allowInsecureHttp).href
+  // RFC 9728: tokens for a protected resource are requested for it (RFC 8707 `resource`)
+  const listed =
+    protectedResource === undefined || resource.some((item) => new URL(item).href === protectedResource)
+  return {
+    issuer,
+    protectedResource,
+    resource: listed ? resource : Object.freeze([...resource, protectedResource]),
+  }
+}
+
 /**
  * Authorization server discovery (RFC 8414, else OpenID Connect discovery; RFC 9728 for a
  * `protectedResource`), for the `discovery` option that goes with `issuer` or
@@ -58,4 +86,5 @@ function parseAlias(alias: unknown, allowInsecureHttp: boolean): URL {
 export const discovery: Discovery = Object.freeze({
   endpoint: discoverEndpoint,
   metadata: discoverAuthorizationServer,
+  options: discoveryOptions,
 })

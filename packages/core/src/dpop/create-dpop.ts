@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js'
 import { familyOf, isCryptoKey } from '../jwt/keys.js'
-import { createDpopSession, type Dpop, type DpopOptions } from './dpop.js'
+import { createDpopSession, type Dpop, type DpopOptions, dpopTokenRequest } from './dpop.js'
 
 /**
  * DPoP-bound tokens (RFC 9449), for a provider's `dpop` option: each provider gets its own
@@ -29,5 +29,8 @@ export function createDpop(options: DpopOptions = {}): Dpop {
     familyOf(key.privateKey, 'dpop.key')
   }
   const settings = Object.freeze(key === undefined ? {} : { key })
-  return Object.freeze({ session: (clock: () => number) => createDpopSession(settings, clock) })
+  return Object.freeze({
+    session: (clock: () => number) => createDpopSession(settings, clock),
+    tokenRequest: dpopTokenRequest,
+  })
 }

@@ -1,4 +1,4 @@
-import { DpopError } from '../errors.js'
+import { DpopError, OAuthError } from '../errors.js'
 import type { DpopProofRequest } from './dpop-proof-request.js'
 
 export type { DpopProofRequest } from './dpop-proof-request.js'
@@ -20,6 +20,17 @@ export interface DpopOptions {
 export interface Dpop {
   /** A new session (key and nonces) for one provider. */
   session(clock: () => number): DpopSession
+  /**
+   * Runs a token request to `url` (`attempt` makes a new proof each time) with `session`: keeps
+   * the nonce every answer carries and, when the server demands one (`use_dpop_nonce`), retries
+   * once with it; a second demand, or one without a `DPoP-Nonce`, is a `DpopError`.
+   * @see RFC 9449 §8
+   */
+  tokenRequest<T extends { response: Response }>(
+    session: DpopSession,
+    url: URL,
+    attempt: () => Promise<T>,
+  ): Promise<T>
 }
 
 /**
@@ -104,6 +115,34 @@ export function createDpopSession(options: DpopOptions, clock: () => number): Dp
     },
   }
   return Object.freeze(session)
+}
+
+/** `Dpop.tokenRequest`: one token request with the one nonce retry RFC 9449 §8 allows. */
+export async function dpopTokenRequest<T extends { response: Response }>(
+  session: DpopSession,
+  url: URL,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  for (let nonceRetries = 0; ; nonceRetries++) {
+    try {
+      const result = await attempt()
+      session.rememberNonce(url, result.response.headers)
+      return result
+    } catch (error) {
+      const response = (error as { response?: Response }).response
+      if (response) session.rememberNonce(url, response.headers)
+      if (!(error instanceof OAuthError) || error.error !== 'use_dpop_nonce') throw error
+      // a retry with the server's nonce; a second demand is an error, never a loop
+      const nonce = response?.headers.get('dpop-nonce')
+      if (nonce && nonceRetries === 0) continue
+      throw new DpopError(
+        nonce
+          ? 'token endpoint demanded a new DPoP nonce again after one retry with its nonce'
+          : 'token endpoint demanded a DPoP nonce but sent no DPoP-Nonce header',
+        { cause: error, ...(response && { response }) },
+      )
+    }
+  }
 }
 
 /**

@@ -1,8 +1,8 @@
-import type * as Errors from '../errors.js'
-import type { ResolvedTokenProviderOptions, Revocation } from '../provider/options.js'
-import type * as Scrub from '../redaction/scrub.js'
+import { ConfigError, OAuthError } from '../errors.js'
+import { parseEndpoint, type ResolvedTokenProviderOptions, type Revocation } from '../provider/options.js'
+import { rememberForm } from '../redaction/scrub.js'
 import type { TokenEndpointClient } from './token-endpoint.js'
-import type * as TokenRequest from './token-request.js'
+import { readJsonObject, sendRequest } from './token-request.js'
 
 /** What `provider.revoke()` sent: which tokens the revocation endpoint accepted. */
 export interface RevocationResult {
@@ -27,27 +27,32 @@ export interface RevokeOptions {
  * The tokens `provider.revoke(revokeOptions)` sends: the given one, else the ones held.
  * Throws `ConfigError` for a given token that is not a non-empty string or an unknown hint.
  */
-export function tokensToRevoke(
-  revokeOptions: RevokeOptions,
-  held: { accessToken?: string | undefined; refreshToken?: string | undefined },
-  deps: Pick<RevocationDeps, 'errors'>,
-): { accessToken?: string | undefined; refreshToken?: string | undefined } {
+export function tokensToRevoke(revokeOptions: RevokeOptions, held: HeldTokens): HeldTokens {
   const { token, tokenTypeHint = 'access_token' } = revokeOptions
   if (token === undefined) return held
   if (typeof token !== 'string' || token === '')
-    throw new deps.errors.ConfigError('revoke(): token must be a non-empty string')
+    throw new ConfigError('revoke(): token must be a non-empty string')
   if (tokenTypeHint !== 'access_token' && tokenTypeHint !== 'refresh_token')
-    throw new deps.errors.ConfigError('revoke(): tokenTypeHint must be access_token or refresh_token')
+    throw new ConfigError('revoke(): tokenTypeHint must be access_token or refresh_token')
   return tokenTypeHint === 'refresh_token' ? { refreshToken: token } : { accessToken: token }
 }
 
-/** Core's parts this module uses, handed in by the caller (a lazily loaded module imports none of core). */
-export interface RevocationDeps {
-  sendRequest: typeof TokenRequest.sendRequest
-  readJsonObject: typeof TokenRequest.readJsonObject
-  rememberForm: typeof Scrub.rememberForm
-  parseEndpoint: (name: string, value: unknown, allowInsecureHttp: boolean) => URL
-  errors: Pick<typeof Errors, 'ConfigError' | 'OAuthError'>
+/** The tokens a provider holds, or the ones to revoke. */
+export interface HeldTokens {
+  accessToken?: string | undefined
+  refreshToken?: string | undefined
+}
+
+/** What `provider.revoke()` hands the revocation plug-in: its options, client and tokens. */
+export interface RevocationContext {
+  readonly options: ResolvedTokenProviderOptions
+  readonly client: TokenEndpointClient
+  /** The access and refresh token the provider holds (in memory, else in its store). */
+  held(): Promise<HeldTokens>
+  /** Drops a revoked access token (compare-and-invalidate). */
+  invalidate(accessToken: string): Promise<boolean>
+  /** The refresh token held was revoked: it is never redeemed, and the store forgets the grant. */
+  forgetRefreshToken(refreshToken: string): Promise<void>
 }
 
 /** The parameters of a token request that mean nothing to a revocation endpoint. */
@@ -64,7 +69,6 @@ function tokenRequestOnly(options: ResolvedTokenProviderOptions): string[] {
 export async function revocationEndpointOf(
   options: ResolvedTokenProviderOptions,
   client: TokenEndpointClient,
-  deps: RevocationDeps,
 ): Promise<URL> {
   if (options.revocationEndpoint) return options.revocationEndpoint
   const { metadata, clientAuth } = await client.endpoint()
@@ -73,10 +77,10 @@ export async function revocationEndpointOf(
   const tls = clientAuth === 'tls_client_auth' || clientAuth === 'self_signed_tls_client_auth'
   const advertised = (tls && aliases?.revocation_endpoint) || metadata?.revocation_endpoint
   if (advertised === undefined)
-    throw new deps.errors.ConfigError(
+    throw new ConfigError(
       'no revocation endpoint: set revocationEndpoint (or use an issuer whose metadata names one)',
     )
-  return deps.parseEndpoint('revocation_endpoint', advertised, options.allowInsecureHttp)
+  return parseEndpoint('revocation_endpoint', advertised, options.allowInsecureHttp)
 }
 
 /**
@@ -90,12 +94,11 @@ export async function revocationEndpointOf(
 export async function revokeTokens(
   options: ResolvedTokenProviderOptions,
   client: TokenEndpointClient,
-  tokens: { accessToken?: string | undefined; refreshToken?: string | undefined },
-  deps: RevocationDeps,
+  tokens: HeldTokens,
 ): Promise<RevocationResult> {
   const result = { refreshToken: false, accessToken: false }
   if (tokens.refreshToken === undefined && tokens.accessToken === undefined) return result
-  const url = await revocationEndpointOf(options, client, deps)
+  const url = await revocationEndpointOf(options, client)
   const revoke = async (token: string, hint: 'refresh_token' | 'access_token') => {
     const prepared = await client.prepareFor(url, { token, token_type_hint: hint })
     const body = new URLSearchParams(await prepared.text())
@@ -107,18 +110,17 @@ export async function revokeTokens(
       redirect: 'manual',
     })
     // the token being revoked is a secret a server may echo (see redaction/scrub.ts)
-    deps.rememberForm(request, body)
-    return deps.sendRequest(options, request, 'revocation', async (response) => {
+    rememberForm(request, body)
+    return sendRequest(options, request, 'revocation', async (response) => {
       if (response.status >= 200 && response.status < 300) {
         void response.body?.cancel().catch(() => {})
         return true
       }
       try {
-        await deps.readJsonObject(response, options.maxResponseBytes, 'revocation')
+        await readJsonObject(response, options.maxResponseBytes, 'revocation')
       } catch (error) {
         // RFC 7009 §2.2.1: a server that cannot revoke access tokens says so; nothing to undo
-        const unsupported =
-          error instanceof deps.errors.OAuthError && error.error === 'unsupported_token_type'
+        const unsupported = error instanceof OAuthError && error.error === 'unsupported_token_type'
         if (hint === 'access_token' && unsupported) return false
         throw error
       }
@@ -139,4 +141,20 @@ export async function revokeTokens(
  * const provider = createTokenProvider({ issuer, discovery, revocation, clientId, clientSecret })
  * await provider.revoke() // the refresh token, then the access token
  */
-export const revocation: Revocation = Object.freeze({ tokensToRevoke, revokeTokens })
+export const revocation: Revocation = Object.freeze({ revoke })
+
+/**
+ * `provider.revoke(revokeOptions)`: revokes the given token or the ones held, then drops the
+ * access token and, when it was the one held, the refresh token (and the store's entry). When
+ * revoking fails nothing is forgotten, so the call can be repeated.
+ */
+async function revoke(revokeOptions: RevokeOptions, context: RevocationContext): Promise<RevocationResult> {
+  const held = await context.held()
+  const tokens = tokensToRevoke(revokeOptions, held)
+  const result = await revokeTokens(context.options, context.client, tokens)
+  if (tokens.accessToken !== undefined) await context.invalidate(tokens.accessToken)
+  // the grant (and what the store keeps of it) ends with its refresh token
+  if (tokens.refreshToken !== undefined && tokens.refreshToken === held.refreshToken)
+    await context.forgetRefreshToken(tokens.refreshToken)
+  return result
+}

@@ -1,5 +1,4 @@
-import type { DpopSession } from '../dpop/dpop.js'
-import { ConfigError, DpopError, OAuthError } from '../errors.js'
+import type { Dpop, DpopSession } from '../dpop/dpop.js'
 import type { CallParams } from '../provider/call-tokens.js'
 import type { Discovery, ResolvedEndpoint, ResolvedTokenProviderOptions } from '../provider/options.js'
 import type { Token } from '../token.js'
@@ -66,21 +65,16 @@ export function createTokenEndpointClient(
     { tokenEndpoint, clientAuth }: ResolvedEndpoint,
     form: ResolvedTokenProviderOptions = options,
   ): Promise<Request> {
-    let clientAssertion: string | undefined
-    if (clientAuth === 'private_key_jwt' || clientAuth === 'client_secret_jwt') {
-      // the signer comes from @tokenwell/core/jwt: only clients that authenticate with a JWT bundle it
-      const signer = options.clientAssertion
-      if (signer?.method !== clientAuth)
-        throw new ConfigError(
-          `clientAuth "${clientAuth}" needs ${clientAuth === 'private_key_jwt' ? 'privateKeyJwt()' : 'clientSecretJwt()'} from @tokenwell/core/jwt`,
-        )
-      clientAssertion = await signer.sign({
-        clientId: options.clientId,
-        clientSecret: options.clientSecret,
-        audience: signer.audience ?? tokenEndpoint.href,
-        now: options.clock(),
-      })
-    }
+    // the signer comes from @tokenwell/core/jwt: only clients that authenticate with a JWT bundle it
+    // (resolveOptions made sure a JWT method has one; discovery never picks a JWT method itself,
+    // and without a signer applyClientAuth refuses a JWT method with a ConfigError)
+    const signer = options.clientAssertion
+    const clientAssertion = await signer?.sign({
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      audience: signer.audience ?? tokenEndpoint.href,
+      now: options.clock(),
+    })
     const dpopProof = dpop ? await dpop.proof({ method: 'POST', url: tokenEndpoint }) : undefined
     return buildTokenRequest(form, params, {
       tokenEndpoint,
@@ -98,26 +92,9 @@ export function createTokenEndpointClient(
     const target = await endpoint()
     const form = call === undefined ? options : withCallParams(options, call)
     const limited = timeout === form.timeout ? form : { ...form, timeout }
-    for (let nonceRetries = 0; ; nonceRetries++) {
-      try {
-        const result = await requestToken(limited, await prepare(params, target, form))
-        dpop?.rememberNonce(target.tokenEndpoint, result.response.headers)
-        return result
-      } catch (error) {
-        const response = (error as { response?: Response }).response
-        if (dpop && response) dpop.rememberNonce(target.tokenEndpoint, response.headers)
-        if (!dpop || !(error instanceof OAuthError) || error.error !== 'use_dpop_nonce') throw error
-        // RFC 9449 §8: retry once with the server's nonce; a second demand is an error, never a loop
-        const nonce = response?.headers.get('dpop-nonce')
-        if (nonce && nonceRetries === 0) continue
-        throw new DpopError(
-          nonce
-            ? 'token endpoint demanded a new DPoP nonce again after one retry with its nonce'
-            : 'token endpoint demanded a DPoP nonce but sent no DPoP-Nonce header',
-          { cause: error, ...(response && { response }) },
-        )
-      }
-    }
+    const attempt = async () => requestToken(limited, await prepare(params, target, form))
+    // the nonce bookkeeping (RFC 9449 §8) comes with the DPoP plug-in
+    return dpop ? (options.dpop as Dpop).tokenRequest(dpop, target.tokenEndpoint, attempt) : attempt()
   }
 
   async function prepareFor(url: URL, params: Record<string, string>): Promise<Request> {

@@ -83,29 +83,25 @@ export async function parseTokenResponse(
   response: Response,
   options: ParseTokenResponseOptions = {},
 ): Promise<Token> {
-  const { status } = response
+  const fail = responseError(response)
   const body = await readJsonObject(response, options.maxBytes ?? 262_144, 'token', 'access_token')
-  if (typeof body.access_token !== 'string' || body.access_token === '') {
-    throw new TokenResponseError('token response has no access_token', { status, response })
-  }
+  if (typeof body.access_token !== 'string' || body.access_token === '') throw fail('has no access_token')
   // rule 6: a token that cannot go into an Authorization header is refused now, not cached
   for (const field of ['access_token', 'token_type'] as const) {
     const value = body[field]
     if (typeof value === 'string' && !HEADER_TOKEN.test(value)) {
-      throw new TokenResponseError(
-        `token response has ${field === 'access_token' ? 'an' : 'a'} ${field} that cannot be sent in a header (whitespace, control or non-ASCII characters)`,
-        { status, response },
+      throw fail(
+        `has ${field === 'access_token' ? 'an' : 'a'} ${field} that cannot be sent in a header (whitespace, control or non-ASCII characters)`,
       )
     }
   }
-  const tokenType = normaliseTokenType(body.token_type, options.tokenTypes ?? ['Bearer'], status, response)
+  const tokenType = normaliseTokenType(body.token_type, options.tokenTypes ?? ['Bearer'], fail)
   const now = options.now ?? Date.now()
-  const expiresAt = expiryOf(body, now, options.defaultLifetime ?? 300_000, status, response)
+  const expiresAt = expiryOf(body, now, options.defaultLifetime ?? 300_000, response, fail)
   const optionalString = (name: string) => {
     const value = body[name]
     if (value === undefined || value === null) return undefined
-    if (typeof value !== 'string')
-      throw new TokenResponseError(`token response has a non-string ${name}`, { status, response })
+    if (typeof value !== 'string') throw fail(`has a non-string ${name}`)
     return value
   }
   const scope = optionalString('scope') ?? options.requestedScope
@@ -129,11 +125,20 @@ export async function parseTokenResponse(
  */
 const HEADER_TOKEN = /^[\x21-\x7e]+$/
 
+/** A `TokenResponseError` about `response`: `fail('has no access_token')` → "token response has no access_token". */
+function responseError(response: Response, what = 'token response') {
+  return (message: string, cause?: unknown) =>
+    new TokenResponseError(`${what} ${message}`, {
+      status: response.status,
+      response,
+      ...(cause !== undefined && { cause }),
+    })
+}
+
 function normaliseTokenType(
   value: unknown,
   accepted: readonly string[],
-  status: number,
-  response: Response,
+  fail: ReturnType<typeof responseError>,
 ): string {
   // RFC 6749 §5.1 requires token_type, but enough servers omit it that Bearer is assumed
   if (value === undefined) return 'Bearer'
@@ -142,10 +147,7 @@ function normaliseTokenType(
   if (!match) {
     // a hostile object (e.g. a toString that is not a function) must not throw a TypeError here
     const shown = typeof value === 'string' ? value : `(${value === null ? 'null' : typeof value})`
-    throw new TokenResponseError(`token response has unsupported token_type "${printable(shown)}"`, {
-      status,
-      response,
-    })
+    throw fail(`has unsupported token_type "${printable(shown)}"`)
   }
   return match
 }
@@ -154,22 +156,15 @@ function expiryOf(
   body: Record<string, unknown>,
   now: number,
   defaultLifetime: number,
-  status: number,
   response: Response,
+  fail: ReturnType<typeof responseError>,
 ) {
   const raw = body.expires_in
   if (raw !== undefined && raw !== null) {
     // anything but a number of seconds is broken and must not become NaN or "never"
     const lifetime = seconds(raw)
-    if (lifetime === undefined) {
-      throw new TokenResponseError(
-        'token response has an invalid expires_in (must be a non-negative number of seconds)',
-        {
-          status,
-          response,
-        },
-      )
-    }
+    if (lifetime === undefined)
+      throw fail('has an invalid expires_in (must be a non-negative number of seconds)')
     return now + Math.min(lifetime * 1000, MAX_LIFETIME)
   }
   const exp = jwtExpiresAt(body.access_token as string)
@@ -210,24 +205,17 @@ export async function readJsonObject(
   successField?: string,
 ): Promise<Record<string, unknown>> {
   const { status } = response
+  const fail = responseError(response, `${what} endpoint returned`)
   const text = await readBody(response, maxBytes, what)
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch (error) {
     const type = response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type'
-    throw new TokenResponseError(`${what} endpoint returned ${type}, not JSON (HTTP ${status})`, {
-      status,
-      response,
-      cause: parseErrorWithoutBody(error),
-    })
+    throw fail(`${type}, not JSON (HTTP ${status})`, parseErrorWithoutBody(error))
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new TokenResponseError(`${what} endpoint returned JSON that is not an object (HTTP ${status})`, {
-      status,
-      response,
-    })
-  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw fail(`JSON that is not an object (HTTP ${status})`)
   const body = json as Record<string, unknown>
   const failed = status >= 400 || (successField !== undefined && body[successField] === undefined)
   if (typeof body.error === 'string' && failed) {
@@ -238,22 +226,13 @@ export async function readJsonObject(
       endpoint: `${what} endpoint`,
     })
   }
-  if (status < 200 || status > 299) {
-    throw new TokenResponseError(`${what} endpoint returned HTTP ${status} without an OAuth error`, {
-      status,
-      response,
-    })
-  }
+  if (status < 200 || status > 299) throw fail(`HTTP ${status} without an OAuth error`)
   return body
 }
 
 /** Reads at most `maxBytes` of the body; a larger body is an error, not a memory problem. */
 export async function readBody(response: Response, maxBytes: number, what = 'token'): Promise<string> {
-  const tooLarge = () =>
-    new TokenResponseError(`${what} response body is larger than ${maxBytes} bytes`, {
-      status: response.status,
-      response,
-    })
+  const tooLarge = () => responseError(response, what)(`response body is larger than ${maxBytes} bytes`)
   const declared = Number(response.headers.get('content-length'))
   if (declared > maxBytes) throw tooLarge()
   if (!response.body) return ''
@@ -314,14 +293,10 @@ export async function sendRequest<T>(
   read: (response: Response) => Promise<T>,
 ): Promise<T> {
   const timeout = AbortSignal.timeout(options.timeout)
+  const failed = (cause: unknown, how = `timed out after ${options.timeout} ms`) =>
+    new TokenRequestError(`${what} request ${how}`, { cause })
   const timedOut = new Promise<never>((_, reject) => {
-    timeout.addEventListener('abort', () =>
-      reject(
-        new TokenRequestError(`${what} request timed out after ${options.timeout} ms`, {
-          cause: timeout.reason,
-        }),
-      ),
-    )
+    timeout.addEventListener('abort', () => reject(failed(timeout.reason)))
   })
   timedOut.catch(() => {})
   const attempt = (async () => {
@@ -329,19 +304,14 @@ export async function sendRequest<T>(
     try {
       response = await options.fetch(new Request(request, { signal: timeout }))
     } catch (cause) {
-      if (timeout.aborted)
-        throw new TokenRequestError(`${what} request timed out after ${options.timeout} ms`, { cause })
-      throw new TokenRequestError(`${what} request failed: network error`, { cause })
+      throw timeout.aborted ? failed(cause) : failed(cause, 'failed: network error')
     }
     if (response.status >= 300 && response.status < 400) {
       // an endpoint that redirects would have us re-send credentials elsewhere: refuse
-      throw new TokenResponseError(
-        `${what} endpoint redirected (HTTP ${response.status}); configure the final URL`,
-        {
-          status: response.status,
-          response,
-        },
-      )
+      throw responseError(
+        response,
+        `${what} endpoint`,
+      )(`redirected (HTTP ${response.status}); configure the final URL`)
     }
     return read(response)
   })().catch(async (error: unknown) => {

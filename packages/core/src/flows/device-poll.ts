@@ -36,6 +36,10 @@ export function createDevicePoll(
     throw error
   }
 
+  /** What the callers of a poll get when the provider is closed (`stop` aborted). */
+  const closed = () =>
+    new AuthorizationError('the provider was closed before the device authorization was approved')
+
   /** When the last poll was answered (or failed), epoch ms; the next waits `interval` from there. */
   let answeredAt: number | undefined
 
@@ -46,7 +50,7 @@ export function createDevicePoll(
       const wait = answeredAt === undefined ? 0 : Math.max(0, answeredAt + interval - clock())
       // a poll at or after expiry would only be answered expired_token: say so now
       if (grant.expiresAt !== undefined && clock() + wait >= grant.expiresAt) end(expired())
-      if (wait > 0) await sleep(Math.min(wait, MAX_TIMER), stop)
+      if (wait > 0) await sleep(Math.min(wait, MAX_TIMER), stop, closed)
       try {
         return await send()
       } catch (error) {
@@ -80,12 +84,12 @@ export function createDevicePoll(
   }
 }
 
-function sleep(ms: number, stop: AbortSignal): Promise<void> {
+function sleep(ms: number, stop: AbortSignal, closed: () => Error): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (stop.aborted) return reject(stop.reason)
+    if (stop.aborted) return reject(closed())
     const onStop = () => {
       clearTimeout(timer)
-      reject(stop.reason)
+      reject(closed())
     }
     const timer = setTimeout(() => {
       stop.removeEventListener('abort', onStop)

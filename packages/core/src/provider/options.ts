@@ -4,7 +4,6 @@ import type { Dpop } from '../dpop/dpop.js'
 import type { ClientAssertionMethod } from '../endpoint/client-assertion-method.js'
 import { ConfigError } from '../errors.js'
 import { DEFAULT_DEVICE_INTERVAL, GRANT_TYPES, type Grant } from '../grants/grants.js'
-import { withoutUndefined } from '../redact.js'
 import { createMemoryTokenStore, type TokenStore } from '../store.js'
 import type { Logger } from './events.js'
 
@@ -48,6 +47,15 @@ export interface Discovery {
   endpoint(options: ResolvedTokenProviderOptions): Promise<ResolvedEndpoint>
   /** The metadata of `issuer` (see `discoverAuthorizationServer`). */
   metadata(issuer: string | URL, options?: DiscoveryOptions): Promise<AuthorizationServerMetadata>
+  /**
+   * Checks the `issuer` and `protectedResource` options (a `ConfigError` naming the option) and
+   * adds the protected resource to `resource` (RFC 9728: its tokens are requested for it).
+   */
+  options(
+    input: Pick<TokenProviderOptions, 'issuer' | 'protectedResource'>,
+    resource: readonly string[],
+    allowInsecureHttp: boolean,
+  ): { issuer: string | undefined; protectedResource: string | undefined; resource: readonly string[] }
 }
 
 /**
@@ -55,8 +63,7 @@ export interface Discovery {
  * `@tokenwell/core/revocation`. Its request code is in that entry only.
  */
 export interface Revocation {
-  readonly tokensToRevoke: (...args: never[]) => unknown
-  readonly revokeTokens: (...args: never[]) => Promise<unknown>
+  readonly revoke: (...args: never[]) => Promise<unknown>
 }
 
 /** Retries of failed token requests: network errors, timeouts, 429 and 5xx. OAuth 4xx errors are never retried. */
@@ -217,94 +224,57 @@ export interface ResolvedTokenProviderOptions {
   readonly allowInsecureHttp: boolean
 }
 
-const defaults = {
-  clientAuth: 'client_secret_basic',
-  refreshSkew: 30_000,
-  refreshAhead: true,
-  defaultLifetime: 300_000,
-  timeout: 10_000,
-  failureCooldown: 1_000,
-  maxResponseBytes: 262_144,
-  lockTtl: 15_000,
-} as const
-const retryDefaults: ResolvedRetryOptions = { attempts: 3, minDelay: 200, maxDelay: 5_000, deadline: 30_000 }
+/** Options that are numbers, with their defaults and least values: `int` ones are integers ≥ 1, the rest ms. */
+const NUMBERS = {
+  refreshSkew: [30_000, 0],
+  defaultLifetime: [300_000, 1],
+  timeout: [10_000, 1],
+  failureCooldown: [1_000, 0],
+  maxResponseBytes: [262_144, 'int'],
+  lockTtl: [15_000, 1],
+} as const satisfies Record<string, readonly [number, number | 'int']>
+const RETRY = {
+  attempts: [3, 'int'],
+  minDelay: [200, 0],
+  maxDelay: [5_000, 0],
+  deadline: [30_000, 0],
+} as const satisfies Record<keyof ResolvedRetryOptions, readonly [number, number | 'int']>
 
 const KNOWN_KEYS = new Set<string>([
-  'tokenEndpoint',
-  'issuer',
-  'protectedResource',
-  'discovery',
-  'revocation',
-  'revocationEndpoint',
-  'clientId',
-  'clientSecret',
-  'clientAuth',
-  'dpop',
-  'grant',
-  'scope',
-  'audience',
-  'resource',
-  'extraParams',
-  'refreshSkew',
-  'refreshAhead',
-  'defaultLifetime',
-  'timeout',
-  'retry',
-  'failureCooldown',
-  'maxResponseBytes',
-  'store',
-  'lockTtl',
-  'fetch',
-  'clock',
-  'logger',
-  'allowInsecureHttp',
+  ...Object.keys(NUMBERS),
+  ...'tokenEndpoint issuer protectedResource discovery revocation revocationEndpoint clientId clientSecret clientAuth dpop grant scope audience resource extraParams refreshAhead retry store fetch clock logger allowInsecureHttp'.split(
+    ' ',
+  ),
 ])
-const JWT_METHODS: readonly string[] = ['private_key_jwt', 'client_secret_jwt']
-const CLIENT_AUTH: readonly string[] = [
-  'client_secret_basic',
-  'client_secret_post',
-  'private_key_jwt',
-  'client_secret_jwt',
-  'none',
-  'tls_client_auth',
-  'self_signed_tls_client_auth',
-]
+const CLIENT_AUTH =
+  'client_secret_basic client_secret_post private_key_jwt client_secret_jwt none tls_client_auth self_signed_tls_client_auth'.split(
+    ' ',
+  )
+const JWT_METHODS = CLIENT_AUTH.slice(2, 4)
 /** Methods that send no secret: nothing, a signed assertion, or a TLS client certificate. */
-const SECRETLESS: readonly string[] = [
-  'none',
-  'private_key_jwt',
-  'tls_client_auth',
-  'self_signed_tls_client_auth',
-]
+const SECRETLESS = ['private_key_jwt', ...CLIENT_AUTH.slice(4)]
 /** Parameters tokenwell sets itself; `extraParams` may not override them. */
-const RESERVED_PARAMS = new Set([
-  'grant_type',
-  'client_id',
-  'client_secret',
-  'client_assertion',
-  'client_assertion_type',
-  'scope',
-  'audience',
-  'resource',
-  'username',
-  'password',
-  'refresh_token',
-  'code',
-  'redirect_uri',
-  'code_verifier',
-  'assertion',
-  'subject_token',
-  'subject_token_type',
-  'actor_token',
-  'actor_token_type',
-  'requested_token_type',
-  'device_code',
-])
+const RESERVED_PARAMS = new Set(
+  'grant_type client_id client_secret client_assertion client_assertion_type scope audience resource username password refresh_token code redirect_uri code_verifier assertion subject_token subject_token_type actor_token actor_token_type requested_token_type device_code'.split(
+    ' ',
+  ),
+)
+const JWT_ENTRY = 'from @tokenwell/core/jwt'
 
 /** Options that moved to a plug-in of their own entry, so that who does not use them does not bundle them. */
 const MOVED: Record<string, string> = {
-  privateKey: 'clientAuth: privateKeyJwt({ privateKey }) from @tokenwell/core/jwt',
-  clientAssertion: 'privateKeyJwt({ ... }) / clientSecretJwt({ ... }) from @tokenwell/core/jwt',
+  privateKey: `clientAuth: privateKeyJwt({ privateKey }) ${JWT_ENTRY}`,
+  clientAssertion: `privateKeyJwt() / clientSecretJwt() ${JWT_ENTRY}`,
+}
+
+/** The string field each grant type needs (a function is also accepted where it may be one). */
+const GRANT_FIELDS: Readonly<Record<string, string>> = {
+  password: 'username',
+  refresh_token: 'refreshToken',
+  authorization_code: 'code',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer': 'assertion',
+  'urn:ietf:params:oauth:grant-type:token-exchange': 'subjectToken',
+  'urn:ietf:params:oauth:grant-type:device_code': 'deviceCode',
 }
 
 /** Validates `input` once, applies defaults, and returns a frozen result. Throws `ConfigError` naming the option. */
@@ -317,41 +287,33 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
   }
   const discovered = input.issuer !== undefined || input.protectedResource !== undefined
   if ((input.tokenEndpoint === undefined) !== discovered) {
-    throw new ConfigError(
-      'give exactly one of tokenEndpoint or issuer/protectedResource (both discover the token endpoint; issuer picks among the resource’s servers)',
-    )
+    throw new ConfigError('give exactly one of tokenEndpoint or issuer/protectedResource')
   }
-  if (discovered && typeof input.discovery?.endpoint !== 'function') {
+  if (discovered && typeof input.discovery?.options !== 'function') {
     throw new ConfigError('issuer and protectedResource need discovery from @tokenwell/core/discovery')
   }
   const insecure = input.allowInsecureHttp === true
-  const tokenEndpoint =
-    input.tokenEndpoint === undefined
-      ? undefined
-      : parseEndpoint('tokenEndpoint', input.tokenEndpoint, insecure)
-  const issuer = input.issuer === undefined ? undefined : parseIssuer(input.issuer, insecure)
-  const protectedResource =
-    input.protectedResource === undefined
-      ? undefined
-      : parseEndpoint('protectedResource', input.protectedResource, insecure).href
-  const revocationEndpoint =
-    input.revocationEndpoint === undefined
-      ? undefined
-      : parseEndpoint('revocationEndpoint', input.revocationEndpoint, insecure)
+  const endpoint = (name: 'tokenEndpoint' | 'revocationEndpoint') =>
+    input[name] === undefined ? undefined : parseEndpoint(name, input[name], insecure)
+  const tokenEndpoint = endpoint('tokenEndpoint')
+  const resource = normaliseResource(input.resource)
+  // the issuer and resource checks come with the discovery plug-in
+  const found = discovered ? (input.discovery as Discovery).options(input, resource, insecure) : undefined
   const clientId = nonEmptyString('clientId', input.clientId)
   const clientAssertion =
     typeof input.clientAuth === 'object' && input.clientAuth !== null ? input.clientAuth : undefined
-  const clientAuth = (clientAssertion?.method ?? input.clientAuth ?? defaults.clientAuth) as string
+  const clientAuth = (clientAssertion?.method ?? input.clientAuth ?? CLIENT_AUTH[0]) as string
   if (clientAssertion ? typeof clientAssertion.sign !== 'function' : JWT_METHODS.includes(clientAuth)) {
     throw new ConfigError(
-      `clientAuth "${clientAuth}" signs: use ${clientAuth === 'private_key_jwt' ? 'privateKeyJwt({ privateKey })' : 'clientSecretJwt()'} from @tokenwell/core/jwt`,
+      `clientAuth "${clientAuth}" signs: use ${clientAuth === 'private_key_jwt' ? 'privateKeyJwt({ privateKey })' : 'clientSecretJwt()'} ${JWT_ENTRY}`,
     )
   }
   if (!CLIENT_AUTH.includes(clientAuth)) {
     throw new ConfigError(`clientAuth must be one of ${CLIENT_AUTH.join(', ')}`)
   }
+  const secretless = SECRETLESS.includes(clientAuth)
   const clientSecret = input.clientSecret
-  if (!SECRETLESS.includes(clientAuth)) {
+  if (!secretless) {
     if (clientSecret === undefined) {
       throw new ConfigError(
         `clientSecret is required for clientAuth "${clientAuth}" (use clientAuth: 'none' for a public client)`,
@@ -366,50 +328,48 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
       throw new ConfigError(`extraParams.${name} is set by tokenwell; use the matching option`)
     if (typeof value !== 'string') throw new ConfigError(`extraParams.${name} must be a string`)
   }
-  const retry =
-    input.retry === false
-      ? { ...retryDefaults, attempts: 1 }
-      : { ...retryDefaults, ...(withoutUndefined(input.retry ?? {}) as Partial<ResolvedRetryOptions>) }
-  positiveInteger('retry.attempts', retry.attempts)
-  duration('retry.minDelay', retry.minDelay)
-  duration('retry.maxDelay', retry.maxDelay)
-  duration('retry.deadline', retry.deadline)
-  if (input.fetch !== undefined && typeof input.fetch !== 'function')
-    throw new ConfigError('fetch must be a function')
-  if (input.clock !== undefined && typeof input.clock !== 'function')
-    throw new ConfigError('clock must be a function')
+  const retry = numbers<keyof typeof RETRY>(
+    RETRY,
+    input.retry === false ? { attempts: 1 } : input.retry || {},
+    'retry.',
+  )
+  for (const name of ['fetch', 'clock'] as const)
+    if (input[name] !== undefined && typeof input[name] !== 'function')
+      throw new ConfigError(`${name} must be a function`)
   const clock = input.clock ?? (() => Date.now())
 
   return Object.freeze({
+    ...numbers<keyof typeof NUMBERS>(NUMBERS, input),
     tokenEndpoint,
-    issuer,
+    issuer: found?.issuer,
     clientId,
-    protectedResource,
+    protectedResource: found?.protectedResource,
     discovery: discovered ? input.discovery : undefined,
-    revocationEndpoint,
-    revocation: validatePlugin('revocation', input.revocation, 'revokeTokens', '@tokenwell/core/revocation'),
-    clientSecret: SECRETLESS.includes(clientAuth) ? undefined : clientSecret,
+    revocationEndpoint: endpoint('revocationEndpoint'),
+    revocation: plugin(
+      'revocation',
+      input.revocation,
+      'revoke',
+      'revocation from @tokenwell/core/revocation',
+    ),
+    clientSecret: secretless ? undefined : clientSecret,
     clientAuth: clientAuth as ClientAuthMethod,
     clientAuthExplicit: input.clientAuth !== undefined,
     clientAssertion,
-    dpop: validateDpop(input.dpop),
+    dpop: plugin(
+      'dpop',
+      (input.dpop as unknown) === false ? undefined : input.dpop,
+      'tokenRequest',
+      'createDpop() from @tokenwell/core/dpop',
+    ),
     grant,
     scope: normaliseScope(input.scope),
     audience: input.audience === undefined ? undefined : nonEmptyString('audience', input.audience),
-    resource: withResource(normaliseResource(input.resource), protectedResource),
+    resource: found?.resource ?? resource,
     extraParams: Object.freeze({ ...extraParams }),
-    refreshSkew: duration('refreshSkew', input.refreshSkew ?? defaults.refreshSkew),
-    refreshAhead: boolean('refreshAhead', input.refreshAhead ?? defaults.refreshAhead),
-    defaultLifetime: duration('defaultLifetime', input.defaultLifetime ?? defaults.defaultLifetime, 1),
-    timeout: duration('timeout', input.timeout ?? defaults.timeout, 1),
+    refreshAhead: boolean('refreshAhead', input.refreshAhead ?? true),
     retry,
-    failureCooldown: duration('failureCooldown', input.failureCooldown ?? defaults.failureCooldown),
-    maxResponseBytes: positiveInteger(
-      'maxResponseBytes',
-      input.maxResponseBytes ?? defaults.maxResponseBytes,
-    ),
     store: input.store ?? createMemoryTokenStore({ clock }),
-    lockTtl: duration('lockTtl', input.lockTtl ?? defaults.lockTtl, 1),
     // resolved per call, so tests (and polyfills) can replace the global after construction
     fetch: input.fetch ?? ((request: Request) => unwrapFetch(globalThis.fetch)(request)),
     clock,
@@ -418,18 +378,27 @@ export function resolveOptions(input: TokenProviderOptions): ResolvedTokenProvid
   })
 }
 
-function validatePlugin<T>(name: string, value: T, method: string, entry: string): T | undefined {
-  if (value === undefined) return undefined
-  if (typeof (value as Record<string, unknown> | null)?.[method] !== 'function')
-    throw new ConfigError(`${name} takes ${name} from ${entry}`)
-  return value
+/** Each number option of `table`, from `input` or its default, checked against its least value. */
+function numbers<K extends string>(
+  table: Readonly<Record<K, readonly [number, number | 'int']>>,
+  input: Partial<Record<K, unknown>>,
+  prefix = '',
+): Record<K, number> {
+  const out = {} as Record<K, number>
+  for (const name in table) {
+    const [fallback, min] = table[name]
+    // a top-level `null` takes the default, as `undefined` does; inside `retry` only `undefined` does
+    const value = prefix ? (input[name] === undefined ? fallback : input[name]) : (input[name] ?? fallback)
+    out[name] = min === 'int' ? positiveInteger(prefix + name, value) : duration(prefix + name, value, min)
+  }
+  return out
 }
 
-function validateDpop(dpop: unknown): Dpop | undefined {
-  if (dpop === undefined || dpop === false) return undefined
-  if (typeof (dpop as Partial<Dpop> | null)?.session !== 'function')
-    throw new ConfigError('dpop takes createDpop() from @tokenwell/core/dpop')
-  return dpop as Dpop
+/** A plug-in option: `undefined`, or an object with the function `method`. */
+function plugin<T>(name: string, value: T, method: string, what: string): T | undefined {
+  if (value !== undefined && typeof (value as Record<string, unknown> | null)?.[method] !== 'function')
+    throw new ConfigError(`${name} takes ${what}`)
+  return value
 }
 
 /** Whether `url` points at this machine (plain http is acceptable there). */
@@ -465,13 +434,6 @@ export function parseEndpoint(name: string, value: unknown, allowInsecureHttp: b
   return url
 }
 
-/** An issuer identifier: an http(s) URL without query or fragment. @see RFC 8414 §2 */
-function parseIssuer(value: unknown, allowInsecureHttp: boolean): string {
-  const url = parseEndpoint('issuer', value, allowInsecureHttp)
-  if (url.search) throw new ConfigError('issuer must not contain a query (RFC 8414 §2)')
-  return typeof value === 'string' ? value.trim() : url.href
-}
-
 function nonEmptyString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '')
     throw new ConfigError(`${name} must be a non-empty string`)
@@ -485,7 +447,7 @@ function boolean(name: string, value: unknown): boolean {
 
 function duration(name: string, value: unknown, min = 0): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ConfigError(`${name} must be a number of milliseconds${min > 0 ? ` ≥ ${min}` : ' ≥ 0'}`)
+    throw new ConfigError(`${name} must be a number of milliseconds ≥ ${min}`)
   }
   return value
 }
@@ -524,41 +486,27 @@ function normaliseResource(resource: string | readonly string[] | undefined): re
   return Object.freeze([...list])
 }
 
-/** RFC 9728: tokens for a protected resource are requested for it (RFC 8707 `resource`). */
-function withResource(list: readonly string[], protectedResource: string | undefined): readonly string[] {
-  if (protectedResource === undefined || list.some((item) => new URL(item).href === protectedResource))
-    return list
-  return Object.freeze([...list, protectedResource])
-}
-
 function validateGrant(grant: Grant): Grant {
   if (typeof grant !== 'object' || grant === null || !GRANT_TYPES.includes(grant.type)) {
     throw new ConfigError(`grant.type must be one of ${GRANT_TYPES.join(', ')}`)
   }
+  const fields = grant as unknown as Record<string, unknown>
+  const field = GRANT_FIELDS[grant.type]
+  if (grant.type === 'urn:ietf:params:oauth:grant-type:device_code' && typeof grant.poller !== 'function')
+    throw new ConfigError('a device code grant is made by deviceCodeGrant() from @tokenwell/core/device')
+  // a JWT bearer assertion and a subject token may be functions that make one per request
+  const lazy = (field === 'assertion' || field === 'subjectToken') && typeof fields[field] === 'function'
+  if (field !== undefined && !lazy) nonEmptyString(`grant.${field}`, fields[field])
   switch (grant.type) {
     case 'password':
-      nonEmptyString('grant.username', grant.username)
       if (typeof grant.password !== 'string') throw new ConfigError('grant.password must be a string')
       break
-    case 'refresh_token':
-      nonEmptyString('grant.refreshToken', grant.refreshToken)
-      break
     case 'authorization_code':
-      nonEmptyString('grant.code', grant.code)
       if (typeof grant.redirectUri !== 'string' || !URL.canParse(grant.redirectUri)) {
         throw new ConfigError('grant.redirectUri must be an absolute URI')
       }
       break
-    case 'urn:ietf:params:oauth:grant-type:jwt-bearer':
-      if (typeof grant.assertion !== 'function') nonEmptyString('grant.assertion', grant.assertion)
-      break
-    case 'urn:ietf:params:oauth:grant-type:token-exchange':
-      if (typeof grant.subjectToken !== 'function') nonEmptyString('grant.subjectToken', grant.subjectToken)
-      break
     case 'urn:ietf:params:oauth:grant-type:device_code':
-      if (typeof grant.poller !== 'function')
-        throw new ConfigError('a device code grant is made by deviceCodeGrant() from @tokenwell/core/device')
-      nonEmptyString('grant.deviceCode', grant.deviceCode)
       if (grant.expiresAt !== undefined && !Number.isFinite(grant.expiresAt))
         throw new ConfigError('grant.expiresAt must be an instant in epoch ms')
       return Object.freeze({

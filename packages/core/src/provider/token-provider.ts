@@ -1,13 +1,10 @@
 import { sha256Hex } from '../crypto/hash.js'
 import type { DpopSession } from '../dpop/dpop.js'
-import type * as Revocation from '../endpoint/revocation.js'
-import type { RevocationResult, RevokeOptions } from '../endpoint/revocation.js'
+import type { RevocationContext, RevocationResult, RevokeOptions } from '../endpoint/revocation.js'
 import { createTokenEndpointClient } from '../endpoint/token-endpoint.js'
-import { readJsonObject, sendRequest } from '../endpoint/token-request.js'
-import { AuthorizationError, ConfigError, OAuthError } from '../errors.js'
+import { ConfigError } from '../errors.js'
 import { isRepeatable } from '../grants/grants.js'
 import { inspectSymbol } from '../redact.js'
-import { rememberForm } from '../redaction/scrub.js'
 import type { StoreEntry } from '../store.js'
 import { createToken, type Token } from '../token.js'
 import { abortable } from './abortable.js'
@@ -16,7 +13,7 @@ import { cacheKeyOf, keyInfoOf } from './cache-key.js'
 import type { CallParams, createCallTokens } from './call-tokens.js'
 import { createCurrentToken } from './current-token.js'
 import { createEmitter, type TokenEventListener, type TokenEventName, type TokenKeyInfo } from './events.js'
-import { parseEndpoint, resolveOptions, type TokenProviderOptions } from './options.js'
+import { resolveOptions, type TokenProviderOptions } from './options.js'
 import { createRefreshSchedule } from './refresh-schedule.js'
 import { createStoreCoordination, type StoreCall } from './store-coordination.js'
 
@@ -314,31 +311,29 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
     },
     async revoke(revokeOptions = {}) {
       // from @tokenwell/core/revocation: most providers never revoke, and bundle none of it
-      const plugin = options.revocation as unknown as typeof Revocation | undefined
+      const plugin = options.revocation as
+        | { revoke: (o: RevokeOptions, c: RevocationContext) => Promise<RevocationResult> }
+        | undefined
       if (!plugin) throw new ConfigError('revoke() needs revocation from @tokenwell/core/revocation')
-      const { revokeTokens, tokensToRevoke } = plugin
-      const deps = {
-        sendRequest,
-        readJsonObject,
-        rememberForm,
-        parseEndpoint,
-        errors: { ConfigError, OAuthError },
-      }
       const key = await cacheKey()
-      const stored = current.get()?.entry ?? (await storeCall('get', () => store.get(key)))
-      const held = {
-        accessToken: stored?.token.accessToken,
-        refreshToken: loop.refreshToken() ?? stored?.token.refreshToken,
-      }
-      const tokens = tokensToRevoke(revokeOptions, held, deps)
-      const result = await revokeTokens(options, client, tokens, deps)
-      if (tokens.accessToken !== undefined) await provider.invalidate(tokens.accessToken)
+      const result = await plugin.revoke(revokeOptions, {
+        options,
+        client,
+        async held() {
+          const stored = current.get()?.entry ?? (await storeCall('get', () => store.get(key)))
+          return {
+            accessToken: stored?.token.accessToken,
+            refreshToken: loop.refreshToken() ?? stored?.token.refreshToken,
+          }
+        },
+        invalidate: provider.invalidate,
+        async forgetRefreshToken(refreshToken) {
+          loop.revoked(refreshToken)
+          await storeCall('delete', () => store.delete(key))
+        },
+      })
       // revoking what the provider holds also forgets the tokens of getToken({ scope, claims })
       if (revokeOptions.token === undefined) calls?.clear()
-      // the grant (and what the store keeps of it) ends with its refresh token
-      if (tokens.refreshToken === undefined || tokens.refreshToken !== held.refreshToken) return result
-      loop.revoked(tokens.refreshToken)
-      await storeCall('delete', () => store.delete(key))
       return result
     },
     on: emitter.on,
@@ -347,9 +342,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       schedule.close()
       calls?.clear()
       // a device poll in progress ends too (its callers get this error); a later getToken() polls anew
-      stopPolling.abort(
-        new AuthorizationError('the provider was closed before the device authorization was approved'),
-      )
+      stopPolling.abort()
       stopPolling = new AbortController()
     },
   }
