@@ -40,6 +40,11 @@ export interface StoreLease {
   /** Keeps the lease for `ttl` ms more; resolves `false` when it is no longer ours. */
   extend?(ttl: number): Promise<boolean>
   /**
+   * How long one `extend` keeps the lease, ms, when the store decides that itself (its own lock
+   * TTL) rather than taking core's `lockTtl`: core then extends every third of this.
+   */
+  readonly ttl?: number | undefined
+  /**
    * Stores `entry` only if no process has taken the lease since this one was acquired (a fenced
    * write: a holder whose lease was taken over never overwrites a newer result). Resolves
    * whether it wrote.
@@ -55,7 +60,9 @@ export interface StoreLease {
   redeeming?(fingerprint: string | undefined): Promise<boolean>
   /**
    * The fingerprint of a refresh token a previous holder marked and never cleared: its request
-   * may have been processed, so core never redeems that refresh token again (rule 4).
+   * may have been processed, so core never redeems that refresh token again (rule 4). A grant
+   * that cannot start over without it waits for that holder's answer instead, as long as it may
+   * come: a store's fenced write keeps the write of the holder whose mark still stands.
    */
   readonly inDoubt?: string | undefined
 }

@@ -25,7 +25,8 @@ export async function acquireLease(
   keys: LeaseKeys,
   ttl: number,
   fenceTtl: number,
-  write: (entry: StoreEntry, ttl: number, fence: string) => Promise<boolean>,
+  /** `mark`: the refresh-token fingerprint this lease marked ('' when none), see `SET_ENTRY`. */
+  write: (entry: StoreEntry, ttl: number, fence: string, mark: string) => Promise<boolean>,
   /** The store's own `lockTtl`: when set, each extension is to it rather than to what core asks. */
   extendTtl?: number,
 ): Promise<StoreLease | undefined> {
@@ -44,12 +45,16 @@ export async function acquireLease(
   const fence = replyText(reply[0])
   if (fence === undefined) return undefined
   const inDoubt = replyText(reply[1]) || undefined
+  /** The fingerprint this lease marked last: its write is kept even after a takeover while the mark stands. */
+  let marked = ''
   return Object.assign(release, {
     inDoubt,
+    ttl: extendTtl,
     async redeeming(fingerprint: string | undefined) {
       const args = [keys.lock, keys.redeeming, owner, fingerprint ?? '', clampTtl(fenceTtl)]
-      const marked = await run('mark', ['EVAL', MARK_REDEEMING, '2', ...args], keys.lock)
-      return Number(marked) === 1
+      const ours = Number(await run('mark', ['EVAL', MARK_REDEEMING, '2', ...args], keys.lock)) === 1
+      if (ours) marked = fingerprint ?? ''
+      return ours
     },
     async extend(more: number) {
       const extended = await run(
@@ -59,7 +64,7 @@ export async function acquireLease(
       )
       return Number(extended) === 1
     },
-    set: (entry: StoreEntry, entryTtl: number) => write(entry, entryTtl, fence),
+    set: (entry: StoreEntry, entryTtl: number) => write(entry, entryTtl, fence, marked),
   })
 }
 

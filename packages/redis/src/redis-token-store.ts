@@ -107,7 +107,7 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): RedisTok
   }
 
   /** Writes the entry and its refresh token in one script; with `fence`, only if no one took the lease since. */
-  async function write(key: string, entry: StoreEntry, ttl: number, fence = ''): Promise<boolean> {
+  async function write(key: string, entry: StoreEntry, ttl: number, fence = '', mark = ''): Promise<boolean> {
     const k = keysOf(key)
     if (!Number.isFinite(ttl)) throw new RedisStoreError('ttl must be a finite number of ms')
     const refreshToken = entry.token.refreshToken
@@ -119,13 +119,15 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): RedisTok
       k.token,
       k.refresh,
       k.fence,
+      k.redeeming,
       value,
       clampTtl(ttl),
       refreshValue,
       clampTtl(refreshTtl),
       fence,
+      mark,
     ]
-    return Number(await run('set', ['EVAL', SET_ENTRY, '3', ...args], k.token)) === 1
+    return Number(await run('set', ['EVAL', SET_ENTRY, '4', ...args], k.token)) === 1
   }
 
   const store: RedisTokenStore = {
@@ -157,7 +159,7 @@ export function createRedisTokenStore(options: RedisTokenStoreOptions): RedisTok
         k,
         lockTtl ?? ttl,
         refreshTokenTtl,
-        (entry, entryTtl, fence) => write(key, entry, entryTtl, fence),
+        (entry, entryTtl, fence, mark) => write(key, entry, entryTtl, fence, mark),
         lockTtl,
       )
     },

@@ -7,9 +7,13 @@
  * Writes the entry and, when there is one, the refresh token in one step: no process ever
  * reads a new access token next to a spent refresh token. Every argument is checked before
  * anything is written (a script is not rolled back when a later command fails). With a fence,
- * it writes only if no process took the lease after the one that holds this fence.
- * KEYS: token, refresh, fence. ARGV: entry, entry TTL (ms), refresh value or '', refresh TTL
- * (ms), fence or ''. Returns 1 when it wrote, 0 when fenced out.
+ * it writes only if no process took the lease after the one that holds this fence, or if the
+ * refresh token this writer redeemed is still the one marked as being redeemed: a holder that
+ * stalled past its lease still stores the only answer its redemption can have (the process that
+ * took over never redeems a marked refresh token, and waits for that answer). The write clears
+ * that mark. KEYS: token, refresh, fence, redeeming. ARGV: entry, entry TTL (ms), refresh value
+ * or '', refresh TTL (ms), fence or '', the writer's mark or ''. Returns 1 when it wrote, 0 when
+ * fenced out.
  */
 export const SET_ENTRY = `
 local ttl = tonumber(ARGV[2])
@@ -18,9 +22,11 @@ if not ttl or ttl < 1 or ttl % 1 ~= 0 then return redis.error_reply('ERR tokenwe
 if ARGV[3] ~= '' and (not refreshTtl or refreshTtl < 1 or refreshTtl % 1 ~= 0) then
   return redis.error_reply('ERR tokenwell: bad refresh ttl')
 end
-if ARGV[5] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] then return 0 end
+local marked = ARGV[6] ~= '' and redis.call('GET', KEYS[4]) == ARGV[6]
+if ARGV[5] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] and not marked then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4]) end
+if marked then redis.call('DEL', KEYS[4]) end
 return 1`
 
 /**

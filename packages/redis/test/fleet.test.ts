@@ -157,6 +157,50 @@ describe.skipIf(skip)('providers sharing a Redis store', () => {
     expect(endpoint.invalidGrants).toBe(0)
     expect(endpoint.hits).toBe(13)
   })
+
+  it('a holder whose lease runs out mid-refresh still stores its answer; the one that took over waits for it', async () => {
+    // the holder's heartbeats are lost (a stalled event loop, a partition): its 150 ms lease
+    // runs out while its refresh is answered after 600 ms
+    const refreshTokens = new Set(['rt-initial'])
+    const endpoint = mockTokenEndpoint({ refreshTokens })
+    server.use(
+      http.post(
+        tokenEndpoint,
+        async () => {
+          await new Promise((resolve) => setTimeout(resolve, 600))
+          return undefined // on to the counting endpoint
+        },
+        { once: true },
+      ),
+    )
+    const grant = { type: 'refresh_token', refreshToken: 'rt-initial' } as const
+    const [other] = await fleet(1, { grant }, { lockTtl: 150 })
+    const connection = await connectClient('node-redis', redis.url)
+    connections.push(connection)
+    const redisStore = createRedisTokenStore({ client: connection.client, pollInterval: 10, lockTtl: 150 })
+    const stalled = createTokenProvider({
+      tokenEndpoint,
+      clientId: `fleet-${run}`,
+      clientSecret: 'fleet-secret',
+      refreshAhead: false,
+      grant,
+      store: {
+        ...redisStore,
+        async acquireLease(key, ttl) {
+          const lease = await redisStore.acquireLease(key, ttl)
+          return lease && Object.assign(lease, { extend: async () => true }) // never reaches Redis
+        },
+      },
+    })
+    const stalledToken = stalled.getToken()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const otherToken = other!.getToken()
+    const [a, b] = await Promise.all([stalledToken, otherToken])
+    expect(a.accessToken).toBe('at-1')
+    expect(b.accessToken).toBe('at-1') // the stalled holder's answer, not a second redemption
+    expect(endpoint).toMatchObject({ hits: 1, invalidGrants: 0 })
+    expect([...refreshTokens]).toEqual(['rt-1'])
+  })
 })
 
 describe.skipIf(skip)('a slow or stopped Redis', () => {

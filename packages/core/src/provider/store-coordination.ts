@@ -14,6 +14,8 @@ export interface CoordinationHooks {
   beforeFetch(key: string): Promise<void>
   /** Whether the next token request would redeem a refresh token. */
   redeems(): boolean
+  /** Whether the grant can start over without its refresh token (client credentials, password). */
+  readonly restarts: boolean
   /** The refresh token the next request would redeem, by fingerprint, and whether that is in doubt. */
   redeeming(): Promise<{ fingerprint: string; inDoubt: () => boolean } | undefined>
   /** A previous lease holder may have redeemed the refresh token with this fingerprint. */
@@ -70,12 +72,11 @@ export function createStoreCoordination(
     const extend = lease.extend?.bind(lease)
     if (!extend) return () => {}
     const until = clock() + holdBound(options)
-    const beat = () => void storeCall('extendLease', () => extend(lockTtl))
+    // a store with a lock TTL of its own extends to it: beat every third of the shorter one
+    const ttl = Math.min(lockTtl, lease.ttl ?? lockTtl)
+    const beat = () => void storeCall('extendLease', () => extend(ttl))
     beat()
-    const timer = setInterval(
-      () => (clock() < until ? beat() : clearInterval(timer)),
-      Math.max(1, lockTtl / 3),
-    )
+    const timer = setInterval(() => (clock() < until ? beat() : clearInterval(timer)), Math.max(1, ttl / 3))
     ;(timer as { unref?: () => void }).unref?.()
     return () => clearInterval(timer)
   }
@@ -125,6 +126,26 @@ export function createStoreCoordination(
     return undefined
   }
 
+  /**
+   * A previous holder marked the refresh token this provider would redeem, and its lease ran
+   * out: it died, or it stalled and its answer may still come (a stalled holder's write is kept
+   * while its mark stands). A grant that can start over does; one that cannot waits, holding
+   * the lease, as long as that answer may come, instead of declaring the refresh token spent.
+   */
+  async function answerOfStalledHolder(
+    key: string,
+    lease: StoreLease,
+    background: boolean,
+  ): Promise<StoreEntry | undefined> {
+    const wait = store.waitForEntry?.bind(store)
+    if (lease.inDoubt === undefined || hooks.restarts || !wait) return undefined
+    if ((await hooks.redeeming())?.fingerprint !== lease.inDoubt) return undefined
+    const entry = await storeCall('waitForEntry', () =>
+      wait(key, holdBound(options), (e) => hooks.usable(e, background)),
+    )
+    return hooks.usable(entry, background) ? entry : undefined
+  }
+
   /** Gets an entry for `key`: from the store under the fleet's single-flight, or `fetch`ed. */
   async function obtain(
     key: string,
@@ -168,6 +189,12 @@ export function createStoreCoordination(
           }
         }
         await hooks.beforeFetch(key)
+        const handedOver = await answerOfStalledHolder(key, got, background)
+        if (handedOver) {
+          stop()
+          await storeCall('release', () => got())
+          return { entry: handedOver, source: 'store' }
+        }
         const claimed = await claim(got)
         if (claimed === false) {
           stop()

@@ -155,6 +155,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
       if (read) loop.offerRefreshToken(await storeCall('getRefreshToken', () => read(key)))
     },
     redeems: loop.redeems,
+    restarts: isRepeatable(options.grant),
     redeeming: loop.redeeming,
     doubt: loop.doubt,
     idle: () => loop.redemptions.idle(),
