@@ -1,5 +1,5 @@
 // @tokenwell/core/adapter: the request protocol every adapter translates to its client's hooks.
-export { isLoopback } from '../provider/options.js'
+export { isLoopback } from '../provider/option-checks.js'
 export { type AuthHeaders, authHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
 export { authorizationHeader } from './authorization-header.js'
 export { unwrapFetch, WRAPPED_FETCH } from './bare-fetch.js'

@@ -1,6 +1,6 @@
 import { ConfigError, InsecureHttpError } from '../errors.js'
 import type { CallParams } from '../provider/call-tokens.js'
-import { isLoopback } from '../provider/options.js'
+import { isLoopback } from '../provider/option-checks.js'
 import type { TokenProvider } from '../provider/token-provider.js'
 import type { Token } from '../token.js'
 import { authHeaders, isDpopBound } from './auth-headers.js'
