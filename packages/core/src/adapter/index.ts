@@ -1,5 +1,6 @@
 // @tokenwell/core/adapter: the request protocol every adapter translates to its client's hooks.
 export { isLoopback } from '../provider/option-checks.js'
+export type { AdapterOptions } from './adapter-options.js'
 export { type AuthHeaders, authHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
 export { authorizationHeader } from './authorization-header.js'
 export { unwrapFetch, WRAPPED_FETCH } from './bare-fetch.js'
@@ -9,9 +10,10 @@ export { type ReplayDecision, recordHeader, replayDecision } from './decision.js
 export { fetchHopByHop, type RequestFetch, setGrantHeaders } from './follow.js'
 export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
 export { baseOrigin, knownOriginOf, startsWithOrigin } from './origin.js'
-export { type AdapterOptions, createRequestProtocol, type RequestProtocol } from './protocol.js'
+export { createRequestProtocol } from './protocol.js'
 export { isProviderRequest } from './provider-request.js'
 export { type Redirect, redirectTarget } from './redirect.js'
+export type { RequestProtocol } from './request-protocol.js'
 export { scrubSecrets } from './scrub.js'
 export type { ClientShape, Grant } from './shape.js'
 export { type TokenWait, waitForToken } from './wait.js'
