@@ -1,7 +1,8 @@
 import { ConfigError } from '../errors.js'
 import { DEFAULT_DEVICE_INTERVAL, GRANT_TYPES, type Grant } from '../grants/grants.js'
 
-// The checks every option parser shares: each returns the value, or throws a `ConfigError` naming the option.
+// Checks of option values, for resolveOptions() and for the option parsers of discovery, the flows,
+// revocation and the adapter protocol: each returns the value, or throws a `ConfigError` naming the option.
 
 /** Whether `url` points at this machine (plain http is acceptable there). */
 export function isLoopback(url: URL): boolean {
