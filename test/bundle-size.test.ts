@@ -12,10 +12,10 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * bigger fails here and has to say why. Lower it when a page shrinks.
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 19_750,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 22_150,
-  'page: authorization code + PKCE + refresh + withOAuth2': 20_650,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 23_050,
+  'page: client_credentials + withOAuth2': 20_100,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 22_500,
+  'page: authorization code + PKCE + refresh + withOAuth2': 21_000,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 23_400,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

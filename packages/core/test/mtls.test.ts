@@ -3,7 +3,7 @@ import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
 import { discovery } from '../src/discovery/index.js'
 import { buildTokenRequest, ConfigError, createTokenProvider, DiscoveryError } from '../src/index.js'
-import { resolveOptions } from '../src/provider/options.js'
+import { resolveOptions } from '../src/provider/resolve-options.js'
 import { revocation } from '../src/revocation/index.js'
 
 // The TLS handshake itself is tested in test/mtls.test.ts (real certificates, no msw).

@@ -8,7 +8,7 @@ import {
   TokenRequestError,
   TokenResponseError,
 } from '../src/index.js'
-import { resolveOptions } from '../src/provider/options.js'
+import { resolveOptions } from '../src/provider/resolve-options.js'
 import { scrubFailure } from '../src/redaction/scrub.js'
 import { createScrubber } from '../src/redaction/secret-scrubber.js'
 

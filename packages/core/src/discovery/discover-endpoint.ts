@@ -1,6 +1,11 @@
 import { ConfigError, DiscoveryError } from '../errors.js'
-import type { Discovery, ResolvedEndpoint, TokenProviderOptions } from '../provider/options.js'
-import { parseEndpoint, type ResolvedTokenProviderOptions } from '../provider/options.js'
+import { parseEndpoint } from '../provider/option-checks.js'
+import type {
+  Discovery,
+  ResolvedEndpoint,
+  ResolvedTokenProviderOptions,
+  TokenProviderOptions,
+} from '../provider/options.js'
 import { scrubFailure } from '../redaction/scrub.js'
 import { discoverAuthorizationServer } from './discovery.js'
 import { endpointFor } from './mtls-aliases.js'

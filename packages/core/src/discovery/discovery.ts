@@ -1,5 +1,5 @@
 import { ConfigError, DiscoveryError } from '../errors.js'
-import { parseEndpoint } from '../provider/options.js'
+import { parseEndpoint } from '../provider/option-checks.js'
 import type { AuthorizationServerMetadata, DiscoveryOptions } from './metadata-types.js'
 
 export type { AuthorizationServerMetadata, DiscoveryOptions } from './metadata-types.js'

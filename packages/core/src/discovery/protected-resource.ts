@@ -1,5 +1,5 @@
 import { ConfigError, DiscoveryError } from '../errors.js'
-import { parseEndpoint } from '../provider/options.js'
+import { parseEndpoint } from '../provider/option-checks.js'
 import type { DiscoveryOptions } from './metadata-types.js'
 import type { ProtectedResourceMetadata, ProtectedResourceTarget } from './protected-resource-types.js'
 

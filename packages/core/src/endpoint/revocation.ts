@@ -1,5 +1,6 @@
 import { ConfigError, OAuthError } from '../errors.js'
-import { parseEndpoint, type ResolvedTokenProviderOptions, type Revocation } from '../provider/options.js'
+import { parseEndpoint } from '../provider/option-checks.js'
+import type { ResolvedTokenProviderOptions, Revocation } from '../provider/options.js'
 import { rememberForm } from '../redaction/scrub.js'
 import type { TokenEndpointClient } from './token-endpoint.js'
 import { readJsonObject, sendRequest } from './token-request.js'

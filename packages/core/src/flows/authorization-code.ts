@@ -1,6 +1,6 @@
 import { AuthorizationError, ConfigError } from '../errors.js'
-import type { Discovery } from '../provider/options.js'
-import { type FetchLike, parseEndpoint } from '../provider/options.js'
+import { parseEndpoint } from '../provider/option-checks.js'
+import type { Discovery, FetchLike } from '../provider/options.js'
 import { printable } from '../redact.js'
 
 /** A PKCE code verifier and its S256 challenge. @see RFC 7636 §4.1, §4.2 */

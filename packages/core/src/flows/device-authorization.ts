@@ -4,7 +4,9 @@ import { readJsonObject, seconds, sendRequest } from '../endpoint/token-request.
 import { ConfigError, DiscoveryError, TokenResponseError } from '../errors.js'
 import { DEFAULT_DEVICE_INTERVAL } from '../grants/grants.js'
 import { abortable } from '../provider/abortable.js'
-import { parseEndpoint, resolveOptions, type TokenProviderOptions } from '../provider/options.js'
+import { parseEndpoint } from '../provider/option-checks.js'
+import type { TokenProviderOptions } from '../provider/options.js'
+import { resolveOptions } from '../provider/resolve-options.js'
 import { inspectSymbol, REDACTED } from '../redact.js'
 
 /** The `grant_type` of the device code grant. @see RFC 8628 §3.4 */
