@@ -1,8 +1,8 @@
 import { ConfigError, createTokenProvider } from '@tokenwell/core'
 import { oauth2Hooks } from '@tokenwell/ky'
 import { server } from '@tokenwell/mock-server/msw'
-import ky from 'ky'
-import { HttpResponse, http } from 'msw'
+import ky, { TimeoutError } from 'ky'
+import { delay, HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
 
 const tokenEndpoint = 'https://as.test/token'
@@ -99,5 +99,21 @@ describe('oauth2Hooks(): the replay lives in the fetch these hooks give ky', () 
     expect(await api.get('x').json()).toEqual({ ok: true })
     expect(statuses).toEqual([200])
     expect(seen).toHaveLength(2)
+  })
+
+  it('ky’s timeout bounds the replay too: a slow replay is ky’s TimeoutError', async () => {
+    let sends = 0
+    server.use(
+      http.post(tokenEndpoint, () => HttpResponse.json({ access_token: 'secret-t', token_type: 'Bearer' })),
+      http.get('https://api.test/*', async () => {
+        if (++sends === 1) return new HttpResponse(null, { status: 401 })
+        await delay(1000)
+        return HttpResponse.json({ ok: true })
+      }),
+    )
+    const provider = createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', retry: false })
+    const api = ky.create({ prefixUrl: 'https://api.test', retry: 0, timeout: 300, ...oauth2Hooks(provider) })
+    await expect(api.get('x')).rejects.toBeInstanceOf(TimeoutError)
+    expect(sends).toBe(2)
   })
 })
