@@ -1,32 +1,25 @@
-import type { TokenProvider } from '@tokenwell/core'
+import { ConfigError, type TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions, ClientShape, Grant } from '@tokenwell/core/adapter'
 import { createRequestProtocol, fetchHopByHop, isReplayableBody } from '@tokenwell/core/adapter'
-import type { AfterResponseHook, BeforeErrorHook, BeforeRequestHook, NormalizedOptions } from 'ky'
+import type { BeforeErrorHook, BeforeRequestHook, NormalizedOptions } from 'ky'
 
 export interface OAuth2HooksOptions extends AdapterOptions {
-  /** With DPoP: the fetch the `fetch` these hooks give ky wraps. @default globalThis.fetch, at each request */
+  /** The fetch the `fetch` these hooks give ky wraps. @default globalThis.fetch, at each request */
   fetch?: typeof fetch
 }
 
 /** What `ky.create()` / `ky.extend()` receive from `oauth2Hooks()`. */
 export interface OAuth2Hooks {
-  hooks: {
-    beforeRequest: BeforeRequestHook[]
-    afterResponse: AfterResponseHook[]
-    beforeError: BeforeErrorHook[]
-  }
-  /** With DPoP only: ky's fetch, following an authorized request's redirects here. */
-  fetch?: typeof fetch
+  hooks: { beforeRequest: BeforeRequestHook[]; beforeError: BeforeErrorHook[] }
+  /** ky's fetch: it answers a 401 (the replay) and, with DPoP, follows redirects hop by hop. */
+  fetch: typeof fetch
 }
 
 /** ky's options for one call, as hooks receive them (`fetch` and `timeout` are there, untyped). */
 type Options = NormalizedOptions & { fetch?: typeof fetch; timeout?: number | false }
 
 /** One send of a ky request: the `Request` and ky's options for the whole call. */
-interface Send {
-  readonly request: Request
-  readonly options: Options
-}
+type Send = { readonly request: Request; readonly options: Options }
 
 /** How the protocol reads ky's requests; `prefix` is the first `prefixUrl` these hooks saw. */
 const shapeOf = (prefix: () => string | undefined): ClientShape<Send, Response> => ({
@@ -55,9 +48,10 @@ const shapeOf = (prefix: () => string | undefined): ClientShape<Send, Response> 
  *   have a `match`. A request with its own `Authorization` is left alone.
  * - ky's own `retry` still works: its retries carry the request's current token (the renewed
  *   one after a replay), never a token fetched anew, and never the caller's header replaced.
- * - The replay is a copy of the request ky kept (the same bytes, the same signal), sent with
- *   ky's `fetch`; a `ReadableStream` body is sent once and its 401 returned. ky's later
- *   `afterResponse` hooks, `throwHttpErrors` and retries see the replay's response.
+ * - The replay happens in the returned `fetch` (so ky's `timeout` bounds it too): a copy of the
+ *   request (the same bytes, the same signal); a `ReadableStream` body is sent once and its 401
+ *   returned. ky's `afterResponse` hooks, `throwHttpErrors` and retries see the replay's response.
+ *   A `fetch` given to ky after these hooks is a `ConfigError`: pass it in `options.fetch`.
  * - With DPoP, the returned `fetch` follows an authorized request's redirects, a proof per hop.
  * - `signal` and ky's `timeout` also bound the wait for a token, never the token request.
  *
@@ -78,7 +72,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
 
   function apply(send: Send, grant: Grant): void {
     grants.set(send.options, grant)
-    if (grant.dpop) calls.set(send.request, send.options)
+    calls.set(send.request, send.options)
     const { headers } = send.request
     if (grant.authorization === undefined) headers.delete('authorization')
     else headers.set('authorization', grant.authorization)
@@ -87,6 +81,8 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   }
 
   const beforeRequest: BeforeRequestHook = (request, options) => {
+    // the response decision (the replay) lives in our fetch: another fetch would skip it
+    if ((options as Options).fetch !== authorizedFetch) throw foreignFetch()
     const send = { request, options }
     prefix ||= options.prefixUrl
     const known = grants.get(options)
@@ -97,32 +93,10 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     return next.then((grant) => grant && apply(send, grant)).catch(rethrow(protocol))
   }
 
-  const afterResponse: AfterResponseHook = (request, options, response) => {
-    const grant = grants.get(options)
-    if (!grant) return
-    const send = { request, options }
-    const next = protocol.onResponse(grant, send, response)
-    if (next === undefined) return
-    return next.then(async (replay) => {
-      if (!replay) return
-      // ky keeps `request` unsent for its retries: the replay is a copy, so they still have a body
-      const copy = request.clone()
-      apply({ request: copy, options }, replay)
-      return ((options as Options).fetch ?? fetch)(copy)
-    }, rethrow(protocol))
-  }
-
-  // ky's HTTPError holds the request, and with it the Authorization header
-  const beforeError: BeforeErrorHook = (error) => protocol.scrub(error)
-  const hooks = { beforeRequest: [beforeRequest], afterResponse: [afterResponse], beforeError: [beforeError] }
-  if (provider.dpop === undefined) return { hooks }
-
-  // fetch follows redirects out of sight: a DPoP request's are followed here, hop by hop
-  const dpopFetch = (request: Request, init?: RequestInit) => {
+  /** One send of an authorized request; with DPoP, its redirects followed here, a proof per hop. */
+  function send(request: Request, init: RequestInit | undefined, call: Options, grant: Grant) {
     const inner = given ?? globalThis.fetch
-    const call = calls.get(request)
-    const grant = call && grants.get(call)
-    if (!call || grant?.authorization === undefined || request.redirect !== 'follow')
+    if (!grant.dpop || grant.authorization === undefined || request.redirect !== 'follow')
       return inner(request, init)
     const again = (g: Grant, hop: Request) => protocol.again(g, { request: hop, options: call })
     const replayable = isReplayableBody(call.body)
@@ -131,8 +105,39 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
       return last.response
     })
   }
-  return { hooks, fetch: dpopFetch as typeof fetch }
+
+  // ky's fetch: the response decided here, so ky clones no response for an afterResponse hook
+  const authorizedFetch = (request: Request, init?: RequestInit): Promise<Response> => {
+    const call = calls.get(request)
+    const grant = call && grants.get(call)
+    if (!call || !grant) return (given ?? globalThis.fetch)(request, init)
+    // sending consumes the body: a copy kept for the replay, when there is one to send again
+    const spare = request.body !== null && isReplayableBody(call.body) ? request.clone() : request
+    return send(request, init, call, grant).then((response) => {
+      const next = protocol.onResponse(grants.get(call) ?? grant, { request: spare, options: call }, response)
+      if (next === undefined) return response
+      return next.then((replay) => {
+        if (!replay) return response
+        void response.body?.cancel().catch(() => {})
+        apply({ request: spare, options: call }, replay)
+        return send(spare, init, call, replay)
+      }, rethrow(protocol))
+    })
+  }
+
+  // ky's HTTPError holds the request, and with it the Authorization header
+  const beforeError: BeforeErrorHook = (error) => protocol.scrub(error)
+  return {
+    hooks: { beforeRequest: [beforeRequest], beforeError: [beforeError] },
+    fetch: authorizedFetch as typeof fetch,
+  }
 }
+
+/** A `fetch` given to ky after the hooks' own: its responses would never be answered. */
+const foreignFetch = () =>
+  new ConfigError(
+    'fetch: ky was given its own fetch after oauth2Hooks(); pass it as oauth2Hooks(provider, { fetch }) instead',
+  )
 
 /** Errors leave without any token this adapter handed out. */
 const rethrow =
