@@ -151,13 +151,14 @@ export async function measurePage(page: PageSpec, from: 'src' | 'dist'): Promise
     gzipBytes: gzipSync(output, { level: 9 }).length,
     ...(page.budget !== undefined && { budget: page.budget }),
     inputs: Object.entries(inputs)
-      .map(([path, { bytesInOutput }]) => ({ path: shortPath(path), bytes: bytesInOutput }))
+      .map(([path, { bytesInOutput }]) => ({ path: shortInput(path), bytes: bytesInOutput }))
       .filter((i) => i.bytes > 0)
       .sort((a, b) => b.bytes - a.bytes),
   }
 }
 
-function shortPath(path: string): string {
+/** `node_modules/.pnpm/jose@6.1.0/node_modules/jose/dist/x.js` -> `jose/dist/x.js`; workspace paths from `packages/`. */
+export function shortInput(path: string): string {
   const inModules = path.lastIndexOf('node_modules/')
   if (inModules >= 0) return path.slice(inModules + 'node_modules/'.length)
   const inPackages = path.indexOf('packages/')

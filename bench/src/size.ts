@@ -3,7 +3,7 @@ import { builtinModules } from 'node:module'
 import { dirname, join, relative, sep } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { build, type Metafile } from 'esbuild'
-import { measurePages, type PageSize } from './pages.js'
+import { measurePages, type PageSize, shortInput } from './pages.js'
 
 export interface BundleSpec {
   /** Name shown in tables. */
@@ -104,14 +104,6 @@ export async function measureBundle(
       .map(([path, bytes]) => ({ path: shortInput(path), bytes }))
       .sort((a, b) => b.bytes - a.bytes),
   }
-}
-
-/** `node_modules/.pnpm/jose@6.1.0/node_modules/jose/dist/x.js` -> `jose/dist/x.js`; workspace paths from `packages/`. */
-function shortInput(path: string): string {
-  const inModules = path.lastIndexOf('node_modules/')
-  if (inModules >= 0) return path.slice(inModules + 'node_modules/'.length)
-  const inPackages = path.indexOf('packages/')
-  return inPackages >= 0 ? path.slice(inPackages) : path
 }
 
 export interface Footprint {
