@@ -13,7 +13,7 @@
 // `--perf-basic-prof --no-short-builtin-calls` and writes `functions.txt` beside it: self cost per
 // request of each function, JIT code named from node's perf map (callgrind sees only addresses).
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -48,7 +48,15 @@ function perRequest(client: string, side: string): { all: number; net: number } 
       `--callgrind-out-file=${out}`,
       'node',
       '--single-threaded',
-      ...(symbols ? ['--perf-basic-prof', '--no-short-builtin-calls'] : []),
+      // V8's code log goes beside callgrind.out, not into the working directory
+      ...(symbols
+        ? [
+            '--perf-basic-prof',
+            '--no-short-builtin-calls',
+            '--no-logfile-per-isolate',
+            `--logfile=${out}.v8.log`,
+          ]
+        : []),
     ].concat(['--expose-gc', '--import', 'tsx', child, client, side, String(REQUESTS)]),
     { encoding: 'utf8', env: { ...process.env, BENCH_CALLGRIND: '1', BENCH_WARMUP: '1500' } },
   )
@@ -63,7 +71,11 @@ function perRequest(client: string, side: string): { all: number; net: number } 
     if (line.includes('PROGRAM TOTALS')) all = n
     else if (ENGINE.test(line)) engine += n
   }
-  if (symbols) writeFunctions(annotated, `/tmp/perf-${run.pid}.map`, join(out, '..', 'functions.txt'))
+  if (symbols) {
+    const perfMap = `/tmp/perf-${run.pid}.map`
+    writeFunctions(annotated, perfMap, join(out, '..', 'functions.txt'))
+    rmSync(perfMap, { force: true })
+  }
   if (keep) console.log(`  ${client} ${side}: ${out}`)
   return { all: all / REQUESTS, net: (all - engine) / REQUESTS }
 }
