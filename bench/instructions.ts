@@ -7,17 +7,32 @@
 // threads), and the "net" count leaves out the self cost of its compilers and GC, which still
 // lands on whichever side V8 happens to recompile or collect on (up to half the total, varying
 // by several per cent between runs of one side). About a minute per side: not part of `pnpm bench`.
+// `--runs=N` runs each side N times (alternating) and reports the median and the spread (min–max);
+// `--sides=bare,tokenwell` picks sides; `--requests=N` measured requests; `--keep` prints each
+// run's callgrind.out path (for `callgrind_annotate`); `--symbols` also runs node with
+// `--perf-basic-prof --no-short-builtin-calls` and writes `functions.txt` beside it: self cost per
+// request of each function, JIT code named from node's perf map (callgrind sees only addresses).
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const CLIENTS = ['axios', 'got', 'fetch', 'undici', 'ky']
-const clients = process.argv.slice(2).filter((a) => CLIENTS.includes(a))
+const SIDES = ['bare', 'minimal', 'tokenwell']
+const args = process.argv.slice(2)
+const clients = args.filter((a) => CLIENTS.includes(a))
+const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
+const runs = Number(flag('runs') ?? 1)
+const sides = flag('sides')?.split(',') ?? SIDES
+const symbols = args.includes('--symbols')
+const keep = symbols || args.includes('--keep')
+if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer')
+if (!sides.includes('bare') || sides.some((s) => !SIDES.includes(s)))
+  throw new Error(`--sides: a comma-separated list of ${SIDES.join(', ')}, with bare`)
 const child = fileURLToPath(new URL('./src/instructions-child.ts', import.meta.url))
 
-const REQUESTS = 1000
+const REQUESTS = Number(flag('requests') ?? 1000)
 /** Self cost that is V8 compiling or collecting, not running the request: it lands on whichever side it happens to. */
 const ENGINE =
   /v8::internal::(compiler|maglev|turboshaft|Parser|ParserBase|Scanner|Compiler|Heap|Scavenger|MarkCompact|Sweeper|MinorMarkSweep|IncrementalMarking|MarkingVisitor|MainMarkingVisitor|EvacuateVisitor|PointersUpdating|GCTracer)/
@@ -33,6 +48,15 @@ function perRequest(client: string, side: string): { all: number; net: number } 
       `--callgrind-out-file=${out}`,
       'node',
       '--single-threaded',
+      // V8's code log goes beside callgrind.out, not into the working directory
+      ...(symbols
+        ? [
+            '--perf-basic-prof',
+            '--no-short-builtin-calls',
+            '--no-logfile-per-isolate',
+            `--logfile=${out}.v8.log`,
+          ]
+        : []),
     ].concat(['--expose-gc', '--import', 'tsx', child, client, side, String(REQUESTS)]),
     { encoding: 'utf8', env: { ...process.env, BENCH_CALLGRIND: '1', BENCH_WARMUP: '1500' } },
   )
@@ -47,15 +71,59 @@ function perRequest(client: string, side: string): { all: number; net: number } 
     if (line.includes('PROGRAM TOTALS')) all = n
     else if (ENGINE.test(line)) engine += n
   }
+  if (symbols) {
+    const perfMap = `/tmp/perf-${run.pid}.map`
+    writeFunctions(annotated, perfMap, join(out, '..', 'functions.txt'))
+    rmSync(perfMap, { force: true })
+  }
+  if (keep) console.log(`  ${client} ${side}: ${out}`)
   return { all: all / REQUESTS, net: (all - engine) / REQUESTS }
 }
 
+/** Self cost per request of every function in `annotated`, JIT addresses named from `perfMap`. */
+function writeFunctions(annotated: string, perfMap: string, file: string): void {
+  const ranges = readFileSync(perfMap, 'utf8')
+    .split('\n')
+    .map((line) => /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line))
+    .filter((m) => m !== null)
+    .map((m) => ({ start: Number.parseInt(m[1]!, 16), size: Number.parseInt(m[2]!, 16), name: m[3]! }))
+  const nameOf = (address: number) =>
+    ranges.findLast((r) => address >= r.start && address < r.start + r.size)?.name
+  const self = new Map<string, number>()
+  for (const line of annotated.split('\n')) {
+    const m = /^\s*([\d,]+)\s.*?\s(\S+:\S.*)$/.exec(line)
+    if (m === null || line.includes('PROGRAM TOTALS')) continue
+    let name = m[2]!.replace(/ \[.*\]$/, '')
+    const address = /^\?\?\?:0x([0-9a-f]+)$/.exec(name)?.[1]
+    if (address !== undefined) name = nameOf(Number.parseInt(address, 16)) ?? name
+    self.set(name, (self.get(name) ?? 0) + Number(m[1]!.replaceAll(',', '')) / REQUESTS)
+  }
+  const rows = [...self].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${n.toFixed(0).padStart(8)} ${name}`)
+  writeFileSync(file, `${rows.join('\n')}\n`)
+}
+
 const k = (n: number) => `${(n / 1000).toFixed(1)}k`
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+/** Median and, over several runs, the min–max spread. */
+const summary = (xs: number[]) =>
+  xs.length === 1 ? k(xs[0]!) : `${k(median(xs))} [${k(Math.min(...xs))}–${k(Math.max(...xs))}]`
 for (const client of clients.length > 0 ? clients : CLIENTS) {
-  const [bare, minimal, tokenwell] = ['bare', 'minimal', 'tokenwell'].map((side) => perRequest(client, side))
-  const ratio = (side: { net: number }) => (side.net / bare!.net).toFixed(3)
+  const counts = new Map(sides.map((side) => [side, [] as { all: number; net: number }[]]))
+  for (let run = 0; run < runs; run++)
+    for (const side of run % 2 === 0 ? sides : [...sides].reverse())
+      counts.get(side)!.push(perRequest(client, side))
+  const bare = median(counts.get('bare')!.map((c) => c.net))
+  const parts = sides.map((side) => {
+    const net = counts.get(side)!.map((c) => c.net)
+    const ratio = side === 'bare' ? '' : ` (${(median(net) / bare).toFixed(3)}×)`
+    return `${side} ${summary(net)}${ratio}`
+  })
+  const all = sides.map((side) => summary(counts.get(side)!.map((c) => c.all)))
   console.log(
-    `${client}: net of compiler and GC, bare ${k(bare!.net)}, minimal ${k(minimal!.net)} (${ratio(minimal!)}×), ` +
-      `tokenwell ${k(tokenwell!.net)} (${ratio(tokenwell!)}×); all: ${[bare, minimal, tokenwell].map((s) => k(s!.all)).join(' / ')}`,
+    `${client}${runs > 1 ? `, median of ${runs} runs [min–max]` : ''}: net of compiler and GC, ${parts.join(', ')}; all: ${all.join(' / ')}`,
   )
 }

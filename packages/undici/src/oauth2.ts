@@ -17,7 +17,7 @@ type Opts = Dispatcher.DispatchOptions & { signal?: unknown }
 type Handler = Dispatcher.DispatchHandler
 type Controller = Dispatcher.DispatchController
 type Headers = Record<string, string | string[] | undefined>
-type Pending = Grant | Promise<Grant | undefined> | undefined
+type OptsHeaders = NonNullable<Opts['headers']>
 
 const originOf = (opts: Opts) => (typeof opts.origin === 'string' ? opts.origin : opts.origin?.origin)
 const signalOf = ({ signal }: Opts) => (signal instanceof AbortSignal ? signal : undefined)
@@ -26,7 +26,7 @@ const shape: ClientShape<Opts, { status: number; headers: Headers; url: URL | un
   url: (opts, whole) => (whole ? `${originOf(opts)}${opts.path}` : originOf(opts)),
   method: (opts) => opts.method,
   base: () => undefined,
-  ownCredentials: (opts) => hasAuthorization(opts.headers),
+  ownCredentials: (opts) => opts.headers != null && hasAuthorization(opts.headers),
   body: (opts) => opts.body,
   signal: signalOf, // undici.request / stream / pipeline pass their `signal` down to the dispatcher
   status: (res) => res.status,
@@ -53,11 +53,12 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
 
   return (dispatch) => {
     function send(opts: Opts, handler: Handler, grant: Grant): boolean {
-      chains.set(handler, grant)
-      if (grant.authorization === undefined) return dispatch(opts, handler)
-      return dispatch({ ...opts, headers: withHeaders(opts.headers, grant) }, new Send(opts, handler, grant))
+      const next = grant.authorization === undefined ? undefined : new Send(opts, handler, grant)
+      if (next) return dispatch({ ...opts, headers: withHeaders(opts.headers, grant) }, next)
+      chains.set(handler, grant) // no `Send` sees this chain's later hops: they stay without token
+      return dispatch(opts, handler)
     }
-    function settle(opts: Opts, handler: Handler, pending: Pending): boolean {
+    function settle(opts: Opts, handler: Handler, pending: ReturnType<typeof protocol.begin>): boolean {
       if (pending === undefined) return dispatch(opts, handler)
       if (!(pending instanceof Promise)) return send(opts, handler, pending)
       // an aborted wait dispatches as is: the caller's handler aborts it before anything is sent
@@ -68,10 +69,10 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       return true
     }
 
-    /** One send of an authorized request: a 401 the protocol replays never reaches the caller. */
+    /** One send with a token. A 401 it replays never reaches the caller; chain kept on ≥ 300 or error. */
     class Send implements Handler {
       replaying = false
-      history: readonly URL[] | undefined
+      history: readonly URL[] | undefined = undefined
       constructor(
         readonly opts: Opts,
         readonly handler: Handler,
@@ -86,6 +87,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       }
       onResponseStart(controller: Controller, status: number, headers: Headers, message?: string) {
         const { opts, handler, grant } = this
+        if (status >= 300) chains.set(handler, grant)
         const next = protocol.onResponse(grant, opts, { status, headers, url: this.history?.at(-1) })
         if (next === undefined) return handler.onResponseStart?.(controller, status, headers, message)
         this.replaying = true // the 401's body is dropped as it arrives
@@ -102,7 +104,9 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         if (!this.replaying) this.handler.onResponseEnd?.(controller, trailers)
       }
       onResponseError(controller: Controller, error: Error) {
-        if (!this.replaying) fail(this.handler, error, controller)
+        if (this.replaying) return
+        chains.set(this.handler, this.grant) // a retry handler may send it again
+        fail(this.handler, error, controller)
       }
     }
 
@@ -124,25 +128,21 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
 const idle: Controller = { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} }
 
 /** undici headers as a flat `[name, value, …]` list (the only array form it takes), or the record. */
-function listOf(headers: NonNullable<Opts['headers']>): unknown[] | Headers {
+function listOf(headers: OptsHeaders): unknown[] | Headers {
   if (Array.isArray(headers) || !(Symbol.iterator in headers)) return headers
   return [...(headers as Iterable<[]>)].flat()
 }
 
 const NONE: unknown[] = []
 const isAuthorization = (name: unknown) => String(name).toLowerCase() === 'authorization'
-function hasAuthorization(headers: Opts['headers']): boolean {
-  const list = headers ? listOf(headers) : NONE
-  if (Array.isArray(list)) return list.some((name, i) => i % 2 === 0 && isAuthorization(name))
-  for (const name in list) if (isAuthorization(name)) return true
-  return false
+function hasAuthorization(headers: OptsHeaders): boolean {
+  const list = listOf(headers)
+  if (!Array.isArray(list)) return Object.keys(list).some(isAuthorization)
+  return list.some((name, i) => i % 2 === 0 && isAuthorization(name))
 }
 
 /** The caller's headers plus `authorization` (and `dpop`), in the caller's form; theirs never change. */
-function withHeaders(
-  headers: Opts['headers'],
-  { authorization, proof }: Grant,
-): NonNullable<Opts['headers']> {
+function withHeaders(headers: Opts['headers'], { authorization, proof }: Grant): OptsHeaders {
   const list = headers ? listOf(headers) : undefined
   const dpop = proof === undefined ? NONE : ['dpop', proof]
   if (Array.isArray(list)) return [...list, 'authorization', authorization, ...dpop] as string[]
