@@ -106,6 +106,8 @@ export interface SteadyOptions {
    */
   tokenLatency: number
   connections: number
+  /** Record at most this many requests (the run stops there); default: the closed loop's cap. */
+  maxRequests?: number
 }
 
 export interface SteadyResult {
@@ -169,10 +171,13 @@ export async function steady(
     if (warm !== 200) throw new Error(`${spec.label}: warm-up request got ${warm}`)
     await control.reset()
     const waitsBefore = subject.tokenWaits?.() ?? 0
+    const began = now()
     const run = await closedLoop(subject.request, {
       concurrency: options.concurrency,
       durationMs: options.durationMs,
+      ...(options.maxRequests !== undefined && { maxRequests: options.maxRequests }),
     })
+    const ranMs = now() - began
     const tokenWaits = subject.tokenWaits ? subject.tokenWaits() - waitsBefore : undefined
     const [spans, api] = await Promise.all([control.tokenSpans(), control.apiStats()])
     const window = options.tokenLatency
@@ -205,7 +210,8 @@ export async function steady(
       requests: run.count,
       throughput: run.throughput,
       tokenRequests: spans.length,
-      lifetimes: options.durationMs / (options.lifetimeS * 1000),
+      // measured, not asked for: a run that hit its request cap covered fewer lifetimes
+      lifetimes: ranMs / (options.lifetimeS * 1000),
       maxConcurrentTokenRequests: maxOverlap(spans),
       maxTokenRequestsPerLifetime: perLifetime(spans, options.lifetimeS * 1000, now()),
       waited,
@@ -272,7 +278,9 @@ export async function lifetimeSweep(
 ): Promise<(SteadyResult & { lifetimeS: number })[]> {
   const results: (SteadyResult & { lifetimeS: number })[] = []
   for (const lifetime of lifetimes) {
-    const result = await steady(servers, spec, { ...options, ...lifetime })
+    // room for 20,000 requests a second: the run lasts its whole duration, across its refreshes
+    const maxRequests = Math.ceil(lifetime.durationMs * 20)
+    const result = await steady(servers, spec, { ...options, ...lifetime, maxRequests })
     onResult(lifetime, result)
     results.push({ ...result, lifetimeS: lifetime.lifetimeS })
   }

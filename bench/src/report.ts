@@ -123,7 +123,12 @@ export function evaluateTargets(results: BenchResults): Target[] {
               .join('; '),
             // each token replaced by one request, started within its lifetime
             met: results.concurrency.sweep.every(
-              (r) => r.tokenWaits === 0 && r.failed === 0 && r.maxTokenRequestsPerLifetime <= 1,
+              (r) =>
+                r.tokenWaits === 0 &&
+                r.failed === 0 &&
+                r.maxTokenRequestsPerLifetime <= 1 &&
+                // it crossed its refreshes: one per lifetime it ran
+                r.tokenRequests >= Math.floor(r.lifetimes),
             ),
           },
         ]
