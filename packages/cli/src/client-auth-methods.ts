@@ -91,14 +91,18 @@ export function clientAuthHelp(options: { mtls: boolean }): string {
 }
 
 /**
- * The row of `--client-auth value` for a command without `--cert`, or undefined; a mutual TLS
- * method is a `UsageError` naming the command that takes it.
+ * The row of `--client-auth value` for a command without `--cert`. An unknown method, or a
+ * mutual TLS one, is a `UsageError` naming what that command takes.
  */
-export function findClientAuthWithoutCert(value: string, command: string): ClientAuthRow | undefined {
+export function clientAuthWithoutCert(value: string, command: string): ClientAuthRow {
   const row = findClientAuth(value)
   if (row?.mtls)
     throw new UsageError(`--client-auth ${value} needs --cert, which only tokenwell token takes`, command)
-  return row
+  if (row) return row
+  const names = Object.entries(CLIENT_AUTH_METHODS)
+    .filter(([, method]) => !method.mtls)
+    .map(([name]) => name)
+  throw new UsageError(`--client-auth must be one of ${names.join(', ')}`, command)
 }
 
 /** The row for `value` (a short name or core's name), or undefined. */

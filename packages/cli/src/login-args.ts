@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { CLIENT_AUTH_METHODS, type ClientAuthRow, findClientAuthWithoutCert } from './client-auth-methods.js'
+import { type ClientAuthRow, clientAuthWithoutCert } from './client-auth-methods.js'
 import { parseDuration } from './duration.js'
 import { hasSecret, SECRETS, type SecretName } from './secrets.js'
 import { OUTPUTS, type Output } from './token-args.js'
@@ -101,14 +101,7 @@ export function parseLoginArgs(argv: readonly string[]): LoginArgs {
 
   // a CLI is a public client (RFC 8252 §8.4), unless told otherwise
   const clientAuthName = values['client-auth'] ?? 'none'
-  const clientAuth =
-    findClientAuthWithoutCert(clientAuthName, 'login') ??
-    usage(
-      `--client-auth must be one of ${Object.entries(CLIENT_AUTH_METHODS)
-        .filter(([, row]) => !row.mtls)
-        .map(([name]) => name)
-        .join(', ')}`,
-    )
+  const clientAuth = clientAuthWithoutCert(clientAuthName, 'login')
   for (const name of LOGIN_SECRETS) {
     if (clientAuth.secret !== name && hasSecret(name, all)) {
       usage(`--client-auth ${clientAuthName} takes no ${SECRETS[name].label}`)

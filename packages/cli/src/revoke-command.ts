@@ -10,7 +10,7 @@ import { discovery } from '@tokenwell/core/discovery'
 import { revocation } from '@tokenwell/core/revocation'
 import { createCliFetch, readCaFiles } from './cli-fetch.js'
 import type { CliIo } from './cli-io.js'
-import { CLIENT_AUTH_METHODS, findClientAuthWithoutCert } from './client-auth-methods.js'
+import { clientAuthWithoutCert } from './client-auth-methods.js'
 import { formatDuration, parseDuration } from './duration.js'
 import { readSecret, SECRETS, secretFlags } from './secrets.js'
 import { asUsageError } from './token-command.js'
@@ -97,14 +97,7 @@ export async function runRevokeCommand(
     usage('give --issuer URL (to discover the revocation endpoint) or --revocation-endpoint URL')
   const clientId = (values['client-id'] as string | undefined) || usage('--client-id is required')
   const authName = (values['client-auth'] as string | undefined) ?? 'basic'
-  const clientAuth =
-    findClientAuthWithoutCert(authName, 'revoke') ??
-    usage(
-      `--client-auth must be one of ${Object.entries(CLIENT_AUTH_METHODS)
-        .filter(([, row]) => !row.mtls)
-        .map(([name]) => name)
-        .join(', ')}`,
-    )
+  const clientAuth = clientAuthWithoutCert(authName, 'revoke')
   const hint = (values['token-type-hint'] as string | undefined) ?? 'access_token'
   if (!(HINTS as readonly string[]).includes(hint))
     usage(`--token-type-hint must be one of ${HINTS.join(', ')}`)
