@@ -23,13 +23,12 @@ export {
 export type { ClientAssertionMethod } from './endpoint/client-assertion-method.js'
 export { basicCredentials } from './endpoint/client-auth.js'
 export type { RevocationResult, RevokeOptions } from './endpoint/revocation.js'
+export { buildTokenRequest, type TokenRequestContext } from './endpoint/token-request.js'
 export {
-  buildTokenRequest,
   type ParseTokenResponseOptions,
   parseTokenResponse,
   type TokenEndpointResponse,
-  type TokenRequestContext,
-} from './endpoint/token-request.js'
+} from './endpoint/token-response.js'
 export {
   AuthorizationError,
   ConfigError,

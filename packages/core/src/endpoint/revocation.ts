@@ -2,8 +2,8 @@ import { ConfigError, OAuthError } from '../errors.js'
 import { parseEndpoint } from '../provider/option-checks.js'
 import type { ResolvedTokenProviderOptions, Revocation } from '../provider/options.js'
 import { rememberForm } from '../redaction/scrub.js'
+import { readJsonObject, sendRequest } from './endpoint-exchange.js'
 import type { TokenEndpointClient } from './token-endpoint.js'
-import { readJsonObject, sendRequest } from './token-request.js'
 
 /** What `provider.revoke()` sent: which tokens the revocation endpoint accepted. */
 export interface RevocationResult {

@@ -1,6 +1,7 @@
 import { discovery } from '../discovery/discover-endpoint.js'
+import { readJsonObject, sendRequest } from '../endpoint/endpoint-exchange.js'
 import { createTokenEndpointClient, type TokenEndpointClient } from '../endpoint/token-endpoint.js'
-import { readJsonObject, seconds, sendRequest } from '../endpoint/token-request.js'
+import { seconds } from '../endpoint/token-response.js'
 import { ConfigError, DiscoveryError, TokenResponseError } from '../errors.js'
 import { DEFAULT_DEVICE_INTERVAL } from '../grants/grants.js'
 import { abortable } from '../provider/abortable.js'

@@ -1,0 +1,136 @@
+import { jwtExpiresAt } from '../provider/expiry.js'
+import { printable } from '../redact.js'
+import { createToken, type Token } from '../token.js'
+import { readJsonObject, responseError } from './endpoint-exchange.js'
+
+/** The token endpoint's JSON response. @see RFC 6749 §5.1 */
+export interface TokenEndpointResponse {
+  access_token: string
+  token_type?: string
+  expires_in?: number | string
+  scope?: string
+  refresh_token?: string
+  id_token?: string
+  [other: string]: unknown
+}
+
+export interface ParseTokenResponseOptions {
+  /** Time the response arrived, epoch ms. @default Date.now() */
+  now?: number
+  /** Lifetime assumed without `expires_in` or a JWT `exp`, ms. @default 300_000 */
+  defaultLifetime?: number
+  /** Scope to report when the server does not say (RFC 6749 §5.1: then it granted what was asked). */
+  requestedScope?: string
+  /** Largest body read, bytes. @default 262_144 */
+  maxBytes?: number
+  /** Token types accepted. @default ['Bearer'] */
+  tokenTypes?: readonly string[]
+}
+
+/**
+ * Validates a token endpoint `Response` and returns the `Token`, or throws `OAuthError` for an
+ * OAuth error body and `TokenResponseError` for anything else that is not a token response.
+ * @see RFC 6749 §5.1, §5.2
+ */
+export async function parseTokenResponse(
+  response: Response,
+  options: ParseTokenResponseOptions = {},
+): Promise<Token> {
+  const fail = responseError(response)
+  const body = await readJsonObject(response, options.maxBytes ?? 262_144, 'token', 'access_token')
+  if (typeof body.access_token !== 'string' || body.access_token === '') throw fail('has no access_token')
+  // rule 6: a token that cannot go into an Authorization header is refused now, not cached
+  for (const field of ['access_token', 'token_type'] as const) {
+    const value = body[field]
+    if (typeof value === 'string' && !HEADER_TOKEN.test(value)) {
+      throw fail(
+        `has ${field === 'access_token' ? 'an' : 'a'} ${field} that cannot be sent in a header (whitespace, control or non-ASCII characters)`,
+      )
+    }
+  }
+  const tokenType = normaliseTokenType(body.token_type, options.tokenTypes ?? ['Bearer'], fail)
+  const now = options.now ?? Date.now()
+  const expiresAt = expiryOf(body, now, options.defaultLifetime ?? 300_000, response, fail)
+  const optionalString = (name: string) => {
+    const value = body[name]
+    if (value === undefined || value === null) return undefined
+    if (typeof value !== 'string') throw fail(`has a non-string ${name}`)
+    return value
+  }
+  const scope = optionalString('scope') ?? options.requestedScope
+  const refreshToken = optionalString('refresh_token')
+  const idToken = optionalString('id_token')
+  return createToken({
+    accessToken: body.access_token,
+    tokenType,
+    expiresAt,
+    ...(scope !== undefined && { scope }),
+    ...(refreshToken !== undefined && { refreshToken }),
+    ...(idToken !== undefined && { idToken }),
+    raw: body,
+  })
+}
+
+/**
+ * What an access token or token type may hold to be sent as `<type> <token>` in a header:
+ * visible ASCII only, no whitespace, no control character (RFC 9110 §5.5 field-value, RFC 6750
+ * §2.1 b64token, which is stricter; RFC 9449's DPoP tokens use the same header).
+ */
+const HEADER_TOKEN = /^[\x21-\x7e]+$/
+
+function normaliseTokenType(
+  value: unknown,
+  accepted: readonly string[],
+  fail: ReturnType<typeof responseError>,
+): string {
+  // RFC 6749 §5.1 requires token_type, but enough servers omit it that Bearer is assumed
+  if (value === undefined) return 'Bearer'
+  const match =
+    typeof value === 'string' && accepted.find((type) => type.toLowerCase() === value.toLowerCase())
+  if (!match) {
+    // a hostile object (e.g. a toString that is not a function) must not throw a TypeError here
+    const shown = typeof value === 'string' ? value : `(${value === null ? 'null' : typeof value})`
+    throw fail(`has unsupported token_type "${printable(shown)}"`)
+  }
+  return match
+}
+
+function expiryOf(
+  body: Record<string, unknown>,
+  now: number,
+  defaultLifetime: number,
+  response: Response,
+  fail: ReturnType<typeof responseError>,
+) {
+  const raw = body.expires_in
+  if (raw !== undefined && raw !== null) {
+    // anything but a number of seconds is broken and must not become NaN or "never"
+    const lifetime = seconds(raw)
+    if (lifetime === undefined)
+      throw fail('has an invalid expires_in (must be a non-negative number of seconds)')
+    return now + Math.min(lifetime * 1000, MAX_LIFETIME)
+  }
+  const exp = jwtExpiresAt(body.access_token as string)
+  if (exp === undefined) return now + defaultLifetime
+  // `exp` is on the server's clock: shift it by how far ours is off, judged by its Date header
+  const serverNow = Date.parse(response.headers.get('date') ?? '')
+  const expiresAt = Number.isFinite(serverNow) ? exp + (now - serverNow) : exp
+  return Math.min(expiresAt, now + MAX_LIFETIME)
+}
+
+/** A non-negative number of seconds (some servers send a numeric string), or `undefined`. */
+export function seconds(value: unknown): number | undefined {
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value)
+        ? Number(value)
+        : Number.NaN
+  return Number.isFinite(number) && number >= 0 ? number : undefined
+}
+
+/**
+ * Longest lifetime believed, ms (a year): an absurd `expires_in` such as 1e305 would otherwise
+ * overflow to Infinity, i.e. "never expires", and no store or timer could hold it.
+ */
+const MAX_LIFETIME = 365 * 24 * 3600 * 1000
