@@ -1,12 +1,6 @@
-import {
-  authorizationHeader,
-  createTokenProvider,
-  DpopError,
-  dpopNonceChallenge,
-  type TokenwellError,
-} from '@tokenwell/core'
+import { authorizationHeader, createTokenProvider, DpopError, type TokenwellError } from '@tokenwell/core'
 import { discovery } from '@tokenwell/core/discovery'
-import { createDpop } from '@tokenwell/core/dpop'
+import { createDpop, dpopNonceChallenge } from '@tokenwell/core/dpop'
 import { type RunningMockAuthServer, startMockAuthServer, startProtectedApi } from '@tokenwell/mock-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 

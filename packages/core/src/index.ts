@@ -12,14 +12,8 @@ export {
   protectedResourceMetadataUrl,
 } from './discovery/protected-resource.js'
 export { resourceMetadataFromChallenges } from './discovery/resource-challenge.js'
-export {
-  createDpopProof,
-  type Dpop,
-  type DpopOptions,
-  type DpopProofRequest,
-  type DpopSession,
-  dpopNonceChallenge,
-} from './dpop/dpop.js'
+// the DPoP helpers themselves (createDpop, createDpopProof, dpopNonceChallenge) are in @tokenwell/core/dpop
+export type { Dpop, DpopOptions, DpopProofRequest, DpopSession } from './dpop/dpop.js'
 export type { ClientAssertionMethod } from './endpoint/client-assertion-method.js'
 export { basicCredentials } from './endpoint/client-auth.js'
 export type { RevocationResult, RevokeOptions } from './endpoint/revocation.js'

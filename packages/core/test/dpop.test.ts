@@ -3,13 +3,11 @@ import { server } from '@tokenwell/mock-server/msw'
 import { calculateJwkThumbprint, EmbeddedJWK, type JWK, type JWTPayload, jwtVerify } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
-import { createDpop } from '../src/dpop/index.js'
+import { createDpop, createDpopProof, dpopNonceChallenge } from '../src/dpop/index.js'
 import {
   authorizationHeader,
-  createDpopProof,
   createTokenProvider,
   DpopError,
-  dpopNonceChallenge,
   TokenResponseError,
   type TokenwellError,
 } from '../src/index.js'
