@@ -1,28 +1,15 @@
 import { Agent, request as httpRequest } from 'node:http'
 import { createTokenProvider } from '@tokenwell/core'
-import {
-  type RunningMockAuthServer,
-  type RunningProtectedApi,
-  startMockAuthServer,
-  startProtectedApi,
-} from '@tokenwell/mock-server'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startMockAuthServer, startProtectedApi } from '@tokenwell/mock-server'
+import { describe, expect, it } from 'vitest'
+import { useMockServers } from './support/servers.js'
 
 // The mock server under the load the adapter tests put on it: real loopback HTTP, no msw.
-let auth: RunningMockAuthServer
-let api: RunningProtectedApi
-beforeAll(async () => {
-  auth = await startMockAuthServer()
-  api = await startProtectedApi({ authServer: auth })
-})
-afterAll(async () => {
-  await api?.close()
-  await auth?.close()
-})
+const servers = useMockServers({ api: {} })
 
 const basic = `Basic ${Buffer.from('demo-client:demo-secret').toString('base64')}`
 const tokenRequest = () =>
-  fetch(auth.tokenEndpoint, {
+  fetch(servers.auth.tokenEndpoint, {
     method: 'POST',
     headers: { authorization: basic },
     body: new URLSearchParams({ grant_type: 'client_credentials' }),
@@ -30,25 +17,25 @@ const tokenRequest = () =>
 
 describe('mock server under concurrent load', () => {
   it('answers 1,000 concurrent protected-API calls with one token, and counts them', async () => {
-    api.stats.reset()
+    servers.api.stats.reset()
     const { access_token } = (await (await tokenRequest()).json()) as { access_token: string }
     const statuses = await Promise.all(
       Array.from({ length: 1_000 }, (_, i) =>
-        fetch(`${api.url}/echo/${i % 10}`, { headers: { authorization: `Bearer ${access_token}` } }).then(
-          async (r) => {
-            await r.arrayBuffer()
-            return r.status
-          },
-        ),
+        fetch(`${servers.api.url}/echo/${i % 10}`, {
+          headers: { authorization: `Bearer ${access_token}` },
+        }).then(async (r) => {
+          await r.arrayBuffer()
+          return r.status
+        }),
       ),
     )
     expect(statuses.filter((s) => s !== 200)).toEqual([])
-    expect(api.stats.requests).toBe(1_000)
-    expect(api.stats.byPath['/echo/7']).toBe(100)
+    expect(servers.api.stats.requests).toBe(1_000)
+    expect(servers.api.stats.byPath['/echo/7']).toBe(100)
   })
 
   it('answers 1,000 concurrent token requests and counts exactly 1,000', async () => {
-    auth.stats.reset()
+    servers.auth.stats.reset()
     const statuses = await Promise.all(
       Array.from({ length: 1_000 }, () =>
         tokenRequest().then(async (r) => {
@@ -58,8 +45,8 @@ describe('mock server under concurrent load', () => {
       ),
     )
     expect(statuses.filter((s) => s !== 200)).toEqual([])
-    expect(auth.stats).toMatchObject({ tokenRequests: 1_000, tokensIssued: 1_000 })
-    expect(auth.stats.byClient['demo-client']).toBe(1_000)
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 1_000, tokensIssued: 1_000 })
+    expect(servers.auth.stats.byClient['demo-client']).toBe(1_000)
   })
 
   it('closes idle keep-alive connections on close(), so it never hangs', async () => {

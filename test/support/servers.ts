@@ -2,6 +2,7 @@ import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
 import {
   type RunningMockAuthServer,
   type RunningProtectedApi,
+  type StartProtectedApiOptions,
   startMockAuthServer,
   startProtectedApi,
 } from '@tokenwell/mock-server'
@@ -17,17 +18,34 @@ export interface Servers {
   provider: TokenProvider
 }
 
-/** Starts the servers once per file, resets their counters and makes a new provider for every test. */
-export function useServers(): Servers {
-  const servers = {} as Servers
+/**
+ * Starts the mock authorization server and one protected API per entry of `apis` (its options,
+ * the authorization server given) once per file, and closes them after it. Read the servers in
+ * hooks and tests: they exist once `beforeAll` has run.
+ */
+export function useMockServers<Name extends string>(
+  apis: Record<Name, Omit<StartProtectedApiOptions, 'authServer'>>,
+): { auth: RunningMockAuthServer } & Record<Name, RunningProtectedApi> {
+  const servers = {} as { auth: RunningMockAuthServer } & Record<Name, RunningProtectedApi>
+  const started: { close(): Promise<void> }[] = []
   beforeAll(async () => {
     servers.auth = await startMockAuthServer()
-    servers.api = await startProtectedApi({ authServer: servers.auth })
-    servers.other = await startProtectedApi({ authServer: servers.auth })
+    started.push(servers.auth)
+    for (const [name, options] of Object.entries(apis) as [Name, StartProtectedApiOptions][]) {
+      const api = await startProtectedApi({ ...options, authServer: servers.auth })
+      ;(servers as Record<Name, RunningProtectedApi>)[name] = api
+      started.push(api)
+    }
   })
   afterAll(async () => {
-    await Promise.all([servers.api?.close(), servers.other?.close(), servers.auth?.close()])
+    await Promise.all(started.splice(0).map((server) => server.close()))
   })
+  return servers
+}
+
+/** Starts the servers once per file, resets their counters and makes a new provider for every test. */
+export function useServers(): Servers {
+  const servers = useMockServers({ api: {}, other: {} }) as Servers
   beforeEach(() => {
     const { auth, api, other } = servers
     for (const stats of [auth.stats, api.stats, other.stats]) stats.reset()
