@@ -23,12 +23,27 @@ export interface TabLocks {
   tryLease(key: string, ttl: number): Promise<(() => Promise<void>) | undefined>
   /** Resolves once no tab holds the lease for `key`; rejects when `signal` aborts. */
   whenFree(key: string, signal: AbortSignal): Promise<void>
+  /**
+   * Holds this tab's mark for `key` (until its next mark, or `close`): the newest of what it stored
+   * was issued at `stamp`. Resolves once held, so a tab that takes the lease after this tab let go
+   * finds it, whether or not this tab's message has reached it yet.
+   */
+  mark(key: string, stamp: number): Promise<void>
+  /** The marks the other live tabs hold for `key`, or `undefined` if unknown. */
+  marks(key: string): Promise<TabMark[] | undefined>
   /** The holder made progress (stored a token, or let go): a wait for `key` starts over. */
   progressed(key: string): void
   close(): void
 }
 
 type Release = () => Promise<void>
+
+/** A live tab stored for a key what was issued at `stamp` (epoch ms); `name` tells one mark from the next. */
+export interface TabMark {
+  tab: string
+  stamp: number
+  name: string
+}
 
 export function createTabLocks(
   locks: LockManagerLike,
@@ -43,6 +58,9 @@ export function createTabLocks(
   })
   locks.request(`${presence}${tabId}`, {}, () => here).catch(() => {})
   const leaseName = (key: string) => `${prefix}:lease:${key}`
+  const markPrefix = (key: string) => `${prefix}:stored:${key}:`
+  /** This tab's mark per key, and how to let go of it. */
+  const marked = new Map<string, { name: string; letGo: () => void }>()
   /** When this tab first found a key's lease held, with no progress since. */
   const busySince = new Map<string, number>()
   /**
@@ -118,11 +136,48 @@ export function createTabLocks(
       // shared: every waiter wakes at once when the holder lets go, and none of them blocks another
       await locks.request(leaseName(key), { mode: 'shared', signal }, () => undefined)
     },
+    async mark(key, stamp) {
+      const name = `${markPrefix(key)}${tabId}:${stamp}`
+      const before = marked.get(key)
+      if (before?.name === name || !Number.isFinite(stamp)) return
+      let letGo = () => {}
+      const kept = new Promise<void>((resolve) => {
+        letGo = resolve
+      })
+      // the name is this tab's own: it is free
+      const held = await new Promise<boolean>((resolve, reject) => {
+        locks
+          .request(name, { ifAvailable: true }, (lock) => {
+            resolve(lock !== null)
+            return lock === null ? undefined : kept
+          })
+          .catch(reject)
+      })
+      if (!held) return
+      marked.set(key, { name, letGo })
+      before?.letGo()
+    },
+    async marks(key) {
+      if (!locks.query) return undefined
+      const { held = [] } = await locks.query()
+      const start = markPrefix(key)
+      const found = new Map<string, TabMark>()
+      for (const { name } of held) {
+        if (!name?.startsWith(start)) continue
+        const [tab, stamp, ...rest] = name.slice(start.length).split(':')
+        if (rest.length > 0 || !tab || tab === tabId || !/^[0-9a-f]+$/.test(tab)) continue
+        const at = Number(stamp)
+        if (stamp !== '' && Number.isFinite(at)) found.set(name, { tab, stamp: at, name })
+      }
+      return [...found.values()]
+    },
     progressed(key) {
       busySince.delete(key)
     },
     close() {
       leave()
+      for (const { letGo } of marked.values()) letGo()
+      marked.clear()
     },
   }
 }
