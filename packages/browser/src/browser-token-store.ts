@@ -1,4 +1,4 @@
-import { ConfigError, type StoreEntry, type TokenStore } from '@tokenwell/core'
+import { ConfigError, type StoreEntry, type StoreLease, type TokenStore } from '@tokenwell/core'
 import { type BrowserTokenStoreOptions, resolveOptions } from './options.js'
 import { createTabChannel } from './tab-channel.js'
 import { createTabLocks } from './tab-locks.js'
@@ -62,6 +62,27 @@ export function createBrowserTokenStore(input: BrowserTokenStoreOptions = {}): B
     const stored = await vault?.load(k)
     if (stored) state.merge(k, stored)
   }
+  /** Per key, the marks of other tabs this tab already waited for (answered or not): never waited for again. */
+  const settled = new Map<string, Set<string>>()
+
+  /**
+   * Under the lease: what the tabs that stored last hold reaches this tab before it fetches. A
+   * tab marks what it stored with a lock before it lets go of the lease, so this tab finds the
+   * mark even when that tab's message is still on its way, and waits for it (at most `timeout`
+   * ms: that tab may hang). Resolves whether this tab is still behind a mark.
+   */
+  async function handOver(k: string, timeout: number): Promise<boolean> {
+    const marks = (await locks?.marks(k).catch(() => undefined)) ?? []
+    const seen = settled.get(k) ?? new Set()
+    settled.set(k, new Set(marks.flatMap(({ name }) => (seen.has(name) ? [name] : []))))
+    const behind = marks.filter(({ name, stamp }) => stamp > state.newest(k) && !seen.has(name))
+    if (behind.length === 0) return false
+    const stamp = Math.max(...behind.map((mark) => mark.stamp))
+    const enough = () => state.newest(k) >= stamp
+    await tabs?.sync(k, { from: behind.map((mark) => mark.tab), timeout, enough })
+    for (const { name } of behind) settled.get(k)?.add(name)
+    return !enough()
+  }
   const entryOf = (k: string) => state.read(k)?.entry
   const persist = async (k: string) => vault?.save(k, state.read(k))
 
@@ -89,6 +110,8 @@ export function createBrowserTokenStore(input: BrowserTokenStoreOptions = {}): B
       }
       state.merge(k, slot)
       tabs?.publish(k, slot)
+      // before core lets go of the lease: the next holder finds this mark, and waits for this slot
+      await locks?.mark(k, state.newest(k)).catch(() => {})
       await persist(k)
     },
     async delete(key) {
@@ -118,14 +141,19 @@ export function createBrowserTokenStore(input: BrowserTokenStoreOptions = {}): B
   }
   if (locks && tabs) {
     Object.assign(store, {
-      async acquireLease(key: string, ttl: number) {
+      async acquireLease(key: string, ttl: number): Promise<StoreLease | undefined> {
         const k = slotKey(key)
         const release = await locks.tryLease(k, ttl)
         if (!release) return undefined
         // the tab that held it before may have stored a token a moment ago: its message may be on its way
         caughtUp.add(k)
         await tabs.sync(k)
-        return release
+        const behind = await handOver(k, Math.max(options.askTimeout, ttl / 2))
+        const refreshToken = state.read(k)?.refresh?.value
+        if (!behind || refreshToken === undefined) return release
+        // a tab that stored after this refresh token was issued did not answer: it may have redeemed
+        // it, so core does not redeem it again (rule 4)
+        return Object.assign(() => release(), { inDoubt: await sha256Hex(refreshToken) })
       },
       waitForEntry(key: string, timeout: number, accept: (entry: StoreEntry) => boolean) {
         const k = slotKey(key)
@@ -168,4 +196,9 @@ export function createBrowserTokenStore(input: BrowserTokenStoreOptions = {}): B
   }
   // no toJSON or inspect hook needed: tokens live in closures, so printing the store shows none
   return Object.freeze(store)
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
 }

@@ -18,7 +18,16 @@ export interface TabChannel {
    * Asks the other tabs what they hold for `key` and folds their answers in. Resolves once every
    * live tab answered, or after `askTimeout` ms (a tab that hangs never answers).
    */
-  sync(key: string): Promise<void>
+  sync(key: string, options?: SyncOptions): Promise<void>
+}
+
+export interface SyncOptions {
+  /** Waits for the answers of these tabs only (the others' answers are folded in too). */
+  from?: string[]
+  /** How long to wait for them, ms. @default askTimeout */
+  timeout?: number
+  /** Resolves as soon as this holds, checked as each message for the key is folded in. */
+  enough?: () => boolean
 }
 
 export interface TabChannelOptions {
@@ -31,13 +40,19 @@ export interface TabChannelOptions {
 }
 
 interface Pending {
+  key: string
   waiting: Set<string> | undefined
+  enough: (() => boolean) | undefined
   done: () => void
 }
 
 export function createTabChannel(options: TabChannelOptions): TabChannel {
   const { channel, state, tabId, askTimeout } = options
   const pending = new Map<string, Pending>()
+  /** A message for `key` was folded in: the waits it satisfies end. */
+  const heard = (key: string) => {
+    for (const wait of [...pending.values()]) if (wait.key === key && wait.enough?.()) wait.done()
+  }
   channel.addEventListener('message', (event) => {
     const message = event.data as Record<string, unknown> | null
     if (typeof message !== 'object' || message === null || typeof message['key'] !== 'string') return
@@ -46,6 +61,7 @@ export function createTabChannel(options: TabChannelOptions): TabChannel {
       case 'set': {
         const slot = parseSlot(message['slot'])
         if (slot) state.merge(key, slot)
+        heard(key)
         return
       }
       case 'del':
@@ -64,6 +80,7 @@ export function createTabChannel(options: TabChannelOptions): TabChannel {
         if (slot) state.merge(key, slot)
         wait.waiting?.delete(String(message['from']))
         if (wait.waiting?.size === 0) wait.done()
+        heard(key)
       }
     }
   })
@@ -74,18 +91,18 @@ export function createTabChannel(options: TabChannelOptions): TabChannel {
     drop(key, fingerprint) {
       channel.postMessage({ t: 'del', key, ...(fingerprint !== undefined && { fp: fingerprint }) })
     },
-    async sync(key) {
-      const peers = await options.peers().catch(() => undefined)
-      if (peers?.length === 0) return
+    async sync(key, { from, timeout = askTimeout, enough } = {}) {
+      const peers = from ?? (await options.peers().catch(() => undefined))
+      if (peers?.length === 0 || enough?.()) return
       const id = `${tabId}:${Math.random().toString(36).slice(2)}`
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => done(), askTimeout)
+        const timer = setTimeout(() => done(), timeout)
         const done = () => {
           clearTimeout(timer)
           pending.delete(id)
           resolve()
         }
-        pending.set(id, { waiting: peers && new Set(peers), done })
+        pending.set(id, { key, waiting: peers && new Set(peers), enough, done })
         channel.postMessage({ t: 'ask', key, id, from: tabId })
       })
     },

@@ -33,6 +33,14 @@ export function mergeSlot(current: TabSlot | undefined, next: TabSlot, now: numb
   return out
 }
 
+/** When the newest of what `slot` holds was issued (its entry or its refresh token), epoch ms. */
+export function slotStamp(slot: TabSlot | undefined): number {
+  return Math.max(
+    slot?.entry?.obtainedAt ?? Number.NEGATIVE_INFINITY,
+    slot?.refresh?.at ?? Number.NEGATIVE_INFINITY,
+  )
+}
+
 /** The entry of `slot` while it may still be served at `now`. */
 export function liveEntry(slot: TabSlot | undefined, now: number): StoreEntry | undefined {
   return slot?.entry && slot.until !== undefined && slot.until > now ? slot.entry : undefined

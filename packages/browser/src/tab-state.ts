@@ -1,11 +1,16 @@
 import type { StoreEntry } from '@tokenwell/core'
-import { liveEntry, mergeSlot, type TabSlot } from './tab-slot.js'
+import { liveEntry, mergeSlot, slotStamp, type TabSlot } from './tab-slot.js'
 
 /** What one tab knows, per key: its own writes and those other tabs announced. */
 export interface TabState {
   read(key: string): TabSlot | undefined
   /** Folds `slot` in; listeners of `key` hear about an entry that changed. */
   merge(key: string, slot: TabSlot): void
+  /**
+   * When the newest entry or refresh token this tab ever held for `key` was issued (what it
+   * dropped since included), epoch ms; `-Infinity` before any.
+   */
+  newest(key: string): number
   /** Drops the entry (only if its fingerprint is `fingerprint`, when given); keeps the refresh token. */
   drop(key: string, fingerprint?: string): boolean
   /** Calls `listener` with each new entry stored for `key`; returns the unsubscribe function. */
@@ -15,6 +20,7 @@ export interface TabState {
 export function createTabState(clock: () => number): TabState {
   const slots = new Map<string, TabSlot>()
   const listeners = new Map<string, Set<(entry: StoreEntry) => void>>()
+  const stamps = new Map<string, number>()
   return {
     read(key) {
       const slot = slots.get(key)
@@ -33,9 +39,11 @@ export function createTabState(clock: () => number): TabState {
       const before = slots.get(key)?.entry
       const after = mergeSlot(slots.get(key), slot, clock())
       slots.set(key, after)
+      stamps.set(key, Math.max(stamps.get(key) ?? Number.NEGATIVE_INFINITY, slotStamp(after)))
       if (after.entry && after.entry !== before)
         for (const listener of listeners.get(key) ?? []) listener(after.entry)
     },
+    newest: (key) => stamps.get(key) ?? Number.NEGATIVE_INFINITY,
     drop(key, fingerprint) {
       const slot = slots.get(key)
       if (!slot?.entry || (fingerprint !== undefined && slot.entry.fingerprint !== fingerprint)) return false

@@ -1,4 +1,8 @@
-import { type BrowserTokenStoreOptions, createBrowserTokenStore } from '@tokenwell/browser'
+import {
+  type BroadcastChannelLike,
+  type BrowserTokenStoreOptions,
+  createBrowserTokenStore,
+} from '@tokenwell/browser'
 import { createTokenProvider, type TokenProvider, type TokenProviderOptions } from '@tokenwell/core'
 import { server } from '@tokenwell/mock-server/msw'
 import { HttpResponse, http } from 'msw'
@@ -33,6 +37,31 @@ export function mockTokenEndpoint(options: { refreshTokens?: Set<string>; gate?:
     }),
   )
   return state
+}
+
+/**
+ * BroadcastChannels whose messages reach the tab `late.by` ms after they were sent (a loaded
+ * machine, a busy tab), in the order sent; none at all while `late.deaf` (a tab that hangs).
+ */
+export function slowChannel(late: { by: number; deaf?: boolean }) {
+  return (name: string): BroadcastChannelLike => {
+    const channel = new BroadcastChannel(name)
+    let open = true
+    const hear = (listener: (event: MessageEvent) => void, event: MessageEvent) => open && listener(event)
+    return {
+      postMessage: (message) => channel.postMessage(message),
+      addEventListener: (type, listener) =>
+        channel.addEventListener(type, (event) => {
+          if (late.deaf) return
+          if (late.by === 0) hear(listener, event)
+          else setTimeout(() => hear(listener, event), late.by).unref()
+        }),
+      close: () => {
+        open = false
+        channel.close()
+      },
+    }
+  }
 }
 
 export interface Tab {
