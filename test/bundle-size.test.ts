@@ -9,13 +9,16 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
 
 /**
  * Each page's size today, min+gzip bytes, plus a little room: a change that makes a page
- * bigger fails here and has to say why. Lower it when a page shrinks.
+ * bigger fails here and has to say why. Lower it when a page shrinks. The browser store pages
+ * grew by about 650 bytes for the lease hand-over between tabs (marks read under the lease), which
+ * keeps a second tab from fetching, or redeeming a refresh token, before the last holder's token
+ * reaches it.
  */
 const CEILING: Readonly<Record<string, number>> = {
   'page: client_credentials + withOAuth2': 20_100,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 22_500,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 23_000,
   'page: authorization code + PKCE + refresh + withOAuth2': 21_000,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 23_400,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 23_900,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {
