@@ -1,8 +1,11 @@
-import { Agent } from 'node:http'
+import { Agent, createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
+import { createTokenProvider } from '@tokenwell/core'
 import { oauth2Hooks } from '@tokenwell/got'
 import got, { HTTPError } from 'got'
 import { afterEach, describe, expect, it } from 'vitest'
+import { startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
 
 describe('@tokenwell/got over loopback HTTP', () => {
@@ -71,5 +74,60 @@ describe('@tokenwell/got over loopback HTTP', () => {
     expect(await patient).toMatchObject({ authorized: true })
     expect(servers.auth.stats.tokenRequests).toBe(1)
     expect(servers.api.stats.byPath['/echo/aborted']).toBeUndefined()
+  })
+})
+
+describe('@tokenwell/got errors after a redirect chain that left the origin and came back', () => {
+  // found by test/hostile-redirects.test.ts: got rejects while the last hop's socket is still in the
+  // agent, and that socket leads back to the request and its options, which got prints anew each time
+  it('a 302 to itself, then 301s away and back until the limit: the error prints to the end, without a token', async () => {
+    const recorder = await startRecorder()
+    const seen: [string, string | undefined][] = []
+    const api = createServer((req, res) => {
+      req.resume()
+      seen.push([req.url ?? '', req.headers.authorization])
+      const back = `${recorder.url}/bounce?to=${encodeURIComponent(`${base}/back`)}`
+      res
+        .writeHead(req.url === '/hostile' ? 302 : 301, { location: req.url === '/hostile' ? '/hop' : back })
+        .end()
+    })
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
+    const base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`
+    const provider = createTokenProvider({
+      tokenEndpoint: 'http://127.0.0.1:1/token',
+      clientId: 'c',
+      clientSecret: 's',
+      fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
+    })
+    const http = new Agent({ keepAlive: true })
+    const client = got.extend(oauth2Hooks(provider), {
+      prefixUrl: base,
+      agent: { http },
+      retry: { limit: 0 },
+    })
+    try {
+      // printed as a caller would log it on the spot, before the agent lets the socket go
+      const printed = await client.post('hostile').then(
+        () => 'resolved',
+        (error: unknown) => `${inspect(error, { depth: Number.POSITIVE_INFINITY })}`,
+      )
+      expect(printed).toContain("code: 'ERR_TOO_MANY_REDIRECTS'")
+      expect(printed).not.toContain('SECRET')
+      // the token went to the origin until the chain left it, and never after: not away, not back
+      expect(seen).toEqual([
+        ['/hostile', 'Bearer tok-SECRET'],
+        ['/hop', 'Bearer tok-SECRET'],
+        ...Array.from({ length: 4 }, () => ['/back', undefined]),
+      ])
+      expect(recorder.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual(
+        Array.from({ length: 5 }, () => ['/bounce', undefined, undefined]),
+      )
+      expect(recorder.text()).not.toContain('SECRET')
+    } finally {
+      http.destroy()
+      await provider.close()
+      await new Promise<void>((resolve) => api.close(() => resolve()))
+      await recorder.close()
+    }
   })
 })

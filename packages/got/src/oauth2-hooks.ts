@@ -31,6 +31,7 @@ export interface OAuth2Hooks {
 const STATE = Symbol.for('tokenwell.got.state')
 /** The instance's `prefixUrl`, kept in `context` when a request overrides it (`prefixUrl: ''`). */
 const BASE = Symbol.for('tokenwell.got.base')
+const INSPECT = Symbol.for('nodejs.util.inspect.custom') // Node's `util.inspect` hook
 
 /** The options a `beforeRequest` hook receives (its exact type differs between got 14 releases). */
 type HookOptions = Parameters<BeforeRequestHook>[0]
@@ -116,16 +117,20 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     })
   }
 
-  const beforeError: BeforeErrorHook = (error) => protocol.scrub(error)
-
-  return {
-    hooks: {
-      init: [init],
-      beforeRequest: [beforeRequest],
-      afterResponse: [afterResponse],
-      beforeError: [beforeError],
-    },
+  // got's `Options` print through a new `inspect`, which forgets depth and cycles: an error that reaches
+  // them again (a last hop's socket still in the agent) never ends printing. Their fields print once.
+  const beforeError: BeforeErrorHook = (error) => {
+    const fields = (error.options as unknown as { _internals?: object } | undefined)?._internals
+    if (fields) Object.defineProperty(error.options, INSPECT, { value: () => fields, configurable: true })
+    return protocol.scrub(error)
   }
+  const hooks = {
+    init: [init],
+    beforeRequest: [beforeRequest],
+    afterResponse: [afterResponse],
+    beforeError: [beforeError],
+  }
+  return { hooks }
 }
 
 /**
