@@ -84,6 +84,13 @@ describe('the secret scrubber, on echoes an encoder lengthens', () => {
       '\u001b[REDACTED]',
     ],
     ['after half an emoji (\\ud83d)', 'abcud83dEFGHIJKL', '\ud83dEFGHIJK', '\ud83d[REDACTED]'],
+    ["after the quote util.inspect prints a text in (')", "'k3Zp9Qr4LwXy", 'k3Zp9Qr4LwX', '[REDACTED]'],
+    [
+      'before the quote JSON.stringify prints a text in (")',
+      'mR7-Tq2Zx9Lp"w',
+      'x: R7-Tq2Zx9Lp',
+      'x: [REDACTED]',
+    ],
   ])('replaces fewer than 12 characters of a secret %s', (_, secret, text, scrubbed) => {
     expect(piecesShown(secret, text)).not.toEqual([])
     const scrub = createScrubber([secret])

@@ -9,6 +9,8 @@ const MIN_SECRET = 4
 /** Longer secrets (signed JWTs: an assertion, a DPoP proof) are not looked for in base64. */
 const MAX_BASE64 = 256
 
+type Hide = (from: number, to: number) => void
+
 /** Replaces every secret the scrubber knows, and every `PIECE`-character piece of one, in `text`. */
 export type Scrubber = (text: string) => string
 
@@ -164,18 +166,30 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
       hidden ??= new Uint8Array(text.length)
       hidden.fill(1, from, to)
     }
-    const find = (view: string, found: (from: number, to: number) => void) => {
-      for (let i = 0; i + PIECE <= view.length; i++) {
+    const matchPieces = (view: string, from: number, to: number, found: Hide) => {
+      for (let i = from; i < to && i + PIECE <= view.length; i++) {
         if (pieces.has(view.slice(i, i + PIECE))) found(i, i + PIECE)
       }
+    }
+    const matchShort = (view: string, found: Hide) => {
       for (const form of shortForms) {
         for (let at = view.indexOf(form); at >= 0; at = view.indexOf(form, at + 1))
           found(at, at + form.length)
       }
     }
-    find(text, hide)
-    // what a JSON logger or a console prints of the text: an escape next to a secret's piece can lengthen it
-    for (const view of escapedViews(text)) find(view.text, (from, to) => hide(...originOf(view, from, to)))
+    matchPieces(text, 0, text.length, hide)
+    matchShort(text, hide)
+    // the text as a JSON logger or a console prints it: an escape or a quote next to fewer than
+    // PIECE characters of a secret can make a piece; only windows that hold one can differ
+    for (const view of escapedViews(text)) {
+      const found: Hide = (from, to) => hide(...originOf(view, from, to, text.length))
+      let next = 0
+      for (const [from, to] of view.spots) {
+        matchPieces(view.text, Math.max(next, from - PIECE + 1, 0), to, found)
+        next = Math.max(next, to)
+      }
+      matchShort(view.text, found)
+    }
     if (!hidden) return text
     let out = ''
     for (let i = 0; i < text.length; ) {
@@ -254,16 +268,15 @@ function decodeBase64(value: string): string {
 
 /**
  * `text` as an encoder prints it, with where each of its characters came from: `at[j]` is the
- * index in the original text of the character `text[j]` is (part of) the escape of.
+ * index in the original text of the character `text[j]` is (part of) the escape of (-1 and
+ * the text's length for the quotes), and `spots` the `[from, to)` ranges of escapes and quotes.
  */
 interface EscapedView {
   text: string
   at: number[]
+  spots: [number, number][]
 }
 
-/** Characters that `JSON.stringify` or `util.inspect` write as an escape (lone surrogates among them). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
-const ESCAPABLE = /[\0-\x1f\x7f-\x9f"'\\\ud800-\udfff]/
 const SHORT: Readonly<Record<string, string>> = {
   '\b': '\\b',
   '\t': '\\t',
@@ -280,42 +293,53 @@ const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff
 const json: Escape = (char, code) =>
   SHORT[char] ??
   (char === '"' ? '\\"' : code < 0x20 || isHigh(code) || isLow(code) ? `\\u${hex(code, 4)}` : undefined)
-/** `util.inspect`, as a console or a test runner prints a value. */
-const inspect: Escape = (char, code) => {
-  if (SHORT[char] !== undefined) return SHORT[char]
-  if (char === "'") return "\\'"
-  if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `\\x${hex(code, 2).toUpperCase()}`
-  return isHigh(code) || isLow(code) ? `\\u${hex(code, 4)}` : undefined
+/** `util.inspect`, as a console or a test runner prints a value, in `quote`. */
+const inspect =
+  (quote: string): Escape =>
+  (char, code) => {
+    if (SHORT[char] !== undefined) return SHORT[char]
+    if (char === quote) return `\\${quote}`
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `\\x${hex(code, 2).toUpperCase()}`
+    return isHigh(code) || isLow(code) ? `\\u${hex(code, 4)}` : undefined
+  }
+/** The quote `util.inspect` puts a string in: `'`, else one the string does not hold. */
+function inspectQuote(text: string): string {
+  if (!text.includes("'")) return "'"
+  if (!text.includes('"')) return '"'
+  return text.includes('`') || text.includes('${') ? "'" : '`'
 }
 
 /**
- * How `text` reads once `JSON.stringify` (a JSON logger) or `util.inspect` (a console) escapes
- * it, for each that changes it. An escape adds characters (a newline is `\` and `n`, half an
- * emoji cut off is `\ud83d`), so fewer than 12 characters of a secret next to one can be 12 in
- * the printed text.
+ * `text` as `JSON.stringify` (a JSON logger) and `util.inspect` (a console) print it, quotes
+ * included. An escape or a quote adds characters (a newline is `\` and `n`, half an emoji cut
+ * off is `\ud83d`), so fewer than 12 characters of a secret next to one can be 12 printed.
  */
 function escapedViews(text: string): EscapedView[] {
-  if (!ESCAPABLE.test(text)) return []
-  const views: EscapedView[] = []
-  for (const escaper of [json, inspect]) {
-    const view = viewOf(text, escaper)
-    if (view.text !== text && !views.some((other) => other.text === view.text)) views.push(view)
-  }
-  return views
+  const quote = inspectQuote(text)
+  return [viewOf(text, '"', json), viewOf(text, quote, inspect(quote))]
 }
 
-function viewOf(text: string, escaper: Escape): EscapedView {
-  let out = ''
-  const at: number[] = []
+function viewOf(text: string, quote: string, escaper: Escape): EscapedView {
+  let out = quote
+  const at: number[] = [-1]
+  const spots: [number, number][] = [[0, 1]]
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i)
     const paired =
       (isHigh(code) && isLow(text.charCodeAt(i + 1))) || (isLow(code) && isHigh(text.charCodeAt(i - 1)))
-    const written = (paired ? undefined : escaper(text[i] as string, code)) ?? (text[i] as string)
-    out += written
-    for (let j = 0; j < written.length; j++) at.push(i)
+    const escaped = paired ? undefined : escaper(text[i] as string, code)
+    if (escaped === undefined) {
+      out += text[i]
+      at.push(i)
+      continue
+    }
+    spots.push([out.length, out.length + escaped.length])
+    out += escaped
+    for (let j = 0; j < escaped.length; j++) at.push(i)
   }
-  return { text: out, at }
+  spots.push([out.length, out.length + 1])
+  at.push(text.length)
+  return { text: out + quote, at, spots }
 }
 
 /**
@@ -323,10 +347,11 @@ function viewOf(text: string, escaper: Escape): EscapedView {
  * escape lies wholly inside it (an escape cut at its edge shows too little to hide the
  * character), or every one it touches when there are none.
  */
-function originOf({ at }: EscapedView, from: number, to: number): [number, number] {
+function originOf({ at }: EscapedView, from: number, to: number, length: number): [number, number] {
   const first = at[from] as number
   const last = at[to - 1] as number
   const start = from > 0 && at[from - 1] === first ? first + 1 : first
   const end = to < at.length && at[to] === last ? last : last + 1
-  return start < end ? [start, end] : [first, last + 1]
+  const [a, b] = start < end ? [start, end] : [first, last + 1]
+  return [Math.max(0, a), Math.min(length, b)]
 }
