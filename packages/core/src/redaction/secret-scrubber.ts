@@ -319,24 +319,33 @@ function escapedViews(text: string): EscapedView[] {
   return [viewOf(text, '"', json), viewOf(text, quote, inspect(quote))]
 }
 
+/** Characters one of the encoders may escape (a surrogate only when it is alone). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const ESCAPABLE = /[\0-\x1f\x7f-\x9f"'`\\\ud800-\udfff]/g
+
 function viewOf(text: string, quote: string, escaper: Escape): EscapedView {
   let out = quote
   const at: number[] = [-1]
   const spots: [number, number][] = [[0, 1]]
-  for (let i = 0; i < text.length; i++) {
+  let copied = 0
+  const copy = (to: number) => {
+    out += text.slice(copied, to)
+    for (let i = copied; i < to; i++) at.push(i)
+    copied = to
+  }
+  for (const { index: i } of text.matchAll(ESCAPABLE)) {
     const code = text.charCodeAt(i)
     const paired =
       (isHigh(code) && isLow(text.charCodeAt(i + 1))) || (isLow(code) && isHigh(text.charCodeAt(i - 1)))
     const escaped = paired ? undefined : escaper(text[i] as string, code)
-    if (escaped === undefined) {
-      out += text[i]
-      at.push(i)
-      continue
-    }
+    if (escaped === undefined) continue
+    copy(i)
     spots.push([out.length, out.length + escaped.length])
     out += escaped
     for (let j = 0; j < escaped.length; j++) at.push(i)
+    copied = i + 1
   }
+  copy(text.length)
   spots.push([out.length, out.length + 1])
   at.push(text.length)
   return { text: out + quote, at, spots }
