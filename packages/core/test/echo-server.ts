@@ -115,7 +115,13 @@ export function echoResponse(sent: SentRequest, template: EchoTemplate, extra: r
     case 'text':
       return new Response(`Bad Request\n${text}`, { status: 400, headers: { 'content-type': 'text/plain' } })
     case 'token-type':
-      return json(200, { access_token: 'at-1', token_type: text, expires_in: 60 })
+      // an echo that happens to be a type the client accepts (`bearer`, the end of `…:jwt-bearer`)
+      // would make a valid answer: the server's is always one the client refuses
+      return json(200, {
+        access_token: 'at-1',
+        token_type: /^(bearer|dpop)$/i.test(text) ? `${text}+` : text,
+        expires_in: 60,
+      })
     case 'short':
       return new Response(text, { status: 502 })
     case 'header':

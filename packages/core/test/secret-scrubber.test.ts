@@ -59,6 +59,78 @@ describe('the secret scrubber', () => {
   })
 })
 
+/** The 12-character pieces of `secret` that `text` shows as is, as a JSON logger and as a console print it. */
+function piecesShown(secret: string, text: string): string[] {
+  const printed = [text, JSON.stringify(text), inspect(text)]
+  const shown: string[] = []
+  for (let i = 0; i + 12 <= secret.length; i++) {
+    const piece = secret.slice(i, i + 12)
+    if (printed.some((t) => t.includes(piece))) shown.push(piece)
+  }
+  return shown
+}
+
+describe('the secret scrubber, on echoes an encoder lengthens', () => {
+  // the 11 code units after `n` (an emoji is two) echoed after a newline: JSON.stringify and
+  // util.inspect print the newline as `\n`, which makes the 12-character piece `nwAf;8éG😀Zy`
+  const SECRET = 'N5u0qKCiqdAnwAf;8éG😀Zy'
+  it.each([
+    ['after a newline (\\n)', SECRET, `bad request: x\n${SECRET.slice(12)}`, 'bad request: x\n[REDACTED]'],
+    ['after a tab (\\t)', 'q8Zr-2kt0pLm3WxYv4B', 'q=\t0pLm3WxYv4B', 'q=\t[REDACTED]'],
+    [
+      'after an escaped control character (\\u001b, \\x1B)',
+      'k3u001bZp9Qr4Lw',
+      '\u001bZp9Qr4Lw',
+      '\u001b[REDACTED]',
+    ],
+    ['after half an emoji (\\ud83d)', 'abcud83dEFGHIJKL', '\ud83dEFGHIJK', '\ud83d[REDACTED]'],
+    ["after the quote util.inspect prints a text in (')", "'k3Zp9Qr4LwXy", 'k3Zp9Qr4LwX', '[REDACTED]'],
+    [
+      'before the quote JSON.stringify prints a text in (")',
+      'mR7-Tq2Zx9Lp"w',
+      'x: R7-Tq2Zx9Lp',
+      'x: [REDACTED]',
+    ],
+  ])('replaces fewer than 12 characters of a secret %s', (_, secret, text, scrubbed) => {
+    expect(piecesShown(secret, text)).not.toEqual([])
+    const scrub = createScrubber([secret])
+    expect(scrub(text)).toBe(scrubbed)
+    expect(piecesShown(secret, scrub(text))).toEqual([])
+  })
+
+  it('leaves an escape next to other text alone', () => {
+    const scrub = createScrubber([SECRET])
+    expect(scrub('line one\nline two\twith "quotes" and \\ and \ud83d')).toBe(
+      'line one\nline two\twith "quotes" and \\ and \ud83d',
+    )
+  })
+})
+
+describe('the secret scrubber, on a secret cut through an emoji (a surrogate pair)', () => {
+  const SECRET = 'Zq7-wX9péLm2r😀Vb4-Ñc8tYh3k'
+  const high = SECRET.indexOf('😀')
+  const [head, tail] = [SECRET.slice(4, high + 1), SECRET.slice(high + 1, high + 12)]
+  it.each([
+    ['as is, ending in the lone high half (printed as \\ud83d)', head],
+    ['as is, starting with the lone low half (printed as \\ude00)', tail],
+    ['ending in the high half, JSON-escaped (\\ud83d)', JSON.stringify(head).slice(1, -1)],
+    ['starting with the low half, JSON-escaped (\\ude00)', JSON.stringify(tail).slice(1, -1)],
+    ['ending in the high half, JSON-escaped in upper case (\\uD83D)', 'p\\u00E9Lm2r\\uD83D'],
+    ['ending in U+FFFD (decoded from UTF-8)', `${SECRET.slice(high - 11, high)}\ufffd`],
+    ['starting with U+FFFD (decoded from UTF-8)', `\ufffd${SECRET.slice(high + 2, high + 13)}`],
+    ['ending in the high half, form-encoded (%EF%BF%BD)', form(SECRET.slice(6, high + 1))],
+    ['starting with the low half, form-encoded (%EF%BF%BD)', form(SECRET.slice(high + 1, high + 8))],
+  ])('replaces a piece %s', (_, echoed) => {
+    const scrub = createScrubber([SECRET])
+    expect(scrub(`got ${echoed} here`)).toBe('got [REDACTED] here')
+  })
+
+  it('keeps short text next to a replacement character or an escaped surrogate', () => {
+    const scrub = createScrubber([SECRET])
+    expect(scrub('got r\ufffd and r\\ud83d and Vb4 here')).toBe('got r\ufffd and r\\ud83d and Vb4 here')
+  })
+})
+
 describe('scrubbed errors', () => {
   const request = () =>
     buildTokenRequest(
