@@ -12,13 +12,14 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * bigger fails here and has to say why. Lower it when a page shrinks. The browser store pages
  * grew by about 650 bytes for the lease hand-over between tabs (marks read under the lease), which
  * keeps a second tab from fetching, or redeeming a refresh token, before the last holder's token
- * reaches it.
+ * reaches it. Every page grew by about 860 bytes for the scrubber's printed views (a secret's
+ * piece completed by an escape or a quote that JSON.stringify or util.inspect adds, rule 5).
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 20_100,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 23_000,
-  'page: authorization code + PKCE + refresh + withOAuth2': 21_000,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 23_900,
+  'page: client_credentials + withOAuth2': 20_800,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 23_900,
+  'page: authorization code + PKCE + refresh + withOAuth2': 21_700,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 24_800,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {
