@@ -35,7 +35,7 @@ const child = fileURLToPath(new URL('./src/instructions-child.ts', import.meta.u
 const REQUESTS = Number(flag('requests') ?? 1000)
 /** Self cost that is V8 compiling or collecting, not running the request: it lands on whichever side it happens to. */
 const ENGINE =
-  /v8::internal::(compiler|maglev|turboshaft|Parser|ParserBase|Scanner|Compiler|Heap|Scavenger|MarkCompact|Sweeper|MinorMarkSweep|IncrementalMarking|MarkingVisitor|MainMarkingVisitor|EvacuateVisitor|PointersUpdating|GCTracer|Evacuator|RememberedSet|RootScavengeVisitor|FreeList|ActiveSystemPages|IterateObjectCache)/
+  /v8::internal::(?:\w+::)*(compiler|maglev|turboshaft|Parser|ParserBase|Scanner|Compiler|Heap|Scavenger|MarkCompact|Sweeper|MinorMarkSweep|IncrementalMarking|MarkingVisitor|MainMarkingVisitor|EvacuateVisitor|PointersUpdating|GCTracer|Evacuator|RememberedSet|RootScavengeVisitor|FreeList|ActiveSystemPages|IterateObjectCache)/
 
 /** Instructions per measured request of one side: all, and without V8's compilers and GC. */
 function perRequest(client: string, side: string): { all: number; net: number } {
