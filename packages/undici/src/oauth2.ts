@@ -52,12 +52,9 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
   const protocol = createRequestProtocol(provider, options, shape)
   /** The grant of each chain a redirect or retry handler dispatches again, with itself as handler. */
   const chains = new WeakMap<Handler, Grant>()
-  /** Hands `error` (scrubbed) on in the interface `controller` came by; none: the older one if it has it. */
-  function fail(handler: Handler, error: unknown, controller?: Controller) {
-    const scrubbed = protocol.scrub(error) as Error
-    if (controller === undefined && handler.onError) handler.onError(scrubbed)
-    else handler.onResponseError?.(controller ?? idle, scrubbed)
-  }
+  // a handler given in the older interface comes wrapped by `compose()`, which takes both
+  const fail = (handler: Handler, error: unknown, controller: Controller = idle) =>
+    handler.onResponseError?.(controller, protocol.scrub(error) as Error)
 
   return (dispatch) => {
     function send(opts: Opts, handler: Handler, grant: Grant): boolean {
@@ -102,7 +99,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         )
         return false
       }
-      failed(error: Error, controller?: Controller) {
+      onError(error: Error, controller?: Controller) {
         if (this.replaying) return
         chains.set(this.handler, this.grant) // a retry handler may send it again
         fail(this.handler, error, controller)
@@ -129,9 +126,6 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       onComplete(trailers: string[] | null) {
         if (!this.replaying) this.handler.onComplete?.(trailers)
       }
-      onError(error: Error) {
-        this.failed(error)
-      }
     }
     /** A `Send` in undici's handler interface since 7 (a controller, headers as a record). */
     class Current extends Send implements Handler {
@@ -153,7 +147,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         if (!this.replaying) this.handler.onResponseEnd?.(controller, trailers)
       }
       onResponseError(controller: Controller, error: Error) {
-        this.failed(error, controller)
+        this.onError(error, controller)
       }
     }
 
