@@ -4,7 +4,10 @@ import {
   type ClientShape,
   createRequestProtocol,
   type Grant,
+  hasAuthorization,
   isProviderRequest,
+  rawHeader,
+  withGrantHeaders,
 } from '@tokenwell/core/adapter'
 import type { Dispatcher } from 'undici'
 
@@ -14,15 +17,16 @@ export interface OAuth2Options extends AdapterOptions {
 }
 
 type Opts = Dispatcher.DispatchOptions & { signal?: unknown }
-type Handler = Dispatcher.DispatchHandler
+type Handler = Dispatcher.DispatchHandler & { onConnect?(abort: () => void, context?: unknown): void }
 type Controller = Dispatcher.DispatchController
 type Headers = Record<string, string | string[] | undefined>
 type OptsHeaders = NonNullable<Opts['headers']>
+type Raw = Buffer[]
 
 const originOf = (opts: Opts) => (typeof opts.origin === 'string' ? opts.origin : opts.origin?.origin)
 const signalOf = ({ signal }: Opts) => (signal instanceof AbortSignal ? signal : undefined)
 
-const shape: ClientShape<Opts, { status: number; headers: Headers; url: URL | undefined }> = {
+const shape: ClientShape<Opts, { status: number; headers: Headers | Raw; url: URL | undefined }> = {
   url: (opts, whole) => (whole ? `${originOf(opts)}${opts.path}` : originOf(opts)),
   method: (opts) => opts.method,
   base: () => undefined,
@@ -30,7 +34,7 @@ const shape: ClientShape<Opts, { status: number; headers: Headers; url: URL | un
   body: (opts) => opts.body,
   signal: signalOf, // undici.request / stream / pipeline pass their `signal` down to the dispatcher
   status: (res) => res.status,
-  header: (res, name) => res.headers[name],
+  header: (res, name) => (Array.isArray(res.headers) ? rawHeader(res.headers, name) : res.headers[name]),
   responseUrl: (res) => res.url,
 }
 
@@ -48,15 +52,18 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
   const protocol = createRequestProtocol(provider, options, shape)
   /** The grant of each chain a redirect or retry handler dispatches again, with itself as handler. */
   const chains = new WeakMap<Handler, Grant>()
+  // a handler given in the older interface comes wrapped by `compose()`, which takes both
   const fail = (handler: Handler, error: unknown, controller: Controller = idle) =>
     handler.onResponseError?.(controller, protocol.scrub(error) as Error)
 
   return (dispatch) => {
     function send(opts: Opts, handler: Handler, grant: Grant): boolean {
-      const next = grant.authorization === undefined ? undefined : new Send(opts, handler, grant)
-      if (next) return dispatch({ ...opts, headers: withHeaders(opts.headers, grant) }, next)
-      chains.set(handler, grant) // no `Send` sees this chain's later hops: they stay without token
-      return dispatch(opts, handler)
+      if (grant.authorization === undefined) {
+        chains.set(handler, grant) // no `Send` sees this chain's later hops: they stay without token
+        return dispatch(opts, handler)
+      }
+      const next = handler.onHeaders ? new Legacy(opts, handler, grant) : new Current(opts, handler, grant)
+      return dispatch({ ...opts, headers: withGrantHeaders(opts.headers, grant) as OptsHeaders }, next)
     }
     function settle(opts: Opts, handler: Handler, pending: ReturnType<typeof protocol.begin>): boolean {
       if (pending === undefined) return dispatch(opts, handler)
@@ -70,32 +77,68 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     }
 
     /** One send with a token. A 401 it replays never reaches the caller; chain kept on ≥ 300 or error. */
-    class Send implements Handler {
+    class Send {
       replaying = false
-      history: readonly URL[] | undefined = undefined
+      history: readonly URL[] | undefined = undefined // an inner redirect handler's: it ends with this response's URL
       constructor(
         readonly opts: Opts,
         readonly handler: Handler,
         readonly grant: Grant,
       ) {}
+      /** Whether the response goes on to the caller; if not, it is replayed and its body dropped. */
+      passes(status: number, headers: Headers | Raw, controller?: Controller): boolean {
+        const { opts, handler, grant } = this
+        if (status >= 300) chains.set(handler, grant)
+        const next = protocol.onResponse(grant, opts, { status, headers, url: this.history?.at(-1) })
+        if (next === undefined) return true
+        this.replaying = true
+        next.then(
+          (renewed) =>
+            renewed ? send(opts, handler, renewed) : fail(handler, signalOf(opts)?.reason, controller),
+          (error) => fail(handler, error, controller),
+        )
+        return false
+      }
+      onError(error: Error, controller?: Controller) {
+        if (this.replaying) return
+        chains.set(this.handler, this.grant) // a retry handler may send it again
+        fail(this.handler, error, controller)
+      }
+    }
+    /** A `Send` in undici's older interface (raw headers), for a handler that has it: undici converts none. */
+    class Legacy extends Send implements Handler {
+      onConnect(abort: () => void, context?: { history?: readonly URL[] }) {
+        this.history = context?.history
+        this.handler.onConnect?.(abort, context)
+      }
+      onUpgrade(status: number, headers: Raw, socket: never) {
+        this.handler.onUpgrade?.(status, headers, socket)
+      }
+      onHeaders(status: number, headers: Raw, resume: () => void, message: string) {
+        return (
+          !this.passes(status, headers) ||
+          this.handler.onHeaders?.(status, headers, resume, message) !== false
+        )
+      }
+      onData(chunk: Buffer) {
+        return this.replaying || this.handler.onData?.(chunk) !== false
+      }
+      onComplete(trailers: string[] | null) {
+        if (!this.replaying) this.handler.onComplete?.(trailers)
+      }
+    }
+    /** A `Send` in undici's handler interface since 7 (a controller, headers as a record). */
+    class Current extends Send implements Handler {
       onRequestStart(controller: Controller, context: { history?: readonly URL[] }) {
-        this.history = context?.history // an inner redirect handler's: it ends with this response's URL
+        this.history = context?.history
         this.handler.onRequestStart?.(controller, context)
       }
       onRequestUpgrade(controller: Controller, status: number, headers: Headers, socket: never) {
         this.handler.onRequestUpgrade?.(controller, status, headers, socket)
       }
       onResponseStart(controller: Controller, status: number, headers: Headers, message?: string) {
-        const { opts, handler, grant } = this
-        if (status >= 300) chains.set(handler, grant)
-        const next = protocol.onResponse(grant, opts, { status, headers, url: this.history?.at(-1) })
-        if (next === undefined) return handler.onResponseStart?.(controller, status, headers, message)
-        this.replaying = true // the 401's body is dropped as it arrives
-        next.then(
-          (renewed) =>
-            renewed ? send(opts, handler, renewed) : fail(handler, signalOf(opts)?.reason, controller),
-          (error) => fail(handler, error, controller),
-        )
+        if (this.passes(status, headers, controller))
+          this.handler.onResponseStart?.(controller, status, headers, message)
       }
       onResponseData(controller: Controller, chunk: Buffer) {
         if (!this.replaying) this.handler.onResponseData?.(controller, chunk)
@@ -104,9 +147,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         if (!this.replaying) this.handler.onResponseEnd?.(controller, trailers)
       }
       onResponseError(controller: Controller, error: Error) {
-        if (this.replaying) return
-        chains.set(this.handler, this.grant) // a retry handler may send it again
-        fail(this.handler, error, controller)
+        this.onError(error, controller)
       }
     }
 
@@ -126,25 +167,3 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
 
 /** For an error before any dispatch: nothing to abort, pause or resume. */
 const idle: Controller = { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} }
-
-/** undici headers as a flat `[name, value, …]` list (the only array form it takes), or the record. */
-function listOf(headers: OptsHeaders): unknown[] | Headers {
-  if (Array.isArray(headers) || !(Symbol.iterator in headers)) return headers
-  return [...(headers as Iterable<[]>)].flat()
-}
-
-const NONE: unknown[] = []
-const isAuthorization = (name: unknown) => String(name).toLowerCase() === 'authorization'
-function hasAuthorization(headers: OptsHeaders): boolean {
-  const list = listOf(headers)
-  if (!Array.isArray(list)) return Object.keys(list).some(isAuthorization)
-  return list.some((name, i) => i % 2 === 0 && isAuthorization(name))
-}
-
-/** The caller's headers plus `authorization` (and `dpop`), in the caller's form; theirs never change. */
-function withHeaders(headers: Opts['headers'], { authorization, proof }: Grant): OptsHeaders {
-  const list = headers ? listOf(headers) : undefined
-  const dpop = proof === undefined ? NONE : ['dpop', proof]
-  if (Array.isArray(list)) return [...list, 'authorization', authorization, ...dpop] as string[]
-  return proof === undefined ? { ...list, authorization } : { ...list, authorization, dpop: proof }
-}

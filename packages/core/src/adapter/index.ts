@@ -12,6 +12,12 @@ export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlM
 export { baseOrigin, knownOriginOf, startsWithOrigin } from './origin.js'
 export { createRequestProtocol } from './protocol.js'
 export { isProviderRequest } from './provider-request.js'
+export {
+  hasAuthorization,
+  type RequestHeaders,
+  rawHeader,
+  withGrantHeaders,
+} from './raw-headers.js'
 export { type Redirect, redirectTarget } from './redirect.js'
 export type { RequestProtocol } from './request-protocol.js'
 export { scrubSecrets } from './scrub.js'
