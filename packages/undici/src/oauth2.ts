@@ -1,4 +1,4 @@
-import { ConfigError, type TokenProvider } from '@tokenwell/core'
+import { ConfigError, DpopError, type TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
   type ClientShape,
@@ -80,6 +80,9 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       ) {}
       onRequestStart(controller: Controller, context: { history?: readonly URL[] }) {
         this.history = context?.history // an inner redirect handler's: it ends with this response's URL
+        // a hop an inner redirect handler follows carries this proof (undici keeps `dpop` on any origin)
+        if (this.grant.proof !== undefined && (this.history?.length ?? 0) > 0)
+          return controller.abort(hopError())
         this.handler.onRequestStart?.(controller, context)
       }
       onRequestUpgrade(controller: Controller, status: number, headers: Headers, socket: never) {
@@ -123,6 +126,10 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     }
   }
 }
+
+/** A DPoP proof names one URL: a redirect followed inside `oauth2()` cannot be proved, nor sent elsewhere. */
+const hopError = () =>
+  new DpopError('a DPoP request was redirected by an interceptor composed before oauth2(): compose it after')
 
 /** For an error before any dispatch: nothing to abort, pause or resume. */
 const idle: Controller = { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} }
