@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer as createHttpsServer, Agent as HttpsAgent } from 'node:https'
+import { type AddressInfo, createServer as createNetServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { oauth2Interceptor } from '@tokenwell/axios'
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions } from '@tokenwell/core/adapter'
@@ -22,6 +27,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 /** What a server received. */
 interface Seen {
   path: string
+  /** Whether it came over TLS. */
+  secure: boolean
   host: string | undefined
   authorization: string | undefined
   dpop: string | undefined
@@ -41,7 +48,7 @@ interface Recording {
  * A loopback server that records every request; `/r?to=URL[&status=N]` redirects there (302 by
  * default), `/fail` answers 503 while `failures` lasts, the rest 200 JSON.
  */
-async function record(): Promise<Recording> {
+async function record(tls?: { cert: string; key: string }): Promise<Recording> {
   const recording: Recording = { port: 0, seen: [], failures: 0, close: async () => {} }
   const server: Server = createServer((req, res) => {
     req.resume()
@@ -51,6 +58,7 @@ async function record(): Promise<Recording> {
       if (req.rawHeaders[i]!.toLowerCase() === 'authorization') raw.push(req.rawHeaders[i + 1]!)
     recording.seen.push({
       path: url.pathname,
+      secure: 'encrypted' in req.socket,
       host: req.headers.host,
       authorization: req.headers.authorization,
       dpop: typeof req.headers.dpop === 'string' ? req.headers.dpop : undefined,
@@ -70,12 +78,24 @@ async function record(): Promise<Recording> {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
   })
   server.keepAliveTimeout = 100
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  recording.port = (server.address() as AddressInfo).port
+  // with `tls`, https and plain http on the one port: a TLS handshake starts with byte 0x16
+  const secure = tls && createHttpsServer(tls, (req, res) => server.emit('request', req, res))
+  const front = secure
+    ? createNetServer((socket) =>
+        socket.once('readable', () => {
+          const first = socket.read(1) as Buffer | null
+          if (first) socket.unshift(first)
+          ;(first?.[0] === 0x16 ? secure : server).emit('connection', socket)
+        }),
+      )
+    : server
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve))
+  recording.port = (front.address() as AddressInfo).port
   recording.close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections()
-      server.close(() => resolve())
+      secure?.closeAllConnections()
+      front.close(() => resolve())
     })
   return recording
 }
@@ -108,7 +128,30 @@ interface Call {
   retries?: number
 }
 
+/** A self-signed certificate for `api.test`, made by openssl. */
+function selfSigned(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tokenwell-probe-'))
+  try {
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')]
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'].concat(
+        ['-subj', '/CN=api.test', '-addext', 'subjectAltName=DNS:api.test', '-keyout', key, '-out', cert],
+      ),
+      { stdio: 'pipe' },
+    )
+    return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+let made: { cert: string; key: string } | undefined
+const certificate = () => (made ??= selfSigned())
+
 interface ClientSetup extends AdapterOptions {
+  /** The certificate authority to trust for https. */
+  ca?: string
   /** The client's base URL; fetch and undici have none and get `match` from it unless given. */
   base: string
   /** undici: its redirect interceptor composed inside `oauth2()` (before it) instead of outside. */
@@ -129,14 +172,19 @@ const settle = (promise: Promise<number>) =>
 const absolute = (target: string) => /^[a-z][a-z\d+\-.]*:/i.test(target)
 
 function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): ProbeClient {
-  const { base, redirectInside, ...options } = setup
+  const { base, redirectInside, ca, ...options } = setup
   const matched: AdapterOptions = { match: new URL(base).origin, ...options }
-  const agent = new UndiciAgent({ connect: { lookup } as never })
+  const agent = new UndiciAgent({ connect: { lookup, ...(ca && { ca }) } as never })
   const viaAgent = (request: Request, init?: RequestInit) =>
     globalThis.fetch(request, { ...init, dispatcher: agent } as RequestInit)
   switch (name) {
     case 'axios': {
-      const instance = axios.create({ baseURL: base, lookup, validateStatus: () => true } as never)
+      const instance = axios.create({
+        baseURL: base,
+        lookup,
+        validateStatus: () => true,
+        ...(ca && { httpsAgent: new HttpsAgent({ ca, lookup: lookup as never }) }),
+      } as never)
       oauth2Interceptor(instance, provider, options)
       return {
         send: (call) =>
@@ -157,6 +205,7 @@ function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): 
       const client = got.extend(oauth2Hooks(provider, options), {
         prefixUrl: base,
         dnsLookup: lookup as never,
+        ...(ca && { https: { certificateAuthority: ca } }),
         throwHttpErrors: false,
         retry: { limit: 0 },
       })
@@ -274,6 +323,8 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
   ({ name, dpop }) => {
     let api: Recording
     let evil: Recording
+    /** An API on https and plain http at once, on one port. */
+    let dual: Recording
     let provider: TokenProvider
     let tokens: string[]
     const clients: ProbeClient[] = []
@@ -294,14 +345,17 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
     beforeAll(async () => {
       api = await record()
       evil = await record()
+      dual = await record(certificate())
     })
     afterAll(async () => {
       await api.close()
       await evil.close()
+      await dual.close()
     })
     beforeEach(() => {
       api.seen.length = 0
       evil.seen.length = 0
+      dual.seen.length = 0
       tokens = []
       let issued = 0
       provider = createTokenProvider({
@@ -487,12 +541,45 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       expect(tokens).toEqual([])
     })
 
+    // Known gap (ky): ky keeps no record of an instance's prefixUrl once a request overrides it, so
+    // hooks that have not yet seen a request with it authorize every request (as with none).
+    ;(name === 'ky' ? it.fails : it)(
+      'a cold client whose first request is absolute with an empty base URL: nothing at the second origin',
+      async () => {
+        const client = open()
+        expect((await client.send({ target: `${E()}/presigned`, base: '' })).status).toBe(200)
+        expect(evil.seen.map((s) => s.path)).toEqual(['/presigned'])
+        nothingAtEvil()
+      },
+    )
+
+    it('with an explicit match string, look-alikes of it get nothing', async () => {
+      const client = await warm(open({ match: A() }))
+      for (const host of ['api.test.evil.test', 'api.test', 'API.TEST.evil.test'])
+        await client.send({ target: `${E(host)}/x`, base: '' })
+      expect(evil.seen.map((s) => s.path)).toEqual(['/x', '/x', '/x'])
+      nothingAtEvil()
+    })
+
     it('a per-request base URL naming the second origin', async () => {
       if (name === 'fetch' || name === 'undici') return // no base URL of their own
       const client = await warm(open())
       await client.send({ target: 'x', base: E() })
       // the request's own base URL is its base URL: axios, got and ky all authorize its origin
       expect(evil.seen.map(authorized)).toEqual([true])
+    })
+
+    it('a redirect from https down to http on the same host and port: the http hop carries nothing', async () => {
+      const secure = `https://api.test:${dual.port}`
+      const client = await warm(open({ base: secure, ca: certificate().cert, allowInsecureHttp: false }))
+      const insecure = `http://api.test:${dual.port}/landing`
+      await client.send({ target: `${secure}/r?to=${encodeURIComponent(insecure)}` })
+      expect(dual.seen.map((s) => [s.secure, s.path, authorized(s)])).toEqual([
+        [true, '/warm', true],
+        [true, '/r', true],
+        [false, '/landing', false],
+      ])
+      expect(dual.seen.at(-1)!.dpop).toBeUndefined()
     })
 
     it('a same-origin redirect keeps the token (and a new proof)', async () => {
