@@ -146,6 +146,34 @@ function selfSigned(): { cert: string; key: string } {
   }
 }
 
+/**
+ * A fetch that follows redirects as node-fetch 3 does: it keeps `authorization` for the same host
+ * name (any port) or a subdomain of it, on the same scheme. `redirect: 'manual'` is honoured.
+ */
+function followLikeNodeFetch(send: (request: Request) => Promise<Response>) {
+  return async function follow(input: Request, init?: RequestInit): Promise<Response> {
+    let request = new Request(input, init)
+    for (let hops = 0; ; hops++) {
+      const response = await send(new Request(request, { redirect: 'manual' }))
+      const location = response.headers.get('location')
+      if (
+        request.redirect !== 'follow' ||
+        !location ||
+        response.status < 300 ||
+        response.status > 399 ||
+        hops > 20
+      )
+        return response
+      const from = new URL(request.url)
+      const to = new URL(location, from)
+      const headers = new Headers(request.headers)
+      const kept = to.hostname === from.hostname || to.hostname.endsWith(`.${from.hostname}`)
+      if (!kept || to.protocol !== from.protocol) headers.delete('authorization')
+      request = new Request(to, { method: request.method, headers, redirect: 'follow' })
+    }
+  }
+}
+
 let made: { cert: string; key: string } | undefined
 const certificate = () => (made ??= selfSigned())
 
@@ -154,6 +182,8 @@ interface ClientSetup extends AdapterOptions {
   ca?: string
   /** The client's base URL; fetch and undici have none and get `match` from it unless given. */
   base: string
+  /** fetch and ky: the fetch they wrap follows redirects as node-fetch does (not fetch's rule). */
+  nodeFetchRedirects?: boolean
   /** undici: its redirect interceptor composed inside `oauth2()` (before it) instead of outside. */
   redirectInside?: boolean
 }
@@ -172,11 +202,12 @@ const settle = (promise: Promise<number>) =>
 const absolute = (target: string) => /^[a-z][a-z\d+\-.]*:/i.test(target)
 
 function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): ProbeClient {
-  const { base, redirectInside, ca, ...options } = setup
+  const { base, redirectInside, ca, nodeFetchRedirects: _, ...options } = setup
   const matched: AdapterOptions = { match: new URL(base).origin, ...options }
   const agent = new UndiciAgent({ connect: { lookup, ...(ca && { ca }) } as never })
-  const viaAgent = (request: Request, init?: RequestInit) =>
+  const platform = (request: Request, init?: RequestInit) =>
     globalThis.fetch(request, { ...init, dispatcher: agent } as RequestInit)
+  const viaAgent = setup.nodeFetchRedirects ? followLikeNodeFetch(platform) : platform
   switch (name) {
     case 'axios': {
       const instance = axios.create({
@@ -580,6 +611,18 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
         [false, '/landing', false],
       ])
       expect(dual.seen.at(-1)!.dpop).toBeUndefined()
+    })
+
+    it('a wrapped fetch that keeps authorization on the same host name or a subdomain (node-fetch): nothing at the second origin', async () => {
+      if (name !== 'fetch' && name !== 'ky') return // they wrap a fetch of the caller's choice
+      const client = await warm(open({ nodeFetchRedirects: true }))
+      api.seen.length = 0
+      await client.send({ target: redirect(`${E('api.test')}/port`) })
+      await client.send({ target: redirect(`${E('sub.api.test')}/subdomain`, 307) })
+      expect(evil.seen.map((s) => s.path)).toEqual(['/port', '/subdomain'])
+      nothingAtEvil()
+      await client.send({ target: redirect(`${A()}/home`) })
+      expect(api.seen.filter((s) => s.path === '/home').map(authorized)).toEqual([true])
     })
 
     it('a same-origin redirect keeps the token (and a new proof)', async () => {
