@@ -486,6 +486,12 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
         303,
       ],
       ['to the token endpoint', () => `http://127.0.0.1:${evil.port}/token`, 308],
+      [
+        'with a tab in the host (the URL parser drops it)',
+        () => `http://api.test\t.evil.test:${evil.port}/landing`,
+        302,
+      ],
+      ['to a subdomain of the API host', () => `${E('sub.api.test')}/landing`, 307],
     ] as const)(
       'a redirect %s: nothing at the second origin, nothing put back',
       async (_label, to, status) => {
@@ -498,6 +504,16 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
         )
       },
     )
+
+    it('a redirect to a subdomain of the API host on the API’s own port: that hop carries nothing', async () => {
+      const client = await warm(open())
+      api.seen.length = 0
+      await client.send({ target: redirect(`http://sub.api.test:${api.port}/landing`) })
+      expect(api.seen.map((s) => [s.host, s.path, authorized(s), s.dpop !== undefined])).toEqual([
+        [`api.test:${api.port}`, '/r', true, dpop],
+        [`sub.api.test:${api.port}`, '/landing', false, false],
+      ])
+    })
 
     it('a redirect with userinfo back to the API itself: the hop carries no token', async () => {
       const client = await warm(open())
