@@ -48,7 +48,7 @@ interface Recording {
  * A loopback server that records every request; `/r?to=URL[&status=N]` redirects there (302 by
  * default), `/fail` answers 503 while `failures` lasts, the rest 200 JSON.
  */
-async function record(tls?: { cert: string; key: string }): Promise<Recording> {
+async function record(tls?: { cert: string; key: string }, host = '127.0.0.1'): Promise<Recording> {
   const recording: Recording = { port: 0, seen: [], failures: 0, close: async () => {} }
   const server: Server = createServer((req, res) => {
     req.resume()
@@ -89,7 +89,7 @@ async function record(tls?: { cert: string; key: string }): Promise<Recording> {
         }),
       )
     : server
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => front.listen(0, host, resolve))
   recording.port = (front.address() as AddressInfo).port
   recording.close = () =>
     new Promise<void>((resolve) => {
@@ -356,6 +356,8 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
     let evil: Recording
     /** An API on https and plain http at once, on one port. */
     let dual: Recording
+    /** An API on IPv6 loopback. */
+    let six: Recording
     let provider: TokenProvider
     let tokens: string[]
     const clients: ProbeClient[] = []
@@ -377,16 +379,19 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       api = await record()
       evil = await record()
       dual = await record(certificate())
+      six = await record(undefined, '::1')
     })
     afterAll(async () => {
       await api.close()
       await evil.close()
       await dual.close()
+      await six.close()
     })
     beforeEach(() => {
       api.seen.length = 0
       evil.seen.length = 0
       dual.seen.length = 0
+      six.seen.length = 0
       tokens = []
       let issued = 0
       provider = createTokenProvider({
@@ -427,7 +432,8 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
     it('control: the API gets the token, the second origin nothing', async () => {
       const client = await warm(open())
       api.seen.length = 0
-      expect((await client.send({ target: `${A()}/x` })).status).toBe(200)
+      expect((await client.send({ target: `${A()}/x`, headers: { cookie: 'a=1' } })).status).toBe(200)
+      expect(api.seen[0]!.headers.cookie).toBe('a=1') // the caller's cookie goes as it is
       expect((await client.send({ target: `${E()}/x` })).status).toBe(200)
       expect(api.seen.map(authorized)).toEqual([true])
       expect(evil.seen.map((s) => s.authorization)).toEqual([undefined])
@@ -441,6 +447,7 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       ['the API as userinfo', () => `http://api.test:${api.port}@evil.test:${evil.port}/x`],
       ['a backslash authority', () => `http:\\\\evil.test:${evil.port}\\x`],
       ['a decimal IPv4 host', () => `http://2130706433:${evil.port}/x`],
+      ['a scheme-relative URL', () => `//evil.test:${evil.port}/x`],
     ])('%s: nothing at the second origin', async (_label, target) => {
       const client = await warm(open())
       await client.send({ target: target() })
@@ -468,6 +475,18 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       api.seen.length = 0
       await client.send({ target: target() })
       expect(api.seen.map(authorized)).toEqual([true])
+    })
+
+    it('an IPv6 base URL reached in another spelling: the same origin, token sent; the second origin nothing', async () => {
+      const client = await warm(open({ base: `http://[::1]:${six.port}`, allowInsecureHttp: false }))
+      await client.send({ target: `http://[0:0:0:0:0:0:0:1]:${six.port}/long` })
+      await client.send({ target: `http://[::ffff:127.0.0.1]:${evil.port}/mapped` })
+      expect(six.seen.map((s) => [s.path, authorized(s)])).toEqual([
+        ['/warm', true],
+        ['/long', true],
+      ])
+      expect(evil.seen.map((s) => s.path)).toEqual(['/mapped'])
+      nothingAtEvil()
     })
 
     it.each([
