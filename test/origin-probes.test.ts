@@ -570,6 +570,13 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       if (dpop) expect(error).toMatchObject({ name: 'DpopError', code: 'ERR_DPOP' })
       else expect(error).toBeUndefined()
       expect(evil.seen.map((s) => s.path)).toEqual(dpop ? [] : ['/r'])
+      // undici's retry interceptor outside both, after a redirect away that answers 503
+      evil.seen.length = 0
+      evil.failures = 2
+      await client.send({ target: redirect(`${E()}/fail`), retries: 2 })
+      evil.failures = 0
+      expect(evil.seen.map((s) => s.path)).toEqual(dpop ? [] : ['/fail', '/fail', '/fail'])
+      nothingAtEvil()
     })
 
     it('the client’s own retries after a redirect away: every retry without the token', async () => {
