@@ -4,6 +4,7 @@ import {
   type ClientShape,
   createRequestProtocol,
   fetchHopByHop,
+  followsRedirectsHere,
   type Grant,
   isReplayableBody,
   setGrantHeaders,
@@ -17,6 +18,7 @@ export type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Re
 export interface WithOAuth2Options extends AdapterOptions {
   /**
    * The fetch to wrap (undici's, a proxy-aware one, a test double); it is called with one `Request`.
+   * An authorized request's redirects are then followed here, hop by hop (`redirect: 'manual'`).
    * @default globalThis.fetch as it is when `withOAuth2` is called
    */
   fetch?: FetchLike
@@ -81,9 +83,9 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
 
   /** Sends `call` with `grant`, and what the protocol makes of the response. */
   function dispatch(call: Call, grant: Grant): Promise<Response> {
-    // a DPoP proof names one URL: redirects are followed here, each hop proved anew
+    // a DPoP proof names one URL, a caller's fetch may keep the token past the origin: hop by hop here
     const mode =
-      grant.dpop && grant.authorization !== undefined && (call.init.redirect ?? call.request?.redirect)
+      followsRedirectsHere(grant, given !== undefined) && (call.init.redirect ?? call.request?.redirect)
     if (mode !== 'follow' && mode !== undefined)
       return send(call, grant).then((response) => settle(call, grant, response))
     const request = call.request ?? new Request(call.url, call.init)

@@ -1,6 +1,11 @@
 import { ConfigError, type TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions, ClientShape, Grant } from '@tokenwell/core/adapter'
-import { createRequestProtocol, fetchHopByHop, isReplayableBody } from '@tokenwell/core/adapter'
+import {
+  createRequestProtocol,
+  fetchHopByHop,
+  followsRedirectsHere,
+  isReplayableBody,
+} from '@tokenwell/core/adapter'
 import type { BeforeErrorHook, BeforeRequestHook, NormalizedOptions } from 'ky'
 
 export interface OAuth2HooksOptions extends AdapterOptions {
@@ -96,7 +101,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   /** One send of an authorized request; with DPoP, its redirects followed here, a proof per hop. */
   function send(request: Request, init: RequestInit | undefined, call: Options, grant: Grant) {
     const inner = given ?? globalThis.fetch
-    if (!grant.dpop || grant.authorization === undefined || request.redirect !== 'follow')
+    if (!followsRedirectsHere(grant, given !== undefined) || request.redirect !== 'follow')
       return inner(request, init)
     const again = (g: Grant, hop: Request) => protocol.again(g, { request: hop, options: call })
     const replayable = isReplayableBody(call.body)

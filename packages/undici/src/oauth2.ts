@@ -1,4 +1,4 @@
-import { ConfigError, type TokenProvider } from '@tokenwell/core'
+import { ConfigError, DpopError, type TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
   type ClientShape,
@@ -85,6 +85,11 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         readonly handler: Handler,
         readonly grant: Grant,
       ) {}
+      /** A hop an inner redirect handler follows carries this proof (undici keeps `dpop` on any origin): refused. */
+      started(context: { history?: readonly URL[] } | undefined): Error | undefined {
+        this.history = context?.history
+        return this.grant.proof !== undefined && (this.history?.length ?? 0) > 0 ? hopError() : undefined
+      }
       /** Whether the response goes on to the caller; if not, it is replayed and its body dropped. */
       passes(status: number, headers: Headers | Raw, controller?: Controller): boolean {
         const { opts, handler, grant } = this
@@ -107,8 +112,9 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     }
     /** A `Send` in undici's older interface (raw headers), for a handler that has it: undici converts none. */
     class Legacy extends Send implements Handler {
-      onConnect(abort: () => void, context?: { history?: readonly URL[] }) {
-        this.history = context?.history
+      onConnect(abort: (reason?: Error) => void, context?: { history?: readonly URL[] }) {
+        const refused = this.started(context)
+        if (refused) return abort(refused)
         this.handler.onConnect?.(abort, context)
       }
       onUpgrade(status: number, headers: Raw, socket: never) {
@@ -130,7 +136,8 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     /** A `Send` in undici's handler interface since 7 (a controller, headers as a record). */
     class Current extends Send implements Handler {
       onRequestStart(controller: Controller, context: { history?: readonly URL[] }) {
-        this.history = context?.history
+        const refused = this.started(context)
+        if (refused) return controller.abort(refused)
         this.handler.onRequestStart?.(controller, context)
       }
       onRequestUpgrade(controller: Controller, status: number, headers: Headers, socket: never) {
@@ -164,6 +171,10 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     }
   }
 }
+
+/** A DPoP proof names one URL: a redirect followed inside `oauth2()` cannot be proved, nor sent elsewhere. */
+const hopError = () =>
+  new DpopError('a DPoP request was redirected by an interceptor composed before oauth2(): compose it after')
 
 /** For an error before any dispatch: nothing to abort, pause or resume. */
 const idle: Controller = { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} }

@@ -8,6 +8,17 @@ export type RequestFetch = (request: Request, init?: never) => Promise<Response>
 /** The redirects fetch's `redirect: 'follow'` takes at most (Fetch standard §4.4, step 5). */
 const MAX_HOPS = 20
 
+/**
+ * Whether an authorized request's redirects are followed here, hop by hop (`fetchHopByHop`), rather
+ * than by the fetch underneath: always for a DPoP proof, which names one URL; and for any token when
+ * that fetch is the caller's own, which may keep `Authorization` past the origin (node-fetch keeps it
+ * for the same host name on any port and for its subdomains). A platform fetch drops it on leaving
+ * the origin (Fetch standard §4.4).
+ */
+export function followsRedirectsHere(grant: Grant, callersFetch: boolean): boolean {
+  return grant.authorization !== undefined && (grant.dpop || callersFetch)
+}
+
 /** `headers` carrying what `grant` sends: its token and proof, or neither. */
 export function setGrantHeaders(headers: Headers, grant: Grant): Headers {
   if (grant.authorization === undefined) headers.delete('authorization')
@@ -39,7 +50,7 @@ export async function fetchHopByHop(
   const bytes = request.body === null ? null : replayable ? await request.clone().arrayBuffer() : undefined
   let body = bytes // this hop's: a stream (`undefined`) goes from the request itself, once
   const sendOnce = (redirect: RequestRedirect) => {
-    const headers = setGrantHeaders(new Headers(request.headers), grant)
+    const headers = setGrantHeaders(copyOf(request.headers), grant)
     return fetch(new Request(request, { headers, redirect, ...(body !== undefined && { body }) }))
   }
   let response = await sendOnce('manual')
@@ -49,7 +60,7 @@ export async function fetchHopByHop(
     if (!next || (next.keepsBody && bytes === undefined)) return { response, request, grant }
     if (hops >= MAX_HOPS) throw new TypeError('fetch failed: redirect count exceeded') // as fetch does
     response.body?.cancel().catch(() => {})
-    const headers = new Headers(request.headers)
+    const headers = copyOf(request.headers)
     if (!next.keepsBody) for (const name of BODY_HEADERS) headers.delete(name)
     const hopBody = next.keepsBody ? (bytes as ArrayBuffer | null) : null
     body = hopBody
@@ -58,3 +69,6 @@ export async function fetchHopByHop(
     response = await sendOnce('manual')
   }
 }
+
+/** A copy of `headers` made from its entries: `new Headers(headers)` of a `Headers` of another fetch implementation may drop some. */
+const copyOf = (headers: Headers) => new Headers([...headers])
