@@ -31,7 +31,8 @@ const shapeOf = (prefix: () => string | undefined): ClientShape<Send, Response> 
   url: ({ request }) => request.url,
   method: ({ request }) => request.method,
   base: ({ options }) => options.prefixUrl,
-  defaultBase: prefix, // for a request with `prefixUrl: ''`: ky keeps no record of the instance's
+  // a request with `prefixUrl: ''`: ky keeps no record of the instance's; none seen yet is unknown
+  defaultBase: () => prefix() ?? null,
   ownCredentials: ({ request }) => request.headers.has('authorization'),
   // the body as the caller gave it: ky's Request holds every body as a stream
   body: ({ options }) => options.body,
@@ -45,20 +46,15 @@ const shapeOf = (prefix: () => string | undefined): ClientShape<Send, Response> 
 /**
  * Hooks for `ky.create()` / `ky.extend()` that put `Authorization: <tokenType> <accessToken>`
  * from `provider` on requests and answer a 401 by renewing the token and sending the request
- * once more (every rule is `@tokenwell/core/adapter`'s).
+ * once more, by the rules of `@tokenwell/core/adapter` (the package README says how each applies).
  *
- * - Which requests: `match`; by default the origin of `prefixUrl`, and every request when there
- *   is none. A request that sets `prefixUrl: ''` falls back to the first `prefixUrl` these hooks
- *   saw (ky keeps no record of the instance's): an instance that sends absolute URLs should
- *   have a `match`. A request with its own `Authorization` is left alone.
- * - ky's own `retry` still works: its retries carry the request's current token (the renewed
- *   one after a replay), never a token fetched anew, and never the caller's header replaced.
- * - The replay happens in the returned `fetch` (so ky's `timeout` bounds it too): a copy of the
- *   request (the same bytes, the same signal); a `ReadableStream` body is sent once and its 401
- *   returned. ky's `afterResponse` hooks, `throwHttpErrors` and retries see the replay's response.
- *   A `fetch` given to ky after these hooks is a `ConfigError`: pass it in `options.fetch`.
- * - With DPoP, the returned `fetch` follows an authorized request's redirects, a proof per hop.
- * - `signal` and ky's `timeout` also bound the wait for a token, never the token request.
+ * - Which requests: `match`; by default the origin of `prefixUrl`. A request with `prefixUrl: ''`
+ *   falls back to the first `prefixUrl` these hooks saw (ky keeps no record of the instance's);
+ *   before one is seen, or on an instance without one, it is a `ConfigError` naming `match`.
+ * - ky's `retry` still works: a retry carries the call's current token, never a new one.
+ * - The replay happens in the returned `fetch` (ky's `timeout` bounds it too); a `ReadableStream`
+ *   body is sent once. A `fetch` given to ky after these hooks is a `ConfigError`: pass it in
+ *   `options.fetch`.
  *
  * @example
  * const api = ky.create({ prefixUrl: 'https://api.example.com', ...oauth2Hooks(provider) })
@@ -89,7 +85,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     // the response decision (the replay) lives in our fetch: another fetch would skip it
     if ((options as Options).fetch !== authorizedFetch) throw foreignFetch()
     const send = { request, options }
-    prefix ||= options.prefixUrl
+    if (options.prefixUrl) prefix ??= options.prefixUrl
     const known = grants.get(options)
     // a ky retry: the grant this call holds now, not a new one, and not the caller's header
     const next = known ? protocol.again(known, send) : protocol.begin(send)

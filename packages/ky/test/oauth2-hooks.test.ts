@@ -36,6 +36,21 @@ describe('oauth2Hooks(): ky’s quirks', () => {
     expect(hits()).toBe(1)
   })
 
+  it('an instance without prefixUrl needs a match: without one nothing is sent, with one the token goes there', async () => {
+    const { provider, seen, hits } = setup()
+    const bare = ky.create({ retry: 0, ...oauth2Hooks(provider) })
+    const error = await bare.get('https://api.test/x').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).message).toMatch(/^match: /)
+    expect([seen, hits()]).toEqual([[], 0])
+    const scoped = ky.create({
+      retry: { limit: 1, delay: () => 0 },
+      ...oauth2Hooks(provider, { match: 'https://api.test' }),
+    })
+    expect(await scoped.get('https://api.test/x').json()).toEqual({ ok: true })
+    expect(seen).toEqual(['Bearer secret-t1', 'Bearer secret-t1'])
+  })
+
   it('the caller’s own Authorization (per request or on the instance) wins, on the retry too', async () => {
     const { provider, seen, hits } = setup()
     const api = ky.create({

@@ -73,6 +73,7 @@ export function createRequestProtocol<R, S>(
     if (compiled) return compiled.origins.has(origin) || matches(compiled, origin, () => hrefOf(request))
     const own = shape.base(request)
     const base = own === undefined || own === '' ? shape.defaultBase?.(request) : own
+    if (base === null) throw new ConfigError(NO_SCOPE) // nothing tells where the token may go
     if (base === undefined || base === '') return true
     const key = String(base)
     let known = bases.get(key)
@@ -216,3 +217,6 @@ export function createRequestProtocol<R, S>(
     scrub: <E>(error: E) => scrubSecrets(error, tokens),
   })
 }
+
+const NO_SCOPE =
+  "match: this request has no base URL and the client's is not known yet; give the adapter a match"

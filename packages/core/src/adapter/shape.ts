@@ -19,8 +19,11 @@ export interface ClientShape<R, S> {
   method(request: R): string
   /** The request's own base URL (axios `baseURL`, got `prefixUrl`); `''` or none: the client's. */
   base(request: R): string | URL | undefined
-  /** The base URL the client was made with, for a request whose own base URL is empty. */
-  defaultBase?(request: R): string | URL | undefined
+  /**
+   * The base URL the client was made with, for a request whose own base URL is empty. `null`:
+   * not known (ky's hooks never see an instance's): without a `match`, a `ConfigError`, unsent.
+   */
+  defaultBase?(request: R): string | URL | undefined | null
   /**
    * Whether the request carries the caller's own credentials: an `Authorization` header set
    * by the caller, or client-level auth (axios `auth`, got `username`/`password`). Userinfo in
