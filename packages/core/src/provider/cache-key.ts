@@ -1,22 +1,25 @@
 import { sha256Hex } from '../crypto/hash.js'
 import type { Grant } from '../grants/grants.js'
+import { withoutUndefined } from '../redact.js'
 import type { TokenKeyInfo } from './events.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 
 /** The non-secret parts of what identifies a token, for events and logs. */
 export function keyInfoOf(options: ResolvedTokenProviderOptions, discoveredEndpoint?: URL): TokenKeyInfo {
-  return Object.freeze({
-    tokenEndpoint:
-      (discoveredEndpoint ?? options.tokenEndpoint)?.href ??
-      options.issuer ??
-      (options.protectedResource as string),
-    ...(options.issuer !== undefined && { issuer: options.issuer }),
-    clientId: options.clientId,
-    grantType: options.grant.type,
-    ...(options.scope !== undefined && { scope: options.scope }),
-    ...(options.audience !== undefined && { audience: options.audience }),
-    ...(options.resource.length > 0 && { resource: options.resource }),
-  })
+  return Object.freeze(
+    withoutUndefined({
+      tokenEndpoint:
+        (discoveredEndpoint ?? options.tokenEndpoint)?.href ??
+        options.issuer ??
+        (options.protectedResource as string),
+      issuer: options.issuer,
+      clientId: options.clientId,
+      grantType: options.grant.type,
+      scope: options.scope,
+      audience: options.audience,
+      resource: options.resource.length > 0 ? options.resource : undefined,
+    }) as TokenKeyInfo,
+  )
 }
 
 /** Who the token is for, beyond the client: the user of a password grant, the holder of a refresh token. */
