@@ -17,14 +17,11 @@ export function isLoopback(url: URL): boolean {
 
 /** Parses an absolute http(s) URL option; the message never echoes the URL (it may hold credentials). */
 export function parseEndpoint(name: string, value: unknown, allowInsecureHttp: boolean): URL {
-  let url: URL
+  let url: URL | undefined
   try {
-    if (typeof value !== 'string' && !(value instanceof URL)) throw new TypeError()
-    url = new URL(value)
-  } catch {
-    throw new ConfigError(`${name} must be an absolute http(s) URL`)
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    url = typeof value === 'string' || value instanceof URL ? new URL(value) : undefined
+  } catch {}
+  if (url?.protocol !== 'https:' && url?.protocol !== 'http:')
     throw new ConfigError(`${name} must be an absolute http(s) URL`)
   if (url.username || url.password)
     throw new ConfigError(`${name} must not contain credentials (user:password@)`)
