@@ -93,6 +93,22 @@ export function createTabLocks(
       })
       request.catch(reject)
     })
+  /** Takes the lock `name` if it is free, until the function it resolves to is called; `undefined` when taken. */
+  const holdIfFree = async (name: string): Promise<(() => void) | undefined> => {
+    let letGo = () => {}
+    const kept = new Promise<void>((resolve) => {
+      letGo = resolve
+    })
+    const held = await new Promise<boolean>((resolve, reject) => {
+      locks
+        .request(name, { ifAvailable: true }, (lock) => {
+          resolve(lock !== null)
+          return lock === null ? undefined : kept
+        })
+        .catch(reject)
+    })
+    return held ? letGo : undefined
+  }
   return {
     async peers() {
       if (!locks.query) return undefined
@@ -112,19 +128,8 @@ export function createTabLocks(
       }
       if (clock() - since < ttl) return undefined
       // held past its lease by a tab that cannot let go: one tab, the one with this lock, takes over
-      let mutexRelease = () => {}
-      const mutexHeld = new Promise<void>((resolve) => {
-        mutexRelease = resolve
-      })
-      const mutex = await new Promise<boolean>((resolve, reject) => {
-        locks
-          .request(`${prefix}:takeover:${key}`, { ifAvailable: true }, (lock) => {
-            resolve(lock !== null)
-            return lock === null ? undefined : mutexHeld
-          })
-          .catch(reject)
-      })
-      if (!mutex) return undefined
+      const mutexRelease = await holdIfFree(`${prefix}:takeover:${key}`)
+      if (!mutexRelease) return undefined
       const stolen = await hold(leaseName(key), { steal: true }, ttl, mutexRelease).catch((error) => {
         mutexRelease()
         throw error
@@ -140,20 +145,9 @@ export function createTabLocks(
       const name = `${markPrefix(key)}${tabId}:${stamp}`
       const before = marked.get(key)
       if (before?.name === name || !Number.isFinite(stamp)) return
-      let letGo = () => {}
-      const kept = new Promise<void>((resolve) => {
-        letGo = resolve
-      })
       // the name is this tab's own: it is free
-      const held = await new Promise<boolean>((resolve, reject) => {
-        locks
-          .request(name, { ifAvailable: true }, (lock) => {
-            resolve(lock !== null)
-            return lock === null ? undefined : kept
-          })
-          .catch(reject)
-      })
-      if (!held) return
+      const letGo = await holdIfFree(name)
+      if (!letGo) return
       marked.set(key, { name, letGo })
       before?.letGo()
     },

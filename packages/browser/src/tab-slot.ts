@@ -35,10 +35,7 @@ export function mergeSlot(current: TabSlot | undefined, next: TabSlot, now: numb
 
 /** When the newest of what `slot` holds was issued (its entry or its refresh token), epoch ms. */
 export function slotStamp(slot: TabSlot | undefined): number {
-  return Math.max(
-    slot?.entry?.obtainedAt ?? Number.NEGATIVE_INFINITY,
-    slot?.refresh?.at ?? Number.NEGATIVE_INFINITY,
-  )
+  return Math.max(slot?.entry?.obtainedAt ?? -Infinity, slot?.refresh?.at ?? -Infinity)
 }
 
 /** The entry of `slot` while it may still be served at `now`. */

@@ -39,11 +39,11 @@ export function createTabState(clock: () => number): TabState {
       const before = slots.get(key)?.entry
       const after = mergeSlot(slots.get(key), slot, clock())
       slots.set(key, after)
-      stamps.set(key, Math.max(stamps.get(key) ?? Number.NEGATIVE_INFINITY, slotStamp(after)))
+      stamps.set(key, Math.max(stamps.get(key) ?? -Infinity, slotStamp(after)))
       if (after.entry && after.entry !== before)
         for (const listener of listeners.get(key) ?? []) listener(after.entry)
     },
-    newest: (key) => stamps.get(key) ?? Number.NEGATIVE_INFINITY,
+    newest: (key) => stamps.get(key) ?? -Infinity,
     drop(key, fingerprint) {
       const slot = slots.get(key)
       if (!slot?.entry || (fingerprint !== undefined && slot.entry.fingerprint !== fingerprint)) return false

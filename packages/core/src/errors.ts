@@ -38,6 +38,9 @@ export class TokenwellError extends Error {
   }
 }
 
+// The optional fields of each class are class fields: an error has them as own properties
+// whether or not they were given (`undefined` then), so the constructors assign them as they come.
+
 /** Attach the HTTP response without making it enumerable (it never shows in logs or JSON). */
 function attachResponse(error: Error, response: Response | undefined): void {
   if (response) Object.defineProperty(error, 'response', { value: response, enumerable: false })
@@ -53,8 +56,8 @@ export class OAuthError extends TokenwellError {
   declare readonly response?: Response
   readonly error: string
   readonly status: number
-  readonly errorDescription?: string
-  readonly errorUri?: string
+  readonly errorDescription?: string | undefined
+  readonly errorUri?: string | undefined
   constructor(
     error: string,
     status: number,
@@ -63,8 +66,8 @@ export class OAuthError extends TokenwellError {
     super(`${details.endpoint ?? 'token endpoint'} returned "${error}" (HTTP ${status})`, 'ERR_OAUTH')
     this.error = error
     this.status = status
-    if (details.errorDescription !== undefined) this.errorDescription = details.errorDescription
-    if (details.errorUri !== undefined) this.errorUri = details.errorUri
+    this.errorDescription = details.errorDescription
+    this.errorUri = details.errorUri
     attachResponse(this, details.response)
   }
 }
@@ -79,10 +82,10 @@ export class TokenResponseError extends TokenwellError {
   override name = 'TokenResponseError'
   declare readonly response?: Response
   /** HTTP status of the response, when there was one. */
-  readonly status?: number
+  readonly status?: number | undefined
   constructor(message: string, details: { status?: number; response?: Response; cause?: unknown } = {}) {
     super(message, 'ERR_TOKEN_RESPONSE', { cause: details.cause })
-    if (details.status !== undefined) this.status = details.status
+    this.status = details.status
     attachResponse(this, details.response)
   }
 }
@@ -113,10 +116,10 @@ export class DiscoveryError extends TokenwellError {
   override name = 'DiscoveryError'
   declare readonly response?: Response
   /** HTTP status of the metadata response, when there was one. */
-  readonly status?: number
+  readonly status?: number | undefined
   constructor(message: string, details: { status?: number; response?: Response; cause?: unknown } = {}) {
     super(message, 'ERR_DISCOVERY', { cause: details.cause })
-    if (details.status !== undefined) this.status = details.status
+    this.status = details.status
     attachResponse(this, details.response)
   }
 }
@@ -148,12 +151,12 @@ export class DpopError extends TokenwellError {
 export class AuthorizationError extends TokenwellError {
   override name = 'AuthorizationError'
   /** The authorization server's `error` parameter, when it sent one. */
-  readonly error?: string
-  readonly errorDescription?: string
+  readonly error?: string | undefined
+  readonly errorDescription?: string | undefined
   constructor(message: string, details: { error?: string; errorDescription?: string; cause?: unknown } = {}) {
     super(message, 'ERR_AUTHORIZATION', details.cause === undefined ? undefined : { cause: details.cause })
-    if (details.error !== undefined) this.error = details.error
-    if (details.errorDescription !== undefined) this.errorDescription = details.errorDescription
+    this.error = details.error
+    this.errorDescription = details.errorDescription
   }
 }
 
@@ -189,9 +192,9 @@ export class StepUpError extends TokenwellError {
   /** HTTP status of the challenge (401, or 403). */
   readonly status: number
   /** The challenge's `acr_values`: space-delimited authentication context class references. */
-  readonly acrValues?: string
+  readonly acrValues?: string | undefined
   /** The challenge's `max_age`: the most seconds since the user last authenticated. */
-  readonly maxAge?: number
+  readonly maxAge?: number | undefined
   constructor(status: number, details: { acrValues?: string; maxAge?: number } = {}) {
     const wants = [
       details.acrValues !== undefined && `acr_values "${details.acrValues}"`,
@@ -202,8 +205,8 @@ export class StepUpError extends TokenwellError {
       'ERR_STEP_UP',
     )
     this.status = status
-    if (details.acrValues !== undefined) this.acrValues = details.acrValues
-    if (details.maxAge !== undefined) this.maxAge = details.maxAge
+    this.acrValues = details.acrValues
+    this.maxAge = details.maxAge
   }
 }
 

@@ -111,6 +111,19 @@ describe('createTokenProvider options', () => {
     ).not.toThrow()
   })
 
+  it('refuses in extraParams every parameter tokenwell sets itself, and only those', () => {
+    const reserved =
+      'grant_type client_id client_secret client_assertion client_assertion_type scope audience resource username password refresh_token code redirect_uri code_verifier assertion subject_token subject_token_type actor_token actor_token_type requested_token_type device_code'
+    for (const name of reserved.split(' ')) {
+      expect(() => createTokenProvider({ ...base, extraParams: { [name]: 'x' } }), name).toThrow(
+        `extraParams.${name} is set by tokenwell; use the matching option`,
+      )
+    }
+    expect(() =>
+      createTokenProvider({ ...base, extraParams: { prompt: 'x', acr_values: 'y' } }),
+    ).not.toThrow()
+  })
+
   it('allows a public client without a secret', () => {
     expect(() => createTokenProvider({ ...base, clientSecret: undefined, clientAuth: 'none' })).not.toThrow()
   })

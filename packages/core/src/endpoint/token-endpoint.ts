@@ -76,12 +76,7 @@ export function createTokenEndpointClient(
       now: options.clock(),
     })
     const dpopProof = dpop ? await dpop.proof({ method: 'POST', url: tokenEndpoint }) : undefined
-    return buildTokenRequest(form, params, {
-      tokenEndpoint,
-      clientAuth,
-      ...(clientAssertion !== undefined && { clientAssertion }),
-      ...(dpopProof !== undefined && { dpopProof }),
-    })
+    return buildTokenRequest(form, params, { tokenEndpoint, clientAuth, clientAssertion, dpopProof })
   }
 
   async function send(

@@ -13,9 +13,9 @@ export interface TokenRequestContext {
   /** The client authentication method (discovery may pick it). @default options.clientAuth */
   clientAuth?: ClientAuthMethod
   /** The signed JWT for `private_key_jwt` / `client_secret_jwt`. */
-  clientAssertion?: string
+  clientAssertion?: string | undefined
   /** The DPoP proof for this request (`DPoP` header). @see RFC 9449 §5 */
-  dpopProof?: string
+  dpopProof?: string | undefined
 }
 
 /**
@@ -61,7 +61,7 @@ export async function requestToken(
     const token = await parseTokenResponse(response, {
       now: options.clock(),
       defaultLifetime: options.defaultLifetime,
-      ...(options.scope !== undefined && { requestedScope: options.scope }),
+      requestedScope: options.scope,
       maxBytes: options.maxResponseBytes,
       // RFC 9449 §5: a DPoP-bound token comes with token_type DPoP
       tokenTypes: options.dpop ? ['Bearer', 'DPoP'] : ['Bearer'],

@@ -1,6 +1,6 @@
 import { jwtExpiresAt } from '../provider/expiry.js'
 import { printable } from '../redact.js'
-import { createToken, type Token } from '../token.js'
+import { createToken, type Token, type TokenData } from '../token.js'
 import { readJsonObject, responseError } from './endpoint-exchange.js'
 
 /** The token endpoint's JSON response. @see RFC 6749 §5.1 */
@@ -20,7 +20,7 @@ export interface ParseTokenResponseOptions {
   /** Lifetime assumed without `expires_in` or a JWT `exp`, ms. @default 300_000 */
   defaultLifetime?: number
   /** Scope to report when the server does not say (RFC 6749 §5.1: then it granted what was asked). */
-  requestedScope?: string
+  requestedScope?: string | undefined
   /** Largest body read, bytes. @default 262_144 */
   maxBytes?: number
   /** Token types accepted. @default ['Bearer'] */
@@ -60,15 +60,16 @@ export async function parseTokenResponse(
   const scope = optionalString('scope') ?? options.requestedScope
   const refreshToken = optionalString('refresh_token')
   const idToken = optionalString('id_token')
+  // createToken leaves out the fields that are undefined
   return createToken({
     accessToken: body.access_token,
     tokenType,
     expiresAt,
-    ...(scope !== undefined && { scope }),
-    ...(refreshToken !== undefined && { refreshToken }),
-    ...(idToken !== undefined && { idToken }),
+    scope,
+    refreshToken,
+    idToken,
     raw: body,
-  })
+  } as TokenData)
 }
 
 /**

@@ -82,59 +82,51 @@ export type Grant =
 
 export type GrantType = Grant['type']
 
-export const GRANT_TYPES: readonly GrantType[] = [
-  'client_credentials',
-  'password',
-  'refresh_token',
-  'authorization_code',
-  'urn:ietf:params:oauth:grant-type:jwt-bearer',
-  'urn:ietf:params:oauth:grant-type:token-exchange',
-  'urn:ietf:params:oauth:grant-type:device_code',
-]
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
 
-async function resolveValue(value: ValueOrProvider): Promise<string> {
-  return typeof value === 'function' ? await value() : value
+/**
+ * Per grant type, in body order, each form parameter it sends and the grant field it comes
+ * from; the first field is the one the grant type needs (RFC 6749 §4.1.3, §4.3.2, §6, RFC 7523
+ * §2.1, RFC 8693 §2.1, RFC 8628 §3.4).
+ */
+export const GRANT_PARAMS: Readonly<Record<GrantType, Readonly<Record<string, string>>>> = {
+  client_credentials: {},
+  password: { username: 'username', password: 'password' },
+  refresh_token: { refresh_token: 'refreshToken' },
+  authorization_code: { code: 'code', redirect_uri: 'redirectUri', code_verifier: 'codeVerifier' },
+  'urn:ietf:params:oauth:grant-type:jwt-bearer': { assertion: 'assertion' },
+  'urn:ietf:params:oauth:grant-type:token-exchange': {
+    subject_token: 'subjectToken',
+    subject_token_type: 'subjectTokenType',
+    actor_token: 'actorToken',
+    actor_token_type: 'actorTokenType',
+    requested_token_type: 'requestedTokenType',
+  },
+  'urn:ietf:params:oauth:grant-type:device_code': { device_code: 'deviceCode' },
 }
+
+export const GRANT_TYPES = Object.keys(GRANT_PARAMS) as readonly GrantType[]
 
 /**
  * The form parameters of a grant (without client authentication, scope or extras).
  * `refreshToken` is the newest refresh token the provider holds; it wins over the grant's own.
+ * A field that is a function (a JWT bearer assertion, a subject or actor token) is called.
  */
 export async function grantParams(
   grant: Grant,
   refreshToken: string | undefined,
 ): Promise<Record<string, string>> {
   if (refreshToken !== undefined) return { grant_type: 'refresh_token', refresh_token: refreshToken }
-  switch (grant.type) {
-    case 'client_credentials':
-      return { grant_type: grant.type }
-    case 'password':
-      return { grant_type: grant.type, username: grant.username, password: grant.password }
-    case 'refresh_token':
-      return { grant_type: grant.type, refresh_token: grant.refreshToken }
-    case 'authorization_code':
-      return {
-        grant_type: grant.type,
-        code: grant.code,
-        redirect_uri: grant.redirectUri,
-        ...(grant.codeVerifier !== undefined && { code_verifier: grant.codeVerifier }),
-      }
-    case 'urn:ietf:params:oauth:grant-type:jwt-bearer':
-      return { grant_type: grant.type, assertion: await resolveValue(grant.assertion) }
-    case 'urn:ietf:params:oauth:grant-type:token-exchange':
-      return {
-        grant_type: grant.type,
-        subject_token: await resolveValue(grant.subjectToken),
-        subject_token_type: grant.subjectTokenType ?? 'urn:ietf:params:oauth:token-type:access_token',
-        ...(grant.actorToken !== undefined && {
-          actor_token: await resolveValue(grant.actorToken),
-          actor_token_type: grant.actorTokenType ?? 'urn:ietf:params:oauth:token-type:access_token',
-        }),
-        ...(grant.requestedTokenType !== undefined && { requested_token_type: grant.requestedTokenType }),
-      }
-    case 'urn:ietf:params:oauth:grant-type:device_code':
-      return { grant_type: grant.type, device_code: grant.deviceCode }
+  const fields = grant as unknown as Record<string, ValueOrProvider | undefined>
+  const params: Record<string, string> = { grant_type: grant.type }
+  for (const [param, field] of Object.entries(GRANT_PARAMS[grant.type])) {
+    // RFC 8693 §2.1: a token type is required with its token; tokenwell's default is an access token
+    const type =
+      field === 'subjectTokenType' || (field === 'actorTokenType' && fields.actorToken !== undefined)
+    const value = fields[field] ?? (type ? ACCESS_TOKEN_TYPE : undefined)
+    if (value !== undefined) params[param] = typeof value === 'function' ? await value() : value
   }
+  return params
 }
 
 /** Whether the grant is a code exchanged once, then kept alive by refresh (authorization code, device code). */

@@ -1,45 +1,40 @@
 import { sha256Hex } from '../crypto/hash.js'
-import type { Grant } from '../grants/grants.js'
+import { GRANT_PARAMS, type Grant } from '../grants/grants.js'
+import { withoutUndefined } from '../redact.js'
 import type { TokenKeyInfo } from './events.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 
 /** The non-secret parts of what identifies a token, for events and logs. */
 export function keyInfoOf(options: ResolvedTokenProviderOptions, discoveredEndpoint?: URL): TokenKeyInfo {
-  return Object.freeze({
-    tokenEndpoint:
-      (discoveredEndpoint ?? options.tokenEndpoint)?.href ??
-      options.issuer ??
-      (options.protectedResource as string),
-    ...(options.issuer !== undefined && { issuer: options.issuer }),
-    clientId: options.clientId,
-    grantType: options.grant.type,
-    ...(options.scope !== undefined && { scope: options.scope }),
-    ...(options.audience !== undefined && { audience: options.audience }),
-    ...(options.resource.length > 0 && { resource: options.resource }),
-  })
+  return Object.freeze(
+    withoutUndefined({
+      tokenEndpoint:
+        (discoveredEndpoint ?? options.tokenEndpoint)?.href ??
+        options.issuer ??
+        (options.protectedResource as string),
+      issuer: options.issuer,
+      clientId: options.clientId,
+      grantType: options.grant.type,
+      scope: options.scope,
+      audience: options.audience,
+      resource: options.resource.length > 0 ? options.resource : undefined,
+    }) as TokenKeyInfo,
+  )
 }
 
-/** Who the token is for, beyond the client: the user of a password grant, the holder of a refresh token. */
+/**
+ * Who the token is for, beyond the client: the field each grant type needs (the user of a
+ * password grant, the holder of a refresh token, the code, the assertion), or `null`.
+ */
 function subjectOf(grant: Grant, instance: string): unknown {
-  switch (grant.type) {
-    case 'password':
-      return grant.username
-    case 'refresh_token':
-      return grant.refreshToken
-    case 'authorization_code':
-      return grant.code
-    case 'urn:ietf:params:oauth:grant-type:device_code':
-      return grant.deviceCode
-    case 'urn:ietf:params:oauth:grant-type:jwt-bearer':
-      // an assertion from a function may name anyone: such a provider shares its cache with no one
-      return typeof grant.assertion === 'string' ? grant.assertion : instance
-    case 'urn:ietf:params:oauth:grant-type:token-exchange':
-      return typeof grant.subjectToken === 'string' && typeof grant.actorToken !== 'function'
-        ? [grant.subjectToken, grant.actorToken, grant.requestedTokenType]
-        : instance
-    default:
-      return null
-  }
+  const fields = grant as unknown as Record<string, unknown>
+  const field = Object.values(GRANT_PARAMS[grant.type])[0]
+  if (grant.type === 'urn:ietf:params:oauth:grant-type:token-exchange')
+    return typeof grant.subjectToken === 'string' && typeof grant.actorToken !== 'function'
+      ? [grant.subjectToken, grant.actorToken, grant.requestedTokenType]
+      : instance
+  // an assertion from a function may name anyone: such a provider shares its cache with no one
+  return field === undefined ? null : typeof fields[field] === 'function' ? instance : fields[field]
 }
 
 /**

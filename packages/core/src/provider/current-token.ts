@@ -42,7 +42,7 @@ export function createCurrentToken(clock: () => number, skew: number, refreshAhe
      */
     usable(entry: StoreEntry | undefined, background: boolean): entry is StoreEntry {
       if (!entry || clock() >= entry.refreshAt || invalidated.includes(entry.token.accessToken)) return false
-      return !background || entry.obtainedAt > (current?.entry.obtainedAt ?? Number.NEGATIVE_INFINITY)
+      return !background || entry.obtainedAt > (current?.entry.obtainedAt ?? -Infinity)
     },
     /**
      * The current token if it may be handed out now, marked as used; `due` says a background

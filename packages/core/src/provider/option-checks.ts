@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js'
-import { DEFAULT_DEVICE_INTERVAL, GRANT_TYPES, type Grant } from '../grants/grants.js'
+import { DEFAULT_DEVICE_INTERVAL, GRANT_PARAMS, GRANT_TYPES, type Grant } from '../grants/grants.js'
 
 // Checks of option values, for resolveOptions() and for the option parsers of discovery, the flows,
 // revocation and the adapter protocol: each returns the value, or throws a `ConfigError` naming the option.
@@ -17,14 +17,11 @@ export function isLoopback(url: URL): boolean {
 
 /** Parses an absolute http(s) URL option; the message never echoes the URL (it may hold credentials). */
 export function parseEndpoint(name: string, value: unknown, allowInsecureHttp: boolean): URL {
-  let url: URL
+  let url: URL | undefined
   try {
-    if (typeof value !== 'string' && !(value instanceof URL)) throw new TypeError()
-    url = new URL(value)
-  } catch {
-    throw new ConfigError(`${name} must be an absolute http(s) URL`)
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    url = typeof value === 'string' || value instanceof URL ? new URL(value) : undefined
+  } catch {}
+  if (url?.protocol !== 'https:' && url?.protocol !== 'http:')
     throw new ConfigError(`${name} must be an absolute http(s) URL`)
   if (url.username || url.password)
     throw new ConfigError(`${name} must not contain credentials (user:password@)`)
@@ -65,16 +62,6 @@ export function positiveInteger(name: string, value: unknown): number {
   return value
 }
 
-/** The string field each grant type needs (a function is also accepted where it may be one). */
-const GRANT_FIELDS: Readonly<Record<string, string>> = {
-  password: 'username',
-  refresh_token: 'refreshToken',
-  authorization_code: 'code',
-  'urn:ietf:params:oauth:grant-type:jwt-bearer': 'assertion',
-  'urn:ietf:params:oauth:grant-type:token-exchange': 'subjectToken',
-  'urn:ietf:params:oauth:grant-type:device_code': 'deviceCode',
-}
-
 /** The `scope` option as one space-delimited string, `undefined` when empty. @see RFC 6749 §3.3 */
 export function normaliseScope(scope: string | readonly string[] | undefined): string | undefined {
   if (scope === undefined) return undefined
@@ -111,7 +98,8 @@ export function validateGrant(grant: Grant): Grant {
     throw new ConfigError(`grant.type must be one of ${GRANT_TYPES.join(', ')}`)
   }
   const fields = grant as unknown as Record<string, unknown>
-  const field = GRANT_FIELDS[grant.type]
+  // the string field the grant type needs (a function is also accepted where it may be one)
+  const field = Object.values(GRANT_PARAMS[grant.type])[0]
   if (grant.type === 'urn:ietf:params:oauth:grant-type:device_code' && typeof grant.poller !== 'function')
     throw new ConfigError('a device code grant is made by deviceCodeGrant() from @tokenwell/core/device')
   // a JWT bearer assertion and a subject token may be functions that make one per request

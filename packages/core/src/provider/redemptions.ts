@@ -16,8 +16,6 @@ export interface Redemptions {
   inDoubt(refreshToken: string): boolean
   /** Another process's request with `refreshToken` may have been processed: it is in doubt here too. */
   doubt(refreshToken: string): void
-  /** Whether a request is still in flight. */
-  pending(): boolean
   /** Resolves once no request is in flight and every late answer has been handled. */
   idle(): Promise<void>
 }
@@ -106,7 +104,6 @@ export function createRedemptions(
     doubt(refreshToken) {
       doubtful.add(refreshToken)
     },
-    pending: () => inFlight.size > 0 || handling.size > 0,
     idle() {
       if (inFlight.size === 0 && handling.size === 0) return Promise.resolve()
       return new Promise((resolve) => idleWaiters.push(resolve))

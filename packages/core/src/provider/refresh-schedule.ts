@@ -43,8 +43,6 @@ export function createRefreshSchedule(clock: () => number, refresh: () => Promis
     },
     /** Starts the refresh now unless one is running. */
     run,
-    /** Whether a background refresh is in flight. */
-    running: () => running,
     /** A new token arrived: the backoff starts over. */
     succeeded(): void {
       failures = 0

@@ -1,5 +1,6 @@
 import { unwrapFetch } from '../adapter/bare-fetch.js'
 import { ConfigError } from '../errors.js'
+import { GRANT_PARAMS } from '../grants/grants.js'
 import { createMemoryTokenStore } from '../store.js'
 import {
   boolean,
@@ -49,11 +50,12 @@ const JWT_METHODS = CLIENT_AUTH.slice(2, 4)
 /** Methods that send no secret: nothing, a signed assertion, or a TLS client certificate. */
 const SECRETLESS = ['private_key_jwt', ...CLIENT_AUTH.slice(4)]
 /** Parameters tokenwell sets itself; `extraParams` may not override them. */
-const RESERVED_PARAMS = new Set(
-  'grant_type client_id client_secret client_assertion client_assertion_type scope audience resource username password refresh_token code redirect_uri code_verifier assertion subject_token subject_token_type actor_token actor_token_type requested_token_type device_code'.split(
+const RESERVED_PARAMS = new Set([
+  ...'grant_type client_id client_secret client_assertion client_assertion_type scope audience resource'.split(
     ' ',
   ),
-)
+  ...Object.values(GRANT_PARAMS).flatMap((params) => Object.keys(params)),
+])
 const JWT_ENTRY = 'from @tokenwell/core/jwt'
 
 /** Options that moved to a plug-in of their own entry, so that who does not use them does not bundle them. */

@@ -56,7 +56,7 @@ export function createTokenSource(context: TokenSourceContext) {
         // a refresh answered after its callers stopped waiting: its token is adopted, not lost
         const key = await cacheKey()
         await coordination.write(key, entry)
-        const newer = entry.obtainedAt > (current.get()?.entry.obtainedAt ?? Number.NEGATIVE_INFINITY)
+        const newer = entry.obtainedAt > (current.get()?.entry.obtainedAt ?? -Infinity)
         if (newer) announce(adopt(entry), entry, 'endpoint', entry.obtainedAt, true)
       },
     },

@@ -101,9 +101,7 @@ export function secretForms(secret: string): string[] {
   const form = formEncode(secret)
   const encoded = [form, form.replaceAll('+', '%20'), uriEncode(secret), formEncode(form)]
   const json = JSON.stringify(secret).slice(1, -1)
-  const unicode = json
-    .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replaceAll('/', '\\/')
+  const unicode = json.replace(/[^\x20-\x7e]/g, (c) => `\\u${hex(c.charCodeAt(0), 4)}`).replaceAll('/', '\\/')
   const b64 = secret.length > MAX_BASE64 ? '' : base64(secret)
   return [
     secret,
@@ -144,18 +142,17 @@ const HTML: Readonly<Record<string, string>> = {
 export function createScrubber(secrets: Iterable<string>): Scrubber {
   const pieces = new Set<string>()
   const short = new Set<string>()
+  const addPieces = (form: string) => {
+    for (let i = 0; i + PIECE <= form.length; i++) pieces.add(form.slice(i, i + PIECE))
+  }
   for (const secret of new Set(secrets)) {
     if (secret.length < MIN_SECRET) continue
     for (const form of new Set(secretForms(secret))) {
       if (form.length < PIECE) short.add(form)
-      for (let i = 0; i + PIECE <= form.length; i++) pieces.add(form.slice(i, i + PIECE))
+      addPieces(form)
     }
     // pieces only: the end of a cut is no secret to look for on its own
-    for (const cut of surrogateCuts(secret)) {
-      for (const form of new Set(secretForms(cut))) {
-        for (let i = 0; i + PIECE <= form.length; i++) pieces.add(form.slice(i, i + PIECE))
-      }
-    }
+    for (const cut of surrogateCuts(secret)) for (const form of new Set(secretForms(cut))) addPieces(form)
   }
   const shortForms = [...short].filter((form) => form.length >= MIN_SECRET)
   if (pieces.size === 0 && shortForms.length === 0) return (text) => text
@@ -228,7 +225,7 @@ function surrogateCuts(secret: string): string[] {
 function formEncode(value: string): string {
   try {
     return encodeURIComponent(value)
-      .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+      .replace(/[!'()~]/g, (c) => `%${hex(c.charCodeAt(0), 2).toUpperCase()}`)
       .replaceAll('%20', '+')
   } catch {
     // a lone surrogate: URLSearchParams would have sent U+FFFD
