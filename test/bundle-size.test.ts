@@ -15,13 +15,14 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * reaches it. Every page grew by about 860 bytes for the scrubber's printed views (a secret's
  * piece completed by an escape or a quote that JSON.stringify or util.inspect adds, rule 5).
  * Every page then shrank by 210 to 260 bytes (one grant table, no guards or spreads for fields
- * the receiver drops anyway, no unused internal methods).
+ * the receiver drops anyway, no unused internal methods), and grew by about 100 bytes for the
+ * protocol refusing a request whose scope is unknown (ky before it has seen a prefixUrl).
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 20_550,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 23_620,
-  'page: authorization code + PKCE + refresh + withOAuth2': 21_480,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 24_520,
+  'page: client_credentials + withOAuth2': 20_650,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 23_700,
+  'page: authorization code + PKCE + refresh + withOAuth2': 21_580,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 24_600,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {
