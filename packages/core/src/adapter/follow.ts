@@ -13,11 +13,17 @@ const MAX_HOPS = 20
  * than by the fetch underneath: always for a DPoP proof, which names one URL; and for any token when
  * that fetch is the caller's own, which may keep `Authorization` past the origin (node-fetch keeps it
  * for the same host name on any port and for its subdomains). A platform fetch drops it on leaving
- * the origin (Fetch standard §4.4).
+ * the origin (Fetch standard §4.4), and in a browser every fetch ends in the platform's, which also
+ * hides redirects from `redirect: 'manual'`: there a caller's fetch follows them itself.
  */
 export function followsRedirectsHere(grant: Grant, callersFetch: boolean): boolean {
-  return grant.authorization !== undefined && (grant.dpop || callersFetch)
+  return grant.authorization !== undefined && (grant.dpop || (callersFetch && !IN_BROWSER))
 }
+
+/** A page or a worker: its fetch is the browser's, whatever wraps it. */
+const IN_BROWSER =
+  typeof (globalThis as { document?: unknown }).document === 'object' ||
+  typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'function'
 
 /** `headers` carrying what `grant` sends: its token and proof, or neither. */
 export function setGrantHeaders(headers: Headers, grant: Grant): Headers {
