@@ -17,19 +17,15 @@ export type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Re
 
 export interface WithOAuth2Options extends AdapterOptions {
   /**
-   * The fetch to wrap (undici's, a proxy-aware one, a test double); it is called with one `Request`.
-   * An authorized request's redirects are then followed here, hop by hop (`redirect: 'manual'`).
+   * The fetch to wrap (undici's, a proxy-aware one, a test double), called with one `Request`; an
+   * authorized request's redirects are then followed here, hop by hop (outside a browser).
    * @default globalThis.fetch as it is when `withOAuth2` is called
    */
   fetch?: FetchLike
 }
 
 /** One call: the URL, the caller's init, and the `Request` when the caller passed one. */
-interface Call {
-  url: string
-  init: RequestInit
-  request: Request | undefined
-}
+type Call = { url: string; init: RequestInit; request: Request | undefined }
 
 const NO_INIT: RequestInit = Object.freeze({})
 const callOf = (request: Request): Call => ({ url: request.url, init: NO_INIT, request })
