@@ -16,13 +16,17 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * piece completed by an escape or a quote that JSON.stringify or util.inspect adds, rule 5).
  * Every page then shrank by 210 to 260 bytes (one grant table, no guards or spreads for fields
  * the receiver drops anyway, no unused internal methods), and grew by about 100 bytes for the
- * protocol refusing a request whose scope is unknown (ky before it has seen a prefixUrl).
+ * protocol refusing a request whose scope is unknown (ky before it has seen a prefixUrl), and
+ * by 20 to 50 bytes when the 363-line scrubber became four modules of under 160 lines (each module
+ * a lazy import reaches gets its own init wrapper in a bundle without splitting). The browser
+ * store pages grew by 60 bytes for telling which tab holds a lease (a lease that changed hands is
+ * progress: no tab takes it from the one that took it a moment before).
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 20_650,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 23_700,
-  'page: authorization code + PKCE + refresh + withOAuth2': 21_580,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 24_600,
+  'page: client_credentials + withOAuth2': 20_700,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 23_820,
+  'page: authorization code + PKCE + refresh + withOAuth2': 21_640,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 24_730,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

@@ -6,7 +6,9 @@ export interface LockManagerLike {
     callback: (lock: unknown) => unknown,
   ): Promise<unknown>
   /** Lists the locks held; tells which tabs are alive. Without it, a tab waits out `askTimeout` when it asks. */
-  query?(): Promise<{ held?: Array<{ name?: string | undefined }> | undefined }>
+  query?(): Promise<{
+    held?: Array<{ name?: string | undefined; clientId?: string | undefined }> | undefined
+  }>
 }
 
 /** The locks of one tab: its presence, and the per-key lease to fetch a token. */
@@ -61,8 +63,8 @@ export function createTabLocks(
   const markPrefix = (key: string) => `${prefix}:stored:${key}:`
   /** This tab's mark per key, and how to let go of it. */
   const marked = new Map<string, { name: string; letGo: () => void }>()
-  /** When this tab first found a key's lease held, with no progress since. */
-  const busySince = new Map<string, number>()
+  /** When this tab first found a key's lease held, by which tab (when known), with no progress since. */
+  const busySince = new Map<string, { since: number; holder: string | undefined }>()
   /**
    * Requests `name`; resolves to its release once held (`undefined` when not available). The
    * release resolves once the lock is free again, so whoever asks next finds it free.
@@ -120,13 +122,20 @@ export function createTabLocks(
     },
     async tryLease(key, ttl) {
       const lease = await hold(leaseName(key), { ifAvailable: true }, ttl)
-      const since = busySince.get(key)
-      if (lease || since === undefined) {
-        if (lease) busySince.delete(key)
-        else busySince.set(key, clock())
+      if (lease) {
+        busySince.delete(key)
         return lease
       }
-      if (clock() - since < ttl) return undefined
+      // the lease changing hands is progress: a tab whose wait ended as the last holder's lease
+      // lapsed never takes it from the tab that took it a moment before
+      const { held = [] } = (await locks.query?.()) ?? {}
+      const holder = held.find(({ name }) => name === leaseName(key))?.clientId
+      const seen = busySince.get(key)
+      if (seen === undefined || seen.holder !== holder) {
+        busySince.set(key, { since: clock(), holder })
+        return undefined
+      }
+      if (clock() - seen.since < ttl) return undefined
       // held past its lease by a tab that cannot let go: one tab, the one with this lock, takes over
       const mutexRelease = await holdIfFree(`${prefix}:takeover:${key}`)
       if (!mutexRelease) return undefined

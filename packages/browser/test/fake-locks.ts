@@ -95,7 +95,7 @@ export function createLockRegistry() {
           })
         },
         async query() {
-          return { held: held.map((h) => ({ name: h.name })) }
+          return { held: held.map((h) => ({ name: h.name, clientId: `client-${h.client}` })) }
         },
         close() {
           open = false
