@@ -1,8 +1,8 @@
 import { OAuthError, TokenRequestError, TokenResponseError } from '../errors.js'
 import type { ResolvedTokenProviderOptions } from '../provider/options.js'
 import { parseErrorWithoutBody, printable } from '../redact.js'
+import type { HeldSecrets } from '../redaction/request-secrets.js'
 import { scrubFailure } from '../redaction/scrub.js'
-import type { HeldSecrets } from '../redaction/secret-scrubber.js'
 
 // Talking to one of the authorization server's endpoints (token, device authorization,
 // revocation): send within the timeout, refuse redirects, read a bounded JSON body, turn every

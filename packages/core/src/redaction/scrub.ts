@@ -1,4 +1,4 @@
-import type { HeldSecrets } from './secret-scrubber.js'
+import type { HeldSecrets } from './request-secrets.js'
 
 /** The form bodies of requests built by `buildTokenRequest` (a sent body can no longer be read). */
 const forms = new WeakMap<Request, URLSearchParams>()
