@@ -30,6 +30,11 @@ describe('raw header lists', () => {
       ),
     ).toEqual([true, true, true])
     expect(hasAuthorization(['accept', 'authorization'])).toBe(false) // a value, not a name
+    // fetch's forms: a `Headers`, pairs, a record, none
+    expect(hasAuthorization(new Headers({ Authorization: 'Basic x' }))).toBe(true)
+    expect(hasAuthorization(new Headers({ accept: 'authorization' }))).toBe(false)
+    expect(hasAuthorization([['AUTHORIZATION', 'Basic x']])).toBe(true)
+    expect([undefined, null, {}].map(hasAuthorization)).toEqual([false, false, false])
     expect(withGrantHeaders(pairs, grant)).toEqual([
       'Accept',
       'a/b',

@@ -6,6 +6,7 @@ import {
   fetchHopByHop,
   followsRedirectsHere,
   type Grant,
+  hasAuthorization,
   isReplayableBody,
   setGrantHeaders,
   unwrapFetch,
@@ -136,13 +137,4 @@ function isPlain(init: RequestInit | undefined): boolean {
   if (init === undefined) return true
   const proto = Object.getPrototypeOf(init)
   return (proto === null || proto === Object.prototype) && !(init.body instanceof FormData)
-}
-
-/** Whether the caller set `Authorization`, in any case. */
-function hasAuthorization(headers: HeadersInit | undefined): boolean {
-  if (headers === undefined || headers === null) return false
-  if (headers instanceof Headers) return headers.has('authorization')
-  if (Array.isArray(headers)) return headers.some(([name]) => name?.toLowerCase() === 'authorization')
-  for (const name in headers) if (name.toLowerCase() === 'authorization') return true
-  return false
 }

@@ -71,9 +71,8 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   // init runs before the request's own options merge in: the instance's prefixUrl still decides
   const init: InitHook = (raw, options) => {
     const context = contextOf(options)
-    if (raw.prefixUrl !== undefined && options.prefixUrl !== '' && context[BASE] === undefined) {
+    if (raw.prefixUrl !== undefined && options.prefixUrl !== '' && context[BASE] === undefined)
       context[BASE] = String(options.prefixUrl)
-    }
   }
 
   function apply(options: HookOptions, grant: Grant | undefined): void | Promise<void> {

@@ -30,7 +30,7 @@ const shape: ClientShape<Opts, { status: number; headers: Headers | Raw; url: UR
   url: (opts, whole) => (whole ? `${originOf(opts)}${opts.path}` : originOf(opts)),
   method: (opts) => opts.method,
   base: () => undefined,
-  ownCredentials: (opts) => opts.headers != null && hasAuthorization(opts.headers),
+  ownCredentials: (opts) => hasAuthorization(opts.headers),
   body: (opts) => opts.body,
   signal: signalOf, // undici.request / stream / pipeline pass their `signal` down to the dispatcher
   status: (res) => res.status,
@@ -57,21 +57,21 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     handler.onResponseError?.(controller, protocol.scrub(error) as Error)
 
   return (dispatch) => {
-    function send(opts: Opts, handler: Handler, grant: Grant): boolean {
-      if (grant.authorization === undefined) {
-        chains.set(handler, grant) // no `Send` sees this chain's later hops: they stay without token
+    /** Sends with `grant` (as it is without one); a chain whose grant carries nothing stays so. */
+    function send(opts: Opts, handler: Handler, grant: Grant | undefined): boolean {
+      if (grant?.authorization === undefined) {
+        if (grant) chains.set(handler, grant) // no `Send` sees this chain's later hops
         return dispatch(opts, handler)
       }
       const next = handler.onHeaders ? new Legacy(opts, handler, grant) : new Current(opts, handler, grant)
       return dispatch({ ...opts, headers: withGrantHeaders(opts.headers, grant) as OptsHeaders }, next)
     }
     function settle(opts: Opts, handler: Handler, pending: ReturnType<typeof protocol.begin>): boolean {
-      if (pending === undefined) return dispatch(opts, handler)
       if (!(pending instanceof Promise)) return send(opts, handler, pending)
-      // an aborted wait dispatches as is: the caller's handler aborts it before anything is sent
+      // an aborted wait sends as is: the caller's handler aborts it before anything is sent
       pending.then(
-        (g) => (g ? send(opts, handler, g) : dispatch(opts, handler)),
-        (e) => fail(handler, e),
+        (grant) => send(opts, handler, grant),
+        (error) => fail(handler, error),
       )
       return true
     }

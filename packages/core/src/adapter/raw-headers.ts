@@ -28,17 +28,20 @@ export function rawHeader(list: readonly (RawValue | readonly RawValue[])[], nam
   return found
 }
 
-/** `headers` as a flat `[name, value, …]` list (pairs flattened), or the record itself. */
+/** `headers` as a flat `[name, value, …]` list (pairs flattened: a name is never a list), or the record itself. */
 function listOf(headers: RequestHeaders): readonly unknown[] | Readonly<Record<string, unknown>> {
-  if (Array.isArray(headers) || !(Symbol.iterator in headers)) return headers
+  if (Array.isArray(headers) ? !Array.isArray(headers[0]) : !(Symbol.iterator in headers))
+    return headers as readonly unknown[] | Readonly<Record<string, unknown>>
   return [...(headers as Iterable<unknown[]>)].flat()
 }
 
 const isAuthorization = (name: unknown) => String(name).toLowerCase() === 'authorization'
 
-/** Whether `headers` (any form, names in any case) carry an `Authorization` header. */
-export function hasAuthorization(headers: RequestHeaders): boolean {
-  const list = listOf(headers)
+/** Whether `headers` (any form: a fetch `Headers` too; names in any case) carry an `Authorization` header. */
+export function hasAuthorization(headers: RequestHeaders | Headers | null | undefined): boolean {
+  if (headers == null) return false
+  if (typeof Headers === 'function' && headers instanceof Headers) return headers.has('authorization')
+  const list = listOf(headers as RequestHeaders)
   if (!Array.isArray(list)) return Object.keys(list).some(isAuthorization)
   return list.some((name, i) => i % 2 === 0 && isAuthorization(name))
 }
