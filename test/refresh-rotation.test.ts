@@ -1,0 +1,72 @@
+import { createTokenProvider, type TokenProviderOptions } from '@tokenwell/core'
+import { describe, expect, it } from 'vitest'
+import { useServers } from './support/servers.js'
+
+// Rule 4 where the answer to a redemption goes missing on the way back, counted at the real
+// mock server: it rotates refresh tokens, and a spent one presented again is reuse (it revokes
+// the family). A fetch in front of it lets the server do the work, then loses the answer.
+const servers = useServers()
+
+/** A refresh token to start a family with, from a password grant. */
+async function firstRefreshToken(): Promise<string> {
+  const response = await fetch(servers.auth.tokenEndpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${btoa('demo-client:demo-secret')}` },
+    body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'alice-password' }),
+  })
+  return ((await response.json()) as { refresh_token: string }).refresh_token
+}
+
+/** A fetch whose first request reaches the server and is processed; its answer becomes `lose(answer)`. */
+function losesFirstAnswer(lose: (answer: Response) => Response | Promise<Response>) {
+  let calls = 0
+  return async (request: Request) => {
+    const answer = await fetch(request)
+    return ++calls === 1 ? lose(answer) : answer
+  }
+}
+
+function refreshing(refreshToken: string, options: Partial<TokenProviderOptions>) {
+  return createTokenProvider({
+    tokenEndpoint: servers.auth.tokenEndpoint,
+    clientId: 'demo-client',
+    clientSecret: 'demo-secret',
+    grant: { type: 'refresh_token', refreshToken },
+    failureCooldown: 0,
+    refreshAhead: false,
+    ...options,
+  })
+}
+
+describe('a refresh whose answer is lost after the server redeemed it', () => {
+  it.each([
+    ['a gateway 502 page', () => new Response('<h1>502 Bad Gateway</h1>', { status: 502 })],
+    ['a gateway 504 page', () => new Response('<h1>504 Gateway Timeout</h1>', { status: 504 })],
+    ['a proxy 500 page', () => new Response('<h1>Internal Server Error</h1>', { status: 500 })],
+    [
+      'a 200 cut short by a proxy',
+      async (answer: Response) => new Response((await answer.text()).slice(0, 20), { status: 200 }),
+    ],
+    [
+      'a 200 whose connection drops mid-body',
+      () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('{"access_token":"'))
+              controller.error(new TypeError('terminated'))
+            },
+          }),
+          { status: 200, headers: { 'content-type': 'application/json' } },
+        ),
+    ],
+  ])('%s: the refresh token is never sent again', async (_, lose) => {
+    const refreshToken = await firstRefreshToken()
+    servers.auth.stats.reset()
+    const provider = refreshing(refreshToken, { fetch: losesFirstAnswer(lose) })
+    await expect(provider.getToken()).rejects.toBeDefined()
+    await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_AUTHORIZATION' })
+    await expect(provider.getToken({ forceRefresh: true })).rejects.toThrow(/log in again/)
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 1, refreshTokenReuse: 0 })
+  })
+})
