@@ -2,9 +2,10 @@ import { createTokenProvider, type TokenProviderOptions } from '@tokenwell/core'
 import { describe, expect, it } from 'vitest'
 import { useServers } from './support/servers.js'
 
-// Rule 4 where the answer to a redemption goes missing on the way back, counted at the real
-// mock server: it rotates refresh tokens, and a spent one presented again is reuse (it revokes
-// the family). A fetch in front of it lets the server do the work, then loses the answer.
+// Rule 4 where the answer to a redemption (of a refresh token, or of an authorization code)
+// goes missing on the way back, counted at the real mock server: it rotates refresh tokens, and
+// a spent one or a code presented again revokes the family. A fetch in front of it lets the
+// server do the work, then loses the answer.
 const servers = useServers()
 
 /** A refresh token to start a family with, from a password grant. */
@@ -68,5 +69,63 @@ describe('a refresh whose answer is lost after the server redeemed it', () => {
     await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_AUTHORIZATION' })
     await expect(provider.getToken({ forceRefresh: true })).rejects.toThrow(/log in again/)
     expect(servers.auth.stats).toMatchObject({ tokenRequests: 1, refreshTokenReuse: 0 })
+  })
+})
+
+describe('an authorization code exchange whose answer is lost', () => {
+  const redirectUri = 'http://127.0.0.1:1/callback'
+
+  /** A code for alice, from the mock server's /authorize (it approves at once). */
+  async function authorizationCode(): Promise<string> {
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: 'demo-client',
+      redirect_uri: redirectUri,
+    })
+    const approval = await fetch(`${servers.auth.issuer}/authorize?${query}`, { redirect: 'manual' })
+    return new URL(approval.headers.get('location') ?? '').searchParams.get('code') ?? ''
+  }
+
+  function exchanging(code: string, options: Partial<TokenProviderOptions>) {
+    return createTokenProvider({
+      tokenEndpoint: servers.auth.tokenEndpoint,
+      clientId: 'demo-client',
+      clientSecret: 'demo-secret',
+      grant: { type: 'authorization_code', code, redirectUri },
+      retry: { minDelay: 1, maxDelay: 1 },
+      failureCooldown: 0,
+      ...options,
+    })
+  }
+
+  it('after the server exchanged it (connection reset): the code is not sent again', async () => {
+    const code = await authorizationCode()
+    servers.auth.stats.reset()
+    const reset = () => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      })
+    }
+    const provider = exchanging(code, { fetch: losesFirstAnswer(reset) })
+    await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_REQUEST' })
+    await expect(provider.getToken()).rejects.toThrow(/log in again/)
+    // a second exchange would be refused, and the mock server revokes what the first one issued
+    expect(servers.auth.stats.byGrant).toMatchObject({ authorization_code: 1 })
+    expect(servers.auth.stats.byError).not.toHaveProperty('invalid_grant')
+  })
+
+  it('answered after the caller stopped waiting: its tokens are adopted, the code is not sent again', async () => {
+    const code = await authorizationCode()
+    servers.auth.stats.reset()
+    servers.auth.setLatency(300)
+    const provider = exchanging(code, { timeout: 100 })
+    await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_REQUEST' })
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    const token = await provider.getToken()
+    expect(token.refreshToken).toEqual(expect.any(String))
+    await provider.getToken({ forceRefresh: true })
+    expect(servers.auth.stats.byGrant).toMatchObject({ authorization_code: 1, refresh_token: 1 })
+    expect(servers.auth.stats).toMatchObject({ refreshTokenReuse: 0 })
+    expect(servers.auth.stats.byError).not.toHaveProperty('invalid_grant')
   })
 })

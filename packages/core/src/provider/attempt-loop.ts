@@ -49,8 +49,10 @@ export function createAttemptLoop(
   let codeSpent = false
   let devicePoll: DevicePoll | undefined
 
+  /** The authorization code: exchanged once, it is redeemed as a refresh token is (rule 4). */
+  const code = grant.type === 'authorization_code' ? grant.code : undefined
   const redemptions = createRedemptions(
-    async (answer, used) => hooks.onLateEntry(await toEntry(answer.token, used)),
+    async (answer, used) => hooks.onLateEntry(await toEntry(answer.token, used === code ? undefined : used)),
     (error, used) => forgetIfRejected(error, used),
   )
 
@@ -115,10 +117,12 @@ export function createAttemptLoop(
           if (refreshToken === used) refreshToken = undefined
           used = undefined
         }
+        // an exchange of the code whose answer was lost: the code is spent as far as we know
+        if (used === undefined && code !== undefined && redemptions.inDoubt(code)) codeSpent = true
         if (codeSpent && used === undefined) {
-          const code = grant.type === 'authorization_code' ? 'authorization' : 'device'
+          const kind = grant.type === 'authorization_code' ? 'authorization' : 'device'
           throw new AuthorizationError(
-            `the ${code} code was already exchanged and no refresh token is left: log in again`,
+            `the ${kind} code was already exchanged and no refresh token is left: log in again`,
           )
         }
         const params = await grantParams(grant, used)
@@ -130,7 +134,7 @@ export function createAttemptLoop(
         }
         const { token } = poll
           ? await poll(() => client.send(params), onPollAnswer, stopPolling())
-          : await send(params, used, call)
+          : await send(params, used ?? code, call)
         if (call !== undefined) {
           const { refreshToken: _kept, ...data } = tokenToData(token)
           return await toEntry(createToken(data), used)
@@ -146,7 +150,7 @@ export function createAttemptLoop(
         const delay = retryDelay(error, attempt, options.retry, clock(), Math.random())
         const willRetry =
           attempt < options.retry.attempts &&
-          isRetryable(error, used !== undefined) &&
+          isRetryable(error, used !== undefined || code !== undefined) &&
           clock() + delay < deadline
         const delayMs = willRetry ? delay : undefined
         hooks.emitTokenError({
