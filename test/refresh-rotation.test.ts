@@ -1,4 +1,9 @@
-import { createTokenProvider, type TokenProviderOptions } from '@tokenwell/core'
+import {
+  createMemoryTokenStore,
+  createTokenProvider,
+  type StoreEntry,
+  type TokenProviderOptions,
+} from '@tokenwell/core'
 import { describe, expect, it } from 'vitest'
 import { useServers } from './support/servers.js'
 
@@ -127,5 +132,31 @@ describe('an authorization code exchange whose answer is lost', () => {
     expect(servers.auth.stats.byGrant).toMatchObject({ authorization_code: 1, refresh_token: 1 })
     expect(servers.auth.stats).toMatchObject({ refreshTokenReuse: 0 })
     expect(servers.auth.stats.byError).not.toHaveProperty('invalid_grant')
+  })
+})
+
+describe('a store that fails to write the rotated refresh token', () => {
+  it('leaves the older entry in it: that entry is served, its spent refresh token is never redeemed', async () => {
+    const refreshToken = await firstRefreshToken()
+    servers.auth.stats.reset()
+    const memory = createMemoryTokenStore()
+    let failures = 0
+    const store = {
+      ...memory,
+      async set(key: string, entry: StoreEntry, ttl: number) {
+        if (failures-- > 0) throw new Error('store unavailable')
+        await memory.set(key, entry, ttl)
+      },
+    }
+    const provider = refreshing(refreshToken, { store })
+    const first = await provider.getToken()
+    failures = 1
+    const rotated = await provider.getToken({ forceRefresh: true })
+    // a 401 for the new token: the store still holds the first entry, whose access token is fresh
+    await provider.invalidate(rotated)
+    expect((await provider.getToken()).accessToken).toBe(first.accessToken)
+    const next = await provider.getToken({ forceRefresh: true })
+    expect(next.refreshToken).not.toBe(rotated.refreshToken)
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 3, tokensIssued: 3, refreshTokenReuse: 0 })
   })
 })

@@ -45,6 +45,11 @@ export function createAttemptLoop(
   /** The newest refresh token held; survives invalidation and failed refreshes. */
   let refreshToken: string | undefined = grant.type === 'refresh_token' ? grant.refreshToken : undefined
   const spent: string[] = []
+  /** `token` is never redeemed again (rotated away from, refused or revoked). */
+  const retire = (token: string) => {
+    spent.push(token)
+    if (spent.length > SPENT_MEMORY) spent.shift()
+  }
   /** An authorization or device code is exchanged once (RFC 6749 §4.1.2, RFC 8628 §3.5). */
   let codeSpent = false
   let devicePoll: DevicePoll | undefined
@@ -64,8 +69,7 @@ export function createAttemptLoop(
     const kept = token.refreshToken ?? used
     if (used !== undefined && kept !== used) {
       // rotated: a store that missed our write (it was down) must not hand the old one back
-      spent.push(used)
-      if (spent.length > SPENT_MEMORY) spent.shift()
+      retire(used)
     }
     if (kept !== undefined && (refreshToken === used || refreshToken === undefined)) refreshToken = kept
     const data = { ...tokenToData(token), ...(kept !== undefined && { refreshToken: kept }) }
@@ -81,6 +85,8 @@ export function createAttemptLoop(
   /** After `invalid_grant` for `used`: a grant that can run again starts over without it. */
   function forgetIfRejected(error: unknown, used: string): boolean {
     if (!(error instanceof OAuthError) || error.error !== 'invalid_grant') return false
+    // a store still holding it must not hand it back
+    retire(used)
     if (refreshToken === used && (isRepeatable(grant) || isOneTime(grant))) refreshToken = undefined
     return true
   }
@@ -172,16 +178,18 @@ export function createAttemptLoop(
     offerRefreshToken(shared: string | undefined): void {
       if (typeof shared === 'string' && shared !== '' && !spent.includes(shared)) refreshToken = shared
     },
-    /** A refresh token that came with a token from a store. */
+    /**
+     * A refresh token that came with a token from a store, unless this provider rotated away
+     * from it (an older entry a failed write left in the store: redeeming it would be a replay).
+     */
     adoptRefreshToken(token: string | undefined): void {
-      if (token !== undefined) refreshToken = token
+      if (token !== undefined && !spent.includes(token)) refreshToken = token
     },
     /** The newest refresh token held. */
     refreshToken: () => refreshToken,
     /** `revoked` was revoked: it is never redeemed, and no longer held. */
     revoked(revoked: string): void {
-      spent.push(revoked)
-      if (spent.length > SPENT_MEMORY) spent.shift()
+      retire(revoked)
       if (refreshToken === revoked) refreshToken = undefined
     },
     /** Whether the next request would redeem a refresh token. */
