@@ -2,6 +2,7 @@ import {
   createMemoryTokenStore,
   createTokenProvider,
   type StoreEntry,
+  type TokenProvider,
   type TokenProviderOptions,
 } from '@tokenwell/core'
 import { describe, expect, it } from 'vitest'
@@ -158,5 +159,33 @@ describe('a store that fails to write the rotated refresh token', () => {
     const next = await provider.getToken({ forceRefresh: true })
     expect(next.refreshToken).not.toBe(rotated.refreshToken)
     expect(servers.auth.stats).toMatchObject({ tokenRequests: 3, tokensIssued: 3, refreshTokenReuse: 0 })
+  })
+})
+
+describe('two providers with the same options sharing one in-memory store', () => {
+  it('redeem each refresh token once: one fetches while the other waits, and the newest refresh token outlives its entry', async () => {
+    const refreshToken = await firstRefreshToken()
+    servers.auth.stats.reset()
+    let now = Date.now()
+    const clock = () => now
+    const store = createMemoryTokenStore({ clock })
+    const [a, b] = [0, 1].map(() => refreshing(refreshToken, { store, clock })) as [
+      TokenProvider,
+      TokenProvider,
+    ]
+    // cold: both ask at once
+    const [first, shared] = await Promise.all([a.getToken(), b.getToken()])
+    expect(shared.accessToken).toBe(first.accessToken)
+    // both due at once
+    now += 280_000
+    const [second, again] = await Promise.all([a.getToken(), b.getToken()])
+    expect(again.accessToken).toBe(second.accessToken)
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 2, refreshTokenReuse: 0 })
+    // a rotates on alone, then a 401 for its token empties the store; b still holds the older one
+    const third = await a.getToken({ forceRefresh: true })
+    await a.invalidate(third)
+    await b.invalidate(second)
+    await b.getToken()
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 4, tokensIssued: 4, refreshTokenReuse: 0 })
   })
 })
