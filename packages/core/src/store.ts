@@ -114,28 +114,66 @@ export interface TokenStore {
 }
 
 /**
- * The default store: a map in this process, with entries dropped once their TTL passes.
- * Core's own single-flight already covers one process, so it needs no lease.
+ * The default store: a map in this process, with entries dropped once their TTL passes. Two
+ * providers with the same options may share one: a lease per key makes them fetch one at a time
+ * (the other waits for what the first stores), and the newest refresh token stays after its
+ * entry is invalidated, so neither redeems one the other has rotated (rule 4).
  */
 export function createMemoryTokenStore(options: { clock?: () => number } = {}): TokenStore {
   const clock = options.clock ?? (() => Date.now())
   const entries = new Map<string, { entry: StoreEntry; until: number }>()
+  const refreshTokens = new Map<string, string>()
+  const leases = new Map<string, { until: number }>()
+  /** Waiters check again whenever an entry is stored or a lease released. */
+  const waiters = new Set<() => void>()
+  const wake = () => {
+    for (const check of waiters) check()
+  }
+  const held = (key: string) => (leases.get(key)?.until ?? 0) > clock()
+  const read = (key: string) => {
+    const hit = entries.get(key)
+    if (hit && hit.until <= clock()) entries.delete(key)
+    return hit && hit.until > clock() ? hit.entry : undefined
+  }
   return {
-    async get(key) {
-      const hit = entries.get(key)
-      if (hit && hit.until <= clock()) entries.delete(key)
-      return hit && hit.until > clock() ? hit.entry : undefined
-    },
+    get: async (key) => read(key),
     async set(key, entry, ttl) {
       entries.set(key, { entry, until: clock() + ttl })
+      if (entry.token.refreshToken !== undefined) refreshTokens.set(key, entry.token.refreshToken)
+      wake()
     },
     async delete(key) {
       entries.delete(key)
+      refreshTokens.delete(key)
     },
     async compareAndDelete(key, fingerprint) {
-      if (entries.get(key)?.entry.fingerprint !== fingerprint) return false
-      entries.delete(key)
-      return true
+      return entries.get(key)?.entry.fingerprint === fingerprint && entries.delete(key)
     },
+    async acquireLease(key, ttl) {
+      if (held(key)) return undefined
+      const lease = { until: clock() + ttl }
+      leases.set(key, lease)
+      return async () => {
+        if (leases.get(key) === lease) leases.delete(key)
+        wake()
+      }
+    },
+    waitForEntry: (key, timeout, accept) =>
+      new Promise((resolve) => {
+        const done = (entry?: StoreEntry) => {
+          clearTimeout(timer)
+          waiters.delete(check)
+          resolve(entry)
+        }
+        const check = () => {
+          const entry = read(key)
+          if (entry && accept(entry)) done(entry)
+          else if (!held(key)) done()
+        }
+        const timer = setTimeout(done, timeout)
+        waiters.add(check)
+        check()
+      }),
+    getRefreshToken: async (key) => refreshTokens.get(key),
   }
 }

@@ -66,7 +66,10 @@ export async function readBody(response: Response, maxBytes: number, what = 'tok
   const chunks: Uint8Array[] = []
   let size = 0
   for (;;) {
-    const { done, value } = await reader.read()
+    // the connection lost mid-body: the server answered (a refresh token in the request is spent)
+    const { done, value } = await reader.read().catch((cause: unknown) => {
+      throw new TokenRequestError(`${what} response body could not be read: network error`, { cause })
+    })
     if (done) break
     size += value.byteLength
     if (size > maxBytes) {

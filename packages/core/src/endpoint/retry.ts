@@ -7,9 +7,11 @@ import type { ResolvedRetryOptions } from '../provider/options.js'
  *   (connection refused, DNS failure, connect timeout, 429, 503 with `Retry-After`): sending it
  *   again is safe, even with a refresh token;
  * - `unknown`: it may have been processed (a timeout or a lost connection after the request
- *   went out): a refresh token in it may be spent, so it is never sent again;
- * - `answered`: the server answered with an error (an OAuth error, another 5xx): nothing was
- *   issued, but the request is not repeated at once with a refresh token.
+ *   went out; a 2xx that is not a token response, cut short or mangled on the way; a 5xx that
+ *   is not the server's OAuth error, such as a gateway's 502 or 504): a refresh token in it may
+ *   be spent, so it is never sent again;
+ * - `answered`: the authorization server answered with an OAuth error (or a 4xx page, a
+ *   redirect): nothing was issued, but the request is not repeated at once with a refresh token.
  */
 export type FailureOutcome = 'not-processed' | 'unknown' | 'answered'
 
@@ -41,6 +43,10 @@ export function failureOutcome(error: unknown): FailureOutcome {
     const response = (error as { response?: Response }).response
     // RFC 6585 §4, RFC 9110 §15.6.4: the server refused before doing the work
     if (status === 429 || (status === 503 && response?.headers.has('retry-after'))) return 'not-processed'
+    // a 2xx that is not a token response is the server's work, mangled on the way; a gateway's
+    // error page (or its 502, 504) may come after the server did the work
+    const notOAuth = error instanceof TokenResponseError && (status < 300 || status >= 500)
+    if (notOAuth || status === 502 || status === 504) return 'unknown'
     return 'answered'
   }
   if (error instanceof TokenRequestError) {

@@ -45,12 +45,19 @@ export function createAttemptLoop(
   /** The newest refresh token held; survives invalidation and failed refreshes. */
   let refreshToken: string | undefined = grant.type === 'refresh_token' ? grant.refreshToken : undefined
   const spent: string[] = []
+  /** `token` is never redeemed again (rotated away from, refused or revoked). */
+  const retire = (token: string) => {
+    spent.push(token)
+    if (spent.length > SPENT_MEMORY) spent.shift()
+  }
   /** An authorization or device code is exchanged once (RFC 6749 §4.1.2, RFC 8628 §3.5). */
   let codeSpent = false
   let devicePoll: DevicePoll | undefined
 
+  /** The authorization code: exchanged once, it is redeemed as a refresh token is (rule 4). */
+  const code = grant.type === 'authorization_code' ? grant.code : undefined
   const redemptions = createRedemptions(
-    async (answer, used) => hooks.onLateEntry(await toEntry(answer.token, used)),
+    async (answer, used) => hooks.onLateEntry(await toEntry(answer.token, used === code ? undefined : used)),
     (error, used) => forgetIfRejected(error, used),
   )
 
@@ -62,8 +69,7 @@ export function createAttemptLoop(
     const kept = token.refreshToken ?? used
     if (used !== undefined && kept !== used) {
       // rotated: a store that missed our write (it was down) must not hand the old one back
-      spent.push(used)
-      if (spent.length > SPENT_MEMORY) spent.shift()
+      retire(used)
     }
     if (kept !== undefined && (refreshToken === used || refreshToken === undefined)) refreshToken = kept
     const data = { ...tokenToData(token), ...(kept !== undefined && { refreshToken: kept }) }
@@ -79,6 +85,8 @@ export function createAttemptLoop(
   /** After `invalid_grant` for `used`: a grant that can run again starts over without it. */
   function forgetIfRejected(error: unknown, used: string): boolean {
     if (!(error instanceof OAuthError) || error.error !== 'invalid_grant') return false
+    // a store still holding it must not hand it back
+    retire(used)
     if (refreshToken === used && (isRepeatable(grant) || isOneTime(grant))) refreshToken = undefined
     return true
   }
@@ -115,10 +123,12 @@ export function createAttemptLoop(
           if (refreshToken === used) refreshToken = undefined
           used = undefined
         }
+        // an exchange of the code whose answer was lost: the code is spent as far as we know
+        if (used === undefined && code !== undefined && redemptions.inDoubt(code)) codeSpent = true
         if (codeSpent && used === undefined) {
-          const code = grant.type === 'authorization_code' ? 'authorization' : 'device'
+          const kind = grant.type === 'authorization_code' ? 'authorization' : 'device'
           throw new AuthorizationError(
-            `the ${code} code was already exchanged and no refresh token is left: log in again`,
+            `the ${kind} code was already exchanged and no refresh token is left: log in again`,
           )
         }
         const params = await grantParams(grant, used)
@@ -130,7 +140,7 @@ export function createAttemptLoop(
         }
         const { token } = poll
           ? await poll(() => client.send(params), onPollAnswer, stopPolling())
-          : await send(params, used, call)
+          : await send(params, used ?? code, call)
         if (call !== undefined) {
           const { refreshToken: _kept, ...data } = tokenToData(token)
           return await toEntry(createToken(data), used)
@@ -146,7 +156,7 @@ export function createAttemptLoop(
         const delay = retryDelay(error, attempt, options.retry, clock(), Math.random())
         const willRetry =
           attempt < options.retry.attempts &&
-          isRetryable(error, used !== undefined) &&
+          isRetryable(error, used !== undefined || code !== undefined) &&
           clock() + delay < deadline
         const delayMs = willRetry ? delay : undefined
         hooks.emitTokenError({
@@ -168,16 +178,18 @@ export function createAttemptLoop(
     offerRefreshToken(shared: string | undefined): void {
       if (typeof shared === 'string' && shared !== '' && !spent.includes(shared)) refreshToken = shared
     },
-    /** A refresh token that came with a token from a store. */
+    /**
+     * A refresh token that came with a token from a store, unless this provider rotated away
+     * from it (an older entry a failed write left in the store: redeeming it would be a replay).
+     */
     adoptRefreshToken(token: string | undefined): void {
-      if (token !== undefined) refreshToken = token
+      if (token !== undefined && !spent.includes(token)) refreshToken = token
     },
     /** The newest refresh token held. */
     refreshToken: () => refreshToken,
     /** `revoked` was revoked: it is never redeemed, and no longer held. */
     revoked(revoked: string): void {
-      spent.push(revoked)
-      if (spent.length > SPENT_MEMORY) spent.shift()
+      retire(revoked)
       if (refreshToken === revoked) refreshToken = undefined
     },
     /** Whether the next request would redeem a refresh token. */

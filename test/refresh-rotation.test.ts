@@ -1,0 +1,191 @@
+import {
+  createMemoryTokenStore,
+  createTokenProvider,
+  type StoreEntry,
+  type TokenProvider,
+  type TokenProviderOptions,
+} from '@tokenwell/core'
+import { describe, expect, it } from 'vitest'
+import { useServers } from './support/servers.js'
+
+// Rule 4 where the answer to a redemption (of a refresh token, or of an authorization code)
+// goes missing on the way back, counted at the real mock server: it rotates refresh tokens, and
+// a spent one or a code presented again revokes the family. A fetch in front of it lets the
+// server do the work, then loses the answer.
+const servers = useServers()
+
+/** A refresh token to start a family with, from a password grant. */
+async function firstRefreshToken(): Promise<string> {
+  const response = await fetch(servers.auth.tokenEndpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${btoa('demo-client:demo-secret')}` },
+    body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'alice-password' }),
+  })
+  return ((await response.json()) as { refresh_token: string }).refresh_token
+}
+
+/** A fetch whose first request reaches the server and is processed; its answer becomes `lose(answer)`. */
+function losesFirstAnswer(lose: (answer: Response) => Response | Promise<Response>) {
+  let calls = 0
+  return async (request: Request) => {
+    const answer = await fetch(request)
+    return ++calls === 1 ? lose(answer) : answer
+  }
+}
+
+function refreshing(refreshToken: string, options: Partial<TokenProviderOptions>) {
+  return createTokenProvider({
+    tokenEndpoint: servers.auth.tokenEndpoint,
+    clientId: 'demo-client',
+    clientSecret: 'demo-secret',
+    grant: { type: 'refresh_token', refreshToken },
+    failureCooldown: 0,
+    refreshAhead: false,
+    ...options,
+  })
+}
+
+describe('a refresh whose answer is lost after the server redeemed it', () => {
+  it.each([
+    ['a gateway 502 page', () => new Response('<h1>502 Bad Gateway</h1>', { status: 502 })],
+    ['a gateway 504 page', () => new Response('<h1>504 Gateway Timeout</h1>', { status: 504 })],
+    ['a proxy 500 page', () => new Response('<h1>Internal Server Error</h1>', { status: 500 })],
+    [
+      'a 200 cut short by a proxy',
+      async (answer: Response) => new Response((await answer.text()).slice(0, 20), { status: 200 }),
+    ],
+    [
+      'a 200 whose connection drops mid-body',
+      () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('{"access_token":"'))
+              controller.error(new TypeError('terminated'))
+            },
+          }),
+          { status: 200, headers: { 'content-type': 'application/json' } },
+        ),
+    ],
+  ])('%s: the refresh token is never sent again', async (_, lose) => {
+    const refreshToken = await firstRefreshToken()
+    servers.auth.stats.reset()
+    const provider = refreshing(refreshToken, { fetch: losesFirstAnswer(lose) })
+    await expect(provider.getToken()).rejects.toBeDefined()
+    await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_AUTHORIZATION' })
+    await expect(provider.getToken({ forceRefresh: true })).rejects.toThrow(/log in again/)
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 1, refreshTokenReuse: 0 })
+  })
+})
+
+describe('an authorization code exchange whose answer is lost', () => {
+  const redirectUri = 'http://127.0.0.1:1/callback'
+
+  /** A code for alice, from the mock server's /authorize (it approves at once). */
+  async function authorizationCode(): Promise<string> {
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: 'demo-client',
+      redirect_uri: redirectUri,
+    })
+    const approval = await fetch(`${servers.auth.issuer}/authorize?${query}`, { redirect: 'manual' })
+    return new URL(approval.headers.get('location') ?? '').searchParams.get('code') ?? ''
+  }
+
+  function exchanging(code: string, options: Partial<TokenProviderOptions>) {
+    return createTokenProvider({
+      tokenEndpoint: servers.auth.tokenEndpoint,
+      clientId: 'demo-client',
+      clientSecret: 'demo-secret',
+      grant: { type: 'authorization_code', code, redirectUri },
+      retry: { minDelay: 1, maxDelay: 1 },
+      failureCooldown: 0,
+      ...options,
+    })
+  }
+
+  it('after the server exchanged it (connection reset): the code is not sent again', async () => {
+    const code = await authorizationCode()
+    servers.auth.stats.reset()
+    const reset = () => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      })
+    }
+    const provider = exchanging(code, { fetch: losesFirstAnswer(reset) })
+    await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_REQUEST' })
+    await expect(provider.getToken()).rejects.toThrow(/log in again/)
+    // a second exchange would be refused, and the mock server revokes what the first one issued
+    expect(servers.auth.stats.byGrant).toMatchObject({ authorization_code: 1 })
+    expect(servers.auth.stats.byError).not.toHaveProperty('invalid_grant')
+  })
+
+  it('answered after the caller stopped waiting: its tokens are adopted, the code is not sent again', async () => {
+    const code = await authorizationCode()
+    servers.auth.stats.reset()
+    servers.auth.setLatency(300)
+    const provider = exchanging(code, { timeout: 100 })
+    await expect(provider.getToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_REQUEST' })
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    const token = await provider.getToken()
+    expect(token.refreshToken).toEqual(expect.any(String))
+    await provider.getToken({ forceRefresh: true })
+    expect(servers.auth.stats.byGrant).toMatchObject({ authorization_code: 1, refresh_token: 1 })
+    expect(servers.auth.stats).toMatchObject({ refreshTokenReuse: 0 })
+    expect(servers.auth.stats.byError).not.toHaveProperty('invalid_grant')
+  })
+})
+
+describe('a store that fails to write the rotated refresh token', () => {
+  it('leaves the older entry in it: that entry is served, its spent refresh token is never redeemed', async () => {
+    const refreshToken = await firstRefreshToken()
+    servers.auth.stats.reset()
+    const memory = createMemoryTokenStore()
+    let failures = 0
+    const store = {
+      ...memory,
+      async set(key: string, entry: StoreEntry, ttl: number) {
+        if (failures-- > 0) throw new Error('store unavailable')
+        await memory.set(key, entry, ttl)
+      },
+    }
+    const provider = refreshing(refreshToken, { store })
+    const first = await provider.getToken()
+    failures = 1
+    const rotated = await provider.getToken({ forceRefresh: true })
+    // a 401 for the new token: the store still holds the first entry, whose access token is fresh
+    await provider.invalidate(rotated)
+    expect((await provider.getToken()).accessToken).toBe(first.accessToken)
+    const next = await provider.getToken({ forceRefresh: true })
+    expect(next.refreshToken).not.toBe(rotated.refreshToken)
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 3, tokensIssued: 3, refreshTokenReuse: 0 })
+  })
+})
+
+describe('two providers with the same options sharing one in-memory store', () => {
+  it('redeem each refresh token once: one fetches while the other waits, and the newest refresh token outlives its entry', async () => {
+    const refreshToken = await firstRefreshToken()
+    servers.auth.stats.reset()
+    let now = Date.now()
+    const clock = () => now
+    const store = createMemoryTokenStore({ clock })
+    const [a, b] = [0, 1].map(() => refreshing(refreshToken, { store, clock })) as [
+      TokenProvider,
+      TokenProvider,
+    ]
+    // cold: both ask at once
+    const [first, shared] = await Promise.all([a.getToken(), b.getToken()])
+    expect(shared.accessToken).toBe(first.accessToken)
+    // both due at once
+    now += 280_000
+    const [second, again] = await Promise.all([a.getToken(), b.getToken()])
+    expect(again.accessToken).toBe(second.accessToken)
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 2, refreshTokenReuse: 0 })
+    // a rotates on alone, then a 401 for its token empties the store; b still holds the older one
+    const third = await a.getToken({ forceRefresh: true })
+    await a.invalidate(third)
+    await b.invalidate(second)
+    await b.getToken()
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 4, tokensIssued: 4, refreshTokenReuse: 0 })
+  })
+})
