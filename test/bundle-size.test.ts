@@ -20,13 +20,15 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * by 20 to 50 bytes when the 363-line scrubber became four modules of under 160 lines (each module
  * a lazy import reaches gets its own init wrapper in a bundle without splitting). The browser
  * store pages grew by 60 bytes for telling which tab holds a lease (a lease that changed hands is
- * progress: no tab takes it from the one that took it a moment before).
+ * progress: no tab takes it from the one that took it a moment before). Every page grew by 100 to
+ * 125 bytes when the adapters' error scrub became core's scrubber (loaded before the first token
+ * goes out), which finds a token an API echoed encoded or cut short, not only as is (rule 5).
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 20_700,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 23_820,
-  'page: authorization code + PKCE + refresh + withOAuth2': 21_640,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 24_730,
+  'page: client_credentials + withOAuth2': 20_830,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 23_950,
+  'page: authorization code + PKCE + refresh + withOAuth2': 21_760,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 24_840,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

@@ -12,7 +12,7 @@ import { replayDecision } from './decision.js'
 import { compileMatch, matches } from './match.js'
 import { baseOrigin, knownOriginOf, startsWithOrigin } from './origin.js'
 import type { RequestProtocol } from './request-protocol.js'
-import { scrubSecrets } from './scrub.js'
+import { loadScrubber, scrubSecrets } from './scrub.js'
 import { type ClientShape, createGrant, type Grant } from './shape.js'
 import { waitForToken } from './wait.js'
 
@@ -142,7 +142,8 @@ export function createRequestProtocol<R, S>(
   const waitOf = (request: R) => ({ signal: shape.signal?.(request), timeout: shape.timeout?.(request) })
 
   async function authorize(request: R, origin: string, peeked: Token | undefined) {
-    const token = peeked ?? (await waitForToken(provider, waitOf(request)))
+    // no token goes out before the scrubber for the errors that may echo it has loaded (rule 5)
+    const [token] = await Promise.all([peeked ?? waitForToken(provider, waitOf(request)), loadScrubber()])
     return token && grantFor(token, origin, request, false)
   }
 
@@ -167,7 +168,7 @@ export function createRequestProtocol<R, S>(
     provider,
     ready() {
       const token = peek()
-      return token !== undefined && (token === last?.token || !isDpopBound(token))
+      return token !== undefined && (token === last?.token || !isDpopBound(token)) && !loadScrubber()
     },
     begin(request: R) {
       if (shape.ownCredentials(request)) return undefined
@@ -176,7 +177,7 @@ export function createRequestProtocol<R, S>(
       if (!recent.includes(origin)) admit(origin)
       const token = peek()
       // the last Bearer grant's token needs no `toLowerCase()` of its type again (the hot path)
-      if (token !== undefined && (token === last?.token || !isDpopBound(token)))
+      if (token !== undefined && (token === last?.token || !isDpopBound(token)) && !loadScrubber())
         return bearer(token, origin, false)
       return authorize(request, origin, token)
     },
