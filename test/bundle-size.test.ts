@@ -22,13 +22,15 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * store pages grew by 60 bytes for telling which tab holds a lease (a lease that changed hands is
  * progress: no tab takes it from the one that took it a moment before). Every page grew by 100 to
  * 125 bytes when the adapters' error scrub became core's scrubber (loaded before the first token
- * goes out), which finds a token an API echoed encoded or cut short, not only as is (rule 5).
+ * goes out), which finds a token an API echoed encoded or cut short, not only as is (rule 5), and
+ * by 70 to 105 bytes for scrubbing a token request's errors of the tokens the provider holds too
+ * (a refresh's error may echo the access token it replaces).
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 20_830,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 23_950,
-  'page: authorization code + PKCE + refresh + withOAuth2': 21_760,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 24_840,
+  'page: client_credentials + withOAuth2': 20_930,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 24_030,
+  'page: authorization code + PKCE + refresh + withOAuth2': 21_830,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 24_910,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from '../provider/options.js'
+import type { HeldSecrets } from '../redaction/request-secrets.js'
 import { rememberForm } from '../redaction/scrub.js'
 import type { Token } from '../token.js'
 import { applyClientAuth } from './client-auth.js'
@@ -51,10 +52,11 @@ export function buildTokenRequest(
 
 /**
  * Sends one token request and parses the answer, within `timeout` ms (connect, headers and body).
- * Network failures and timeouts become `TokenRequestError`.
+ * Network failures and timeouts become `TokenRequestError`. Errors are scrubbed of the request's
+ * secrets, the client's and the grant's, and `heldTokens`.
  */
 export async function requestToken(
-  options: ResolvedTokenProviderOptions,
+  options: ResolvedTokenProviderOptions & Pick<HeldSecrets, 'heldTokens'>,
   request: Request,
 ): Promise<{ token: Token; response: Response }> {
   return sendRequest(options, request, 'token', async (response) => {
