@@ -1,4 +1,6 @@
+import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { discovery } from '../src/discovery/index.js'
 import {
   createTokenProvider,
   type Logger,
@@ -9,7 +11,8 @@ import { revocation } from '../src/revocation/index.js'
 import { channels, countLeaks } from './leak-scan.js'
 
 // Rule 5 for what a server knows without being sent it in the request at hand: the tokens the
-// provider holds (its access token while it refreshes, or while it revokes the refresh token).
+// provider holds (its access token while it refreshes, or while it revokes the refresh token),
+// and the client's secret in a metadata document.
 const EVENTS: TokenEventName[] = ['token', 'token-error', 'refresh-failed', 'invalidated', 'store-error']
 const CS = 'cs-"quote\\back+/é😀-7f3a9c'
 const AT = 'at-Q2xpZW50U2VjcmV0+/9f8e7d6c5b4a'
@@ -86,6 +89,28 @@ describe('no secret the server knows in any text, whatever it echoes (rule 5)', 
     expect(calls).toBe(1)
     expect(error).toMatchObject({ code: 'ERR_OAUTH' })
     const leaks = leaksIn([error, ...events], lines)
+    expect(leaks.count, JSON.stringify(leaks.found)).toBe(0)
+  })
+
+  it('a metadata document that puts the client secret in its token endpoint: events and logs', async () => {
+    const issuer = 'https://as.test'
+    const { provider, events, lines } = observe({
+      issuer,
+      discovery,
+      tokenEndpoint: undefined,
+      fetch: async (request: Request) => {
+        const url = new URL(request.url)
+        if (url.pathname.startsWith('/.well-known/'))
+          return Response.json({
+            issuer,
+            token_endpoint: `https://as.test/token?svc=${encodeURIComponent(CS)}`,
+          })
+        return Response.json({ access_token: AT, token_type: 'Bearer', expires_in: 300 })
+      },
+    })
+    const token = await provider.getToken()
+    await provider.close()
+    const leaks = leaksIn([token, provider.keyInfo, inspect(provider), ...events], lines)
     expect(leaks.count, JSON.stringify(leaks.found)).toBe(0)
   })
 })

@@ -109,7 +109,7 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
   const client = createTokenEndpointClient(
     options,
     (endpoint) => {
-      keyInfo = keyInfoOf(options, endpoint.tokenEndpoint)
+      keyInfo = keyInfoOf(options, endpoint.shownEndpoint ?? endpoint.tokenEndpoint.href)
     },
     () => {
       const token = source.current.get()?.entry.token

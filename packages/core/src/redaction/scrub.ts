@@ -14,6 +14,7 @@ export function rememberForm(request: Request, body: URLSearchParams): void {
  * every secret in `held` scrubbed from every text in it, its `cause` chain included: what an
  * authorization server or a `fetch` echoes never reaches a message, a log line or an event. The
  * scrubbing code loads on the first failure: a provider that never fails never loads it.
+ * Any other value is scrubbed as an error's fields are (a text of the server's: a discovered URL).
  * @see DESIGN.md rule 5
  */
 export async function scrubFailure(
