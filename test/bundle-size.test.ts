@@ -24,13 +24,14 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * 125 bytes when the adapters' error scrub became core's scrubber (loaded before the first token
  * goes out), which finds a token an API echoed encoded or cut short, not only as is (rule 5), and
  * by 70 to 105 bytes for scrubbing a token request's errors of the tokens the provider holds too
- * (a refresh's error may echo the access token it replaces).
+ * (a refresh's error may echo the access token it replaces), and by 85 to 125 bytes for scrubbing
+ * a granted scope the client did not ask for, which a token prints (it may echo a secret).
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 20_930,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 24_030,
-  'page: authorization code + PKCE + refresh + withOAuth2': 21_830,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 24_910,
+  'page: client_credentials + withOAuth2': 21_060,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 24_140,
+  'page: authorization code + PKCE + refresh + withOAuth2': 21_920,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 25_000,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

@@ -12,7 +12,7 @@ import { channels, countLeaks } from './leak-scan.js'
 
 // Rule 5 for what a server knows without being sent it in the request at hand: the tokens the
 // provider holds (its access token while it refreshes, or while it revokes the refresh token),
-// and the client's secret in a metadata document.
+// the client's secret in a metadata document, and secrets a successful answer echoes.
 const EVENTS: TokenEventName[] = ['token', 'token-error', 'refresh-failed', 'invalidated', 'store-error']
 const CS = 'cs-"quote\\back+/é😀-7f3a9c'
 const AT = 'at-Q2xpZW50U2VjcmV0+/9f8e7d6c5b4a'
@@ -47,6 +47,25 @@ const echo = (status: number) =>
   )
 
 describe('no secret the server knows in any text, whatever it echoes (rule 5)', () => {
+  it('a successful token response that echoes secrets in its scope: the Token and its events', async () => {
+    const { provider, events, lines } = observe({
+      fetch: async () =>
+        Response.json({
+          access_token: AT,
+          refresh_token: RT,
+          token_type: 'Bearer',
+          expires_in: 300,
+          scope: `read ${CS} ${RT} ${AT}`,
+        }),
+    })
+    const token = await provider.getToken()
+    await provider.close()
+    expect(token.accessToken).toBe(AT)
+    expect(token.scope).toBe('read [REDACTED] [REDACTED] [REDACTED]')
+    const leaks = leaksIn([token, ...events], lines)
+    expect(leaks.count, JSON.stringify(leaks.found)).toBe(0)
+  })
+
   it('a refresh whose error echoes the access token the provider still holds: refresh-failed and its log line', async () => {
     let calls = 0
     const { provider, events, lines } = observe({
