@@ -4,6 +4,7 @@ import { discovery } from '../src/discovery/index.js'
 import {
   createTokenProvider,
   type Logger,
+  startDeviceAuthorization,
   type TokenEventName,
   type TokenProviderOptions,
 } from '../src/index.js'
@@ -130,6 +131,26 @@ describe('no secret the server knows in any text, whatever it echoes (rule 5)', 
     const token = await provider.getToken()
     await provider.close()
     const leaks = leaksIn([token, provider.keyInfo, inspect(provider), ...events], lines)
+    expect(leaks.count, JSON.stringify(leaks.found)).toBe(0)
+  })
+
+  it('a device authorization whose user code and verification URI echo the device code and the client secret: its printed views', async () => {
+    const DC = 'dc-"4f3e2d1c0b9a8f7e6d5c\\x'
+    const authorization = await startDeviceAuthorization({
+      deviceAuthorizationEndpoint: 'https://as.test/device',
+      clientId: 'svc',
+      clientSecret: CS,
+      fetch: async () =>
+        Response.json({
+          device_code: DC,
+          user_code: `${DC}-${CS}`,
+          verification_uri: `https://as.test/device?s=${encodeURIComponent(CS)}`,
+          verification_uri_complete: `https://as.test/device?c=${encodeURIComponent(DC)}`,
+          expires_in: 600,
+        }),
+    })
+    expect(authorization.deviceCode).toBe(DC)
+    const leaks = countLeaks([CS, DC], [], channels([authorization], []))
     expect(leaks.count, JSON.stringify(leaks.found)).toBe(0)
   })
 })
