@@ -35,6 +35,11 @@ function scrubberFor(list: readonly string[]): Scrubber {
   return cached.scrub
 }
 
+/** Whether `text` holds one of `secrets` (none empty), in a form `scrubSecrets` finds. */
+export function holdsSecret(text: string, secrets: Iterable<string>): boolean {
+  return scrubberFor([...secrets])(text) !== text
+}
+
 /**
  * Removes every occurrence of `secrets` from `value` and what it reaches (own properties,
  * string or symbol keyed, enumerable or not; `Map` entries): a header property named
