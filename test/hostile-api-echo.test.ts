@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
 import { createTokenProvider } from '@tokenwell/core'
+import { createDpop } from '@tokenwell/core/dpop'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { harnesses } from './support/adapters.js'
@@ -84,9 +85,11 @@ describe('adapters against an API that echoes the access token in its error answ
   let baseUrl: string
   let echo: Echo = 'raw'
   let status = 500
+  const proofs: string[] = []
   beforeAll(async () => {
     server = createServer((req, res) => {
       req.resume()
+      if (req.headers.dpop) proofs.push(String(req.headers.dpop))
       const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '')
       const echoed = echoOf(token, echo)
       res.writeHead(status, {
@@ -141,5 +144,34 @@ describe('adapters against an API that echoes the access token in its error answ
       )
     },
     60_000,
+  )
+
+  it.each(harnesses.filter((h) => h.name !== 'fetch'))(
+    '$name: no DPoP proof in the error of a DPoP request that failed',
+    async (harness) => {
+      ;[echo, status] = ['raw', 500]
+      proofs.length = 0
+      const provider = createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        retry: false,
+        dpop: createDpop(),
+        fetch: async () =>
+          Response.json({ access_token: 'at-dpop-0123456789', token_type: 'DPoP', expires_in: 300 }),
+      })
+      const client = harness.create(provider, baseUrl)
+      try {
+        const { error } = await client.attempt({ target: '/api', httpErrors: true })
+        expect(error).toBeDefined()
+        expect(proofs).toHaveLength(1)
+        const text = printed(error)
+        // the proof as sent, and its signature alone
+        for (const part of [proofs[0]!, proofs[0]!.split('.')[2]!]) expect(text).not.toContain(part)
+      } finally {
+        client.close()
+        await provider.close()
+      }
+    },
   )
 })

@@ -20,6 +20,8 @@ import { waitForToken } from './wait.js'
 const RECENT_ORIGINS = 16
 /** Access tokens remembered to scrub from errors. */
 const RECENT_TOKENS = 4
+/** DPoP proofs remembered to scrub from errors: one per send, so as many as sends in flight. */
+const RECENT_PROOFS = 64
 
 /**
  * Creates the request protocol for one client, which `shape` describes. Throws `ConfigError`
@@ -49,6 +51,7 @@ export function createRequestProtocol<R, S>(
   const recent: string[] = []
   const bases = new Map<string, string | null>()
   const tokens = new Set<string>()
+  const proofs: string[] = []
   let last: Grant | undefined
 
   const hrefOf = (request: R) => String(shape.url(request, true) ?? '')
@@ -128,6 +131,7 @@ export function createRequestProtocol<R, S>(
     const method = shape.method(request)
     const headers = await authHeaders(token, { method, url: hrefOf(request) }, provider.dpop)
     remember(token)
+    if (headers.dpop !== undefined && proofs.push(headers.dpop) > RECENT_PROOFS) proofs.shift()
     return createGrant({
       token,
       origin,
@@ -215,7 +219,7 @@ export function createRequestProtocol<R, S>(
       if (decision === 'none') return undefined
       return replay(grant, request, decision === 'renew')
     },
-    scrub: <E>(error: E) => scrubSecrets(error, tokens),
+    scrub: <E>(error: E) => scrubSecrets(error, tokens, proofs),
   })
 }
 

@@ -27,9 +27,14 @@ export function loadScrubber(): Promise<void> | undefined {
   return loading
 }
 
+const asIs =
+  (list: readonly string[]): Scrubber =>
+  (text) =>
+    list.reduce((out, secret) => out.split(secret).join(REDACTED), text)
+
 /** A scrubber for `list`: core's (every form of a secret and its 12-character pieces) once loaded. */
 function scrubberFor(list: readonly string[]): Scrubber {
-  if (!scrubbers) return (text) => list.reduce((out, secret) => out.split(secret).join(REDACTED), text)
+  if (!scrubbers) return asIs(list)
   const key = list.join('\u0000')
   if (cached?.key !== key) cached = { key, scrub: scrubbers.createScrubber(list) }
   return cached.scrub
@@ -49,13 +54,17 @@ export function holdsSecret(text: string, secrets: Iterable<string>): boolean {
  * header that echoed it). Once `loadScrubber` has loaded core's scrubber, a secret is found in
  * every form a server may echo it in (percent-encoded, JSON-escaped, base64…) and by its
  * 12-character pieces (an echo cut short), as in the provider's own errors; before, as is only.
- * Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For errors a client hands back after the request ended.
+ * `sentAsIs` are found as is only: DPoP proofs, one per send (a new scrubber for each would
+ * cost more than the error), which the client's own objects hold as sent. Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For errors a client hands back after the request ended.
  * @see DESIGN.md rule 5
  */
-export function scrubSecrets<T>(value: T, secrets: Iterable<string>): T {
+export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: Iterable<string> = []): T {
   const list = [...secrets].filter((secret) => secret.length > 0)
-  if (list.length === 0 || value === null || typeof value !== 'object') return value
-  const redact = scrubberFor(list)
+  const proofs = [...sentAsIs].filter((secret) => secret.length > 0)
+  if (list.length + proofs.length === 0 || value === null || typeof value !== 'object') return value
+  const full = scrubberFor(list)
+  const sent = asIs(proofs)
+  const redact = (text: string) => sent(full(text))
   const seen = new Set<object>([value as object])
   const stack: object[] = [value as object]
   const visit = (child: unknown) => {
