@@ -154,3 +154,26 @@ describe('no secret the server knows in any text, whatever it echoes (rule 5)', 
     expect(leaks.count, JSON.stringify(leaks.found)).toBe(0)
   })
 })
+
+describe('a store whose errors quote what it was given (rule 5)', () => {
+  it('store-error events and their log lines show no token the store was asked to keep', async () => {
+    const quoting = (operation: string) => (_key: string, entry?: unknown) =>
+      Promise.reject(
+        Object.assign(new Error(`${operation} failed for ${JSON.stringify(entry)}`), {
+          command: { name: operation, args: [JSON.stringify(entry)] },
+        }),
+      )
+    const { provider, events, lines } = observe({
+      grant: { type: 'refresh_token', refreshToken: RT },
+      store: { get: () => Promise.resolve(undefined), set: quoting('set'), delete: quoting('delete') },
+      fetch: async () =>
+        Response.json({ access_token: AT, refresh_token: RT2, token_type: 'Bearer', expires_in: 3600 }),
+    })
+    const token = await provider.getToken()
+    await provider.invalidate(token)
+    await provider.close()
+    expect(events.some((e) => (e as { operation?: string }).operation === 'set')).toBe(true)
+    const leaks = leaksIn(events, lines)
+    expect(leaks.count, JSON.stringify(leaks.found)).toBe(0)
+  })
+})
