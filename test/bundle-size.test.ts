@@ -25,13 +25,21 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * gateway's 5xx page, a 2xx cut short or mangled): its refresh token is never sent again (rule 4);
  * by 30 to 40 bytes for redeeming an authorization code once, as a refresh token is; and by 175
  * to 205 bytes for the in-memory store's lease, wait and kept refresh token, which keep two
- * providers that share it from redeeming one refresh token twice.
+ * providers that share it from redeeming one refresh token twice. Every page grew by 100 to 125
+ * bytes when the adapters' error scrub became core's scrubber (loaded before the first token
+ * goes out), which finds a token an API echoed encoded or cut short, not only as is (rule 5), and
+ * by 70 to 105 bytes for scrubbing a token request's errors of the tokens the provider holds too
+ * (a refresh's error may echo the access token it replaces), and by 85 to 125 bytes for scrubbing
+ * a granted scope the client did not ask for, which a token prints (it may echo a secret), and
+ * by 60 to 85 bytes for the adapters remembering the DPoP proofs they sent, which axios, got and
+ * ky errors hold in their request options, and by 50 to 65 bytes for scrubbing a store's error of
+ * the tokens it was given before it goes into a store-error event.
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 21_070,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 24_180,
-  'page: authorization code + PKCE + refresh + withOAuth2': 21_960,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 25_060,
+  'page: client_credentials + withOAuth2': 21_480,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 24_570,
+  'page: authorization code + PKCE + refresh + withOAuth2': 22_330,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 25_410,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

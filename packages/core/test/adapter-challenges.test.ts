@@ -159,6 +159,26 @@ describe('challenges through the protocol', () => {
     expect(protocol.onResponse(grant, { url: `${api}/x` }, scope)).toBeUndefined()
   })
 
+  it.each([
+    ['percent-encoded', (t: string) => encodeURIComponent(t)],
+    ['cut to 14 characters', (t: string) => t.slice(2, 16)],
+    ['base64', (t: string) => Buffer.from(t).toString('base64')],
+  ])('a StepUpError shows no acr_values that echoed the token %s', async (_, echo) => {
+    const token = 'at+/Q2xpZW50U2VjcmV0=9f8e'
+    server.use(
+      http.post(tokenEndpoint, () =>
+        HttpResponse.json({ access_token: token, token_type: 'Bearer', expires_in: 300 }),
+      ),
+    )
+    const provider = createTokenProvider({ tokenEndpoint, clientId: 'c', clientSecret: 's', retry: false })
+    const protocol = createRequestProtocol(provider, {}, shape)
+    const grant = (await protocol.begin({ url: `${api}/x` })) as Grant
+    const challenge = `Bearer error="insufficient_user_authentication", acr_values="${echo(token)}", max_age="60"`
+    const error = await protocol.onResponse(grant, { url: `${api}/x` }, res(401, challenge))?.catch((e) => e)
+    expect(error).toBeInstanceOf(StepUpError)
+    expect(error).toMatchObject({ acrValues: undefined, maxAge: 60 })
+  })
+
   // Hostile resource servers: whatever WWW-Authenticate they send, a request is sent at most twice,
   // asks for at most one more token, and fails with nothing but a tokenwell error that shows no token.
   it('hostile WWW-Authenticate values never loop, never replay twice, never throw anything but a typed error', async () => {

@@ -30,6 +30,10 @@ describe('the secret scrubber', () => {
     ['JSON-escaped', JSON.stringify(SECRET).slice(1, -1)],
     ['HTML-escaped', SECRET.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)],
     ['base64', b64(SECRET)],
+    [
+      'as its UTF-8 bytes read as Latin-1 (a header value fetch read)',
+      String.fromCharCode(...new TextEncoder().encode(SECRET)),
+    ],
     ['a 12-character piece', SECRET.slice(3, 15)],
   ])('replaces the secret %s and keeps the rest of the text', (_, echoed) => {
     expect(scrub(`invalid client (got ${echoed}) try again`)).toBe(

@@ -82,6 +82,28 @@ const SCENARIOS: [string, Setup][] = [
     }),
   ],
   [
+    'token exchange (a subject token, an actor token from a function)',
+    ([cs, , , subject, actor]) => ({
+      clientSecret: cs,
+      grant: {
+        type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subjectToken: subject,
+        actorToken: async () => actor,
+        actorTokenType: 'urn:ietf:params:oauth:token-type:jwt',
+      },
+      uses: [cs, subject, actor],
+    }),
+  ],
+  [
+    'jwt-bearer + client_secret_post',
+    ([cs, , , , , assertion]) => ({
+      clientAuth: 'client_secret_post',
+      clientSecret: cs,
+      grant: { type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion },
+      uses: [cs, assertion],
+    }),
+  ],
+  [
     'DPoP + client_secret_basic',
     ([cs]) => ({ clientSecret: cs, dpop: createDpop({ key: dpopKey }), uses: [cs] }),
   ],

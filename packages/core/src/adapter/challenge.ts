@@ -1,6 +1,7 @@
 import { StepUpError } from '../errors.js'
 import type { CallParams } from '../provider/call-tokens.js'
 import type { TokenKeyInfo } from '../provider/events.js'
+import { holdsSecret } from './scrub.js'
 import { type HeaderValue, parseWwwAuthenticate } from './www-authenticate.js'
 
 /**
@@ -86,14 +87,14 @@ export function callFor(
   return { ...had, scope: [...union].sort().join(' ') }
 }
 
-/** RFC 9470's error: the challenge's parameters, without any that carries one of `tokens`. */
+/** RFC 9470's error: the challenge's parameters, without any that carries one of `tokens` (in any form, or a piece of one). */
 export function stepUpError(
   status: number,
   challenge: ResourceChallenge & { kind: 'authentication' },
   tokens: Iterable<string>,
 ): StepUpError {
   const { acrValues, maxAge } = challenge
-  const clean = acrValues !== undefined && ![...tokens].some((token) => acrValues.includes(token))
+  const clean = acrValues !== undefined && !holdsSecret(acrValues, tokens)
   return new StepUpError(status, {
     ...(clean && { acrValues }),
     ...(maxAge !== undefined && { maxAge }),

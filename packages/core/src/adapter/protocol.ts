@@ -12,7 +12,7 @@ import { replayDecision } from './decision.js'
 import { compileMatch, matches } from './match.js'
 import { baseOrigin, knownOriginOf, startsWithOrigin } from './origin.js'
 import type { RequestProtocol } from './request-protocol.js'
-import { scrubSecrets } from './scrub.js'
+import { loadScrubber, scrubSecrets } from './scrub.js'
 import { type ClientShape, createGrant, type Grant } from './shape.js'
 import { waitForToken } from './wait.js'
 
@@ -20,6 +20,8 @@ import { waitForToken } from './wait.js'
 const RECENT_ORIGINS = 16
 /** Access tokens remembered to scrub from errors. */
 const RECENT_TOKENS = 4
+/** DPoP proofs remembered to scrub from errors: one per send, so as many as sends in flight. */
+const RECENT_PROOFS = 64
 
 /**
  * Creates the request protocol for one client, which `shape` describes. Throws `ConfigError`
@@ -49,6 +51,7 @@ export function createRequestProtocol<R, S>(
   const recent: string[] = []
   const bases = new Map<string, string | null>()
   const tokens = new Set<string>()
+  const proofs: string[] = []
   let last: Grant | undefined
 
   const hrefOf = (request: R) => String(shape.url(request, true) ?? '')
@@ -128,6 +131,7 @@ export function createRequestProtocol<R, S>(
     const method = shape.method(request)
     const headers = await authHeaders(token, { method, url: hrefOf(request) }, provider.dpop)
     remember(token)
+    if (headers.dpop !== undefined && proofs.push(headers.dpop) > RECENT_PROOFS) proofs.shift()
     return createGrant({
       token,
       origin,
@@ -142,7 +146,8 @@ export function createRequestProtocol<R, S>(
   const waitOf = (request: R) => ({ signal: shape.signal?.(request), timeout: shape.timeout?.(request) })
 
   async function authorize(request: R, origin: string, peeked: Token | undefined) {
-    const token = peeked ?? (await waitForToken(provider, waitOf(request)))
+    // no token goes out before the scrubber for the errors that may echo it has loaded (rule 5)
+    const [token] = await Promise.all([peeked ?? waitForToken(provider, waitOf(request)), loadScrubber()])
     return token && grantFor(token, origin, request, false)
   }
 
@@ -167,7 +172,7 @@ export function createRequestProtocol<R, S>(
     provider,
     ready() {
       const token = peek()
-      return token !== undefined && (token === last?.token || !isDpopBound(token))
+      return token !== undefined && (token === last?.token || !isDpopBound(token)) && !loadScrubber()
     },
     begin(request: R) {
       if (shape.ownCredentials(request)) return undefined
@@ -176,7 +181,7 @@ export function createRequestProtocol<R, S>(
       if (!recent.includes(origin)) admit(origin)
       const token = peek()
       // the last Bearer grant's token needs no `toLowerCase()` of its type again (the hot path)
-      if (token !== undefined && (token === last?.token || !isDpopBound(token)))
+      if (token !== undefined && (token === last?.token || !isDpopBound(token)) && !loadScrubber())
         return bearer(token, origin, false)
       return authorize(request, origin, token)
     },
@@ -214,7 +219,7 @@ export function createRequestProtocol<R, S>(
       if (decision === 'none') return undefined
       return replay(grant, request, decision === 'renew')
     },
-    scrub: <E>(error: E) => scrubSecrets(error, tokens),
+    scrub: <E>(error: E) => scrubSecrets(error, tokens, proofs),
   })
 }
 

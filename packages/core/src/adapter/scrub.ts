@@ -1,21 +1,70 @@
+import type { Scrubber } from '../redaction/secret-scrubber.js'
+
 const REDACTED = '[redacted]'
 /** Objects visited at most per error: a client error can reach sockets, agents and parsers. */
 const BUDGET = 20_000
+
+type ScrubberModule = typeof import('../redaction/secret-scrubber.js')
+let scrubbers: ScrubberModule | undefined
+let loading: Promise<void> | undefined
+/** The scrubber for the last list of secrets (a protocol scrubs with the same few tokens). */
+let cached: { key: string; scrub: Scrubber } | undefined
+
+/**
+ * Loads core's secret scrubber for `scrubSecrets`, once: `undefined` when it has loaded, else
+ * the promise of it. Until then `scrubSecrets` finds a secret only as is; the protocol hands
+ * out no token before it has loaded.
+ */
+export function loadScrubber(): Promise<void> | undefined {
+  if (scrubbers) return undefined
+  // a failed load leaves the as-is search: a request is never failed for it
+  loading ??= import('../redaction/secret-scrubber.js').then(
+    (module) => {
+      scrubbers = module
+    },
+    () => {},
+  )
+  return loading
+}
+
+const asIs =
+  (list: readonly string[]): Scrubber =>
+  (text) =>
+    list.reduce((out, secret) => out.split(secret).join(REDACTED), text)
+
+/** A scrubber for `list`: core's (every form of a secret and its 12-character pieces) once loaded. */
+function scrubberFor(list: readonly string[]): Scrubber {
+  if (!scrubbers) return asIs(list)
+  const key = list.join('\u0000')
+  if (cached?.key !== key) cached = { key, scrub: scrubbers.createScrubber(list) }
+  return cached.scrub
+}
+
+/** Whether `text` holds one of `secrets` (none empty), in a form `scrubSecrets` finds. */
+export function holdsSecret(text: string, secrets: Iterable<string>): boolean {
+  return scrubberFor([...secrets])(text) !== text
+}
 
 /**
  * Removes every occurrence of `secrets` from `value` and what it reaches (own properties,
  * string or symbol keyed, enumerable or not; `Map` entries): a header property named
  * `authorization` or `dpop` that holds one is deleted (so a retry library that re-sends the
  * request's config goes through the adapter again, which authorizes it anew), any other string
- * holding one has it replaced by `[redacted]` (Node's raw request head, a redirect's options).
- * Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For errors a client hands back after the request ended.
+ * holding one has it replaced (Node's raw request head, a redirect's options, a response body or
+ * header that echoed it). Once `loadScrubber` has loaded core's scrubber, a secret is found in
+ * every form a server may echo it in (percent-encoded, JSON-escaped, base64…) and by its
+ * 12-character pieces (an echo cut short), as in the provider's own errors; before, as is only.
+ * `sentAsIs` are found as is only: DPoP proofs, one per send (a new scrubber for each would
+ * cost more than the error), which the client's own objects hold as sent. Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For errors a client hands back after the request ended.
  * @see DESIGN.md rule 5
  */
-export function scrubSecrets<T>(value: T, secrets: Iterable<string>): T {
+export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: Iterable<string> = []): T {
   const list = [...secrets].filter((secret) => secret.length > 0)
-  if (list.length === 0 || value === null || typeof value !== 'object') return value
-  const holds = (text: string) => list.some((secret) => text.includes(secret))
-  const redact = (text: string) => list.reduce((out, secret) => out.split(secret).join(REDACTED), text)
+  const proofs = [...sentAsIs].filter((secret) => secret.length > 0)
+  if (list.length + proofs.length === 0 || value === null || typeof value !== 'object') return value
+  const full = scrubberFor(list)
+  const sent = asIs(proofs)
+  const redact = (text: string) => sent(full(text))
   const seen = new Set<object>([value as object])
   const stack: object[] = [value as object]
   const visit = (child: unknown) => {
@@ -28,11 +77,12 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>): T {
   while (stack.length > 0 && seen.size < BUDGET) {
     const node = stack.pop() as Record<PropertyKey, unknown>
     // a WHATWG Request keeps its headers in private state (Node 24's inspect prints them)
-    if (typeof Request !== 'undefined' && node instanceof Request) scrubHeaders(node.headers, holds, redact)
-    if (typeof Headers !== 'undefined' && node instanceof Headers) scrubHeaders(node, holds, redact)
+    if (typeof Request !== 'undefined' && node instanceof Request) scrubHeaders(node.headers, redact)
+    if (typeof Headers !== 'undefined' && node instanceof Headers) scrubHeaders(node, redact)
     if (node instanceof Map) {
       for (const [key, entry] of node) {
-        if (typeof entry === 'string' && holds(entry)) node.set(key, redact(entry))
+        const safe = typeof entry === 'string' ? redact(entry) : entry
+        if (safe !== entry) node.set(key, safe)
         else visit(entry)
       }
     }
@@ -44,11 +94,12 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>): T {
         visit(entry)
         continue
       }
-      if (!holds(entry)) continue
+      const safe = redact(entry)
+      if (safe === entry) continue
       try {
         const name = typeof key === 'string' ? key.toLowerCase() : ''
         if ((name === 'authorization' || name === 'dpop') && !Array.isArray(node)) delete node[key]
-        else node[key] = redact(entry)
+        else node[key] = safe
       } catch {
         // a frozen object keeps its value; nothing we created is frozen
       }
@@ -58,18 +109,15 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>): T {
 }
 
 /** Drops `authorization`/`dpop` holding a secret from `headers`, redacts it elsewhere; immutable headers are left. */
-function scrubHeaders(
-  headers: Headers,
-  holds: (text: string) => boolean,
-  redact: (text: string) => string,
-): void {
+function scrubHeaders(headers: Headers, redact: Scrubber): void {
   for (const [name, value] of [...headers]) {
-    if (!holds(value)) continue
+    const safe = redact(value)
+    if (safe === value) continue
     try {
       if (name === 'authorization' || name === 'dpop') headers.delete(name)
-      else headers.set(name, redact(value))
+      else headers.set(name, safe)
     } catch {
-      // a response's headers are immutable; they never carry the token we sent
+      // a fetched response's headers are immutable: a copy of the response is not ours to make
     }
   }
 }

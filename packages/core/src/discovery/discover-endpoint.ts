@@ -32,14 +32,13 @@ async function discoverEndpoint(options: ResolvedTokenProviderOptions): Promise<
   const { chooseClientAuth } = await import('./metadata.js')
   const clientAuth = chooseClientAuth(options, metadata)
   const alias = endpointFor(metadata, 'token_endpoint', clientAuth)
-  return {
-    tokenEndpoint:
-      alias === metadata.token_endpoint
-        ? new URL(metadata.token_endpoint)
-        : parseAlias(alias, options.allowInsecureHttp),
-    clientAuth,
-    metadata,
-  }
+  const tokenEndpoint =
+    alias === metadata.token_endpoint
+      ? new URL(metadata.token_endpoint)
+      : parseAlias(alias, options.allowInsecureHttp)
+  // the metadata is the server's text: every event and log line shows this URL (rule 5)
+  const shownEndpoint = (await scrubFailure(tokenEndpoint.href, undefined, options)) as string
+  return { tokenEndpoint, clientAuth, metadata, shownEndpoint }
 }
 
 /** An `mtls_endpoint_aliases` URL, checked as the plain endpoint is. @see RFC 8705 §5 */

@@ -100,6 +100,11 @@ export async function revokeTokens(
   const result = { refreshToken: false, accessToken: false }
   if (tokens.refreshToken === undefined && tokens.accessToken === undefined) return result
   const url = await revocationEndpointOf(options, client)
+  // the server issued every token the provider holds: revoking one, it may echo the other
+  const held = {
+    ...options,
+    heldTokens: () => [...client.heldTokens(), tokens.refreshToken, tokens.accessToken],
+  }
   const revoke = async (token: string, hint: 'refresh_token' | 'access_token') => {
     const prepared = await client.prepareFor(url, { token, token_type_hint: hint })
     const body = new URLSearchParams(await prepared.text())
@@ -112,7 +117,7 @@ export async function revokeTokens(
     })
     // the token being revoked is a secret a server may echo (see redaction/scrub.ts)
     rememberForm(request, body)
-    return sendRequest(options, request, 'revocation', async (response) => {
+    return sendRequest(held, request, 'revocation', async (response) => {
       if (response.status >= 200 && response.status < 300) {
         void response.body?.cancel().catch(() => {})
         return true

@@ -27,12 +27,19 @@ export interface TokenEndpointClient {
   prepareFor(url: URL, params: Record<string, string>): Promise<Request>
   /** The provider's DPoP session when `dpop` is on. */
   readonly dpop: DpopSession | undefined
+  /** The tokens the provider holds: every error of a request to its server is scrubbed of them too. */
+  readonly heldTokens: () => Iterable<string | undefined>
 }
 
-/** The token endpoint client of one provider. `onEndpoint` hears of the endpoint once it is known. */
+/**
+ * The token endpoint client of one provider. `onEndpoint` hears of the endpoint once it is
+ * known; `heldTokens` tells the tokens the provider holds (a refresh's error may echo the
+ * access token it replaces).
+ */
 export function createTokenEndpointClient(
   options: ResolvedTokenProviderOptions,
   onEndpoint?: (endpoint: ResolvedEndpoint) => void,
+  heldTokens: () => Iterable<string | undefined> = () => [],
 ): TokenEndpointClient {
   const dpop = options.dpop?.session(options.clock)
   let resolved: ResolvedEndpoint | undefined
@@ -86,7 +93,7 @@ export function createTokenEndpointClient(
   ): Promise<{ token: Token; response: Response }> {
     const target = await endpoint()
     const form = call === undefined ? options : withCallParams(options, call)
-    const limited = timeout === form.timeout ? form : { ...form, timeout }
+    const limited = { ...form, timeout, heldTokens }
     const attempt = async () => requestToken(limited, await prepare(params, target, form))
     // the nonce bookkeeping (RFC 9449 §8) comes with the DPoP plug-in
     return dpop ? (options.dpop as Dpop).tokenRequest(dpop, target.tokenEndpoint, attempt) : attempt()
@@ -97,7 +104,7 @@ export function createTokenEndpointClient(
     return prepare(params, { tokenEndpoint: url, clientAuth })
   }
 
-  return { endpoint, send, prepareFor, dpop }
+  return { endpoint, send, prepareFor, dpop, heldTokens }
 }
 
 /** The options a token request for `call` is built from: its scope, and `claims` among the extras. */

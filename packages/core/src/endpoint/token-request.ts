@@ -1,7 +1,8 @@
 import { ConfigError } from '../errors.js'
 import type { ClientAuthMethod, ResolvedTokenProviderOptions } from '../provider/options.js'
-import { rememberForm } from '../redaction/scrub.js'
-import type { Token } from '../token.js'
+import type { HeldSecrets } from '../redaction/request-secrets.js'
+import { rememberForm, scrubFailure } from '../redaction/scrub.js'
+import { createToken, type Token, tokenToData } from '../token.js'
 import { applyClientAuth } from './client-auth.js'
 import { sendRequest } from './endpoint-exchange.js'
 import { parseTokenResponse } from './token-response.js'
@@ -51,10 +52,11 @@ export function buildTokenRequest(
 
 /**
  * Sends one token request and parses the answer, within `timeout` ms (connect, headers and body).
- * Network failures and timeouts become `TokenRequestError`.
+ * Network failures and timeouts become `TokenRequestError`. Errors are scrubbed of the request's
+ * secrets, the client's and the grant's, and `heldTokens`.
  */
 export async function requestToken(
-  options: ResolvedTokenProviderOptions,
+  options: ResolvedTokenProviderOptions & Pick<HeldSecrets, 'heldTokens'>,
   request: Request,
 ): Promise<{ token: Token; response: Response }> {
   return sendRequest(options, request, 'token', async (response) => {
@@ -66,6 +68,24 @@ export async function requestToken(
       // RFC 9449 §5: a DPoP-bound token comes with token_type DPoP
       tokenTypes: options.dpop ? ['Bearer', 'DPoP'] : ['Bearer'],
     })
-    return { token, response }
+    return { token: await withScrubbedScope(token, options, request), response }
   })
+}
+
+/**
+ * `token`, its granted scope scrubbed of every secret of `request`, of `held` and of the token
+ * itself when the scope holds a scope-token the client did not ask for: that is the server's
+ * text, and a token prints its scope (rule 5). A scope of requested scope-tokens only (the
+ * usual answer) is taken as it is, without loading the scrubber.
+ */
+async function withScrubbedScope(
+  token: Token,
+  held: HeldSecrets & { scope?: string | undefined },
+  request: Request,
+) {
+  const asked = new Set(held.scope?.split(' '))
+  if (token.scope === undefined || token.scope.split(' ').every((item) => asked.has(item))) return token
+  const secrets = { ...held, heldTokens: () => [token.accessToken, token.refreshToken, token.idToken] }
+  const scope = (await scrubFailure(token.scope, request, secrets)) as string
+  return scope === token.scope ? token : createToken({ ...tokenToData(token), scope })
 }

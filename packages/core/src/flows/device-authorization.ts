@@ -9,6 +9,8 @@ import { parseEndpoint } from '../provider/option-checks.js'
 import type { TokenProviderOptions } from '../provider/options.js'
 import { resolveOptions } from '../provider/resolve-options.js'
 import { inspectSymbol, REDACTED } from '../redact.js'
+import type { HeldSecrets } from '../redaction/request-secrets.js'
+import { scrubFailure } from '../redaction/scrub.js'
 
 /** The `grant_type` of the device code grant. @see RFC 8628 §3.4 */
 export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code'
@@ -134,16 +136,13 @@ export async function startDeviceAuthorization(
       const endpoint = configured ?? (await discoveredEndpoint(endpointClient, options.allowInsecureHttp))
       const request = await endpointClient.prepareFor(endpoint, {})
       const requestedAt = options.clock()
+      const held = { clientId: options.clientId, clientSecret: options.clientSecret }
       return sendRequest(
-        {
-          fetch: send,
-          timeout: options.timeout,
-          clientId: options.clientId,
-          clientSecret: options.clientSecret,
-        },
+        { fetch: send, timeout: options.timeout, ...held },
         request,
         'device authorization',
-        (response) => parseDeviceAuthorizationResponse(response, requestedAt, options.maxResponseBytes),
+        (response) =>
+          parseDeviceAuthorizationResponse(response, requestedAt, options.maxResponseBytes, request, held),
       )
     })(),
     signal,
@@ -169,11 +168,17 @@ async function discoveredEndpoint(client: TokenEndpointClient, allowInsecureHttp
 
 const WHAT = 'device authorization'
 
-/** Validates the device authorization endpoint's answer. @see RFC 8628 §3.2 */
+/**
+ * Validates the device authorization endpoint's answer to `request`; what it prints is free of
+ * the device code and of the secrets of `request` and `held`.
+ * @see RFC 8628 §3.2
+ */
 async function parseDeviceAuthorizationResponse(
   response: Response,
   requestedAt: number,
   maxBytes: number,
+  request: Request,
+  held: HeldSecrets,
 ): Promise<DeviceAuthorization> {
   const { status } = response
   const body = await readJsonObject(response, maxBytes, WHAT)
@@ -210,8 +215,13 @@ async function parseDeviceAuthorizationResponse(
     expiresAt: requestedAt + expiresIn * 1000,
     interval: interval * 1000,
   }
-  // the device code is a credential: logs and JSON show everything else
-  const shown = () => ({ ...authorization, deviceCode: REDACTED })
+  // the device code is a credential: logs and JSON show everything else, which the server may
+  // have made of the device code or the client's secret (rule 5)
+  const printed = await scrubFailure({ ...authorization, deviceCode: REDACTED }, request, {
+    ...held,
+    heldTokens: () => [deviceCode],
+  })
+  const shown = () => ({ ...(printed as object) })
   Object.defineProperties(authorization, {
     toJSON: { value: shown, enumerable: false },
     [inspectSymbol]: { value: () => `DeviceAuthorization ${JSON.stringify(shown())}`, enumerable: false },

@@ -5,11 +5,12 @@ import type { TokenKeyInfo } from './events.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 
 /** The non-secret parts of what identifies a token, for events and logs. */
-export function keyInfoOf(options: ResolvedTokenProviderOptions, discoveredEndpoint?: URL): TokenKeyInfo {
+export function keyInfoOf(options: ResolvedTokenProviderOptions, discoveredEndpoint?: string): TokenKeyInfo {
   return Object.freeze(
     withoutUndefined({
       tokenEndpoint:
-        (discoveredEndpoint ?? options.tokenEndpoint)?.href ??
+        discoveredEndpoint ??
+        options.tokenEndpoint?.href ??
         options.issuer ??
         (options.protectedResource as string),
       issuer: options.issuer,

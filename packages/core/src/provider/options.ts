@@ -31,6 +31,8 @@ export interface ResolvedEndpoint {
   tokenEndpoint: URL
   clientAuth: ClientAuthMethod
   metadata?: AuthorizationServerMetadata
+  /** The discovered token endpoint as events and logs show it: without a secret the metadata echoed. */
+  shownEndpoint?: string
 }
 
 /**

@@ -1,10 +1,16 @@
 import { TokenRequestError } from '../errors.js'
 import type { StoreEntry, StoreLease } from '../store.js'
+import type { Token } from '../token.js'
 import { answerTimeout } from './attempt-loop.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 
 /** Calls the store; a failure is reported and becomes `undefined` (a cache miss). */
-export type StoreCall = <T>(operation: string, call: () => Promise<T> | undefined) => Promise<T | undefined>
+/** Runs one store operation; `given`: the token it hands the store (its error may quote it). */
+export type StoreCall = <T>(
+  operation: string,
+  call: () => Promise<T> | undefined,
+  given?: Token,
+) => Promise<T | undefined>
 
 /** What the coordinator needs from the provider. */
 export interface CoordinationHooks {
@@ -59,8 +65,8 @@ export function createStoreCoordination(
   async function write(key: string, entry: StoreEntry): Promise<void> {
     const lease = held?.key === key ? held.lease : undefined
     const fenced = lease?.set?.bind(lease)
-    if (fenced) await storeCall('set', () => fenced(entry, storeTtl(entry)))
-    else await storeCall('set', () => store.set(key, entry, storeTtl(entry)))
+    if (fenced) await storeCall('set', () => fenced(entry, storeTtl(entry)), entry.token)
+    else await storeCall('set', () => store.set(key, entry, storeTtl(entry)), entry.token)
   }
 
   /**

@@ -106,9 +106,16 @@ export function createTokenProvider(input: TokenProviderOptions): TokenProvider 
   let keyInfo = keyInfoOf(options)
   const emitter = createEmitter(options.logger)
   const instance = Math.random().toString(36).slice(2)
-  const client = createTokenEndpointClient(options, (endpoint) => {
-    keyInfo = keyInfoOf(options, endpoint.tokenEndpoint)
-  })
+  const client = createTokenEndpointClient(
+    options,
+    (endpoint) => {
+      keyInfo = keyInfoOf(options, endpoint.shownEndpoint ?? endpoint.tokenEndpoint.href)
+    },
+    () => {
+      const token = source.current.get()?.entry.token
+      return [token?.accessToken, token?.refreshToken, token?.idToken, source.loop.refreshToken()]
+    },
+  )
   let keyPromise: Promise<string> | undefined
   const cacheKey = () =>
     (keyPromise ??= (async () => cacheKeyOf(options, instance, await client.dpop?.thumbprint()))())

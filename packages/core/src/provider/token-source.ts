@@ -1,5 +1,6 @@
 import type { TokenEndpointClient } from '../endpoint/token-endpoint.js'
 import { isRepeatable } from '../grants/grants.js'
+import { scrubFailure } from '../redaction/scrub.js'
 import type { StoreEntry } from '../store.js'
 import type { Token } from '../token.js'
 import { createAttemptLoop } from './attempt-loop.js'
@@ -38,10 +39,18 @@ export function createTokenSource(context: TokenSourceContext) {
 
   const current = createCurrentToken(clock, options.refreshSkew, options.refreshAhead)
   const schedule = createRefreshSchedule(clock, () => obtainShared(true))
-  const storeCall: StoreCall = async (operation, call) => {
+  const storeCall: StoreCall = async (operation, call, given) => {
     try {
       return await call()
-    } catch (error) {
+    } catch (thrown) {
+      // a store's error may quote what it was given (ioredis keeps a command's arguments): it is
+      // scrubbed of every token the provider holds, as a server's echo is (rule 5)
+      const held = [given, current.get()?.entry.token]
+      const heldTokens = () => [
+        ...held.flatMap((token) => [token?.accessToken, token?.refreshToken, token?.idToken]),
+        loop.refreshToken(),
+      ]
+      const error = await scrubFailure(thrown, undefined, { ...options, heldTokens })
       emitter.emit('store-error', { key: keyInfo(), operation, error })
       return undefined
     }

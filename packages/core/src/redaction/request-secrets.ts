@@ -36,6 +36,8 @@ export interface HeldSecrets {
   clientId?: string
   clientSecret?: string | undefined
   grant?: Grant
+  /** The tokens the provider holds (access, refresh, ID token), which the server issued and may echo in any answer. */
+  heldTokens?: (() => Iterable<string | undefined>) | undefined
 }
 
 /**
@@ -71,6 +73,7 @@ export function secretsOf(headers: Headers | undefined, body: string, held: Held
   for (const name of GRANT_SECRETS) {
     if (typeof grant[name] === 'string') secrets.push(grant[name])
   }
+  for (const token of held.heldTokens?.() ?? []) if (token !== undefined) secrets.push(token)
   for (const [id, secret] of pairs) {
     // RFC 6749 §2.3.1 form-encodes both before base64; many clients and servers do not
     secrets.push(base64(`${formEncode(id)}:${formEncode(secret)}`), base64(`${id}:${secret}`))

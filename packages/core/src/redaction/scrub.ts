@@ -13,7 +13,9 @@ export function rememberForm(request: Request, body: URLSearchParams): void {
  * (its credential headers, and the secret parameters of a body `rememberForm` was told of) and
  * every secret in `held` scrubbed from every text in it, its `cause` chain included: what an
  * authorization server or a `fetch` echoes never reaches a message, a log line or an event. The
- * scrubbing code loads on the first failure: a provider that never fails never loads it.
+ * scrubbing code loads on the first failure (or granted scope the client did not ask for): a
+ * provider that never fails never loads it.
+ * Any other value is scrubbed as an error's fields are (a text of the server's: a discovered URL).
  * @see DESIGN.md rule 5
  */
 export async function scrubFailure(

@@ -1,5 +1,5 @@
 import { escapedViews, originOf } from './printed-views.js'
-import { base64, formEncode, hex, isHigh, isLow, uriEncode } from './text-encodings.js'
+import { base64, formEncode, hex, isHigh, isLow, latin1, uriEncode } from './text-encodings.js'
 
 export { secretsOf } from './request-secrets.js'
 
@@ -21,7 +21,8 @@ export type Scrubber = (text: string) => string
  * The forms a server may echo `secret` in: as is, form-urlencoded (`+` and `%20`, upper and
  * lower case hex, twice), percent-encoded, JSON-escaped (with and without `\uXXXX`, its hex in
  * either case, and `\/`), HTML-escaped, base64 (at each of the three offsets in a group) and
- * base64url, and with unprintable characters shown as `?`.
+ * base64url, with unprintable characters shown as `?`, and its UTF-8 bytes read as Latin-1 (a
+ * header or reason phrase that carries them as is, as fetch reads it; RFC 9110 §5.5).
  */
 export function secretForms(secret: string): string[] {
   const form = formEncode(secret)
@@ -32,6 +33,7 @@ export function secretForms(secret: string): string[] {
   return [
     secret,
     secret.replace(/[^\x20-\x7e]/g, '?'),
+    latin1(secret),
     ...encoded,
     ...encoded.map((value) => value.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())),
     json,

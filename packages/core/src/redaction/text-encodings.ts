@@ -35,10 +35,15 @@ export function formDecode(value: string): string {
   }
 }
 
-export function base64(value: string): string {
+/** The UTF-8 bytes of `value`, one character each: how fetch reads a header or status text that carries them as is. */
+export function latin1(value: string): string {
   let binary = ''
   for (const byte of new TextEncoder().encode(value)) binary += String.fromCharCode(byte)
-  return btoa(binary)
+  return binary
+}
+
+export function base64(value: string): string {
+  return btoa(latin1(value))
 }
 
 export function decodeBase64(value: string): string {

@@ -1,0 +1,177 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { inspect } from 'node:util'
+import { createTokenProvider } from '@tokenwell/core'
+import { createDpop } from '@tokenwell/core/dpop'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { harnesses } from './support/adapters.js'
+
+// Rule 5 for client errors that pass through an adapter: a protected API that answers 401 and
+// 500 with the request's Authorization header echoed back (in its body and in a header, whole,
+// encoded, or cut), and every way a caller can print the error the client rejects with.
+const PIECE = 12
+type Echo = 'raw' | 'percent' | 'json-slash' | 'base64' | 'cut'
+const ECHOES: Echo[] = ['raw', 'percent', 'json-slash', 'base64', 'cut']
+const b64 = (v: string) => Buffer.from(v).toString('base64')
+const echoOf = (token: string, echo: Echo): string => {
+  switch (echo) {
+    case 'raw':
+      return token
+    case 'percent':
+      return encodeURIComponent(token)
+    case 'json-slash':
+      return JSON.stringify(token).slice(1, -1).replaceAll('/', '\\/') // PHP's json_encode
+    case 'base64':
+      return b64(token)
+    case 'cut':
+      return `${token.slice(0, 20)}...` // a server that shortens what it logs
+  }
+}
+/** The token as is, percent-encoded, with `\/`, and base64 at each offset; their 12-character pieces. */
+function leaks(text: string, token: string): string[] {
+  const forms = [
+    token,
+    encodeURIComponent(token),
+    token.replaceAll('/', '\\/'),
+    b64(token),
+    b64(`\0${token}`).slice(4),
+    b64(`\0\0${token}`).slice(4),
+  ]
+  const found = new Set<string>()
+  for (const form of forms)
+    for (let i = 0; i + PIECE <= form.length; i++) {
+      const piece = form.slice(i, i + PIECE)
+      if (text.includes(piece)) found.add(piece)
+    }
+  return [...found]
+}
+const json = (value: unknown) => {
+  const seen = new WeakSet()
+  try {
+    return JSON.stringify(value, (_, v) => {
+      if (typeof v === 'bigint') return String(v)
+      if (v && typeof v === 'object') {
+        if (seen.has(v)) return '[Circular]'
+        seen.add(v)
+      }
+      return v
+    })
+  } catch (error) {
+    return String(error)
+  }
+}
+function printed(error: unknown): string {
+  const plain = (error as { toJSON?: () => unknown })?.toJSON?.()
+  const chain: unknown[] = []
+  for (let e: unknown = error; e instanceof Error && chain.length < 10; e = e.cause) chain.push(e)
+  return [
+    inspect(error, { depth: Number.POSITIVE_INFINITY }),
+    json(error),
+    json(plain),
+    ...chain.flatMap((e) => [String(e), (e as Error).message, (e as Error).stack ?? '']),
+  ].join('\n')
+}
+
+// access tokens as base64 and JWTs carry them: `+`, `/`, `=`, `-`, `_`, `.`, `~`
+const tokenArb = fc.string({
+  unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=-_.~'),
+  minLength: 24,
+  maxLength: 48,
+})
+
+describe('adapters against an API that echoes the access token in its error answers', () => {
+  let server: Server
+  let baseUrl: string
+  let echo: Echo = 'raw'
+  let status = 500
+  const proofs: string[] = []
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume()
+      if (req.headers.dpop) proofs.push(String(req.headers.dpop))
+      const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '')
+      const echoed = echoOf(token, echo)
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'x-echo': echoed,
+        'www-authenticate': `Bearer error="invalid_token", error_description="bad ${echoed}"`,
+      })
+      res.end(JSON.stringify({ error: 'invalid_token', detail: `token ${echoed} refused` }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  // fetch answers HTTP errors as responses; undici's responseError() interceptor, composed
+  // outside oauth2() as it must be for a 401 to reach it, builds its error from the answer after
+  // the adapter handed it on: nothing of the adapter's sees that error (see the undici README)
+  it.each(harnesses.filter((h) => h.name !== 'fetch' && h.name !== 'undici'))(
+    '$name: 0 pieces of the access token in the error, for every echo',
+    async (harness) => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(tokenArb, { minLength: 2, maxLength: 2 }),
+          fc.constantFrom(...ECHOES),
+          fc.constantFrom(401, 500),
+          async (tokens, e, s) => {
+            ;[echo, status] = [e, s]
+            let issued = 0
+            const provider = createTokenProvider({
+              tokenEndpoint: 'http://127.0.0.1:1/token',
+              clientId: 'c',
+              clientSecret: 's',
+              retry: false,
+              failureCooldown: 0,
+              fetch: async () =>
+                Response.json({ access_token: tokens[issued++ % 2], token_type: 'Bearer', expires_in: 300 }),
+            })
+            const client = harness.create(provider, baseUrl)
+            try {
+              const { error } = await client.attempt({ target: '/api', httpErrors: true })
+              expect(error).toBeDefined()
+              const text = printed(error)
+              const found = tokens.slice(0, issued).flatMap((token) => leaks(text, token))
+              expect(found, `${e} ${s}`).toEqual([])
+            } finally {
+              client.close()
+              await provider.close()
+            }
+          },
+        ),
+        { numRuns: 40 },
+      )
+    },
+    60_000,
+  )
+
+  it.each(harnesses.filter((h) => h.name !== 'fetch'))(
+    '$name: no DPoP proof in the error of a DPoP request that failed',
+    async (harness) => {
+      ;[echo, status] = ['raw', 500]
+      proofs.length = 0
+      const provider = createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        retry: false,
+        dpop: createDpop(),
+        fetch: async () =>
+          Response.json({ access_token: 'at-dpop-0123456789', token_type: 'DPoP', expires_in: 300 }),
+      })
+      const client = harness.create(provider, baseUrl)
+      try {
+        const { error } = await client.attempt({ target: '/api', httpErrors: true })
+        expect(error).toBeDefined()
+        expect(proofs).toHaveLength(1)
+        const text = printed(error)
+        // the proof as sent, and its signature alone
+        for (const part of [proofs[0]!, proofs[0]!.split('.')[2]!]) expect(text).not.toContain(part)
+      } finally {
+        client.close()
+        await provider.close()
+      }
+    },
+  )
+})
