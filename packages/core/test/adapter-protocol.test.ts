@@ -298,4 +298,29 @@ describe('scrubSecrets', () => {
     scrubSecrets(config, ['s3cret-token'])
     expect(config.headers).toEqual({ Accept: 'json' })
   })
+
+  it('replaces a fetched response that echoed a secret in a header or its status text with a copy the caller can still read', async () => {
+    const secret = 'tok-5ecret-value-echoed'
+    // as an API answered it (a fetched response's headers are immutable: scrubbed in a copy)
+    const echoed = new Response(JSON.stringify({ error: 'invalid_token' }), {
+      status: 401,
+      statusText: `Unauthorized ${secret}`,
+      headers: { 'x-echo': secret, 'www-authenticate': `Bearer error="invalid_token", token="${secret}"` },
+    })
+    const error = { name: 'HTTPError', response: echoed }
+    scrubSecrets(error, [secret])
+    const response = error.response
+    expect(response).not.toBe(echoed)
+    const shown = [...response.headers].join(' ') + response.statusText
+    expect(shown).not.toContain(secret)
+    expect(inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })).not.toContain(secret)
+    expect(response.status).toBe(401)
+    expect(response.headers.get('x-echo')).toMatch(/^\[redacted\]$/i)
+    expect(await response.json()).toEqual({ error: 'invalid_token' }) // the body is still the caller's
+    // nothing to scrub: the very same response
+    const clean = { response: new Response('ok', { headers: { 'x-a': 'b' } }) }
+    const before = clean.response
+    scrubSecrets(clean, [secret])
+    expect(clean.response).toBe(before)
+  })
 })

@@ -90,22 +90,58 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: I
       const descriptor = describe(node, key)
       if (!descriptor || !('value' in descriptor)) continue
       const entry = descriptor.value
+      // a fetched response's headers are immutable, and Node 24's inspect prints them: a copy
+      if (typeof Response !== 'undefined' && entry instanceof Response) {
+        const safe = scrubResponse(entry, redact)
+        if (safe !== entry) assign(node, key, safe)
+        continue
+      }
       if (typeof entry !== 'string') {
         visit(entry)
         continue
       }
       const safe = redact(entry)
       if (safe === entry) continue
-      try {
-        const name = typeof key === 'string' ? key.toLowerCase() : ''
-        if ((name === 'authorization' || name === 'dpop') && !Array.isArray(node)) delete node[key]
-        else node[key] = safe
-      } catch {
-        // a frozen object keeps its value; nothing we created is frozen
-      }
+      const name = typeof key === 'string' ? key.toLowerCase() : ''
+      if ((name === 'authorization' || name === 'dpop') && !Array.isArray(node))
+        Reflect.deleteProperty(node, key)
+      else assign(node, key, safe)
     }
   }
   return value
+}
+
+/** Sets `node[key]`; a frozen object or a read-only property keeps its value (nothing we created is either). */
+function assign(node: Record<PropertyKey, unknown>, key: PropertyKey, value: unknown): void {
+  try {
+    node[key] = value
+  } catch {}
+}
+
+/**
+ * `response` with what its headers or status text hold of a secret redacted: a copy with the same
+ * status, URL and (unread) body, so a caller can still read what the API answered; else `response`.
+ */
+function scrubResponse(response: Response, redact: Scrubber): Response {
+  const headers = new Headers()
+  let changed = false
+  for (const [name, value] of response.headers) {
+    const safe = redact(value)
+    changed ||= safe !== value
+    headers.append(name, safe)
+  }
+  const statusText = redact(response.statusText)
+  if (!changed && statusText === response.statusText) return response
+  try {
+    const copy = new Response(response.bodyUsed ? null : response.body, {
+      status: response.status,
+      statusText,
+      headers,
+    })
+    return Object.defineProperty(copy, 'url', { value: response.url })
+  } catch {
+    return response // a status a Response cannot be made with (0, 1xx), or a body it cannot have (204)
+  }
 }
 
 /** Drops `authorization`/`dpop` holding a secret from `headers`, redacts it elsewhere; immutable headers are left. */
