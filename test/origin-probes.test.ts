@@ -540,6 +540,18 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       },
     )
 
+    it('a request elsewhere that a redirect brings to the API: that hop carries nothing', async () => {
+      const client = await warm(open())
+      api.seen.length = 0
+      await client.send({
+        target: `${E()}/r?status=307&to=${encodeURIComponent(`${A()}/landing`)}`,
+        base: '',
+      })
+      expect(api.seen.map((s) => [s.path, s.authorization, s.dpop])).toEqual([
+        ['/landing', undefined, undefined],
+      ])
+    })
+
     it('a redirect to a subdomain of the API host on the API’s own port: that hop carries nothing', async () => {
       const client = await warm(open())
       api.seen.length = 0

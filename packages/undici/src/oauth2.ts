@@ -52,8 +52,11 @@ const shape: ClientShape<Opts, { status: number; headers: Headers | Raw; url: UR
 export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatcher.DispatchInterceptor {
   if (options?.match === undefined) throw new ConfigError('match is required: a dispatcher has no base URL')
   const protocol = createRequestProtocol(provider, options, shape)
-  /** The grant of each chain a redirect or retry handler dispatches again, with itself as handler. */
-  const chains = new WeakMap<Handler, Grant>()
+  /**
+   * The grant of each chain a redirect or retry handler dispatches again, with itself as handler;
+   * `false` for one that went without the token (a redirect from elsewhere to the API gets none).
+   */
+  const chains = new WeakMap<Handler, Grant | false>()
   /**
    * The redirect whose end is being handed on: undici's redirect handler sends the next hop from
    * there, at once, through whatever is composed between (a retry or decorating interceptor wraps
@@ -67,7 +70,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
   return (dispatch) => {
     /** Sends with `grant` (as it is without one); a chain whose grant carries nothing stays so. */
     function send(opts: Opts, handler: Handler, grant: Grant | undefined): boolean {
-      if (grant === undefined) return dispatch(opts, handler)
+      if (grant === undefined) return chains.set(handler, false) && dispatch(opts, handler)
       const next = handler.onHeaders ? new Legacy(opts, handler, grant) : new Current(opts, handler, grant)
       // a chain whose grant carries nothing stays so: its `Send` hands that on to the next hop
       if (grant.authorization === undefined) return dispatch(opts, next)
@@ -189,6 +192,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
 
     return function oauth2Dispatch(opts: Opts, handler: Handler): boolean {
       const known = chains.get(handler) ?? (ending?.to === hrefOf(opts) ? ending.grant : undefined)
+      if (known === false) return dispatch(opts, handler)
       if (known) return settle(opts, handler, protocol.again(known, opts))
       if (isProviderRequest(provider, originOf(opts), opts.path)) return dispatch(opts, handler)
       try {
