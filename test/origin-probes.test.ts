@@ -723,3 +723,45 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
     })
   },
 )
+
+describe('a page whose <base href> names another origin (a browser resolves relative URLs against it)', () => {
+  let api: Recording
+  let evil: Recording
+  const realFetch = globalThis.fetch
+  beforeAll(async () => {
+    api = await record()
+    evil = await record()
+  })
+  afterAll(async () => {
+    await api.close()
+    await evil.close()
+  })
+  afterEach(() => {
+    globalThis.fetch = realFetch
+    delete (globalThis as { location?: unknown }).location
+    delete (globalThis as { document?: unknown }).document
+  })
+
+  it('fetch: a relative URL goes to the base, without the token', async () => {
+    const page = `http://127.0.0.1:${api.port}`
+    // the document's base URL, as a markup injection (no script) can set it
+    Object.assign(globalThis, {
+      location: { href: `${page}/app/` },
+      document: { baseURI: `http://127.0.0.1:${evil.port}/` },
+    })
+    globalThis.fetch = (input, init) =>
+      realFetch(input instanceof Request ? input : new URL(String(input), document.baseURI), init)
+    const provider = createTokenProvider({
+      tokenEndpoint: `${page}/token`,
+      clientId: 'c',
+      clientSecret: 's',
+      fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
+    })
+    const authFetch = withOAuth2(provider, { match: page })
+    await (await authFetch('/api/orders')).arrayBuffer()
+    await (await authFetch(`${page}/api/orders`)).arrayBuffer()
+    expect(evil.seen.map((s) => [s.path, s.authorization])).toEqual([['/api/orders', undefined]])
+    expect(api.seen.map((s) => [s.path, s.authorization])).toEqual([['/api/orders', 'Bearer tok-SECRET']])
+    await provider.close()
+  })
+})
