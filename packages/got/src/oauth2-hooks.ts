@@ -74,6 +74,12 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     const context = contextOf(options)
     if (raw.prefixUrl !== undefined && options.prefixUrl !== '' && context[BASE] === undefined)
       context[BASE] = String(options.prefixUrl)
+    // a new request given an earlier one's context (got's retries and redirects copy it, not here)
+    const carried = raw.context as Context | undefined
+    if (carried?.[STATE] !== undefined) {
+      const { [STATE]: _, ...rest } = carried
+      raw.context = rest
+    }
   }
 
   function apply(options: HookOptions, grant: Grant | undefined): void | Promise<void> {
