@@ -1,9 +1,11 @@
 import { Agent } from 'node:http'
 import { inspect } from 'node:util'
 import { oauth2Interceptor } from '@tokenwell/axios'
+import { createTokenProvider } from '@tokenwell/core'
 import axios, { AxiosError } from 'axios'
 import axiosRetry from 'axios-retry'
 import { afterEach, describe, expect, it } from 'vitest'
+import { startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
 
 describe('@tokenwell/axios over loopback HTTP', () => {
@@ -112,4 +114,31 @@ describe('@tokenwell/axios over loopback HTTP', () => {
       expect(JSON.stringify((error as AxiosError).toJSON())).not.toContain(token)
     },
   )
+})
+
+describe('@tokenwell/axios and a config carried over from an earlier request', () => {
+  it('a new request made of an earlier response’s config, with the caller’s own Authorization: theirs goes, not the token', async () => {
+    const api = await startRecorder()
+    const provider = createTokenProvider({
+      tokenEndpoint: 'http://127.0.0.1:1/token',
+      clientId: 'c',
+      clientSecret: 's',
+      fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
+    })
+    const instance = axios.create({ baseURL: api.url })
+    oauth2Interceptor(instance, provider)
+    const first = await instance.get('/first') // its config holds the grant
+    await instance.request({ ...first.config, url: '/own', headers: { Authorization: 'Basic b3duOm93bg==' } })
+    first.config.headers.set('Authorization', 'Basic b3duOm93bg==')
+    await instance.request({ ...first.config, url: '/own-set' })
+    await instance.request({ ...first.config, url: '/fresh', headers: {} })
+    expect(api.requests.map((r) => [r.path, r.authorization])).toEqual([
+      ['/first', 'Bearer tok-SECRET'],
+      ['/own', 'Basic b3duOm93bg=='],
+      ['/own-set', 'Basic b3duOm93bg=='],
+      ['/fresh', 'Bearer tok-SECRET'],
+    ])
+    await api.close()
+    await provider.close()
+  })
 })

@@ -131,3 +131,27 @@ describe('@tokenwell/got errors after a redirect chain that left the origin and 
     }
   })
 })
+
+describe('@tokenwell/got and a context carried over from an earlier request', () => {
+  it('a new request given an earlier response’s context, with the caller’s own Authorization: theirs goes, not the token', async () => {
+    const api = await startRecorder()
+    const provider = createTokenProvider({
+      tokenEndpoint: 'http://127.0.0.1:1/token',
+      clientId: 'c',
+      clientSecret: 's',
+      fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
+    })
+    const client = got.extend(oauth2Hooks(provider), { prefixUrl: api.url })
+    const first = await client('first')
+    const { context } = first.request.options // it holds the first request's grant
+    await client('own', { context, headers: { authorization: 'Basic b3duOm93bg==' } })
+    await client('fresh', { context })
+    expect(api.requests.map((r) => [r.path, r.authorization])).toEqual([
+      ['/first', 'Bearer tok-SECRET'],
+      ['/own', 'Basic b3duOm93bg=='],
+      ['/fresh', 'Bearer tok-SECRET'],
+    ])
+    await api.close()
+    await provider.close()
+  })
+})

@@ -16,7 +16,13 @@ import { oauth2 } from '@tokenwell/undici'
 import axios from 'axios'
 import got from 'got'
 import ky from 'ky'
-import { type Dispatcher, interceptors, Agent as UndiciAgent, request as undiciRequest } from 'undici'
+import {
+  DecoratorHandler,
+  type Dispatcher,
+  interceptors,
+  Agent as UndiciAgent,
+  request as undiciRequest,
+} from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 // Rule 6 of DESIGN.md probed as a hostile caller or server would: look-alike hosts, URL forms
@@ -186,6 +192,8 @@ interface ClientSetup extends AdapterOptions {
   nodeFetchRedirects?: boolean
   /** undici: its redirect interceptor composed inside `oauth2()` (before it) instead of outside. */
   redirectInside?: boolean
+  /** undici: an interceptor composed between `oauth2()` and its redirect interceptor outside it. */
+  between?: 'retry' | 'decorator'
 }
 
 interface ProbeClient {
@@ -202,7 +210,7 @@ const settle = (promise: Promise<number>) =>
 const absolute = (target: string) => /^[a-z][a-z\d+\-.]*:/i.test(target)
 
 function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): ProbeClient {
-  const { base, redirectInside, ca, nodeFetchRedirects: _, ...options } = setup
+  const { base, redirectInside, between, ca, nodeFetchRedirects: _, ...options } = setup
   const matched: AdapterOptions = { match: new URL(base).origin, ...options }
   const agent = new UndiciAgent({ connect: { lookup, ...(ca && { ca }) } as never })
   const platform = (request: Request, init?: RequestInit) =>
@@ -287,11 +295,19 @@ function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): 
     case 'undici': {
       const auth = oauth2(provider, matched as AdapterOptions & { match: string })
       const redirect = interceptors.redirect({ maxRedirections: 20 })
+      // each wraps the handler anew for every hop the redirect interceptor sends
+      const decorate: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) =>
+        dispatch(opts, new DecoratorHandler(handler as never) as never)
+      const middle = { retry: [interceptors.retry({ maxRetries: 1, minTimeout: 1 })], decorator: [decorate] }
       return {
         send: (call) => {
           // compose(): the last interceptor is the outermost
           const chain: Dispatcher.DispatchInterceptor[] =
-            call.follow === false ? [auth] : redirectInside ? [redirect, auth] : [auth, redirect]
+            call.follow === false
+              ? [auth]
+              : redirectInside
+                ? [redirect, auth]
+                : [auth, ...(between ? middle[between] : []), redirect]
           if (call.retries)
             chain.push(interceptors.retry({ maxRetries: call.retries, minTimeout: 1, statusCodes: [503] }))
           const dispatcher = agent.compose(...chain)
@@ -524,6 +540,18 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       },
     )
 
+    it('a request elsewhere that a redirect brings to the API: that hop carries nothing', async () => {
+      const client = await warm(open())
+      api.seen.length = 0
+      await client.send({
+        target: `${E()}/r?status=307&to=${encodeURIComponent(`${A()}/landing`)}`,
+        base: '',
+      })
+      expect(api.seen.map((s) => [s.path, s.authorization, s.dpop])).toEqual([
+        ['/landing', undefined, undefined],
+      ])
+    })
+
     it('a redirect to a subdomain of the API host on the API’s own port: that hop carries nothing', async () => {
       const client = await warm(open())
       api.seen.length = 0
@@ -578,6 +606,21 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       expect(evil.seen.map((s) => s.path)).toEqual(dpop ? [] : ['/fail', '/fail', '/fail'])
       nothingAtEvil()
     })
+
+    it.each(['retry', 'decorator'] as const)(
+      'undici with a %s interceptor between oauth2() and the redirect interceptor: nothing at the second origin, nothing put back',
+      async (between) => {
+        if (name !== 'undici') return
+        const client = await warm(open({ between }))
+        api.seen.length = 0
+        await client.send({ target: redirect(`${E()}/r?status=307&to=${encodeURIComponent(`${A()}/back`)}`) })
+        nothingAtEvil()
+        expect(api.seen.map((s) => [s.path, authorized(s), s.dpop !== undefined])).toEqual([
+          ['/r', true, dpop],
+          ['/back', false, false],
+        ])
+      },
+    )
 
     it('the client’s own retries after a redirect away: every retry without the token', async () => {
       const client = await warm(open())
@@ -680,3 +723,45 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
     })
   },
 )
+
+describe('a page whose <base href> names another origin (a browser resolves relative URLs against it)', () => {
+  let api: Recording
+  let evil: Recording
+  const realFetch = globalThis.fetch
+  beforeAll(async () => {
+    api = await record()
+    evil = await record()
+  })
+  afterAll(async () => {
+    await api.close()
+    await evil.close()
+  })
+  afterEach(() => {
+    globalThis.fetch = realFetch
+    delete (globalThis as { location?: unknown }).location
+    delete (globalThis as { document?: unknown }).document
+  })
+
+  it('fetch: a relative URL goes to the base, without the token', async () => {
+    const page = `http://127.0.0.1:${api.port}`
+    // the document's base URL, as a markup injection (no script) can set it
+    Object.assign(globalThis, {
+      location: { href: `${page}/app/` },
+      document: { baseURI: `http://127.0.0.1:${evil.port}/` },
+    })
+    globalThis.fetch = (input, init) =>
+      realFetch(input instanceof Request ? input : new URL(String(input), document.baseURI), init)
+    const provider = createTokenProvider({
+      tokenEndpoint: `${page}/token`,
+      clientId: 'c',
+      clientSecret: 's',
+      fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
+    })
+    const authFetch = withOAuth2(provider, { match: page })
+    await (await authFetch('/api/orders')).arrayBuffer()
+    await (await authFetch(`${page}/api/orders`)).arrayBuffer()
+    expect(evil.seen.map((s) => [s.path, s.authorization])).toEqual([['/api/orders', undefined]])
+    expect(api.seen.map((s) => [s.path, s.authorization])).toEqual([['/api/orders', 'Bearer tok-SECRET']])
+    await provider.close()
+  })
+})

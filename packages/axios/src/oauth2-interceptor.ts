@@ -87,9 +87,15 @@ export function oauth2Interceptor(
   }
   function onRequest(config: Config): Config | Promise<Config> {
     const state = config[STATE]
-    // a replay, a hop followed here, or a retry library re-sending error.config
-    if (state !== undefined)
-      return Promise.resolve(protocol.again(state, config)).then((g) => apply(config, g))
+    const header = state && config.headers.get('Authorization')
+    // a replay, a hop followed here, or a retry library re-sending error.config (what the grant put
+    // there, or nothing); a new request made of an earlier one's config with an Authorization of
+    // its own is new: `begin` leaves it as it is
+    if (state !== undefined) {
+      if (header == null || header === state.authorization)
+        return Promise.resolve(protocol.again(state, config)).then((g) => apply(config, g))
+      delete config[STATE]
+    }
     const grant = protocol.begin(config)
     return grant instanceof Promise ? grant.then((g) => apply(config, g)) : apply(config, grant)
   }
@@ -111,7 +117,11 @@ export function oauth2Interceptor(
     const config = response?.config as Config | undefined
     const grant = config?.[STATE]
     if (!response || !config || grant === undefined) return undefined
-    const replay = (g: Grant | undefined) => g && instance.request({ ...config, [STATE]: g } as Config)
+    const replay = (g: Grant | undefined) => {
+      const headers = config.headers.concat()
+      headers.delete('Authorization') // the old token's: `g` puts its own
+      return g && instance.request({ ...config, headers, [STATE]: g } as Config)
+    }
     return (
       (grant.dpop && follow(config, response)) || protocol.onResponse(grant, config, response)?.then(replay)
     )

@@ -35,7 +35,8 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom') // Node's `util.inspect
 
 /** The options a `beforeRequest` hook receives (its exact type differs between got 14 releases). */
 type HookOptions = Parameters<BeforeRequestHook>[0]
-type Context = Record<symbol, Grant | string | undefined>
+/** `null` in `STATE`: the request went without the token, and so does every later send of it. */
+type Context = Record<symbol, Grant | string | null | undefined>
 const contextOf = (options: { context: object }) => options.context as Context
 
 const shape: ClientShape<HookOptions, PlainResponse> = {
@@ -73,13 +74,19 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     const context = contextOf(options)
     if (raw.prefixUrl !== undefined && options.prefixUrl !== '' && context[BASE] === undefined)
       context[BASE] = String(options.prefixUrl)
+    // a new request given an earlier one's context (got's retries and redirects copy it, not here)
+    const carried = raw.context as Context | undefined
+    if (carried?.[STATE] !== undefined) {
+      const { [STATE]: _, ...rest } = carried
+      raw.context = rest
+    }
   }
 
   function apply(options: HookOptions, grant: Grant | undefined): void | Promise<void> {
-    if (grant === undefined) return
     const context = contextOf(options)
     const before = context[STATE] as Grant | undefined
-    context[STATE] = grant
+    context[STATE] = grant ?? null
+    if (grant === undefined) return
     const { headers } = options
     if (grant.authorization !== undefined) headers.authorization = grant.authorization
     else if (before !== undefined && headers.authorization === before.authorization)
@@ -90,7 +97,8 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   }
 
   const beforeRequest: BeforeRequestHook = (options) => {
-    const state = contextOf(options)[STATE] as Grant | undefined
+    const state = contextOf(options)[STATE] as Grant | null | undefined
+    if (state === null) return // a redirect to the API of a request that went elsewhere: as it is
     // got's own retry or redirect, or our replay: the protocol says what this send carries
     const grant = state === undefined ? protocol.begin(options) : protocol.again(state, options)
     return grant instanceof Promise ? grant.then((g) => apply(options, g)) : apply(options, grant)

@@ -7,6 +7,7 @@ import {
   hasAuthorization,
   isProviderRequest,
   rawHeader,
+  redirectTarget,
   withGrantHeaders,
 } from '@tokenwell/core/adapter'
 import type { Dispatcher } from 'undici'
@@ -24,10 +25,11 @@ type OptsHeaders = NonNullable<Opts['headers']>
 type Raw = Buffer[]
 
 const originOf = (opts: Opts) => (typeof opts.origin === 'string' ? opts.origin : opts.origin?.origin)
+const hrefOf = (opts: Opts) => `${originOf(opts)}${opts.path}`
 const signalOf = ({ signal }: Opts) => (signal instanceof AbortSignal ? signal : undefined)
 
 const shape: ClientShape<Opts, { status: number; headers: Headers | Raw; url: URL | undefined }> = {
-  url: (opts, whole) => (whole ? `${originOf(opts)}${opts.path}` : originOf(opts)),
+  url: (opts, whole) => (whole ? hrefOf(opts) : originOf(opts)),
   method: (opts) => opts.method,
   base: () => undefined,
   ownCredentials: (opts) => hasAuthorization(opts.headers),
@@ -50,8 +52,17 @@ const shape: ClientShape<Opts, { status: number; headers: Headers | Raw; url: UR
 export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatcher.DispatchInterceptor {
   if (options?.match === undefined) throw new ConfigError('match is required: a dispatcher has no base URL')
   const protocol = createRequestProtocol(provider, options, shape)
-  /** The grant of each chain a redirect or retry handler dispatches again, with itself as handler. */
-  const chains = new WeakMap<Handler, Grant>()
+  /**
+   * The grant of each chain a redirect or retry handler dispatches again, with itself as handler;
+   * `false` for one that went without the token (a redirect from elsewhere to the API gets none).
+   */
+  const chains = new WeakMap<Handler, Grant | false>()
+  /**
+   * The redirect whose end is being handed on: undici's redirect handler sends the next hop from
+   * there, at once, through whatever is composed between (a retry or decorating interceptor wraps
+   * its handler anew for every hop), so a send of its Location now is that chain's next hop.
+   */
+  let ending: { grant: Grant; to: string } | undefined
   // a handler given in the older interface comes wrapped by `compose()`, which takes both
   const fail = (handler: Handler, error: unknown, controller: Controller = idle) =>
     handler.onResponseError?.(controller, protocol.scrub(error) as Error)
@@ -59,11 +70,10 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
   return (dispatch) => {
     /** Sends with `grant` (as it is without one); a chain whose grant carries nothing stays so. */
     function send(opts: Opts, handler: Handler, grant: Grant | undefined): boolean {
-      if (grant?.authorization === undefined) {
-        if (grant) chains.set(handler, grant) // no `Send` sees this chain's later hops
-        return dispatch(opts, handler)
-      }
+      if (grant === undefined) return chains.set(handler, false) && dispatch(opts, handler)
       const next = handler.onHeaders ? new Legacy(opts, handler, grant) : new Current(opts, handler, grant)
+      // a chain whose grant carries nothing stays so: its `Send` hands that on to the next hop
+      if (grant.authorization === undefined) return dispatch(opts, next)
       return dispatch({ ...opts, headers: withGrantHeaders(opts.headers, grant) as OptsHeaders }, next)
     }
     function settle(opts: Opts, handler: Handler, pending: ReturnType<typeof protocol.begin>): boolean {
@@ -79,6 +89,8 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     /** One send with a token. A 401 it replays never reaches the caller; chain kept on ≥ 300 or error. */
     class Send {
       replaying = false
+      /** The Location this response redirects to, as the next hop's origin and path. */
+      to: string | undefined = undefined
       history: readonly URL[] | undefined = undefined // an inner redirect handler's: it ends with this response's URL
       constructor(
         readonly opts: Opts,
@@ -93,8 +105,17 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       /** Whether the response goes on to the caller; if not, it is replayed and its body dropped. */
       passes(status: number, headers: Headers | Raw, controller?: Controller): boolean {
         const { opts, handler, grant } = this
-        if (status >= 300) chains.set(handler, grant)
-        const next = protocol.onResponse(grant, opts, { status, headers, url: this.history?.at(-1) })
+        const response = { status, headers, url: this.history?.at(-1) }
+        if (status >= 300) {
+          chains.set(handler, grant)
+          const hop = redirectTarget(
+            { method: opts.method, url: hrefOf(opts) },
+            status,
+            shape.header(response, 'location'),
+          )
+          this.to = hop && `${hop.url.origin}${hop.url.pathname}${hop.url.search}`
+        }
+        const next = protocol.onResponse(grant, opts, response)
         if (next === undefined) return true
         this.replaying = true
         next.then(
@@ -103,6 +124,17 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
           (error) => fail(handler, error, controller),
         )
         return false
+      }
+      /** Hands the response's end on (`end`), with this chain's grant for a hop it sends from there. */
+      ended(end: () => void) {
+        if (this.replaying) return
+        const outer = ending
+        ending = this.to === undefined ? undefined : { grant: this.grant, to: this.to }
+        try {
+          end()
+        } finally {
+          ending = outer
+        }
       }
       onError(error: Error, controller?: Controller) {
         if (this.replaying) return
@@ -130,7 +162,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         return this.replaying || this.handler.onData?.(chunk) !== false
       }
       onComplete(trailers: string[] | null) {
-        if (!this.replaying) this.handler.onComplete?.(trailers)
+        this.ended(() => this.handler.onComplete?.(trailers))
       }
     }
     /** A `Send` in undici's handler interface since 7 (a controller, headers as a record). */
@@ -151,7 +183,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         if (!this.replaying) this.handler.onResponseData?.(controller, chunk)
       }
       onResponseEnd(controller: Controller, trailers: Headers) {
-        if (!this.replaying) this.handler.onResponseEnd?.(controller, trailers)
+        this.ended(() => this.handler.onResponseEnd?.(controller, trailers))
       }
       onResponseError(controller: Controller, error: Error) {
         this.onError(error, controller)
@@ -159,7 +191,8 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     }
 
     return function oauth2Dispatch(opts: Opts, handler: Handler): boolean {
-      const known = chains.get(handler)
+      const known = chains.get(handler) ?? (ending?.to === hrefOf(opts) ? ending.grant : undefined)
+      if (known === false) return dispatch(opts, handler)
       if (known) return settle(opts, handler, protocol.again(known, opts))
       if (isProviderRequest(provider, originOf(opts), opts.path)) return dispatch(opts, handler)
       try {

@@ -18,11 +18,24 @@ export function knownOriginOf(href: string, origins: readonly string[]): string 
 
 /**
  * The origin of a client's base URL, or `null` when it names none. A relative one (a
- * browser's `/api`) is resolved against the page; an unparsable one authorizes nothing.
+ * browser's `/api`) is resolved as the page's fetch would (`pageBase`); an unparsable one
+ * authorizes nothing.
  */
 export function baseOrigin(base: string | URL): string | null {
   if (typeof base !== 'string') return base.origin
   if (URL.canParse(base)) return new URL(base).origin
-  const page = (globalThis as { location?: { href?: string } }).location?.href
+  const page = pageBase()
   return URL.canParse(base, page) ? new URL(base, page).origin : null
+}
+
+/**
+ * The URL a relative request URL is resolved against here: a document's base URL (which a
+ * `<base href>` sets, to any origin) where there is one, as fetch and XHR resolve it, else the
+ * worker's or runtime's location; `undefined` in Node.
+ * @see HTML standard §2.4.1 (document base URL), Fetch standard §5.3 (`new Request(input)`)
+ */
+export function pageBase(): string | undefined {
+  const scope = globalThis as { document?: { baseURI?: unknown }; location?: { href?: string } }
+  const base = scope.document?.baseURI
+  return typeof base === 'string' ? base : scope.location?.href
 }

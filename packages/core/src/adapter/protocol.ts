@@ -10,7 +10,7 @@ import { isReplayableBody } from './body.js'
 import { callFor, readChallenge, stepUpError } from './challenge.js'
 import { replayDecision } from './decision.js'
 import { compileMatch, matches } from './match.js'
-import { baseOrigin, knownOriginOf, startsWithOrigin } from './origin.js'
+import { baseOrigin, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
 import type { RequestProtocol } from './request-protocol.js'
 import { loadScrubber, scrubSecrets } from './scrub.js'
 import { type ClientShape, createGrant, type Grant } from './shape.js'
@@ -63,8 +63,8 @@ export function createRequestProtocol<R, S>(
     const href = typeof raw === 'string' ? raw : raw.href
     const known = knownOriginOf(href, recent)
     if (known !== undefined) return known
-    // a relative URL (a browser's `/api/orders`) is the page's origin
-    const page = (globalThis as { location?: { href?: string } }).location?.href
+    // a relative URL (a browser's `/api/orders`) goes where the page's fetch sends it
+    const page = pageBase()
     if (!URL.canParse(href, page)) return undefined
     const url = new URL(href, page)
     if (url.username !== '' || url.password !== '') return undefined // the caller's own credentials

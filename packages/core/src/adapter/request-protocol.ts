@@ -17,7 +17,9 @@ export interface RequestProtocol<R, S> {
   /**
    * The grant for a new request, or `undefined` when it goes as it is: out of `match` (by default
    * another origin than the client's base URL), or carrying the caller's own credentials (an
-   * `Authorization` header, client-level auth, userinfo in the URL). A `Grant`, synchronously,
+   * `Authorization` header, client-level auth, userinfo in the URL); so does every later send of
+   * it (a retry, a redirect hop back to the API: the adapter remembers this answer for the chain,
+   * as it does a grant). A `Grant`, synchronously,
    * for a cached Bearer token: no promise, no URL parsing for an origin seen before, nothing
    * allocated. A promise when it must wait for the token (bounded by the request's signal and
    * timeout; `undefined` once the signal aborted) or sign a DPoP proof. Throws
