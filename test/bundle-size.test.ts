@@ -33,13 +33,15 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * a granted scope the client did not ask for, which a token prints (it may echo a secret), and
  * by 60 to 85 bytes for the adapters remembering the DPoP proofs they sent, which axios, got and
  * ky errors hold in their request options, and by 50 to 65 bytes for scrubbing a store's error of
- * the tokens it was given before it goes into a store-error event.
+ * the tokens it was given before it goes into a store-error event, and by 45 to 85 bytes for not
+ * renewing a token after a 401 at the end of a redirect chain that left the origin (or, when
+ * fetch hides the chain, a 401 whose challenge names no error: no token reached it).
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 21_480,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 24_570,
-  'page: authorization code + PKCE + refresh + withOAuth2': 22_330,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 25_410,
+  'page: client_credentials + withOAuth2': 21_580,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 24_670,
+  'page: authorization code + PKCE + refresh + withOAuth2': 22_460,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 25_500,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

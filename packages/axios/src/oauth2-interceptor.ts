@@ -19,6 +19,8 @@ const HOPS = '__tokenwellHops'
 type Config = InternalAxiosRequestConfig & { [STATE]?: Grant; [HOPS]?: number }
 type BeforeRedirect = NonNullable<Config['beforeRedirect']>
 type Hook = BeforeRedirect & { ours?: true; theirs?: BeforeRedirect | undefined } // ours, calling theirs
+/** The URLs of the redirect hops a chain took, on follow-redirects' options for it. */
+const CHAIN = Symbol.for('tokenwell.axios.chain')
 /** axios's own test for an absolute URL (`isAbsoluteURL`). */
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i
 /** A base URL whose authority a joined relative path cannot change: its origin is the request's. */
@@ -56,6 +58,8 @@ export function oauth2Interceptor(
     header: (response, name) => recordHeader(response.headers, name),
     // Node's http adapter and browsers' XHR expose the last URL of a redirect chain
     responseUrl: ({ request }) => request?.res?.responseUrl || request?.responseURL || undefined,
+    // the hops ours saw, kept on follow-redirects' options (one object per chain, the last hop's too)
+    redirects: ({ request }) => request?._redirectable?._options?.[CHAIN],
   }
   const protocol = createRequestProtocol(provider, options, shape)
   const hooks = new WeakMap<Grant, Hook>()
@@ -135,8 +139,14 @@ export function oauth2Interceptor(
   }
 }
 
+/** follow-redirects' options for the next hop (one object for the whole chain). */
+type Hop = { href?: unknown; headers?: Record<string, unknown>; [CHAIN]?: string[] }
+
 /** follow-redirects' next hop: without the token or proof when the grant for it carries none. */
-function leave(next: { headers?: Record<string, unknown> }, grant: Grant | Promise<Grant>): void {
+function leave(next: Hop, grant: Grant | Promise<Grant>): void {
+  const chain = next[CHAIN] ?? []
+  chain.push(String(next.href))
+  next[CHAIN] = chain
   if ('authorization' in grant && grant.authorization !== undefined) return
   for (const name of Object.keys(next.headers ?? {}))
     if (/^(authorization|dpop)$/i.test(name)) delete next.headers![name]
