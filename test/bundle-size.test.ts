@@ -35,13 +35,15 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * ky errors hold in their request options, and by 50 to 65 bytes for scrubbing a store's error of
  * the tokens it was given before it goes into a store-error event, and by 45 to 85 bytes for not
  * renewing a token after a 401 at the end of a redirect chain that left the origin (or, when
- * fetch hides the chain, a 401 whose challenge names no error: no token reached it).
+ * fetch hides the chain, a 401 whose challenge names no error: no token reached it), and by 85
+ * to 110 bytes for believing a JWT's earlier `exp` and starting a slow token endpoint's refresh
+ * ahead early enough for short tokens.
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 21_580,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 24_670,
-  'page: authorization code + PKCE + refresh + withOAuth2': 22_460,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 25_500,
+  'page: client_credentials + withOAuth2': 21_680,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 24_770,
+  'page: authorization code + PKCE + refresh + withOAuth2': 22_550,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 25_610,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

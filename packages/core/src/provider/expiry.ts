@@ -24,6 +24,13 @@ const AHEAD_HEADROOM = 10_000
  */
 const AHEAD_FLOOR = 2 / 3
 
+/**
+ * The latest background start leaves this many times the last token request's duration before
+ * `serveUntil` (when more than the headroom): a slow token endpoint answers before a short token
+ * stops serving.
+ */
+const LEAD_FACTOR = 2
+
 /** The jitter: a background refresh starts in the last this-share of the time up to its latest start. */
 const AHEAD_JITTER = 0.15
 
@@ -54,13 +61,15 @@ export interface RefreshSchedule {
 
 /**
  * The schedule of a token obtained at `obtainedAt` and expiring at `expiresAt` (epoch ms);
- * `random` in [0, 1) places the jittered `aheadAt`.
+ * `random` in [0, 1) places the jittered `aheadAt`; `lead` is how long the last token request
+ * took (ms): the latest start leaves twice that before `serveUntil`, down to `obtainedAt`.
  */
 export function scheduleFor(
   obtainedAt: number,
   expiresAt: number,
   skew: number,
   random: number,
+  lead = 0,
 ): RefreshSchedule {
   const lifetime = Math.max(0, expiresAt - obtainedAt)
   if (lifetime < MIN_SERVE_WINDOW) {
@@ -70,7 +79,8 @@ export function scheduleFor(
   const serveUntil = expiresAt - Math.min(HARD_MARGIN, lifetime / 10)
   const refreshAt = Math.min(serveUntil, expiresAt - Math.min(skew, lifetime / 2))
   const usable = serveUntil - obtainedAt
-  const latest = serveUntil - Math.min(AHEAD_HEADROOM, usable / 3)
+  const room = Math.max(Math.min(AHEAD_HEADROOM, usable / 3), LEAD_FACTOR * lead)
+  const latest = Math.max(obtainedAt, serveUntil - room)
   const start = Math.min(latest, Math.max(expiresAt - skew, obtainedAt + AHEAD_FLOOR * usable))
   const aheadAt = obtainedAt + (start - obtainedAt) * (1 - AHEAD_JITTER + AHEAD_JITTER * random)
   return { aheadAt, refreshAt, serveUntil }
