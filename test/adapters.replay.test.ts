@@ -290,6 +290,18 @@ describe.each(Object.keys(senders))('%s adapter: the replay after a 401', (name)
   )
 })
 
+it("axios: the replay sends the body axios sent, not its transformRequest's output transformed again", async () => {
+  const instance = axios.create({
+    baseURL: base,
+    transformRequest: [(data) => ({ envelope: data }), ...[axios.defaults.transformRequest ?? []].flat()],
+  })
+  oauth2Interceptor(instance, provider)
+  script.set('/t', [{ status: 401, www: 'Bearer error="invalid_token"' }])
+  expect((await instance.post('/t', { a: 1 })).status).toBe(200)
+  expect(seen.map((s) => s.body.toString())).toEqual(['{"envelope":{"a":1}}', '{"envelope":{"a":1}}'])
+  expect(strip(seen[1]!.headers)).toEqual(strip(seen[0]!.headers))
+})
+
 describe.each(Object.keys(senders))('%s adapter: no replay, or one that is still right', (name) => {
   let send: Sender
   beforeEach(() => {

@@ -23,6 +23,8 @@ type Hook = BeforeRedirect & { ours?: true; theirs?: BeforeRedirect | undefined 
 const CHAIN = Symbol.for('tokenwell.axios.chain')
 /** axios's own test for an absolute URL (`isAbsoluteURL`). */
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i
+/** A config's `data` is the sent body once axios transformed it: sent again, it is not transformed twice. */
+const AS_SENT = { transformRequest: [] }
 /** A base URL whose authority a joined relative path cannot change: its origin is the request's. */
 const PLAIN_BASE = /^https?:\/\/[\w\-.~%!$&'()*+,;=:@[\]]+(?:[/?#]|$)/i
 
@@ -108,14 +110,15 @@ export function oauth2Interceptor(
     if (!next.keepsBody) for (const name of BODY_HEADERS) headers.delete(name)
     const hop = { ...config, url: next.url.href, baseURL: '', params: {}, method: next.method, headers }
     const data = next.keepsBody ? config.data : undefined
-    return instance.request({ ...hop, data, [HOPS]: hops! - 1 } as Config)
+    return instance.request({ ...hop, ...AS_SENT, data, [HOPS]: hops! - 1 } as Config)
   }
 
   function settle(response: AxiosResponse | undefined): Promise<AxiosResponse | undefined> | undefined {
     const config = response?.config as Config | undefined
     const grant = config?.[STATE]
     if (!response || !config || grant === undefined) return undefined
-    const replay = (g: Grant | undefined) => g && instance.request({ ...config, [STATE]: g } as Config)
+    const replay = (g: Grant | undefined) =>
+      g && instance.request({ ...config, ...AS_SENT, [STATE]: g } as Config)
     return (
       (grant.dpop && follow(config, response)) || protocol.onResponse(grant, config, response)?.then(replay)
     )
