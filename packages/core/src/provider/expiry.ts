@@ -41,8 +41,10 @@ export interface RefreshSchedule {
    * (jittered for every lifetime, so a fleet that fetched together does not refresh in
    * lockstep). The latest start is `refreshSkew` before expiry, but never before two thirds of
    * the usable life, and at least 10 s (a third of the usable life when shorter) before
-   * `serveUntil`. So each token is replaced by one token request, after serving more than half
-   * its lifetime, and the answer has time to come before the token stops serving.
+   * `serveUntil`, and twice the last token request's duration when that is more (down to the
+   * token's arrival). So each token is replaced by one token request, after serving more than
+   * half its lifetime unless the endpoint is slow for it, and the answer has time to come
+   * before the token stops serving.
    */
   aheadAt: number
   /**
