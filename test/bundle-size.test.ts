@@ -35,13 +35,18 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * ky errors hold in their request options, and by 50 to 65 bytes for scrubbing a store's error of
  * the tokens it was given before it goes into a store-error event, and by 135 to 165 bytes for
  * replacing a client error's fetched response whose headers echoed the token with a scrubbed copy
- * (its headers are immutable, and Node 24's util.inspect prints them).
+ * (its headers are immutable, and Node 24's util.inspect prints them), and by 45 to 85 bytes for not
+ * renewing a token after a 401 at the end of a redirect chain that left the origin (or, when
+ * fetch hides the chain, a 401 whose challenge names no error: no token reached it), and by 85
+ * to 110 bytes for believing a JWT's earlier `exp` and starting a slow token endpoint's refresh
+ * ahead early enough for short tokens, and by 20 to 30 bytes for resolving a relative URL against the
+ * page's base URL (a <base href> may name another origin).
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 21_620,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 24_700,
-  'page: authorization code + PKCE + refresh + withOAuth2': 22_490,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 25_550,
+  'page: client_credentials + withOAuth2': 21_860,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 24_960,
+  'page: authorization code + PKCE + refresh + withOAuth2': 22_750,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 25_840,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

@@ -19,8 +19,12 @@ const HOPS = '__tokenwellHops'
 type Config = InternalAxiosRequestConfig & { [STATE]?: Grant; [HOPS]?: number }
 type BeforeRedirect = NonNullable<Config['beforeRedirect']>
 type Hook = BeforeRedirect & { ours?: true; theirs?: BeforeRedirect | undefined } // ours, calling theirs
+/** The URLs of the redirect hops a chain took, on follow-redirects' options for it. */
+const CHAIN = Symbol.for('tokenwell.axios.chain')
 /** axios's own test for an absolute URL (`isAbsoluteURL`). */
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i
+/** A config's `data` is the sent body once axios transformed it: sent again, it is not transformed twice. */
+const AS_SENT = { transformRequest: [] }
 /** A base URL whose authority a joined relative path cannot change: its origin is the request's. */
 const PLAIN_BASE = /^https?:\/\/[\w\-.~%!$&'()*+,;=:@[\]]+(?:[/?#]|$)/i
 
@@ -56,6 +60,8 @@ export function oauth2Interceptor(
     header: (response, name) => recordHeader(response.headers, name),
     // Node's http adapter and browsers' XHR expose the last URL of a redirect chain
     responseUrl: ({ request }) => request?.res?.responseUrl || request?.responseURL || undefined,
+    // the hops ours saw, kept on follow-redirects' options (one object per chain, the last hop's too)
+    redirects: ({ request }) => request?._redirectable?._options?.[CHAIN],
   }
   const protocol = createRequestProtocol(provider, options, shape)
   const hooks = new WeakMap<Grant, Hook>()
@@ -110,7 +116,7 @@ export function oauth2Interceptor(
     if (!next.keepsBody) for (const name of BODY_HEADERS) headers.delete(name)
     const hop = { ...config, url: next.url.href, baseURL: '', params: {}, method: next.method, headers }
     const data = next.keepsBody ? config.data : undefined
-    return instance.request({ ...hop, data, [HOPS]: hops! - 1 } as Config)
+    return instance.request({ ...hop, ...AS_SENT, data, [HOPS]: hops! - 1 } as Config)
   }
 
   function settle(response: AxiosResponse | undefined): Promise<AxiosResponse | undefined> | undefined {
@@ -120,7 +126,7 @@ export function oauth2Interceptor(
     const replay = (g: Grant | undefined) => {
       const headers = config.headers.concat()
       headers.delete('Authorization') // the old token's: `g` puts its own
-      return g && instance.request({ ...config, headers, [STATE]: g } as Config)
+      return g && instance.request({ ...config, ...AS_SENT, headers, [STATE]: g } as Config)
     }
     return (
       (grant.dpop && follow(config, response)) || protocol.onResponse(grant, config, response)?.then(replay)
@@ -145,8 +151,14 @@ export function oauth2Interceptor(
   }
 }
 
+/** follow-redirects' options for the next hop (one object for the whole chain). */
+type Hop = { href?: unknown; headers?: Record<string, unknown>; [CHAIN]?: string[] }
+
 /** follow-redirects' next hop: without the token or proof when the grant for it carries none. */
-function leave(next: { headers?: Record<string, unknown> }, grant: Grant | Promise<Grant>): void {
+function leave(next: Hop, grant: Grant | Promise<Grant>): void {
+  const chain = next[CHAIN] ?? []
+  chain.push(String(next.href))
+  next[CHAIN] = chain
   if ('authorization' in grant && grant.authorization !== undefined) return
   for (const name of Object.keys(next.headers ?? {}))
     if (/^(authorization|dpop)$/i.test(name)) delete next.headers![name]

@@ -40,6 +40,20 @@ describe('parseTokenResponse', () => {
     expect(token.expiresAt).toBe(60_000)
   })
 
+  it("takes a JWT's earlier exp over expires_in while the Date header says the clocks agree", async () => {
+    // the server issued at 100.9 s: iat 100, exp 102, expires_in 2; the answer arrives at 101.0 s
+    const jwt = (exp: number) =>
+      ['{"alg":"none"}', JSON.stringify({ exp }), '']
+        .map((p) => Buffer.from(p).toString('base64url'))
+        .join('.')
+    const body = { access_token: jwt(102), token_type: 'Bearer', expires_in: 2 }
+    const at = (date: string) => parseTokenResponse(json(body, 200, { date }), { now: 101_000 })
+    expect((await at(new Date(100_000).toUTCString())).expiresAt).toBe(102_000)
+    // a server clock a minute off: its exp says nothing on ours, expires_in counts from now
+    expect((await at(new Date(40_000).toUTCString())).expiresAt).toBe(103_000)
+    expect((await parseTokenResponse(json(body), { now: 101_000 })).expiresAt).toBe(103_000)
+  })
+
   it('believes no lifetime longer than a year, so a huge expires_in never means "never expires"', async () => {
     const token = await parseTokenResponse(
       json({ access_token: 'a', token_type: 'Bearer', expires_in: 1.8e305 }),

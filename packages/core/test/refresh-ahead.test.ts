@@ -159,6 +159,45 @@ describe('refresh-ahead under steady load (fake clock, default refreshSkew, toke
   )
 })
 
+describe('refresh-ahead with a slow token endpoint (fake clock): the refresh starts early enough', () => {
+  it.each([
+    [2, 800],
+    [2, 1_500],
+    [5, 2_500],
+    [10, 5_000],
+  ])(
+    '%i s tokens, a token endpoint answering in %i ms: no caller waits after warm-up',
+    async (lifetime, latency) => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
+      const { state, fetch, requests, answers } = slowEndpoint(lifetime, latency)
+      const p = provider({ fetch, clock: () => Date.now() })
+      p.on('token', () => state.adopted++)
+      let warm = false
+      void p.getToken().then(() => (warm = true))
+      while (!warm) await advance(10, state)
+      let waits = 0
+      let failures = 0
+      const waiting: Promise<unknown>[] = []
+      for (let t = 0; t < lifetime * 1000 * 6; t += 50) {
+        // 4 callers every 50 ms: each takes the cached token, or waits for a token request
+        for (let i = 0; i < 4; i++) {
+          if (p.peekToken() !== undefined) continue
+          waits++
+          waiting.push(p.getToken().catch(() => failures++))
+        }
+        await advance(50, state)
+      }
+      await advance(latency, state)
+      await Promise.all(waiting)
+      await p.close()
+      expect({ waits, failures }).toEqual({ waits: 0, failures: 0 })
+      // one token request at a time, each answered before the next starts
+      expect(requests.slice(1).every((at, i) => at >= answers[i]!)).toBe(true)
+    },
+    30_000,
+  )
+})
+
 describe('a token that lives less than the skew, or not at all', () => {
   it.each([0, 0.5, 10])('expires_in %s: 50 sequential calls make one token request', async (expiresIn) => {
     const state = { hits: 0 }

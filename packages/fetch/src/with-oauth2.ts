@@ -42,6 +42,7 @@ const shape: ClientShape<Call, Response> = {
   status: (response) => response.status,
   header: (response, name) => response.headers.get(name),
   responseUrl: (response) => (response.redirected && response.url !== '' ? response.url : undefined),
+  redirects: (response) => (response.redirected ? null : undefined), // fetch tells no hops
 }
 
 /**

@@ -41,6 +41,7 @@ const shapeOf = (prefix: () => string | undefined): ClientShape<Send, Response> 
   status: (response) => response.status,
   header: (response, name) => response.headers.get(name),
   responseUrl: (response) => (response.url === '' ? undefined : response.url),
+  redirects: (response) => (response.redirected ? null : undefined), // fetch tells no hops
 })
 
 /**

@@ -15,6 +15,7 @@ import type { RequestProtocol } from './request-protocol.js'
 import { loadScrubber, scrubSecrets } from './scrub.js'
 import { type ClientShape, createGrant, type Grant } from './shape.js'
 import { waitForToken } from './wait.js'
+import { namesTokenError } from './www-authenticate.js'
 
 /** Origins remembered as seen, in scope and allowed over their transport. */
 const RECENT_ORIGINS = 16
@@ -204,6 +205,11 @@ export function createRequestProtocol<R, S>(
       )
         return undefined
       const header = (name: string) => shape.header(response, name)
+      // a chain that left the origin sent no token on its last hop (rule 6): that 401 is not the token's
+      const chain = shape.redirects?.(response)
+      if (chain?.some((url) => !sameOrigin(url, grant.origin))) return undefined
+      // hops the client does not tell: only a challenge naming an error says the token went (RFC 6750 §3.1)
+      if (chain === null && !namesTokenError(header('www-authenticate'))) return undefined
       const challenge = challengeable ? readChallenge(status, header('www-authenticate')) : undefined
       // RFC 9470: no token this provider can get answers it; the caller gets a typed error
       if (challenge?.kind === 'authentication') return Promise.reject(stepUpError(status, challenge, tokens))
@@ -222,6 +228,10 @@ export function createRequestProtocol<R, S>(
     scrub: <E>(error: E) => scrubSecrets(error, tokens, proofs),
   })
 }
+
+const sameOrigin = (url: string | URL, origin: string) =>
+  (typeof url === 'string' && startsWithOrigin(url, origin)) ||
+  (URL.canParse(url) && new URL(url).origin === origin)
 
 const NO_SCOPE =
   "match: this request has no base URL and the client's is not known yet; give the adapter a match"

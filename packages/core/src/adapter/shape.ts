@@ -42,6 +42,13 @@ export interface ClientShape<R, S> {
   header(response: S, name: string): HeaderValue
   /** The URL the response came from, when the client followed redirects itself. @default the request's */
   responseUrl?(response: S): string | URL | undefined
+  /**
+   * The URLs the response's redirect chain went through, when the client followed it without
+   * the protocol's `again` deciding each hop's grant (axios's follow-redirects): a hop to another
+   * origin means the last one carried no token, so its 401 is not the token's. `null`: it followed
+   * redirects it does not tell (a platform fetch's `redirected`). @default every hop came through `again`
+   */
+  redirects?(response: S): readonly (string | URL)[] | null | undefined
 }
 
 /**

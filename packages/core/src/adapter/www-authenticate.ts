@@ -22,6 +22,16 @@ export function shouldReplay(status: number, wwwAuthenticate: HeaderValue): bool
   return !parseWwwAuthenticate(wwwAuthenticate).some((c) => NOT_RENEWED.has(c.params['error'] ?? ''))
 }
 
+/**
+ * Whether a `Bearer` or `DPoP` challenge names an error: the server saw credentials and refused
+ * them. A request without any gets a challenge without an error code (RFC 6750 §3.1).
+ */
+export function namesTokenError(wwwAuthenticate: HeaderValue): boolean {
+  return parseWwwAuthenticate(wwwAuthenticate).some(
+    (c) => (c.scheme === 'bearer' || c.scheme === 'dpop') && c.params['error'] !== undefined,
+  )
+}
+
 // RFC 9110 §5.6.2 tchar, and §11.2 token68
 const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/
 const TOKEN68 = /[A-Za-z0-9\-._~+/]+=*/y

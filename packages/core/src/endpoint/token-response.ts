@@ -109,7 +109,13 @@ function expiryOf(
     const lifetime = seconds(raw)
     if (lifetime === undefined)
       throw fail('has an invalid expires_in (must be a non-negative number of seconds)')
-    return now + Math.min(lifetime * 1000, MAX_LIFETIME)
+    const expiresAt = now + Math.min(lifetime * 1000, MAX_LIFETIME)
+    // a JWT's `exp` counts from its whole-second `iat`, before the answer travelled: up to a second
+    // earlier than `expires_in` from now, a second a 2 s token cannot lose. Kept only while the
+    // server's Date header says its clock is ours (within its whole-second resolution)
+    const exp = jwtExpiresAt(body.access_token as string)
+    const skew = now - Date.parse(response.headers.get('date') ?? '')
+    return exp !== undefined && skew > -1_000 && skew < 2_000 ? Math.min(expiresAt, exp) : expiresAt
   }
   const exp = jwtExpiresAt(body.access_token as string)
   if (exp === undefined) return now + defaultLifetime

@@ -28,11 +28,11 @@ export function createCurrentToken(clock: () => number, skew: number, refreshAhe
 
   return {
     get: () => current,
-    /** Makes `entry` the current token. */
-    adopt(entry: StoreEntry): Current {
+    /** Makes `entry` the current token; `lead`: how long the last token request took (ms). */
+    adopt(entry: StoreEntry, lead: number): Current {
       const token = createToken(entry.token)
       const expiresAt = token.expiresAt ?? entry.refreshAt
-      const schedule = scheduleFor(entry.obtainedAt, expiresAt, skew, Math.random())
+      const schedule = scheduleFor(entry.obtainedAt, expiresAt, skew, Math.random(), lead)
       current = { token, entry, schedule, used: false }
       return current
     },

@@ -24,6 +24,13 @@ const AHEAD_HEADROOM = 10_000
  */
 const AHEAD_FLOOR = 2 / 3
 
+/**
+ * The latest background start leaves this many times the last token request's duration before
+ * `serveUntil` (when more than the headroom): a slow token endpoint answers before a short token
+ * stops serving.
+ */
+const LEAD_FACTOR = 2
+
 /** The jitter: a background refresh starts in the last this-share of the time up to its latest start. */
 const AHEAD_JITTER = 0.15
 
@@ -34,8 +41,10 @@ export interface RefreshSchedule {
    * (jittered for every lifetime, so a fleet that fetched together does not refresh in
    * lockstep). The latest start is `refreshSkew` before expiry, but never before two thirds of
    * the usable life, and at least 10 s (a third of the usable life when shorter) before
-   * `serveUntil`. So each token is replaced by one token request, after serving more than half
-   * its lifetime, and the answer has time to come before the token stops serving.
+   * `serveUntil`, and twice the last token request's duration when that is more (down to the
+   * token's arrival). So each token is replaced by one token request, after serving more than
+   * half its lifetime unless the endpoint is slow for it, and the answer has time to come
+   * before the token stops serving.
    */
   aheadAt: number
   /**
@@ -54,13 +63,15 @@ export interface RefreshSchedule {
 
 /**
  * The schedule of a token obtained at `obtainedAt` and expiring at `expiresAt` (epoch ms);
- * `random` in [0, 1) places the jittered `aheadAt`.
+ * `random` in [0, 1) places the jittered `aheadAt`; `lead` is how long the last token request
+ * took (ms): the latest start leaves twice that before `serveUntil`, down to `obtainedAt`.
  */
 export function scheduleFor(
   obtainedAt: number,
   expiresAt: number,
   skew: number,
   random: number,
+  lead = 0,
 ): RefreshSchedule {
   const lifetime = Math.max(0, expiresAt - obtainedAt)
   if (lifetime < MIN_SERVE_WINDOW) {
@@ -70,7 +81,8 @@ export function scheduleFor(
   const serveUntil = expiresAt - Math.min(HARD_MARGIN, lifetime / 10)
   const refreshAt = Math.min(serveUntil, expiresAt - Math.min(skew, lifetime / 2))
   const usable = serveUntil - obtainedAt
-  const latest = serveUntil - Math.min(AHEAD_HEADROOM, usable / 3)
+  const room = Math.max(Math.min(AHEAD_HEADROOM, usable / 3), LEAD_FACTOR * lead)
+  const latest = Math.max(obtainedAt, serveUntil - room)
   const start = Math.min(latest, Math.max(expiresAt - skew, obtainedAt + AHEAD_FLOOR * usable))
   const aheadAt = obtainedAt + (start - obtainedAt) * (1 - AHEAD_JITTER + AHEAD_JITTER * random)
   return { aheadAt, refreshAt, serveUntil }

@@ -85,8 +85,11 @@ export function createTokenSource(context: TokenSourceContext) {
     idle: () => loop.redemptions.idle(),
   })
 
+  /** How long the last token request took (ms): a slow endpoint's refresh ahead starts earlier. */
+  let lead = 0
+
   function adopt(entry: StoreEntry): Token {
-    const adopted = current.adopt(entry)
+    const adopted = current.adopt(entry, lead)
     loop.adoptRefreshToken(adopted.token.refreshToken)
     lastFailure = undefined
     schedule.succeeded()
@@ -126,6 +129,7 @@ export function createTokenSource(context: TokenSourceContext) {
     }
     try {
       const { entry, source } = await coordination.obtain(key, force, background, loop.fetchEntry)
+      if (source === 'endpoint') lead = clock() - started
       return announce(adopt(entry), entry, source, started, source === 'endpoint' && background)
     } catch (error) {
       lastFailure = { error, at: clock() }
