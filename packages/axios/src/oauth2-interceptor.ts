@@ -124,9 +124,10 @@ export function oauth2Interceptor(
     const grant = config?.[STATE]
     if (!response || !config || grant === undefined) return undefined
     const replay = (g: Grant | undefined) => {
+      if (!g) return g
       const headers = config.headers.concat()
       headers.delete('Authorization') // the old token's: `g` puts its own
-      return g && instance.request({ ...config, ...AS_SENT, headers, [STATE]: g } as Config)
+      return instance.request({ ...config, ...AS_SENT, headers, [STATE]: g } as Config)
     }
     return (
       (grant.dpop && follow(config, response)) || protocol.onResponse(grant, config, response)?.then(replay)

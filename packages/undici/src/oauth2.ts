@@ -191,7 +191,9 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     }
 
     return function oauth2Dispatch(opts: Opts, handler: Handler): boolean {
-      const known = chains.get(handler) ?? (ending?.to === hrefOf(opts) ? ending.grant : undefined)
+      // a hop sent from the end of a redirect: its Location read only then (not for every request)
+      const known =
+        chains.get(handler) ?? (ending !== undefined && ending.to === hrefOf(opts) ? ending.grant : undefined)
       if (known === false) return dispatch(opts, handler)
       if (known) return settle(opts, handler, protocol.again(known, opts))
       if (isProviderRequest(provider, originOf(opts), opts.path)) return dispatch(opts, handler)

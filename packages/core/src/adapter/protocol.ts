@@ -199,11 +199,7 @@ export function createRequestProtocol<R, S>(
       if (!grant.dpop && !challengeable) return undefined
       const final = shape.responseUrl?.(response)
       const href = final === undefined ? grant.origin : String(final)
-      if (
-        !startsWithOrigin(href, grant.origin) &&
-        (!URL.canParse(href) || new URL(href).origin !== grant.origin)
-      )
-        return undefined
+      if (!sameOrigin(href, grant.origin)) return undefined
       const header = (name: string) => shape.header(response, name)
       // a chain that left the origin sent no token on its last hop (rule 6): that 401 is not the token's
       const chain = shape.redirects?.(response)

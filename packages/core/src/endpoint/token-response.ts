@@ -104,25 +104,23 @@ function expiryOf(
   fail: ReturnType<typeof responseError>,
 ) {
   const raw = body.expires_in
-  if (raw !== undefined && raw !== null) {
-    // anything but a number of seconds is broken and must not become NaN or "never"
-    const lifetime = seconds(raw)
-    if (lifetime === undefined)
-      throw fail('has an invalid expires_in (must be a non-negative number of seconds)')
+  // anything but a number of seconds is broken and must not become NaN or "never"
+  const lifetime = raw === undefined || raw === null ? undefined : seconds(raw)
+  if (lifetime === undefined && raw !== undefined && raw !== null)
+    throw fail('has an invalid expires_in (must be a non-negative number of seconds)')
+  const exp = jwtExpiresAt(body.access_token as string)
+  // how far our clock is ahead of the server's, by its Date header (NaN without one)
+  const skew = now - Date.parse(response.headers.get('date') ?? '')
+  if (lifetime !== undefined) {
     const expiresAt = now + Math.min(lifetime * 1000, MAX_LIFETIME)
     // a JWT's `exp` counts from its whole-second `iat`, before the answer travelled: up to a second
     // earlier than `expires_in` from now, a second a 2 s token cannot lose. Kept only while the
     // server's Date header says its clock is ours (within its whole-second resolution)
-    const exp = jwtExpiresAt(body.access_token as string)
-    const skew = now - Date.parse(response.headers.get('date') ?? '')
     return exp !== undefined && skew > -1_000 && skew < 2_000 ? Math.min(expiresAt, exp) : expiresAt
   }
-  const exp = jwtExpiresAt(body.access_token as string)
   if (exp === undefined) return now + defaultLifetime
-  // `exp` is on the server's clock: shift it by how far ours is off, judged by its Date header
-  const serverNow = Date.parse(response.headers.get('date') ?? '')
-  const expiresAt = Number.isFinite(serverNow) ? exp + (now - serverNow) : exp
-  return Math.min(expiresAt, now + MAX_LIFETIME)
+  // `exp` is on the server's clock: shifted by how far ours is off
+  return Math.min(Number.isFinite(skew) ? exp + skew : exp, now + MAX_LIFETIME)
 }
 
 /** A non-negative number of seconds (some servers send a numeric string), or `undefined`. */
