@@ -1,5 +1,6 @@
-import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
+import { createTokenProvider } from '@tokenwell/core'
 import { describe, expect, it } from 'vitest'
+import { countWaits } from '../bench/src/subjects.js'
 import { harnesses } from './support/adapters.js'
 import { useServers } from './support/servers.js'
 
@@ -38,22 +39,12 @@ describe.each(harnesses)('$name adapter: token expiry', (harness) => {
   it('2 s tokens (JWTs: exp in whole seconds), a 300 ms token endpoint, 4 s of steady load: no 401, no wait, no failure', async () => {
     servers.auth.setTokenLifetime(2)
     servers.auth.setLatency(300)
-    let waits = 0
-    const provider = servers.provider
-    // a wait is a call that found no token it could use (as bench/src/subjects.ts counts it)
-    const counted = Object.create(provider, {
-      peekToken: {
-        value: () => {
-          const token = provider.peekToken()
-          if (token === undefined) waits++
-          return token
-        },
-      },
-    }) as TokenProvider
-    const client = harness.create(counted, servers.api.url)
+    // a wait is a call that found no token it could use, as the bench counts it
+    const counted = countWaits(servers.provider)
+    const client = harness.create(counted.provider, servers.api.url)
     try {
       expect((await client.send('GET', '/echo/warm')).status).toBe(200)
-      waits = 0
+      const warm = counted.waits()
       servers.auth.stats.reset()
       servers.api.stats.reset()
       const end = Date.now() + 4_000
@@ -63,6 +54,7 @@ describe.each(harnesses)('$name adapter: token expiry', (harness) => {
           if ((await client.send('GET', '/echo/load')).status !== 200) failed++
       }
       await Promise.all(Array.from({ length: 8 }, worker))
+      const waits = counted.waits() - warm
       expect({ unauthorized: servers.api.stats.unauthorized, waits, failed }).toEqual({
         unauthorized: 0,
         waits: 0,

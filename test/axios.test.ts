@@ -1,11 +1,10 @@
 import { Agent } from 'node:http'
 import { inspect } from 'node:util'
 import { oauth2Interceptor } from '@tokenwell/axios'
-import { createTokenProvider } from '@tokenwell/core'
 import axios, { AxiosError } from 'axios'
 import axiosRetry from 'axios-retry'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startRecorder } from './support/recorder.js'
+import { fixedTokenProvider, startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
 
 describe('@tokenwell/axios over loopback HTTP', () => {
@@ -119,12 +118,7 @@ describe('@tokenwell/axios over loopback HTTP', () => {
 describe('@tokenwell/axios and a config carried over from an earlier request', () => {
   it('a new request made of an earlier response’s config, with the caller’s own Authorization: theirs goes, not the token', async () => {
     const api = await startRecorder()
-    const provider = createTokenProvider({
-      tokenEndpoint: 'http://127.0.0.1:1/token',
-      clientId: 'c',
-      clientSecret: 's',
-      fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
-    })
+    const provider = fixedTokenProvider()
     const instance = axios.create({ baseURL: api.url })
     oauth2Interceptor(instance, provider)
     const first = await instance.get('/first') // its config holds the grant

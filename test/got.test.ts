@@ -1,11 +1,10 @@
 import { Agent, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
-import { createTokenProvider } from '@tokenwell/core'
 import { oauth2Hooks } from '@tokenwell/got'
 import got, { HTTPError } from 'got'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startRecorder } from './support/recorder.js'
+import { fixedTokenProvider, startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
 
 describe('@tokenwell/got over loopback HTTP', () => {
@@ -93,12 +92,7 @@ describe('@tokenwell/got errors after a redirect chain that left the origin and 
     })
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
     const base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`
-    const provider = createTokenProvider({
-      tokenEndpoint: 'http://127.0.0.1:1/token',
-      clientId: 'c',
-      clientSecret: 's',
-      fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
-    })
+    const provider = fixedTokenProvider()
     const http = new Agent({ keepAlive: true })
     const client = got.extend(oauth2Hooks(provider), {
       prefixUrl: base,
@@ -135,12 +129,7 @@ describe('@tokenwell/got errors after a redirect chain that left the origin and 
 describe('@tokenwell/got and a context carried over from an earlier request', () => {
   it('a new request given an earlier response’s context, with the caller’s own Authorization: theirs goes, not the token', async () => {
     const api = await startRecorder()
-    const provider = createTokenProvider({
-      tokenEndpoint: 'http://127.0.0.1:1/token',
-      clientId: 'c',
-      clientSecret: 's',
-      fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
-    })
+    const provider = fixedTokenProvider()
     const client = got.extend(oauth2Hooks(provider), { prefixUrl: api.url })
     const first = await client('first')
     const { context } = first.request.options // it holds the first request's grant

@@ -24,6 +24,7 @@ import {
   request as undiciRequest,
 } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { fixedTokenProvider } from './support/recorder.js'
 
 // Rule 6 of DESIGN.md probed as a hostile caller or server would: look-alike hosts, URL forms
 // the parsers disagree on, base-URL overrides, redirects, the clients' own redirect and retry
@@ -751,12 +752,7 @@ describe('a page whose <base href> names another origin (a browser resolves rela
     })
     globalThis.fetch = (input, init) =>
       realFetch(input instanceof Request ? input : new URL(String(input), document.baseURI), init)
-    const provider = createTokenProvider({
-      tokenEndpoint: `${page}/token`,
-      clientId: 'c',
-      clientSecret: 's',
-      fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
-    })
+    const provider = fixedTokenProvider(`${page}/token`)
     const authFetch = withOAuth2(provider, { match: page })
     await (await authFetch('/api/orders')).arrayBuffer()
     await (await authFetch(`${page}/api/orders`)).arrayBuffer()

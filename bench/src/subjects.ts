@@ -123,7 +123,7 @@ function provider(env: SubjectEnv, clientId: BenchClientId): TokenProvider {
  * `provider` with a counter of `peekToken()` calls that found no usable token: the adapter then
  * awaits `getToken()`, so each one is a request that waited on a token request.
  */
-function countWaits(provider: TokenProvider): { provider: TokenProvider; waits: () => number } {
+export function countWaits(provider: TokenProvider): { provider: TokenProvider; waits: () => number } {
   let waits = 0
   // the provider is frozen: an object on top of it overrides peekToken and inherits the rest
   const counted = Object.create(provider, {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
 
 /** What the second origin received: every request, with the headers that could carry a credential. */
 export interface Recorded {
@@ -55,4 +56,14 @@ export async function startRecorder(): Promise<Recorder> {
         server.close(() => resolve())
       }),
   }
+}
+
+/** A provider whose token endpoint (`tokenEndpoint`, never reached) always issues `tok-SECRET`, to look for at a recorder. */
+export function fixedTokenProvider(tokenEndpoint = 'http://127.0.0.1:1/token'): TokenProvider {
+  return createTokenProvider({
+    tokenEndpoint,
+    clientId: 'c',
+    clientSecret: 's',
+    fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
+  })
 }
