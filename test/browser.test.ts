@@ -5,9 +5,11 @@ import {
   bundlePage,
   chromiumSkipReason,
   findChromium,
+  type RecordingOrigin,
   startBrowserOrigin,
+  startRecordingOrigin,
 } from './support/browser.js'
-import type { CallResult, PageApp, StartOptions } from './support/browser-page.js'
+import type { CallResult, PageApp, SendOptions, StartOptions } from './support/browser-page.js'
 
 declare global {
   var app: PageApp
@@ -219,5 +221,76 @@ describe.skipIf(skip)('the browser: tokens shared by the tabs of one origin, in 
     // the next token request meets the fault: the call fails, and the fault is spent
     expect(statuses(await tab.evaluate(() => app.calls(1, '/echo')))).toEqual([0])
     expect(origin.auth.stats.byError['fault']).toBe(1)
+  })
+
+  // Rule 6 in the browser: what a second origin (its own port) receives, counted there. It grants
+  // every CORS preflight, so a header a client put on a request would arrive, not be stopped.
+  describe.each([
+    ['Bearer', false],
+    ['DPoP', true],
+  ])('rule 6 with %s tokens: nothing for a second origin', (_kind, dpop) => {
+    let evil: RecordingOrigin
+    let tab: Page
+    const send = (options: SendOptions) => tab.evaluate((o) => app.send(o), options)
+    beforeEach(async () => {
+      evil = await startRecordingOrigin()
+      tab = await openTab({ ...svc, dpop })
+      expect(await send({ client: 'fetch', url: `${origin.url}/echo` })).toMatchObject({ status: 200 })
+      const probe = `${evil.url}/probe`
+      await tab.evaluate((url) => fetch(url, { headers: { authorization: 'x', dpop: 'y' } }), probe)
+      expect(evil.credentialed().map((s) => s.method)).toEqual(['OPTIONS', 'GET']) // the meter works
+      evil.seen.length = 0
+      origin.api.stats.reset()
+      origin.auth.stats.reset()
+    })
+    afterEach(async () => {
+      await evil?.close()
+    })
+    const seenAtApi = () => origin.api.requests.map((r) => [r.path, r.authorization, r.dpop, r.status])
+
+    it('without a <base href>: relative URLs (fetch, axios baseURL "/") get the token', async () => {
+      const results = [
+        await send({ client: 'fetch', url: '/echo' }),
+        await send({ client: 'axios', baseURL: '/', url: 'echo' }),
+      ]
+      if (dpop) {
+        // KNOWN BUG, not a leak: a proof's htu is the URL as the client holds it (protocol.ts, the
+        // `hrefOf` for `authHeaders`), not resolved against the page: `new URL('/echo')` throws
+        expect(results.map((r) => r.error)).toEqual(Array(2).fill(expect.stringMatching(/Invalid URL/)))
+        expect(seenAtApi()).toEqual([])
+        return
+      }
+      expect(results.map((r) => r.status)).toEqual([200, 200])
+      expect(seenAtApi()).toEqual(Array(2).fill(['/echo', true, false, 200]))
+    })
+
+    for (const client of ['axios', 'fetch'] as const) {
+      it(`${client}: a chain API → it → API ending in 401 brings it no token`, async () => {
+        const home = `${origin.url}/echo` // the last hop carries no token (the browser dropped it): 401
+        const chain = `/redirect?to=${encodeURIComponent(`${evil.url}/bounce?to=${encodeURIComponent(home)}`)}`
+        const result = await send({ client, url: `${origin.url}${chain}` })
+        const atApi = seenAtApi().map((entry) => entry.join(' '))
+        const atEvil = evil.seen.map(
+          (s) => `${s.method} ${s.path} ${s.authorization} ${s.dpop} [${s.requestHeaders}]`,
+        )
+        // report: a renewal and a replay of the whole chain show as a token request and a second /redirect
+        console.info(
+          `browser ${client} ${_kind} A → B → A: ${result.status} ${result.url ?? result.error}; ` +
+            `${origin.auth.stats.tokenRequests} token requests; the API saw ${atApi.join(', ')}; B saw ${atEvil.join(', ')}`,
+        )
+        expect(result.status).toBe(401)
+        expect(evil.seen.filter((s) => s.authorization)).toEqual([]) // the token: never
+        if (client === 'axios' && dpop) {
+          // KNOWN LEAK of the proof (not the token): XHR follows every redirect itself and keeps
+          // the DPoP header on a hop to another origin (the Fetch standard drops only Authorization
+          // there); @tokenwell/axios stops redirects for DPoP (maxRedirects: 0) only without XHR.
+          // When that is fixed, this branch goes and the line below holds for every case.
+          expect(evil.credentialed().every((s) => s.dpop || s.requestHeaders === 'dpop')).toBe(true)
+          expect(evil.credentialed().length).toBeGreaterThan(0)
+          return
+        }
+        expect(evil.credentialed()).toEqual([])
+      })
+    }
   })
 })

@@ -1,5 +1,7 @@
-// The page the Chromium tests load: an app built from @tokenwell/core, @tokenwell/fetch and
-// @tokenwell/browser, bundled by esbuild in the test. It exposes a small API for page.evaluate.
+// The page the Chromium tests load: an app built from @tokenwell/core, @tokenwell/fetch,
+// @tokenwell/axios (axios's browser build: XHR) and @tokenwell/browser, bundled by esbuild in the
+// test. It exposes a small API for page.evaluate.
+import { oauth2Interceptor } from '@tokenwell/axios'
 import { createBrowserTokenStore } from '@tokenwell/browser'
 import {
   buildAuthorizationUrl,
@@ -8,9 +10,12 @@ import {
   type Grant,
   parseAuthorizationResponse,
   randomUrlSafe,
+  type TokenProvider,
 } from '@tokenwell/core'
 import { discovery } from '@tokenwell/core/discovery'
+import { createDpop } from '@tokenwell/core/dpop'
 import { withOAuth2 } from '@tokenwell/fetch'
+import axios from 'axios'
 
 export interface StartOptions {
   clientId: string
@@ -18,14 +23,27 @@ export interface StartOptions {
   grant?: Grant
   lockTtl?: number
   refreshSkew?: number
+  /** DPoP-bound tokens (a key made in the page). */
+  dpop?: boolean
+}
+
+/** One call through an adapter: `fetch` (`withOAuth2`) or `axios` (an instance with `baseURL`). */
+export interface SendOptions {
+  client: 'fetch' | 'axios'
+  url: string
+  baseURL?: string
+  method?: string
 }
 
 export interface CallResult {
   status: number
   body?: unknown
   error?: string
+  /** The URL the response came from (after redirects). */
+  url?: string
 }
 
+let provider: TokenProvider | undefined
 let api: ((input: string, init?: RequestInit) => Promise<Response>) | undefined
 
 /** The README's browser quick start, as written there (issuer: this origin's `/as`). */
@@ -80,7 +98,7 @@ const app = {
   quickStart,
   start(options: StartOptions) {
     const store = createBrowserTokenStore()
-    const provider = createTokenProvider({
+    provider = createTokenProvider({
       tokenEndpoint: `${location.origin}/as/token`,
       clientId: options.clientId,
       ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
@@ -88,6 +106,7 @@ const app = {
       ...(options.grant !== undefined && { grant: options.grant }),
       ...(options.lockTtl !== undefined && { lockTtl: options.lockTtl }),
       ...(options.refreshSkew !== undefined && { refreshSkew: options.refreshSkew }),
+      ...(options.dpop === true && { dpop: createDpop() }),
       refreshAhead: false,
       retry: false,
       store,
@@ -106,6 +125,35 @@ const app = {
       }
     }
     return Promise.all(Array.from({ length: count }, one))
+  },
+  /** The document's `<base href>` (as a markup injection can set it), or none. */
+  setBase(href: string | null) {
+    document.querySelector('base')?.remove()
+    if (href === null) return document.baseURI
+    const base = document.createElement('base')
+    base.href = href
+    document.head.prepend(base)
+    return document.baseURI
+  },
+  /** One call through the fetch adapter (`match`: this page's origin) or a new axios instance. */
+  async send({ client, url, baseURL, method = 'GET' }: SendOptions): Promise<CallResult> {
+    try {
+      if (client === 'fetch') {
+        const response = await api!(url, { method })
+        return {
+          status: response.status,
+          url: response.url,
+          body: await response.json().catch(() => undefined),
+        }
+      }
+      const instance = axios.create({ ...(baseURL !== undefined && { baseURL }), validateStatus: () => true })
+      oauth2Interceptor(instance, provider!)
+      const response = await instance.request({ url, method })
+      const xhr = response.request as XMLHttpRequest
+      return { status: response.status, url: xhr.responseURL, body: response.data }
+    } catch (error) {
+      return { status: 0, error: error instanceof Error ? `${error.name}: ${error.message}` : 'error' }
+    }
   },
   /** A control action of the mock server, from this page (same origin, or `origin` for CORS). */
   async control(method: string, action: string, body?: unknown, origin = location.origin) {

@@ -81,8 +81,10 @@ const PAGE =
 
 /**
  * Serves `/app.js` (the page's bundle), `/as/*` and `/.well-known/*` (the mock authorization
- * server, issuer `${url}/as`), `/api/*` (the protected API) and the page at any other path (`/`,
- * `/callback`) from one `127.0.0.1` port.
+ * server, issuer `${url}/as`), `/api/*` (the protected API), the API's `/echo…` and `/redirect`
+ * unprefixed too (a DPoP proof names the URL the API sees), and the page at any other path (`/`,
+ * `/callback`) from one `127.0.0.1` port. The API answers CORS (any origin, `null` too: the last
+ * hop of a chain that passed through another origin), so a page reads every response it gets.
  */
 export async function startBrowserOrigin(
   script: string,
@@ -102,10 +104,15 @@ export async function startBrowserOrigin(
     }
     if (url.pathname.startsWith('/as/') || url.pathname.startsWith('/.well-known/'))
       return auth!.handle(request)
-    if (url.pathname.startsWith('/api/')) {
+    const direct = url.pathname.startsWith('/echo') || url.pathname === '/redirect'
+    if (direct || url.pathname.startsWith('/api/')) {
+      if (request.method === 'OPTIONS') return preflight(request)
+      if (direct) return withCors(await api!.handle(request))
       const inner = new URL(url.pathname.slice('/api'.length) + url.search, url.origin)
       const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.arrayBuffer()
-      return api!.handle(new Request(inner, { method: request.method, headers: request.headers, body }))
+      return withCors(
+        await api!.handle(new Request(inner, { method: request.method, headers: request.headers, body })),
+      )
     }
     return new Response(PAGE, { headers: { 'content-type': 'text/html' } }) // `/`, `/callback`, …
   }
@@ -113,4 +120,75 @@ export async function startBrowserOrigin(
   auth = createMockAuthServer({ ...options, issuer: `${served.url}/as` })
   api = createProtectedApi({ authServer: auth })
   return { url: served.url, auth, api, redeemed, close: served.close }
+}
+
+/** What another origin received: one entry per request, preflights included. */
+export interface SeenRequest {
+  method: string
+  path: string
+  authorization: boolean
+  dpop: boolean
+  /** A preflight's `Access-Control-Request-Headers` (lower case), else `''`. */
+  requestHeaders: string
+}
+
+/** A second loopback origin that records what it receives. */
+export interface RecordingOrigin {
+  readonly url: string
+  readonly seen: SeenRequest[]
+  /** Requests or preflights that carried, or asked to carry, `Authorization` or `DPoP`. */
+  credentialed(): SeenRequest[]
+  close(): Promise<void>
+}
+
+/**
+ * Another origin (its own `127.0.0.1` port) as a page's token must never reach it: it records each
+ * request, grants every CORS preflight whatever headers it asks for (a token a page's client put
+ * on a request would arrive, not be stopped by the browser), answers `/bounce?to=URL` with a 302
+ * there and anything else with 200 `{}`.
+ */
+export async function startRecordingOrigin(): Promise<RecordingOrigin> {
+  const seen: SeenRequest[] = []
+  const served = await serveFetchHandler(async (request) => {
+    const url = new URL(request.url)
+    seen.push({
+      method: request.method,
+      path: url.pathname,
+      authorization: request.headers.has('authorization'),
+      dpop: request.headers.has('dpop'),
+      requestHeaders: (request.headers.get('access-control-request-headers') ?? '').toLowerCase(),
+    })
+    if (request.method === 'OPTIONS') return preflight(request)
+    const to = url.pathname === '/bounce' ? url.searchParams.get('to') : null
+    if (to !== null) return withCors(new Response(null, { status: 302, headers: { location: to } }))
+    return withCors(Response.json({}))
+  })
+  return {
+    url: served.url,
+    seen,
+    credentialed: () =>
+      seen.filter((s) => s.authorization || s.dpop || /\b(authorization|dpop)\b/.test(s.requestHeaders)),
+    close: served.close,
+  }
+}
+
+/** A CORS preflight granted for any origin, method and headers. */
+function preflight(request: Request): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      'access-control-allow-origin': request.headers.get('origin') ?? '*',
+      'access-control-allow-methods': request.headers.get('access-control-request-method') ?? 'GET',
+      'access-control-allow-headers': request.headers.get('access-control-request-headers') ?? '',
+      'access-control-max-age': '0',
+    },
+  })
+}
+
+/** `response` readable by a page of any origin, its challenge headers too. */
+function withCors(response: Response): Response {
+  const headers = new Headers(response.headers)
+  headers.set('access-control-allow-origin', '*')
+  headers.set('access-control-expose-headers', 'www-authenticate, dpop-nonce')
+  return new Response(response.body, { status: response.status, headers })
 }
