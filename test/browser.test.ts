@@ -264,6 +264,28 @@ describe.skipIf(skip)('the browser: tokens shared by the tabs of one origin, in 
       expect(seenAtApi()).toEqual(Array(2).fill(['/echo', true, false, 200]))
     })
 
+    it('a <base href> naming it: relative URLs go there bare (fetch, axios); the API still gets the token', async () => {
+      // the document's base URL, as a markup injection (no script) can set it
+      expect(await tab.evaluate((href) => app.setBase(href), `${evil.url}/`)).toBe(`${evil.url}/`)
+      const calls: SendOptions[] = [
+        { client: 'fetch', url: 'echo' },
+        { client: 'fetch', url: '/echo' },
+        { client: 'fetch', url: `${origin.url}/echo` },
+        { client: 'axios', baseURL: origin.url, url: 'echo' },
+        { client: 'axios', baseURL: origin.url, url: '/echo' },
+        { client: 'axios', baseURL: `${origin.url}/`, url: 'echo', method: 'POST' },
+        // a relative base URL names the page's origin, whatever <base> says (origin.ts, baseOrigin)
+        { client: 'axios', baseURL: '/', url: 'echo' },
+      ]
+      const landed = [] as string[]
+      for (const call of calls) landed.push(new URL((await send(call)).url ?? 'http://failed').origin)
+      expect(landed).toEqual([evil.url, evil.url, ...Array(4).fill(origin.url), evil.url])
+      expect(evil.credentialed()).toEqual([])
+      expect(evil.seen.map((s) => `${s.method} ${s.path}`)).toEqual(Array(3).fill('GET /echo'))
+      expect(seenAtApi()).toEqual(Array(4).fill(['/echo', true, dpop, 200]))
+      expect(origin.auth.stats.tokenRequests).toBe(0)
+    })
+
     for (const client of ['axios', 'fetch'] as const) {
       it(`${client}: a chain API → it → API ending in 401 brings it no token`, async () => {
         const home = `${origin.url}/echo` // the last hop carries no token (the browser dropped it): 401

@@ -18,13 +18,14 @@ export function knownOriginOf(href: string, origins: readonly string[]): string 
 
 /**
  * The origin of a client's base URL, or `null` when it names none. A relative one (a
- * browser's `/api`) is resolved as the page's fetch would (`pageBase`); an unparsable one
- * authorizes nothing.
+ * browser's `/api`) names the page's own origin: it is resolved against the page's address,
+ * not its `<base href>`, which a markup injection can point at any origin (relative requests
+ * then go there, as `pageBase` says, and without the token). An unparsable one authorizes nothing.
  */
 export function baseOrigin(base: string | URL): string | null {
   if (typeof base !== 'string') return base.origin
   if (URL.canParse(base)) return new URL(base).origin
-  const page = pageBase()
+  const page = (globalThis as { location?: { href?: string } }).location?.href
   return URL.canParse(base, page) ? new URL(base, page).origin : null
 }
 
