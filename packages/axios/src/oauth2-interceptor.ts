@@ -5,6 +5,7 @@ import {
   type ClientShape,
   createRequestProtocol,
   type Grant,
+  pageBase,
   recordHeader,
   redirectTarget,
 } from '@tokenwell/core/adapter'
@@ -25,6 +26,8 @@ const CHAIN = Symbol.for('tokenwell.axios.chain')
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i
 /** A config's `data` is the sent body once axios transformed it: sent again, it is not transformed twice. */
 const AS_SENT = { transformRequest: [] }
+/** A page or a worker: axios sends with XHR or the browser's fetch, which follow redirects themselves. */
+const IN_BROWSER = typeof XMLHttpRequest !== 'undefined'
 /** A base URL whose authority a joined relative path cannot change: its origin is the request's. */
 const PLAIN_BASE = /^https?:\/\/[\w\-.~%!$&'()*+,;=:@[\]]+(?:[/?#]|$)/i
 
@@ -60,8 +63,10 @@ export function oauth2Interceptor(
     header: (response, name) => recordHeader(response.headers, name),
     // Node's http adapter and browsers' XHR expose the last URL of a redirect chain
     responseUrl: ({ request }) => request?.res?.responseUrl || request?.responseURL || undefined,
-    // the hops ours saw, kept on follow-redirects' options (one object per chain, the last hop's too)
-    redirects: ({ request }) => request?._redirectable?._options?.[CHAIN],
+    // the hops ours saw, kept on follow-redirects' options (one object per chain, the last hop's too);
+    // XHR tells none, only that the last URL is another (`null`: only a challenge naming an error counts)
+    redirects: ({ request, config }) =>
+      request?._redirectable?._options?.[CHAIN] ?? moved(request?.responseURL, instance.getUri(config)),
   }
   const protocol = createRequestProtocol(provider, options, shape)
   const hooks = new WeakMap<Grant, Hook>()
@@ -71,7 +76,10 @@ export function oauth2Interceptor(
     if (grant.authorization === undefined) config.headers.delete(['Authorization', 'DPoP'])
     else config.headers.set('Authorization', grant.authorization)
     if (grant.proof !== undefined) config.headers.set('DPoP', grant.proof)
-    if (grant.dpop && config[HOPS] === undefined && typeof XMLHttpRequest === 'undefined') {
+    // a proof names one URL: Node's adapter stops at a redirect, a browser's fetch adapter fails on one
+    // (XHR follows every redirect itself, with the proof but never the token: use `adapter: 'fetch'`)
+    if (grant.dpop && IN_BROWSER) config.fetchOptions = { ...config.fetchOptions, redirect: 'manual' }
+    else if (grant.dpop && config[HOPS] === undefined) {
       config[HOPS] = config.maxRedirects ?? 21 // 21: follow-redirects' default
       config.maxRedirects = 0
     }
@@ -164,6 +172,12 @@ function leave(next: Hop, grant: Grant | Promise<Grant>): void {
   for (const name of Object.keys(next.headers ?? {}))
     if (/^(authorization|dpop)$/i.test(name)) delete next.headers![name]
 }
+
+/** `null` when XHR's last URL is not the one asked for: it followed redirects, which it does not tell. */
+const moved = (last: unknown, asked: string) =>
+  typeof last === 'string' && last !== '' && last !== new URL(asked, pageBase()).href.replace(/#.*/, '')
+    ? null
+    : undefined
 
 /** axios picks a random multipart boundary on every send; one fixed before the first makes the replay byte-identical. */
 function pinBoundary(config: Config): void {

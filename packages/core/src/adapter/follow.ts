@@ -1,3 +1,4 @@
+import { DpopError } from '../errors.js'
 import { BODY_HEADERS } from './body.js'
 import { redirectTarget } from './redirect.js'
 import type { Grant } from './shape.js'
@@ -41,8 +42,8 @@ export function setGrantHeaders(headers: Headers, grant: Grant): Headers {
  * origin, nothing once the chain left it). The body is read into bytes first when `replayable`
  * says it may be sent again, so a 307/308 hop (and a replay of the result) sends it byte-identical;
  * a body that may not is sent once, and a redirect that would send it again is handed back as it is.
- * A browser hides redirects from `redirect: 'manual'` (an opaque response): fetch then follows them
- * with the first proof. Resolves to the last response, the request it answered (in the caller's
+ * A browser hides redirects from `redirect: 'manual'` (an opaque response): such a redirect rejects
+ * with `DpopError`, as the request was sent once and its proof must not follow it. Resolves to the last response, the request it answered (in the caller's
  * form, bytes for its body) and the grant it went with.
  * @see Fetch standard §4.4 (HTTP-redirect fetch), RFC 9449 §4.3
  */
@@ -60,7 +61,8 @@ export async function fetchHopByHop(
     return fetch(new Request(request, { headers, redirect, ...(body !== undefined && { body }) }))
   }
   let response = await sendOnce('manual')
-  if (response.type === 'opaqueredirect') return { response: await sendOnce('follow'), request, grant }
+  // sent again with 'follow', it would be processed twice and its proof (kept on any origin) go where it leads
+  if (response.type === 'opaqueredirect') throw new DpopError(HIDDEN_REDIRECT)
   for (let hops = 0; ; hops++) {
     const next = redirectTarget(request, response.status, response.headers.get('location'))
     if (!next || (next.keepsBody && bytes === undefined)) return { response, request, grant }
@@ -75,6 +77,9 @@ export async function fetchHopByHop(
     response = await sendOnce('manual')
   }
 }
+
+const HIDDEN_REDIRECT =
+  'the API redirected a DPoP request and the browser hides where to (redirect: "manual"): a proof names one URL, so it is not followed'
 
 /** A copy of `headers` made from its entries: `new Headers(headers)` of a `Headers` of another fetch implementation may drop some. */
 const copyOf = (headers: Headers) => new Headers([...headers])

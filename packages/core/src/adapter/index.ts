@@ -9,7 +9,7 @@ export { decodeClaims, type ResourceChallenge, readChallenge } from './challenge
 export { type ReplayDecision, recordHeader, replayDecision } from './decision.js'
 export { fetchHopByHop, followsRedirectsHere, type RequestFetch, setGrantHeaders } from './follow.js'
 export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
-export { baseOrigin, knownOriginOf, startsWithOrigin } from './origin.js'
+export { baseOrigin, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
 export { createRequestProtocol } from './protocol.js'
 export { isProviderRequest } from './provider-request.js'
 export {

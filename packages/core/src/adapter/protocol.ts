@@ -130,7 +130,9 @@ export function createRequestProtocol<R, S>(
   ): Promise<Grant> {
     if (!isDpopBound(token)) return bearer(token, origin, replayed, call)
     const method = shape.method(request)
-    const headers = await authHeaders(token, { method, url: hrefOf(request) }, provider.dpop)
+    // a proof names the absolute URL the request goes to: a relative one (a page's `/api/x`) as fetch resolves it
+    const url = new URL(hrefOf(request), pageBase()).href
+    const headers = await authHeaders(token, { method, url }, provider.dpop)
     remember(token)
     if (headers.dpop !== undefined && proofs.push(headers.dpop) > RECENT_PROOFS) proofs.shift()
     return createGrant({
