@@ -6,6 +6,7 @@ import {
   createRequestProtocol,
   type Grant,
   pageBase,
+  pinnedMultipartType,
   recordHeader,
   redirectTarget,
 } from '@tokenwell/core/adapter'
@@ -84,7 +85,9 @@ export function oauth2Interceptor(
       config.maxRedirects = 0
     }
     config.beforeRedirect = hookFor(grant, config.beforeRedirect)
-    if (typeof FormData !== 'undefined' && config.data instanceof FormData) pinBoundary(config)
+    // axios picks a random multipart boundary on every send: one fixed now makes the replay byte-identical
+    const multipart = config.data instanceof FormData && pinnedMultipartType(config.headers.getContentType())
+    if (multipart) config.headers.setContentType(multipart)
     return config
   }
   /** Ours strips what the protocol says (follow-redirects spares subdomains), then the caller's runs. */
@@ -178,10 +181,3 @@ const moved = (last: unknown, asked: string) =>
   typeof last === 'string' && last !== '' && last !== new URL(asked, pageBase()).href.replace(/#.*/, '')
     ? null
     : undefined
-
-/** axios picks a random multipart boundary on every send; one fixed before the first makes the replay byte-identical. */
-function pinBoundary(config: Config): void {
-  const type = config.headers.getContentType()
-  if (typeof type === 'string' && type !== '' && !/^multipart\/form-data\s*;?\s*$/i.test(type)) return
-  config.headers.setContentType(`multipart/form-data; boundary=tokenwell-${crypto.randomUUID()}`)
-}

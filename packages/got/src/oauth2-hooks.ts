@@ -5,6 +5,7 @@ import {
   createRequestProtocol,
   type Grant,
   isReplayableBody,
+  multipartBytes,
 } from '@tokenwell/core/adapter'
 import type {
   AfterResponseHook,
@@ -93,7 +94,11 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
       delete headers.authorization
     if (grant.proof !== undefined) headers.dpop = grant.proof
     else if (before?.proof !== undefined && headers.dpop === before.proof) delete headers.dpop
-    if (!isReplayableBody(options.body)) return bufferMultipart(options)
+    // got encodes a FormData body into a one-shot generator before hooks run: its retries would send nothing
+    if (!isReplayableBody(options.body))
+      return multipartBytes(options.body, headers['content-type']).then((bytes) => {
+        if (bytes) options.body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      })
   }
 
   const beforeRequest: BeforeRequestHook = (options) => {
@@ -138,20 +143,4 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     beforeError: [beforeError],
   }
   return { hooks }
-}
-
-/**
- * got encodes a `FormData` body into a one-shot generator before hooks run (so its own retries
- * would send nothing); reading it into a buffer keeps the boundary and bytes for every resend.
- */
-async function bufferMultipart(options: HookOptions): Promise<void> {
-  const body = options.body as unknown
-  const type = options.headers['content-type']
-  if (typeof (body as { pipe?: unknown }).pipe === 'function') return
-  if (typeof type !== 'string' || !/^multipart\/form-data/i.test(type)) return
-  const chunks: Uint8Array[] = []
-  for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-  }
-  options.body = Buffer.concat(chunks)
 }

@@ -23,3 +23,34 @@ export const BODY_HEADERS: readonly string[] = [
   'content-language',
   'content-location',
 ]
+
+const BARE_MULTIPART = /^multipart\/form-data\s*;?\s*$/i
+
+/**
+ * A multipart `Content-Type` with a boundary fixed now, for a client that picks a random one on
+ * every send (axios): the replay then sends the first send's bytes. `undefined` when `type`
+ * already names a boundary or another type.
+ */
+export function pinnedMultipartType(type: unknown): string | undefined {
+  if (typeof type === 'string' && type !== '' && !BARE_MULTIPART.test(type)) return undefined
+  return `multipart/form-data; boundary=tokenwell-${crypto.randomUUID()}`
+}
+
+/**
+ * The bytes of a multipart body a client encoded into a one-shot iterable before its hooks ran
+ * (got), read so that every resend sends them; `undefined` for any other body (a stream is sent once).
+ */
+export async function multipartBytes(body: unknown, type: unknown): Promise<Uint8Array | undefined> {
+  if (typeof (body as { pipe?: unknown }).pipe === 'function') return undefined
+  if (typeof type !== 'string' || !/^multipart\/form-data/i.test(type)) return undefined
+  const chunks: Uint8Array[] = []
+  for await (const chunk of body as AsyncIterable<Uint8Array | string>)
+    chunks.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk)
+  const bytes = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.length, 0))
+  let at = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, at)
+    at += chunk.length
+  }
+  return bytes
+}
