@@ -1,14 +1,14 @@
 // `pnpm --filter @tokenwell/bench instructions [client…]`: instructions the client process
 // executes per request with a warm token, adapter against bare client and the minimal
 // interceptor, counted by valgrind rather than timed: counts do not move with other work on a
-// shared machine. callgrind starts with counting off; the child turns it on after 1,500 warm-up
+// shared machine. callgrind starts with counting off; the child turns it on after 20,000 warm-up
 // requests (`callgrind_control -i on`) and off after 1,000 measured ones, so startup, module
 // loading and JIT warm-up stay out. V8 runs single-threaded (no background compiler or GC
 // threads), and the "net" count leaves out the self cost of its compilers and GC, which still
 // lands on whichever side V8 happens to recompile or collect on (up to half the total, varying
 // by several per cent between runs of one side). About a minute per side: not part of `pnpm bench`.
 // `--runs=N` runs each side N times (alternating) and reports the median and the spread (min–max);
-// `--sides=bare,tokenwell` picks sides; `--requests=N` measured requests; `--keep` prints each
+// `--sides=bare,tokenwell` picks sides; `--requests=N` measured requests, `--warmup=N` warm-up ones; `--keep` prints each
 // run's callgrind.out path (for `callgrind_annotate`); `--symbols` also runs node with
 // `--perf-basic-prof --no-short-builtin-calls` and writes `functions.txt` beside it: self cost per
 // request of each function, JIT code named from node's perf map (callgrind sees only addresses).
@@ -33,6 +33,7 @@ if (!sides.includes('bare') || sides.some((s) => !SIDES.includes(s)))
 const child = fileURLToPath(new URL('./src/instructions-child.ts', import.meta.url))
 
 const REQUESTS = Number(flag('requests') ?? 1000)
+const WARMUP = flag('warmup') ?? '20000'
 /** Self cost that is V8 compiling or collecting, not running the request: it lands on whichever side it happens to. */
 const ENGINE =
   /v8::internal::(?:\w+::)*(compiler|maglev|turboshaft|Parser|ParserBase|Scanner|Compiler|Heap|Scavenger|MarkCompact|Sweeper|MinorMarkSweep|IncrementalMarking|MarkingVisitor|MainMarkingVisitor|EvacuateVisitor|PointersUpdating|GCTracer|Evacuator|RememberedSet|RootScavengeVisitor|FreeList|ActiveSystemPages|IterateObjectCache)/
@@ -58,7 +59,7 @@ function perRequest(client: string, side: string): { all: number; net: number } 
           ]
         : []),
     ].concat(['--expose-gc', '--import', 'tsx', child, client, side, String(REQUESTS)]),
-    { encoding: 'utf8', env: { ...process.env, BENCH_CALLGRIND: '1', BENCH_WARMUP: '1500' } },
+    { encoding: 'utf8', env: { ...process.env, BENCH_CALLGRIND: '1', BENCH_WARMUP: WARMUP } },
   )
   if (run.status !== 0) throw new Error(`${client} ${side}: ${run.stderr.slice(-500)}`)
   const annotated = spawnSync('callgrind_annotate', ['--threshold=100', out], { encoding: 'utf8' }).stdout

@@ -195,17 +195,17 @@ export const bareFetch: SubjectSpec = {
 
 /**
  * The least any token-attaching interceptor does: an async request interceptor that sets a
- * static header. It splits an adapter's overhead into what the client charges for having an
+ * static header, and a response interceptor that looks at the response (where a 401 is seen). It splits an adapter's overhead into what the client charges for having an
  * interceptor at all and what the adapter adds (profiles only).
  */
 export const minimalAxios: SubjectSpec = {
   id: 'axios-minimal-interceptor',
-  label: 'axios + async interceptor setting a static header',
+  label: 'axios + async interceptor setting a static header, response interceptor passing through',
   client: 'axios',
   kind: 'baseline',
   clientId: 'bare',
   setup:
-    "instance.interceptors.request.use(async (config) => { config.headers.set('Authorization', header); return config })",
+    "instance.interceptors.request.use(async (config) => { config.headers.set('Authorization', header); return config }); instance.interceptors.response.use((r) => r)",
   create(env) {
     const agent = keepAlive(env.connections)
     const instance = axios.create({ baseURL: env.apiUrl, httpAgent: agent })
@@ -214,18 +214,19 @@ export const minimalAxios: SubjectSpec = {
       config.headers.set('Authorization', header)
       return config
     })
+    instance.interceptors.response.use((response) => response) // where a 401 would be seen
     return { request: () => axiosStatus(instance), close: async () => agent.destroy() }
   },
 }
 
 export const minimalGot: SubjectSpec = {
   id: 'got-minimal-hook',
-  label: 'got + async beforeRequest hook setting a static header',
+  label: 'got + async beforeRequest hook setting a static header, afterResponse hook passing through',
   client: 'got',
   kind: 'baseline',
   clientId: 'bare',
   setup:
-    'got.extend({ hooks: { beforeRequest: [async (options) => { options.headers.authorization = header }] } })',
+    'got.extend({ hooks: { beforeRequest: [async (options) => { options.headers.authorization = header }], afterResponse: [(r) => r] } })',
   create(env) {
     const agent = keepAlive(env.connections)
     const header = staticHeader(env)
@@ -238,6 +239,7 @@ export const minimalGot: SubjectSpec = {
             options.headers['authorization'] = header
           },
         ],
+        afterResponse: [(response) => response], // where a 401 would be seen
       },
     })
     return { request: () => gotStatus(client), close: async () => agent.destroy() }
