@@ -189,3 +189,35 @@ describe('two providers with the same options sharing one in-memory store', () =
     expect(servers.auth.stats).toMatchObject({ tokenRequests: 4, tokensIssued: 4, refreshTokenReuse: 0 })
   })
 })
+
+describe('a wall clock stepped forward while a provider redeems under the in-memory store lease', () => {
+  it('does not end the lease: the other provider waits for the rotated token instead of redeeming the same refresh token', async () => {
+    const refreshToken = await firstRefreshToken()
+    servers.auth.stats.reset()
+    let now = Date.now()
+    const clock = () => now
+    const store = createMemoryTokenStore({ clock })
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    // a holds the lease and its token request waits at the gate, not yet at the server
+    const a = refreshing(refreshToken, {
+      store,
+      clock,
+      fetch: async (input, init) => {
+        await gate
+        return fetch(input, init)
+      },
+    })
+    const b = refreshing(refreshToken, { store, clock })
+    const first = a.getToken()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    now += 60_000 // an NTP step: four times the 15 s lease, while a is still redeeming
+    const second = b.getToken()
+    setTimeout(open, 100)
+    const [mine, theirs] = await Promise.all([first, second])
+    expect(theirs.accessToken).toBe(mine.accessToken)
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 1, refreshTokenReuse: 0 })
+  })
+})

@@ -129,7 +129,9 @@ export function createMemoryTokenStore(options: { clock?: () => number } = {}): 
   const wake = () => {
     for (const check of waiters) check()
   }
-  const held = (key: string) => (leases.get(key)?.until ?? 0) > clock()
+  // a lease's life on the monotonic clock: a wall clock stepped forward (NTP) must not end a lease
+  // whose holder is still redeeming, and let another provider redeem the same refresh token
+  const held = (key: string) => (leases.get(key)?.until ?? 0) > performance.now()
   const read = (key: string) => {
     const hit = entries.get(key)
     if (hit && hit.until <= clock()) entries.delete(key)
@@ -151,7 +153,7 @@ export function createMemoryTokenStore(options: { clock?: () => number } = {}): 
     },
     async acquireLease(key, ttl) {
       if (held(key)) return undefined
-      const lease = { until: clock() + ttl }
+      const lease = { until: performance.now() + ttl }
       leases.set(key, lease)
       return async () => {
         if (leases.get(key) === lease) leases.delete(key)
