@@ -658,6 +658,15 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       expect(tokens).toEqual([])
     })
 
+    it('a name under .localhost is not loopback in Node (DNS answers for it): plain http to it is refused, unsent', async () => {
+      // the client's lookup sends it to the recording server, as a resolver that answers for it would
+      const client = open({ base: `http://api.localhost:${api.port}`, allowInsecureHttp: false })
+      const { error } = await client.send({ target: `http://api.localhost:${api.port}/x` })
+      expect(error).toBeDefined()
+      expect(api.seen).toEqual([])
+      expect(tokens).toEqual([])
+    })
+
     it('a cold client whose first request is absolute with an empty base URL: nothing at the second origin', async () => {
       const client = open()
       const { status, error } = await client.send({ target: `${E()}/presigned`, base: '' })

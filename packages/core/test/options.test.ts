@@ -111,6 +111,12 @@ describe('createTokenProvider options', () => {
     ).not.toThrow()
   })
 
+  it('refuses plain http to a name under .localhost in Node, which asks DNS for it', () => {
+    expect(() => createTokenProvider({ ...base, tokenEndpoint: 'http://auth.localhost/token' })).toThrow(
+      /tokenEndpoint must be https:/,
+    )
+  })
+
   it('refuses in extraParams every parameter tokenwell sets itself, and only those', () => {
     const reserved =
       'grant_type client_id client_secret client_assertion client_assertion_type scope audience resource username password refresh_token code redirect_uri code_verifier assertion subject_token subject_token_type actor_token actor_token_type requested_token_type device_code'

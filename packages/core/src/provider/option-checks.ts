@@ -4,16 +4,23 @@ import { DEFAULT_DEVICE_INTERVAL, GRANT_PARAMS, GRANT_TYPES, type Grant } from '
 // Checks of option values, for resolveOptions() and for the option parsers of discovery, the flows,
 // revocation and the adapter protocol: each returns the value, or throws a `ConfigError` naming the option.
 
-/** Whether `url` points at this machine (plain http is acceptable there). */
+/**
+ * Whether `url` points at this machine (plain http is acceptable there): `localhost`, 127.0.0.0/8
+ * or `[::1]`. A name under `.localhost` counts only in a browser, which resolves it to loopback
+ * itself; Node asks DNS for it (RFC 6761 §6.3 leaves that to the resolver), which may answer with
+ * any host, and a token sent there over plain http is in the clear.
+ */
 export function isLoopback(url: URL): boolean {
   const host = url.hostname
   return (
     host === 'localhost' ||
-    host.endsWith('.localhost') ||
+    (IN_BROWSER && host.endsWith('.localhost')) ||
     host === '[::1]' ||
     /^127(\.\d{1,3}){3}$/.test(host)
   )
 }
+
+const IN_BROWSER = typeof document !== 'undefined'
 
 /** Parses an absolute http(s) URL option; the message never echoes the URL (it may hold credentials). */
 export function parseEndpoint(name: string, value: unknown, allowInsecureHttp: boolean): URL {
