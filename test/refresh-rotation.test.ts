@@ -205,9 +205,9 @@ describe('a wall clock stepped forward while a provider redeems under the in-mem
     const a = refreshing(refreshToken, {
       store,
       clock,
-      fetch: async (input, init) => {
+      fetch: async (request: Request) => {
         await gate
-        return fetch(input, init)
+        return fetch(request)
       },
     })
     const b = refreshing(refreshToken, { store, clock })
