@@ -5,10 +5,11 @@ import {
   type ClientShape,
   createRequestProtocol,
   type Grant,
-  pageBase,
+  IN_BROWSER,
   pinnedMultipartType,
   recordHeader,
   redirectTarget,
+  unseenRedirects,
 } from '@tokenwell/core/adapter'
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios'
 
@@ -27,8 +28,6 @@ const CHAIN = Symbol.for('tokenwell.axios.chain')
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i
 /** A config's `data` is the sent body once axios transformed it: sent again, it is not transformed twice. */
 const AS_SENT = { transformRequest: [] }
-/** A page or a worker: axios sends with XHR or the browser's fetch, which follow redirects themselves. */
-const IN_BROWSER = typeof XMLHttpRequest !== 'undefined'
 /** A base URL whose authority a joined relative path cannot change: its origin is the request's. */
 const PLAIN_BASE = /^https?:\/\/[\w\-.~%!$&'()*+,;=:@[\]]+(?:[/?#]|$)/i
 
@@ -67,7 +66,8 @@ export function oauth2Interceptor(
     // the hops ours saw, kept on follow-redirects' options (one object per chain, the last hop's too);
     // XHR tells none, only that the last URL is another (`null`: only a challenge naming an error counts)
     redirects: ({ request, config }) =>
-      request?._redirectable?._options?.[CHAIN] ?? moved(request?.responseURL, instance.getUri(config)),
+      request?._redirectable?._options?.[CHAIN] ??
+      unseenRedirects(request?.responseURL, instance.getUri(config)),
   }
   const protocol = createRequestProtocol(provider, options, shape)
   const hooks = new WeakMap<Grant, Hook>()
@@ -175,9 +175,3 @@ function leave(next: Hop, grant: Grant | Promise<Grant>): void {
   for (const name of Object.keys(next.headers ?? {}))
     if (/^(authorization|dpop)$/i.test(name)) delete next.headers![name]
 }
-
-/** `null` when XHR's last URL is not the one asked for: it followed redirects, which it does not tell. */
-const moved = (last: unknown, asked: string) =>
-  typeof last === 'string' && last !== '' && last !== new URL(asked, pageBase()).href.replace(/#.*/, '')
-    ? null
-    : undefined

@@ -1,5 +1,6 @@
 import { DpopError } from '../errors.js'
 import { BODY_HEADERS } from './body.js'
+import { IN_BROWSER } from './origin.js'
 import { redirectTarget } from './redirect.js'
 import type { Grant } from './shape.js'
 
@@ -20,11 +21,6 @@ const MAX_HOPS = 20
 export function followsRedirectsHere(grant: Grant, callersFetch: boolean): boolean {
   return grant.authorization !== undefined && (grant.dpop || (callersFetch && !IN_BROWSER))
 }
-
-/** A page or a worker: its fetch is the browser's, whatever wraps it. */
-const IN_BROWSER =
-  typeof (globalThis as { document?: unknown }).document === 'object' ||
-  typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'function'
 
 /** `headers` carrying what `grant` sends: its token and proof, or neither. */
 export function setGrantHeaders(headers: Headers, grant: Grant): Headers {

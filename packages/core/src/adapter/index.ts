@@ -9,7 +9,7 @@ export { decodeClaims, type ResourceChallenge, readChallenge } from './challenge
 export { type ReplayDecision, recordHeader, replayDecision } from './decision.js'
 export { fetchHopByHop, followsRedirectsHere, type RequestFetch, setGrantHeaders } from './follow.js'
 export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
-export { baseOrigin, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
+export { baseOrigin, IN_BROWSER, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
 export { createRequestProtocol } from './protocol.js'
 export { isProviderRequest } from './provider-request.js'
 export {
@@ -18,7 +18,7 @@ export {
   rawHeader,
   withGrantHeaders,
 } from './raw-headers.js'
-export { type Redirect, redirectTarget } from './redirect.js'
+export { type Redirect, redirectTarget, unseenRedirects } from './redirect.js'
 export type { RequestProtocol } from './request-protocol.js'
 export { scrubSecrets } from './scrub.js'
 export type { ClientShape, Grant } from './shape.js'

@@ -40,3 +40,8 @@ export function pageBase(): string | undefined {
   const base = scope.document?.baseURI
   return typeof base === 'string' ? base : scope.location?.href
 }
+
+/** A page or a worker: its fetch and XHR are the browser's, whatever wraps them. */
+export const IN_BROWSER =
+  typeof (globalThis as { document?: unknown }).document === 'object' ||
+  typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'function'

@@ -1,3 +1,5 @@
+import { pageBase } from './origin.js'
+
 /** Where a redirect leads and what the next request looks like. */
 export interface Redirect {
   /** The absolute URL of the next request. */
@@ -35,3 +37,13 @@ export function redirectTarget(
     ((status === 301 || status === 302) && method === 'POST')
   return { url, method: toGet ? 'GET' : request.method, keepsBody: !toGet, sameOrigin: url.origin === origin }
 }
+
+/**
+ * What `ClientShape.redirects` says for a client that tells only the last URL of a chain (XHR's
+ * `responseURL`): `null` when `last` is not the URL asked for (it followed redirects, where to is
+ * not known), `undefined` when it is (or is not known).
+ */
+export const unseenRedirects = (last: unknown, asked: string): null | undefined =>
+  typeof last === 'string' && last !== '' && last !== new URL(asked, pageBase()).href.replace(/#.*/, '')
+    ? null
+    : undefined

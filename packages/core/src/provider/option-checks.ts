@@ -1,3 +1,4 @@
+import { IN_BROWSER } from '../adapter/origin.js'
 import { ConfigError } from '../errors.js'
 import { DEFAULT_DEVICE_INTERVAL, GRANT_PARAMS, GRANT_TYPES, type Grant } from '../grants/grants.js'
 
@@ -19,8 +20,6 @@ export function isLoopback(url: URL): boolean {
     /^127(\.\d{1,3}){3}$/.test(host)
   )
 }
-
-const IN_BROWSER = typeof document !== 'undefined'
 
 /** Parses an absolute http(s) URL option; the message never echoes the URL (it may hold credentials). */
 export function parseEndpoint(name: string, value: unknown, allowInsecureHttp: boolean): URL {
