@@ -69,7 +69,8 @@ export interface StoreLease {
 
 /**
  * Where tokens are cached. Every method may fail: core treats a failure as a cache miss and
- * reports it through events, never as a failed request.
+ * reports it through events, never as a failed request, except that a refresh token is not
+ * redeemed while `acquireLease` or `getRefreshToken` fails (another process may be redeeming it).
  *
  * A shared store (Redis) may also offer the optional coordination methods; core uses them when
  * present so that one process in a fleet fetches while the others wait and read.

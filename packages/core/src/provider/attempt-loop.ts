@@ -131,6 +131,9 @@ export function createAttemptLoop(
             `the ${kind} code was already exchanged and no refresh token is left: log in again`,
           )
         }
+        // the grant's own refresh token was rotated away long ago, and the newest one revoked
+        if (used === undefined && grant.type === 'refresh_token')
+          throw new AuthorizationError('the refresh token was revoked: it is not sent again (log in again)')
         const params = await grantParams(grant, used)
         let poll: DevicePoll | undefined
         if (grant.type === 'urn:ietf:params:oauth:grant-type:device_code' && used === undefined) {

@@ -16,8 +16,11 @@ export type StoreCall = <T>(
 export interface CoordinationHooks {
   /** Whether a store's entry may be handed out (see `CurrentToken.usable`). */
   usable(entry: StoreEntry | undefined, background: boolean): entry is StoreEntry
-  /** Before fetching under the lease: adopt the refresh token the store holds. */
-  beforeFetch(key: string): Promise<void>
+  /**
+   * Before fetching under the lease: adopt the refresh token the store holds. `false` when the
+   * store could not be read and the request would redeem a refresh token (it may be spent).
+   */
+  beforeFetch(key: string): Promise<boolean>
   /** Whether the next token request would redeem a refresh token. */
   redeems(): boolean
   /** Whether the grant can start over without its refresh token (client credentials, password). */
@@ -170,6 +173,8 @@ export function createStoreCoordination(
       // one that can is cut to lockTtl at once (keepAlive)
       const ttl = hooks.redeems() ? Math.max(lockTtl, holdBound(options)) : lockTtl
       const got = await storeCall('acquireLease', () => acquire(key, ttl).then((r) => r ?? null))
+      // the store failed: other processes may be redeeming the same refresh token without it (rule 4)
+      if (got === undefined && hooks.redeems()) throw storeDown('acquireLease')
       if (got === null) {
         // another process is fetching: wait for its token rather than ask the server again
         const timeout = Math.min(lockTtl, deadline - clock())
@@ -194,7 +199,11 @@ export function createStoreCoordination(
             return { entry, source: 'store' }
           }
         }
-        await hooks.beforeFetch(key)
+        if (!(await hooks.beforeFetch(key))) {
+          stop()
+          await storeCall('release', () => got())
+          throw storeDown('getRefreshToken')
+        }
         const handedOver = await answerOfStalledHolder(key, got, background)
         if (handedOver) {
           stop()
@@ -222,6 +231,13 @@ export function createStoreCoordination(
   }
 
   return { obtain, write }
+}
+
+/** A refresh token is redeemed only when the store can say no other process is redeeming or has rotated it. */
+function storeDown(operation: string): TokenRequestError {
+  return new TokenRequestError(
+    `the shared store failed (${operation}): its refresh token is not redeemed without the store's word that no other process redeemed it`,
+  )
 }
 
 function leaseHeld(ms: number): TokenRequestError {

@@ -76,7 +76,11 @@ export function createTokenSource(context: TokenSourceContext) {
     async beforeFetch(key) {
       // another process may have rotated the refresh token since we last read the store
       const read = store.getRefreshToken?.bind(store)
-      if (read) loop.offerRefreshToken(await storeCall('getRefreshToken', () => read(key)))
+      if (!read) return true
+      const stored = await storeCall('getRefreshToken', async () => ({ refreshToken: await read(key) }))
+      if (stored === undefined) return !loop.redeems()
+      loop.offerRefreshToken(stored.refreshToken)
+      return true
     },
     redeems: loop.redeems,
     restarts: isRepeatable(options.grant),
