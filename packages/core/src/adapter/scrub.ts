@@ -86,10 +86,16 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: I
         else visit(entry)
       }
     }
-    for (const key of ownKeys(node)) {
+    for (let key of ownKeys(node)) {
       const descriptor = describe(node, key)
       if (!descriptor || !('value' in descriptor)) continue
       const entry = descriptor.value
+      // an API may key an object by a secret (a JSON body `{ "<token>": … }`): the key is renamed
+      const safeKey = typeof key === 'string' && !Array.isArray(node) ? redact(key) : key
+      if (safeKey !== key && Reflect.deleteProperty(node, key)) {
+        assign(node, safeKey, entry)
+        key = safeKey
+      }
       // a fetched response's headers are immutable, and Node 24's inspect prints them: a copy
       if (typeof Response !== 'undefined' && entry instanceof Response) {
         const safe = scrubResponse(entry, redact)

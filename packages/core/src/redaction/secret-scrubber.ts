@@ -1,5 +1,5 @@
 import { escapedViews, originOf } from './printed-views.js'
-import { base64, formEncode, hex, isHigh, isLow, latin1, uriEncode } from './text-encodings.js'
+import { base64, formEncode, hex, hexBytes, isHigh, isLow, latin1, uriEncode } from './text-encodings.js'
 
 export { secretsOf } from './request-secrets.js'
 
@@ -9,8 +9,11 @@ export const SCRUBBED = '[REDACTED]'
 export const PIECE = 12
 /** Shorter forms cannot be told from ordinary text: they are not secrets to look for. */
 const MIN_SECRET = 4
-/** Longer secrets (signed JWTs: an assertion, a DPoP proof) are not looked for in base64. */
-const MAX_BASE64 = 256
+/**
+ * Longer secrets are not looked for in base64. A signed JWT (an access or refresh token, an
+ * assertion, a DPoP proof) is well under it, and a server may base64 one it echoes.
+ */
+const MAX_BASE64 = 8192
 
 type Hide = (from: number, to: number) => void
 
@@ -21,7 +24,7 @@ export type Scrubber = (text: string) => string
  * The forms a server may echo `secret` in: as is, form-urlencoded (`+` and `%20`, upper and
  * lower case hex, twice), percent-encoded, JSON-escaped (with and without `\uXXXX`, its hex in
  * either case, and `\/`), HTML-escaped, base64 (at each of the three offsets in a group) and
- * base64url, with unprintable characters shown as `?`, and its UTF-8 bytes read as Latin-1 (a
+ * base64url, its UTF-8 bytes in hex (either case), with unprintable characters shown as `?`, and its UTF-8 bytes read as Latin-1 (a
  * header or reason phrase that carries them as is, as fetch reads it; RFC 9110 §5.5).
  */
 export function secretForms(secret: string): string[] {
@@ -41,7 +44,9 @@ export function secretForms(secret: string): string[] {
     unicode.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`),
     secret.replace(/[&<>"']/g, (c) => HTML[c] as string),
     secret.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
-    // a password or a client secret may be base64-encoded (a Basic header), a signed JWT is not
+    hexBytes(secret),
+    hexBytes(secret).toUpperCase(),
+    // a password or a client secret is base64-encoded in a Basic header; anything may be in an echo
     ...(secret.length > MAX_BASE64
       ? []
       : [

@@ -42,6 +42,13 @@ export function latin1(value: string): string {
   return binary
 }
 
+/** The UTF-8 bytes of `value` in lower case hex, two digits each. */
+export function hexBytes(value: string): string {
+  let out = ''
+  for (const byte of new TextEncoder().encode(value)) out += hex(byte, 2)
+  return out
+}
+
 export function base64(value: string): string {
   return btoa(latin1(value))
 }
