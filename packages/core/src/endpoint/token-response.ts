@@ -79,6 +79,10 @@ export async function parseTokenResponse(
  */
 const HEADER_TOKEN = /^[\x21-\x7e]+$/
 
+/** Whether `value` can be sent as an access token or token type in a header (see `HEADER_TOKEN`). */
+export const headerSafe = (value: unknown): value is string =>
+  typeof value === 'string' && HEADER_TOKEN.test(value)
+
 function normaliseTokenType(
   value: unknown,
   accepted: readonly string[],

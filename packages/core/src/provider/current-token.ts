@@ -1,3 +1,4 @@
+import { headerSafe } from '../endpoint/token-response.js'
 import type { StoreEntry } from '../store.js'
 import { createToken, type Token } from '../token.js'
 import { type RefreshSchedule, scheduleFor } from './expiry.js'
@@ -42,6 +43,8 @@ export function createCurrentToken(clock: () => number, skew: number, refreshAhe
      */
     usable(entry: StoreEntry | undefined, background: boolean): entry is StoreEntry {
       if (!entry || clock() >= entry.refreshAt || invalidated.includes(entry.token.accessToken)) return false
+      // a shared store's entry (Redis, another tab, another version) is checked as an answer is (rule 6)
+      if (!headerSafe(entry.token.accessToken) || !headerSafe(entry.token.tokenType)) return false
       return !background || entry.obtainedAt > (current?.entry.obtainedAt ?? -Infinity)
     },
     /**
