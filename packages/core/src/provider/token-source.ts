@@ -1,4 +1,5 @@
 import type { TokenEndpointClient } from '../endpoint/token-endpoint.js'
+import { TokenwellError } from '../errors.js'
 import { isRepeatable } from '../grants/grants.js'
 import { scrubFailure } from '../redaction/scrub.js'
 import type { StoreEntry } from '../store.js'
@@ -41,7 +42,12 @@ export function createTokenSource(context: TokenSourceContext) {
   const schedule = createRefreshSchedule(clock, () => obtainShared(true))
   const storeCall: StoreCall = async (operation, call, given) => {
     try {
-      return await call()
+      // a store call a caller waits on that never settles has failed once a lease and a token
+      // request's time passed (a browser store asks the other tabs first; Redis bounds its own)
+      const pending = call()
+      return UNBOUNDED.has(operation)
+        ? await pending
+        : await bounded(pending, operation, options.lockTtl + options.timeout)
     } catch (thrown) {
       // a store's error may quote what it was given (ioredis keeps a command's arguments): it is
       // scrubbed of every token the provider holds, as a server's echo is (rule 5)
@@ -202,6 +208,29 @@ export function createTokenSource(context: TokenSourceContext) {
       forceNext = true
     },
   }
+}
+
+/** Store calls no caller waits on, or with a timeout of their own. */
+const UNBOUNDED = new Set(['waitForEntry', 'release', 'extendLease', 'redeeming'])
+
+/**
+ * `pending`, or a rejection once `ms` pass first. A lease granted after that is released at once:
+ * nothing holds it.
+ */
+function bounded<T>(pending: Promise<T> | undefined, operation: string, ms: number): Promise<T | undefined> {
+  if (pending === undefined) return Promise.resolve(undefined)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new TokenwellError(`the store's ${operation} did not settle within ${ms} ms`, 'ERR_STORE'))
+      if (operation === 'acquireLease')
+        void pending.then(
+          (lease) => typeof lease === 'function' && lease(),
+          () => {},
+        )
+    }, ms)
+  })
+  return Promise.race([pending, late]).finally(() => clearTimeout(timer))
 }
 
 /** The obtain path of one provider. */
