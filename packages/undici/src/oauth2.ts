@@ -23,6 +23,7 @@ type Controller = Dispatcher.DispatchController
 type Headers = Record<string, string | string[] | undefined>
 type OptsHeaders = NonNullable<Opts['headers']>
 type Raw = Buffer[]
+type Context = { history?: readonly URL[] } | undefined
 
 const originOf = (opts: Opts) => (typeof opts.origin === 'string' ? opts.origin : opts.origin?.origin)
 const hrefOf = (opts: Opts) => `${originOf(opts)}${opts.path}`
@@ -62,28 +63,27 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
    * there, at once, through whatever is composed between (a retry or decorating interceptor wraps
    * its handler anew for every hop), so a send of its Location now is that chain's next hop.
    */
-  let ending: { grant: Grant; to: string } | undefined
+  let ending: { readonly grant: Grant; readonly to: string | undefined } | undefined
   // a handler given in the older interface comes wrapped by `compose()`, which takes both
   const fail = (handler: Handler, error: unknown, controller: Controller = idle) =>
     handler.onResponseError?.(controller, protocol.scrub(error) as Error)
 
   return (dispatch) => {
-    /** Sends with `grant` (as it is without one); a chain whose grant carries nothing stays so. */
-    function send(opts: Opts, handler: Handler, grant: Grant | undefined): boolean {
-      if (grant === undefined) return chains.set(handler, false) && dispatch(opts, handler)
-      const next = handler.onHeaders ? new Legacy(opts, handler, grant) : new Current(opts, handler, grant)
-      // a chain whose grant carries nothing stays so: its `Send` hands that on to the next hop
-      if (grant.authorization === undefined) return dispatch(opts, next)
-      return dispatch({ ...opts, headers: withGrantHeaders(opts.headers, grant) as OptsHeaders }, next)
-    }
-    function settle(opts: Opts, handler: Handler, pending: ReturnType<typeof protocol.begin>): boolean {
-      if (!(pending instanceof Promise)) return send(opts, handler, pending)
-      // an aborted wait sends as is: the caller's handler aborts it before anything is sent
-      pending.then(
-        (grant) => send(opts, handler, grant),
-        (error) => fail(handler, error),
-      )
-      return true
+    /** Sends with the grant `step` gives (none: as it is, and so the rest of the chain). */
+    function send(opts: Opts, handler: Handler, step: ReturnType<typeof protocol.begin>): boolean {
+      if (step instanceof Promise) {
+        // an aborted wait sends as is: the caller's handler aborts it before anything is sent
+        step.then(
+          (grant) => send(opts, handler, grant),
+          (error) => fail(handler, error),
+        )
+        return true
+      }
+      if (step === undefined) return chains.set(handler, false) && dispatch(opts, handler)
+      const next = handler.onHeaders ? new Legacy(opts, handler, step) : new Current(opts, handler, step)
+      // a grant that carries nothing still watches its chain: its `Send` hands that on to the next hop
+      if (step.authorization === undefined) return dispatch(opts, next)
+      return dispatch({ ...opts, headers: withGrantHeaders(opts.headers, step) as OptsHeaders }, next)
     }
 
     /** One send with a token. A 401 it replays never reaches the caller; chain kept on ≥ 300 or error. */
@@ -98,7 +98,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         readonly grant: Grant,
       ) {}
       /** A hop an inner redirect handler follows carries this proof (undici keeps `dpop` on any origin): refused. */
-      started(context: { history?: readonly URL[] } | undefined): Error | undefined {
+      started(context: Context): Error | undefined {
         this.history = context?.history
         return this.grant.proof !== undefined && (this.history?.length ?? 0) > 0 ? hopError() : undefined
       }
@@ -108,11 +108,8 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         const response = { status, headers, url: this.history?.at(-1) }
         if (status >= 300) {
           chains.set(handler, grant)
-          const hop = redirectTarget(
-            { method: opts.method, url: hrefOf(opts) },
-            status,
-            shape.header(response, 'location'),
-          )
+          const location = shape.header(response, 'location')
+          const hop = redirectTarget({ method: opts.method, url: hrefOf(opts) }, status, location)
           this.to = hop && `${hop.url.origin}${hop.url.pathname}${hop.url.search}`
         }
         const next = protocol.onResponse(grant, opts, response)
@@ -129,7 +126,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       ended(end: () => void) {
         if (this.replaying) return
         const outer = ending
-        ending = this.to === undefined ? undefined : { grant: this.grant, to: this.to }
+        ending = this.to === undefined ? undefined : this
         try {
           end()
         } finally {
@@ -144,7 +141,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     }
     /** A `Send` in undici's older interface (raw headers), for a handler that has it: undici converts none. */
     class Legacy extends Send implements Handler {
-      onConnect(abort: (reason?: Error) => void, context?: { history?: readonly URL[] }) {
+      onConnect(abort: (reason?: Error) => void, context?: Context) {
         const refused = this.started(context)
         if (refused) return abort(refused)
         this.handler.onConnect?.(abort, context)
@@ -167,7 +164,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     }
     /** A `Send` in undici's handler interface since 7 (a controller, headers as a record). */
     class Current extends Send implements Handler {
-      onRequestStart(controller: Controller, context: { history?: readonly URL[] }) {
+      onRequestStart(controller: Controller, context: Context) {
         const refused = this.started(context)
         if (refused) return controller.abort(refused)
         this.handler.onRequestStart?.(controller, context)
@@ -195,10 +192,10 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       const known =
         chains.get(handler) ?? (ending !== undefined && ending.to === hrefOf(opts) ? ending.grant : undefined)
       if (known === false) return dispatch(opts, handler)
-      if (known) return settle(opts, handler, protocol.again(known, opts))
+      if (known) return send(opts, handler, protocol.again(known, opts))
       if (isProviderRequest(provider, originOf(opts), opts.path)) return dispatch(opts, handler)
       try {
-        return settle(opts, handler, protocol.begin(opts))
+        return send(opts, handler, protocol.begin(opts))
       } catch (error) {
         fail(handler, error) // InsecureHttpError: nothing was sent
         return true
