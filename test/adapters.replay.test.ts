@@ -379,6 +379,22 @@ describe.each(Object.keys(senders))('%s adapter: no replay, or one that is still
   })
 })
 
+// undici's redirect interceptor composed inside oauth2() follows the hops itself: its handler tells them
+it('undici, redirect interceptor inside oauth2(): a chain A → B → A ending in a 401 on A: no renewal, no replay', async () => {
+  const d = new UndiciAgent().compose(
+    interceptors.redirect({ maxRedirections: 5 }),
+    oauth2(provider, { match: base }),
+  )
+  const back = encodeURIComponent(`${base}/back`)
+  const r = await undiciRequest(`${base}/away?to=${encodeURIComponent(`${otherBase}/b?to=${back}`)}`, {
+    dispatcher: d,
+  })
+  await r.body.dump()
+  expect(r.statusCode).toBe(401)
+  expect(seen.filter((s) => s.url === '/back').map((s) => s.authorization)).toEqual([undefined])
+  expect(auth.stats.tokenRequests).toBe(1)
+})
+
 function sendAbortable(name: string, path: string, signal: AbortSignal): Promise<number> {
   if (name === 'axios') {
     const i = axios.create({ baseURL: base, validateStatus: () => true })

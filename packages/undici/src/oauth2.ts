@@ -29,7 +29,10 @@ const originOf = (opts: Opts) => (typeof opts.origin === 'string' ? opts.origin 
 const hrefOf = (opts: Opts) => `${originOf(opts)}${opts.path}`
 const signalOf = ({ signal }: Opts) => (signal instanceof AbortSignal ? signal : undefined)
 
-const shape: ClientShape<Opts, { status: number; headers: Headers | Raw; url: URL | undefined }> = {
+/** A response; `history`: the hops an inner redirect handler followed, ending with this response's URL. */
+type Reply = { status: number; headers: Headers | Raw; history: readonly URL[] | undefined }
+
+const shape: ClientShape<Opts, Reply> = {
   url: (opts, whole) => (whole ? hrefOf(opts) : originOf(opts)),
   method: (opts) => opts.method,
   base: () => undefined,
@@ -38,7 +41,8 @@ const shape: ClientShape<Opts, { status: number; headers: Headers | Raw; url: UR
   signal: signalOf, // undici.request / stream / pipeline pass their `signal` down to the dispatcher
   status: (res) => res.status,
   header: (res, name) => (Array.isArray(res.headers) ? rawHeader(res.headers, name) : res.headers[name]),
-  responseUrl: (res) => res.url,
+  responseUrl: (res) => res.history?.at(-1),
+  redirects: (res) => res.history, // a hop off the origin went without the token: its 401 is not the token's
 }
 
 /**
@@ -91,7 +95,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       replaying = false
       /** The Location this response redirects to, as the next hop's origin and path. */
       to: string | undefined = undefined
-      history: readonly URL[] | undefined = undefined // an inner redirect handler's: it ends with this response's URL
+      history: readonly URL[] | undefined = undefined
       constructor(
         readonly opts: Opts,
         readonly handler: Handler,
@@ -105,7 +109,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       /** Whether the response goes on to the caller; if not, it is replayed and its body dropped. */
       passes(status: number, headers: Headers | Raw, controller?: Controller): boolean {
         const { opts, handler, grant } = this
-        const response = { status, headers, url: this.history?.at(-1) }
+        const response = { status, headers, history: this.history }
         if (status >= 300) {
           chains.set(handler, grant)
           const location = shape.header(response, 'location')
