@@ -190,24 +190,26 @@ export function createStoreCoordination(
       }
       if (got) {
         const stop = keepAlive(got)
+        /** Hands the lease back unused: this provider does not fetch under it. */
+        const letGo = async () => {
+          stop()
+          await storeCall('release', () => got())
+        }
         if (!force) {
           // it may have been stored between our read and the lease
           const entry = await storeCall('get', () => store.get(key))
           if (hooks.usable(entry, background)) {
-            stop()
-            await storeCall('release', () => got())
+            await letGo()
             return { entry, source: 'store' }
           }
         }
         if (!(await hooks.beforeFetch(key))) {
-          stop()
-          await storeCall('release', () => got())
+          await letGo()
           throw storeDown('getRefreshToken')
         }
         const handedOver = await answerOfStalledHolder(key, got, background)
         if (handedOver) {
-          stop()
-          await storeCall('release', () => got())
+          await letGo()
           return { entry: handedOver, source: 'store' }
         }
         const claimed = await claim(got)

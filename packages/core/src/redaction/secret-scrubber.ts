@@ -24,8 +24,9 @@ export type Scrubber = (text: string) => string
  * The forms a server may echo `secret` in: as is, form-urlencoded (`+` and `%20`, upper and
  * lower case hex, twice), percent-encoded, JSON-escaped (with and without `\uXXXX`, its hex in
  * either case, and `\/`), HTML-escaped, base64 (at each of the three offsets in a group) and
- * base64url, its UTF-8 bytes in hex (either case), with unprintable characters shown as `?`, and its UTF-8 bytes read as Latin-1 (a
- * header or reason phrase that carries them as is, as fetch reads it; RFC 9110 §5.5).
+ * base64url, its UTF-8 bytes in hex (either case), with unprintable characters shown as `?`,
+ * and its UTF-8 bytes read as Latin-1 (a header or reason phrase that carries them as is, as
+ * fetch reads it; RFC 9110 §5.5).
  */
 export function secretForms(secret: string): string[] {
   const form = formEncode(secret)
@@ -33,6 +34,7 @@ export function secretForms(secret: string): string[] {
   const json = JSON.stringify(secret).slice(1, -1)
   const unicode = json.replace(/[^\x20-\x7e]/g, (c) => `\\u${hex(c.charCodeAt(0), 4)}`).replaceAll('/', '\\/')
   const b64 = secret.length > MAX_BASE64 ? '' : base64(secret)
+  const hexed = hexBytes(secret)
   return [
     secret,
     secret.replace(/[^\x20-\x7e]/g, '?'),
@@ -44,8 +46,8 @@ export function secretForms(secret: string): string[] {
     unicode.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`),
     secret.replace(/[&<>"']/g, (c) => HTML[c] as string),
     secret.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
-    hexBytes(secret),
-    hexBytes(secret).toUpperCase(),
+    hexed,
+    hexed.toUpperCase(),
     // a password or a client secret is base64-encoded in a Basic header; anything may be in an echo
     ...(secret.length > MAX_BASE64
       ? []
