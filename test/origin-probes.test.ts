@@ -623,6 +623,23 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       },
     )
 
+    it.each(['retry', 'decorator'] as const)(
+      'undici with a %s interceptor between oauth2() and the redirect interceptor: a request elsewhere that a redirect brings to the API carries nothing',
+      async (between) => {
+        if (name !== 'undici') return
+        const client = await warm(open({ between }))
+        api.seen.length = 0
+        // the second origin chose the path (and with a 307, the method and body) the hop carries
+        await client.send({
+          target: `${E()}/r?status=307&to=${encodeURIComponent(`${A()}/landing`)}`,
+          base: '',
+        })
+        expect(api.seen.map((s) => [s.path, s.authorization, s.dpop])).toEqual([
+          ['/landing', undefined, undefined],
+        ])
+      },
+    )
+
     it('the client’s own retries after a redirect away: every retry without the token', async () => {
       const client = await warm(open())
       evil.failures = 2

@@ -67,7 +67,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
    * there, at once, through whatever is composed between (a retry or decorating interceptor wraps
    * its handler anew for every hop), so a send of its Location now is that chain's next hop.
    */
-  let ending: { readonly grant: Grant; readonly to: string | undefined } | undefined
+  let ending: { readonly grant: Grant | false; readonly to: string | undefined } | undefined
   // a handler given in the older interface comes wrapped by `compose()`, which takes both
   const fail = (handler: Handler, error: unknown, controller: Controller = idle) =>
     handler.onResponseError?.(controller, protocol.scrub(error) as Error)
@@ -83,14 +83,14 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         )
         return true
       }
-      if (step === undefined) return chains.set(handler, false) && dispatch(opts, handler)
-      const next = handler.onHeaders ? new Legacy(opts, handler, step) : new Current(opts, handler, step)
-      // a grant that carries nothing still watches its chain: its `Send` hands that on to the next hop
-      if (step.authorization === undefined) return dispatch(opts, next)
+      // without a token too, a send watches its chain: a redirect into the API later gets none either
+      const grant = step ?? false
+      const next = handler.onHeaders ? new Legacy(opts, handler, grant) : new Current(opts, handler, grant)
+      if (step?.authorization === undefined) return dispatch(opts, next)
       return dispatch({ ...opts, headers: withGrantHeaders(opts.headers, step) as OptsHeaders }, next)
     }
 
-    /** One send with a token. A 401 it replays never reaches the caller; chain kept on ≥ 300 or error. */
+    /** One send, with a token or none. A 401 it replays never reaches the caller; chain kept on ≥ 300 or error. */
     class Send {
       replaying = false
       /** The Location this response redirects to, as the next hop's origin and path. */
@@ -99,12 +99,13 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       constructor(
         readonly opts: Opts,
         readonly handler: Handler,
-        readonly grant: Grant,
+        readonly grant: Grant | false,
       ) {}
       /** A hop an inner redirect handler follows carries this proof (undici keeps `dpop` on any origin): refused. */
       started(context: Context): Error | undefined {
         this.history = context?.history
-        return this.grant.proof !== undefined && (this.history?.length ?? 0) > 0 ? hopError() : undefined
+        const hopped = (this.history?.length ?? 0) > 0
+        return hopped && this.grant && this.grant.proof !== undefined ? hopError() : undefined
       }
       /** Whether the response goes on to the caller; if not, it is replayed and its body dropped. */
       passes(status: number, headers: Headers | Raw, controller?: Controller): boolean {
@@ -116,8 +117,8 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
           const hop = redirectTarget({ method: opts.method, url: hrefOf(opts) }, status, location)
           this.to = hop && `${hop.url.origin}${hop.url.pathname}${hop.url.search}`
         }
-        const next = protocol.onResponse(grant, opts, response)
-        if (next === undefined) return true
+        const next = grant && protocol.onResponse(grant, opts, response)
+        if (!next) return true
         this.replaying = true
         next.then(
           (renewed) =>
@@ -195,9 +196,9 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       // a hop sent from the end of a redirect: its Location read only then (not for every request)
       const known =
         chains.get(handler) ?? (ending !== undefined && ending.to === hrefOf(opts) ? ending.grant : undefined)
-      if (known === false) return dispatch(opts, handler)
       if (known) return send(opts, handler, protocol.again(known, opts))
-      if (isProviderRequest(provider, originOf(opts), opts.path)) return dispatch(opts, handler)
+      if (known === false || isProviderRequest(provider, originOf(opts), opts.path))
+        return send(opts, handler, undefined)
       try {
         return send(opts, handler, protocol.begin(opts))
       } catch (error) {
