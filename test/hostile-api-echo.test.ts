@@ -1,9 +1,13 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
-import { createTokenProvider } from '@tokenwell/core'
+import { oauth2Interceptor } from '@tokenwell/axios'
+import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
 import { createDpop } from '@tokenwell/core/dpop'
+import { oauth2Hooks } from '@tokenwell/got'
+import axios from 'axios'
 import fc from 'fast-check'
+import got from 'got'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { harnesses } from './support/adapters.js'
 
@@ -85,6 +89,8 @@ describe('adapters against an API that echoes the access token in its error answ
   let baseUrl: string
   let echo: Echo = 'raw'
   let status = 500
+  /** Items in the error body, each echoing the token: a JSON body can hold more objects than a client error's machinery. */
+  let items = 0
   const proofs: string[] = []
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -97,7 +103,8 @@ describe('adapters against an API that echoes the access token in its error answ
         'x-echo': echoed,
         'www-authenticate': `Bearer error="invalid_token", error_description="bad ${echoed}"`,
       })
-      res.end(JSON.stringify({ error: 'invalid_token', detail: `token ${echoed} refused` }))
+      const list = Array.from({ length: items }, (_, i) => ({ i, seen: echoed }))
+      res.end(JSON.stringify({ error: 'invalid_token', detail: `token ${echoed} refused`, list }))
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -142,6 +149,52 @@ describe('adapters against an API that echoes the access token in its error answ
         ),
         { numRuns: 40 },
       )
+    },
+    60_000,
+  )
+
+  // a client that parses the body: axios by default, got with `responseType: 'json'`
+  it.each([
+    [
+      'axios',
+      (provider: TokenProvider) => {
+        const instance = axios.create({ baseURL: baseUrl })
+        oauth2Interceptor(instance, provider)
+        return instance.get('/api')
+      },
+    ],
+    [
+      'got',
+      (provider: TokenProvider) =>
+        got.extend(oauth2Hooks(provider), { prefixUrl: baseUrl, retry: { limit: 0 } })('api', {
+          responseType: 'json',
+        }),
+    ],
+  ] as const)(
+    '%s: 0 pieces of the access token in an error whose parsed body holds 30,000 objects echoing it',
+    async (_, request) => {
+      ;[echo, status, items] = ['raw', 500, 30_000]
+      const token = 'at-bulk-echo-0123456789abcdef'
+      const provider = createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        retry: false,
+        fetch: async () => Response.json({ access_token: token, token_type: 'Bearer', expires_in: 300 }),
+      })
+      try {
+        const error = await request(provider).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(error).toHaveProperty('response')
+        expect(leaks(printed(error), token)).toEqual([])
+        // every item, not only those inspect prints
+        expect(leaks(json((error as { response: unknown }).response), token)).toEqual([])
+      } finally {
+        items = 0
+        await provider.close()
+      }
     },
     60_000,
   )

@@ -1,8 +1,14 @@
 import type { Scrubber } from '../redaction/secret-scrubber.js'
 
 const REDACTED = '[redacted]'
-/** Objects visited at most per error: a client error can reach sockets, agents and parsers. */
+/**
+ * Objects visited at most per error: a client error can reach sockets, agents and parsers. Plain
+ * objects and arrays (a parsed body, options, headers) are visited first and apart: a body holds
+ * as many as the client parsed, far more than this, and is where a server echoes a secret.
+ */
 const BUDGET = 20_000
+/** Plain objects and arrays visited at most per error (a parsed JSON body of about 20 MB). */
+const PLAIN_BUDGET = 1_000_000
 
 type ScrubberModule = typeof import('../redaction/secret-scrubber.js')
 let scrubbers: ScrubberModule | undefined
@@ -67,15 +73,19 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: I
   const redact = (text: string) => sent(full(text))
   const seen = new Set<object>([value as object])
   const stack: object[] = [value as object]
+  const plain: object[] = []
+  let [plainLeft, otherLeft] = [PLAIN_BUDGET, BUDGET]
+  const next = () =>
+    plain.length > 0 && plainLeft-- > 0 ? plain.pop() : otherLeft-- > 0 ? stack.pop() : undefined
   const visit = (child: unknown) => {
     if (child === null || typeof child !== 'object' || seen.has(child) || ArrayBuffer.isView(child)) return
     // frozen: a Token or Grant (they print redacted and must keep their values), or not ours to change
     if (Object.isFrozen(child)) return
     seen.add(child)
-    stack.push(child)
+    ;(isPlain(child) ? plain : stack).push(child)
   }
-  while (stack.length > 0 && seen.size < BUDGET) {
-    const node = stack.pop() as Record<PropertyKey, unknown>
+  for (let found = next(); found !== undefined; found = next()) {
+    const node = found as Record<PropertyKey, unknown>
     // a WHATWG Request keeps its headers in private state (Node 24's inspect prints them)
     if (typeof Request !== 'undefined' && node instanceof Request) scrubHeaders(node.headers, redact)
     if (typeof Headers !== 'undefined' && node instanceof Headers) scrubHeaders(node, redact)
@@ -161,6 +171,16 @@ function scrubHeaders(headers: Headers, redact: Scrubber): void {
     } catch {
       // a fetched response's headers are immutable: a copy of the response is not ours to make
     }
+  }
+}
+
+/** An object literal, a null-prototype object or an array: what a parsed body is made of. */
+function isPlain(node: object): boolean {
+  try {
+    const prototype = Object.getPrototypeOf(node)
+    return prototype === Object.prototype || prototype === null || Array.isArray(node)
+  } catch {
+    return false // a revoked proxy
   }
 }
 
