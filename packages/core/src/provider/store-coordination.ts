@@ -163,6 +163,9 @@ export function createStoreCoordination(
     fetch: () => Promise<StoreEntry>,
   ): Promise<{ entry: StoreEntry; source: 'store' | 'endpoint' }> {
     const started = clock()
+    // a forced refresh takes a stored token only if newer than its own, as a background one does:
+    // the lease its last fetch held may not be released yet, and that fetch's token is no answer
+    const newer = background || force
     const acquire = store.acquireLease?.bind(store)
     const wait = store.waitForEntry?.bind(store)
     // a waiter outlives a live holder's whole attempt; a dead holder's lease expires after lockTtl
@@ -181,10 +184,8 @@ export function createStoreCoordination(
         // rule 4: past a live holder's whole attempt, a refresh token is still not redeemed twice
         if (timeout <= 0 && hooks.redeems()) throw leaseHeld(clock() - started)
         if (!wait || timeout <= 0) break
-        const entry = await storeCall('waitForEntry', () =>
-          wait(key, timeout, (e) => hooks.usable(e, background)),
-        )
-        if (hooks.usable(entry, background)) return { entry, source: 'store' }
+        const entry = await storeCall('waitForEntry', () => wait(key, timeout, (e) => hooks.usable(e, newer)))
+        if (hooks.usable(entry, newer)) return { entry, source: 'store' }
         // no token, and the lease is free again (its holder failed or died): try to take it
         continue
       }
@@ -198,7 +199,7 @@ export function createStoreCoordination(
         if (!force) {
           // it may have been stored between our read and the lease
           const entry = await storeCall('get', () => store.get(key))
-          if (hooks.usable(entry, background)) {
+          if (hooks.usable(entry, newer)) {
             await letGo()
             return { entry, source: 'store' }
           }
@@ -207,7 +208,7 @@ export function createStoreCoordination(
           await letGo()
           throw storeDown('getRefreshToken')
         }
-        const handedOver = await answerOfStalledHolder(key, got, background)
+        const handedOver = await answerOfStalledHolder(key, got, newer)
         if (handedOver) {
           await letGo()
           return { entry: handedOver, source: 'store' }
