@@ -200,6 +200,61 @@ describe('two providers with the same options sharing one in-memory store', () =
   })
 })
 
+describe('two providers sharing one in-memory store, the first giving up on a slow refresh', () => {
+  // a gives up on its refresh (answerTimeout: 100 ms) while the server, 300 ms slow, still redeems it
+  const slow = { timeout: 100, retry: { attempts: 1, deadline: 0 } }
+
+  it('the other provider takes the lease over and does not redeem that refresh token again: it fails with ERR_AUTHORIZATION', async () => {
+    const refreshToken = await firstRefreshToken()
+    servers.auth.stats.reset()
+    servers.auth.setLatency(300)
+    const store = createMemoryTokenStore()
+    const a = refreshing(refreshToken, { store, ...slow })
+    const b = refreshing(refreshToken, { store, ...slow })
+    const first = settled(a.getToken())
+    await sleep(20) // a holds the lease: b waits for it
+    const second = settled(b.getToken())
+    const results = [await first, await second]
+    await sleep(400) // the server has answered every request it received
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 1, refreshTokenReuse: 0 })
+    expect(servers.auth.stats.byGrant).toMatchObject({ refresh_token: 1 })
+    // the refresh token may be spent: it is not sent again (rule 4), a new login is needed
+    expect(results).toMatchObject([
+      { error: { code: 'ERR_TOKEN_REQUEST' } },
+      { error: { code: 'ERR_AUTHORIZATION' } },
+    ])
+    await a.close()
+    await b.close()
+  })
+
+  it('answered while the first still awaits it: the other provider gets that token, and its rotated refresh token is the one redeemed next', async () => {
+    const refreshToken = await firstRefreshToken()
+    servers.auth.stats.reset()
+    servers.auth.setLatency(300)
+    const store = createMemoryTokenStore()
+    // a's caller stops waiting after 100 ms; its request is awaited up to the 500 ms retry deadline
+    const late = { timeout: 100, retry: { attempts: 1, deadline: 500 } }
+    const a = refreshing(refreshToken, { store, ...late })
+    const b = refreshing(refreshToken, { store, ...late })
+    const first = settled(a.getToken())
+    await sleep(20)
+    const second = b.getToken()
+    expect(await first).toMatchObject({ error: { code: 'ERR_TOKEN_REQUEST' } })
+    const rotated = await second
+    expect(rotated.refreshToken).toEqual(expect.any(String))
+    expect(rotated.refreshToken).not.toBe(refreshToken)
+    expect((await a.getToken()).accessToken).toBe(rotated.accessToken)
+    servers.auth.setLatency(0)
+    // a 401 for it: b redeems the rotated refresh token, once a has let go of the lease
+    await b.invalidate(rotated)
+    const next = await b.getToken()
+    expect(next.refreshToken).not.toBe(rotated.refreshToken)
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 2, tokensIssued: 2, refreshTokenReuse: 0 })
+    await a.close()
+    await b.close()
+  })
+})
+
 describe('a wall clock stepped forward while a provider redeems under the in-memory store lease', () => {
   it('does not end the lease: the other provider waits for the rotated token instead of redeeming the same refresh token', async () => {
     const refreshToken = await firstRefreshToken()

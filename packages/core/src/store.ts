@@ -118,13 +118,21 @@ export interface TokenStore {
  * The default store: a map in this process, with entries dropped once their TTL passes. Two
  * providers with the same options may share one: a lease per key makes them fetch one at a time
  * (the other waits for what the first stores), and the newest refresh token stays after its
- * entry is invalidated, so neither redeems one the other has rotated (rule 4).
+ * entry is invalidated, so neither redeems one the other has rotated (rule 4). The holder marks
+ * the refresh token it redeems on its lease (`StoreLease.redeeming`); a mark it leaves because
+ * the outcome is unknown (it gave up on a slow server that may still have redeemed it) is the
+ * next lease's `inDoubt`: the other provider never sends that refresh token. Its grant starts
+ * over if it can; if not, it waits for the holder's answer as long as one may come, else fails
+ * with `AuthorizationError`. Writes are not fenced (`set` is the store's own): a lease lives as
+ * long as its holder may still be redeeming, and a stalled holder's late write is that answer.
  */
 export function createMemoryTokenStore(options: { clock?: () => number } = {}): TokenStore {
   const clock = options.clock ?? (() => Date.now())
   const entries = new Map<string, { entry: StoreEntry; until: number }>()
   const refreshTokens = new Map<string, string>()
   const leases = new Map<string, { until: number }>()
+  /** Per key, the fingerprint of the refresh token a lease holder marked and has not cleared. */
+  const marks = new Map<string, string>()
   /** Waiters check again whenever an entry is stored or a lease released. */
   const waiters = new Set<() => void>()
   const wake = () => {
@@ -156,10 +164,20 @@ export function createMemoryTokenStore(options: { clock?: () => number } = {}): 
       if (held(key)) return undefined
       const lease = { until: performance.now() + ttl }
       leases.set(key, lease)
-      return async () => {
+      const release = async () => {
         if (leases.get(key) === lease) leases.delete(key)
         wake()
       }
+      return Object.assign(release, {
+        // a mark the last holder left when it let go or its lease ran out: that redemption may be done
+        inDoubt: marks.get(key),
+        async redeeming(fingerprint: string | undefined) {
+          if (leases.get(key) !== lease || !held(key)) return false
+          if (fingerprint === undefined) marks.delete(key)
+          else marks.set(key, fingerprint)
+          return true
+        },
+      })
     },
     waitForEntry: (key, timeout, accept) =>
       new Promise((resolve) => {
