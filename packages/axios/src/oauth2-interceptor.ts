@@ -1,9 +1,10 @@
 import type { TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
-  BODY_HEADERS,
   type ClientShape,
   createRequestProtocol,
+  followedHops,
+  followHop,
   type Grant,
   IN_BROWSER,
   pinnedMultipartType,
@@ -22,8 +23,6 @@ const HOPS = '__tokenwellHops'
 type Config = InternalAxiosRequestConfig & { [STATE]?: Grant; [HOPS]?: number }
 type BeforeRedirect = NonNullable<Config['beforeRedirect']>
 type Hook = BeforeRedirect & { ours?: true; theirs?: BeforeRedirect | undefined } // ours, calling theirs
-/** The URLs of the redirect hops a chain took, on follow-redirects' options for it. */
-const CHAIN = Symbol.for('tokenwell.axios.chain')
 /** axios's own test for an absolute URL (`isAbsoluteURL`). */
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i
 /** A config's `data` is the sent body once axios transformed it: sent again, it is not transformed twice. */
@@ -63,10 +62,9 @@ export function oauth2Interceptor(
     header: (response, name) => recordHeader(response.headers, name),
     // Node's http adapter and browsers' XHR expose the last URL of a redirect chain
     responseUrl: ({ request }) => request?.res?.responseUrl || request?.responseURL || undefined,
-    // the hops ours saw, kept on follow-redirects' options (one object per chain, the last hop's too);
-    // XHR tells none, only that the last URL is another (`null`: only a challenge naming an error counts)
+    // follow-redirects' hops as ours saw them; XHR tells only that the last URL is another (`null`)
     redirects: ({ request, config }) =>
-      request?._redirectable?._options?.[CHAIN] ??
+      followedHops(request?._redirectable?._options) ??
       unseenRedirects(request?.responseURL, instance.getUri(config)),
   }
   const protocol = createRequestProtocol(provider, options, shape)
@@ -95,7 +93,7 @@ export function oauth2Interceptor(
     const theirs = current?.theirs ?? (current?.ours ? undefined : current)
     if (!theirs && hooks.has(grant)) return hooks.get(grant)!
     const leaveThen: BeforeRedirect = (next, ...rest) => {
-      leave(next, protocol.again(grant, { url: next.href } as Config))
+      followHop(next, protocol.again(grant, { url: next.href } as Config))
       theirs?.(next, ...rest)
     }
     const hook: Hook = Object.assign(leaveThen, { ours: true as const, theirs })
@@ -124,7 +122,7 @@ export function oauth2Interceptor(
     const next = url && redirectTarget({ method: shape.method(config), url }, response.status, location)
     if (!next || hops === 0) return undefined
     const headers = config.headers.concat()
-    if (!next.keepsBody) for (const name of BODY_HEADERS) headers.delete(name)
+    for (const name of next.dropsHeaders) headers.delete(name)
     const hop = { ...config, url: next.url.href, baseURL: '', params: {}, method: next.method, headers }
     const data = next.keepsBody ? config.data : undefined
     return instance.request({ ...hop, ...AS_SENT, data, [HOPS]: hops! - 1 } as Config)
@@ -161,17 +159,4 @@ export function oauth2Interceptor(
     for (const id of [sync, waits]) instance.interceptors.request.eject(id)
     instance.interceptors.response.eject(responses)
   }
-}
-
-/** follow-redirects' options for the next hop (one object for the whole chain). */
-type Hop = { href?: unknown; headers?: Record<string, unknown>; [CHAIN]?: string[] }
-
-/** follow-redirects' next hop: without the token or proof when the grant for it carries none. */
-function leave(next: Hop, grant: Grant | Promise<Grant>): void {
-  const chain = next[CHAIN] ?? []
-  chain.push(String(next.href))
-  next[CHAIN] = chain
-  if ('authorization' in grant && grant.authorization !== undefined) return
-  for (const name of Object.keys(next.headers ?? {}))
-    if (/^(authorization|dpop)$/i.test(name)) delete next.headers![name]
 }

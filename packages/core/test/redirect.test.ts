@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { redirectTarget } from '../src/adapter/index.js'
+import { BODY_HEADERS, followedHops, followHop, type Grant, redirectTarget } from '../src/adapter/index.js'
 
 const from = { method: 'POST', url: 'https://api.test/orders?x=1' }
 
@@ -7,13 +7,14 @@ describe('redirectTarget (Fetch standard HTTP-redirect rules)', () => {
   it('resolves a relative Location against the request URL and keeps the method and body on 307/308', () => {
     for (const status of [307, 308]) {
       const next = redirectTarget(from, status, '/v2/orders?y=2')
-      expect(next).toMatchObject({ method: 'POST', keepsBody: true, sameOrigin: true })
+      expect(next).toMatchObject({ method: 'POST', keepsBody: true, dropsHeaders: [], sameOrigin: true })
       expect(next?.url.href).toBe('https://api.test/v2/orders?y=2')
     }
   })
 
-  it('turns a POST into a GET without body on 301/302, and anything but GET/HEAD on 303', () => {
+  it('turns a POST into a GET without body (nor the headers that describe it) on 301/302, and anything but GET/HEAD on 303', () => {
     expect(redirectTarget(from, 301, '/a')).toMatchObject({ method: 'GET', keepsBody: false })
+    expect(redirectTarget(from, 301, '/a')?.dropsHeaders).toEqual(BODY_HEADERS)
     expect(redirectTarget(from, 302, '/a')).toMatchObject({ method: 'GET', keepsBody: false })
     expect(redirectTarget({ ...from, method: 'PUT' }, 302, '/a')).toMatchObject({
       method: 'PUT',
@@ -41,5 +42,33 @@ describe('redirectTarget (Fetch standard HTTP-redirect rules)', () => {
     expect(redirectTarget(from, 302, 'http://[bad')).toBeUndefined()
     expect(redirectTarget(from, 302, 'file:///etc/passwd')).toBeUndefined()
     expect(redirectTarget(from, 302, ['/first', '/second'])?.url.pathname).toBe('/first')
+  })
+})
+
+describe('followHop (a hop follow-redirects shows its beforeRedirect hook)', () => {
+  const bearer = { authorization: 'Bearer t', dpop: false } as Grant
+  const left = { authorization: undefined, dpop: false } as Grant
+  const hop = (href: string) => ({ href, headers: { Authorization: 'Bearer t', dpop: 'p', Accept: '*/*' } })
+
+  it('takes Authorization and DPoP off, in any case, when the grant for the hop carries no token', () => {
+    const away = hop('https://sub.api.test/x')
+    followHop(away, left)
+    expect(away.headers).toEqual({ Accept: '*/*' })
+    const home = hop('https://api.test/y')
+    followHop(home, bearer)
+    expect(home.headers).toEqual({ Authorization: 'Bearer t', dpop: 'p', Accept: '*/*' })
+    const signing = hop('https://api.test/z') // a proof still to sign: too late for a synchronous hook
+    followHop(signing, Promise.resolve(bearer))
+    expect(signing.headers).toEqual({ Accept: '*/*' })
+  })
+
+  it('records every hop of a chain on its one options object', () => {
+    const chain = hop('https://api.test/a')
+    expect(followedHops(chain)).toBeUndefined()
+    followHop(chain, bearer)
+    chain.href = 'https://other.test/b'
+    followHop(chain, left)
+    expect(followedHops(chain)).toEqual(['https://api.test/a', 'https://other.test/b'])
+    expect(followedHops(undefined)).toBeUndefined()
   })
 })

@@ -1,5 +1,4 @@
 import { DpopError } from '../errors.js'
-import { BODY_HEADERS } from './body.js'
 import { IN_BROWSER } from './origin.js'
 import { redirectTarget } from './redirect.js'
 import type { Grant } from './shape.js'
@@ -65,7 +64,7 @@ export async function fetchHopByHop(
     if (hops >= MAX_HOPS) throw new TypeError('fetch failed: redirect count exceeded') // as fetch does
     response.body?.cancel().catch(() => {})
     const headers = copyOf(request.headers)
-    if (!next.keepsBody) for (const name of BODY_HEADERS) headers.delete(name)
+    for (const name of next.dropsHeaders) headers.delete(name)
     const hopBody = next.keepsBody ? (bytes as ArrayBuffer | null) : null
     body = hopBody
     request = new Request(next.url, { method: next.method, headers, body: hopBody, signal: request.signal })

@@ -18,7 +18,7 @@ export {
   rawHeader,
   withGrantHeaders,
 } from './raw-headers.js'
-export { type Redirect, redirectTarget, unseenRedirects } from './redirect.js'
+export { followedHops, followHop, type Redirect, redirectTarget, unseenRedirects } from './redirect.js'
 export type { RequestProtocol } from './request-protocol.js'
 export { scrubSecrets } from './scrub.js'
 export type { ClientShape, Grant } from './shape.js'
