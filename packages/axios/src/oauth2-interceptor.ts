@@ -21,12 +21,9 @@ const STATE = '__tokenwell'
 /** A DPoP request's redirects left to follow here (`maxRedirects: 0` underneath: a proof names one URL). */
 const HOPS = '__tokenwellHops'
 type Config = InternalAxiosRequestConfig & { [STATE]?: Grant; [HOPS]?: number }
-type BeforeRedirect = NonNullable<Config['beforeRedirect']>
-type Hook = BeforeRedirect & { ours?: true; theirs?: BeforeRedirect | undefined } // ours, calling theirs
+type Hook = NonNullable<Config['beforeRedirect']> & { ours?: true; theirs?: Hook | undefined }
 /** axios's own test for an absolute URL (`isAbsoluteURL`). */
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i
-/** A config's `data` is the sent body once axios transformed it: sent again, it is not transformed twice. */
-const AS_SENT = { transformRequest: [] }
 /** A base URL whose authority a joined relative path cannot change: its origin is the request's. */
 const PLAIN_BASE = /^https?:\/\/[\w\-.~%!$&'()*+,;=:@[\]]+(?:[/?#]|$)/i
 
@@ -90,57 +87,47 @@ export function oauth2Interceptor(
   }
   /** Ours strips what the protocol says (follow-redirects spares subdomains), then the caller's runs. */
   function hookFor(grant: Grant, current: Hook | undefined): Hook {
-    const theirs = current?.theirs ?? (current?.ours ? undefined : current)
+    const theirs = current?.ours ? current.theirs : current
     if (!theirs && hooks.has(grant)) return hooks.get(grant)!
-    const leaveThen: BeforeRedirect = (next, ...rest) => {
+    const hook: Hook = (next, ...rest) => {
       followHop(next, protocol.again(grant, { url: next.href } as Config))
       theirs?.(next, ...rest)
     }
-    const hook: Hook = Object.assign(leaveThen, { ours: true as const, theirs })
     if (!theirs) hooks.set(grant, hook)
-    return hook
+    return Object.assign(hook, { ours: true as const, theirs })
   }
   function onRequest(config: Config): Config | Promise<Config> {
     const state = config[STATE]
     const header = state && config.headers.get('Authorization')
-    // a replay, a hop followed here, or a retry library re-sending error.config (what the grant put
-    // there, or nothing); a new request made of an earlier one's config with an Authorization of
-    // its own is new: `begin` leaves it as it is
-    if (state !== undefined) {
-      if (header == null || header === state.authorization)
-        return Promise.resolve(protocol.again(state, config)).then((g) => apply(config, g))
-      delete config[STATE]
-    }
-    const grant = protocol.begin(config)
+    // a replay, a hop, a retry library's error.config keep their grant; one with another Authorization is new
+    if (state && header != null && header !== state.authorization) delete config[STATE]
+    const grant = config[STATE] ? protocol.again(config[STATE], config) : protocol.begin(config)
     return grant instanceof Promise ? grant.then((g) => apply(config, g)) : apply(config, grant)
   }
-  /** A redirect of a DPoP request, followed here; `undefined` when it is none. */
+  /** Sends `config` again with `changes` and without the headers `drop`, its data as sent (no transform). */
+  function resend(config: Config, changes: Partial<Config>, drop: readonly string[]) {
+    const headers = config.headers.concat()
+    for (const name of drop) headers.delete(name)
+    return instance.request({ ...config, ...changes, headers, transformRequest: [] } as Config)
+  }
+  /** A redirect of a DPoP request, followed here; `undefined` when it is none, or none is left. */
   function follow(config: Config, response: AxiosResponse): Promise<AxiosResponse> | undefined {
     const hops = config[HOPS]
-    const url = hops === undefined ? undefined : instance.getUri(config)
-    const location = response.headers.location
-    const next = url && redirectTarget({ method: shape.method(config), url }, response.status, location)
-    if (!next || hops === 0) return undefined
-    const headers = config.headers.concat()
-    for (const name of next.dropsHeaders) headers.delete(name)
-    const hop = { ...config, url: next.url.href, baseURL: '', params: {}, method: next.method, headers }
+    if (!hops || !config[STATE]?.dpop) return undefined
+    const request = { method: shape.method(config), url: instance.getUri(config) }
+    const next = redirectTarget(request, response.status, response.headers.location)
+    if (!next) return undefined
     const data = next.keepsBody ? config.data : undefined
-    return instance.request({ ...hop, ...AS_SENT, data, [HOPS]: hops! - 1 } as Config)
+    const hop = { url: next.url.href, baseURL: '', params: {}, method: next.method, data, [HOPS]: hops - 1 }
+    return resend(config, hop, next.dropsHeaders)
   }
-
   function settle(response: AxiosResponse | undefined): Promise<AxiosResponse | undefined> | undefined {
     const config = response?.config as Config | undefined
     const grant = config?.[STATE]
     if (!response || !config || grant === undefined) return undefined
-    const replay = (g: Grant | undefined) => {
-      if (!g) return g
-      const headers = config.headers.concat()
-      headers.delete('Authorization') // the old token's: `g` puts its own
-      return instance.request({ ...config, ...AS_SENT, headers, [STATE]: g } as Config)
-    }
-    return (
-      (grant.dpop && follow(config, response)) || protocol.onResponse(grant, config, response)?.then(replay)
-    )
+    // the old token's Authorization goes: `g` puts its own (it would take the old one for the caller's)
+    const replay = (g: Grant | undefined) => g && resend(config, { [STATE]: g }, ['Authorization'])
+    return follow(config, response) ?? protocol.onResponse(grant, config, response)?.then(replay)
   }
 
   // a cached Bearer token: axios runs the interceptor without a promise (when all of them are synchronous)
