@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Readable } from 'node:stream'
+import { type Duplex, Readable } from 'node:stream'
 import { ConfigError, createTokenProvider } from '@tokenwell/core'
 import { oauth2 } from '@tokenwell/undici'
 import {
@@ -10,6 +11,7 @@ import {
   interceptors,
   request,
   setGlobalDispatcher,
+  WebSocket,
 } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { useServers } from './support/servers.js'
@@ -137,6 +139,42 @@ describe('@tokenwell/undici over loopback HTTP', () => {
       expect(status).toBe(200)
       expect(servers.api.stats.byPath['/echo/composed']).toBe(2)
       expect(servers.auth.stats.tokenRequests).toBe(1)
+    }
+  })
+
+  it('a WebSocket through the dispatcher connects to the API with the token, and to another origin without it', async () => {
+    // a loopback server that answers the handshake and sends one text frame
+    const seen: (string | undefined)[] = []
+    const upgraded: Duplex[] = []
+    const ws = createServer()
+    ws.on('upgrade', (req, socket) => {
+      seen.push(req.headers.authorization)
+      upgraded.push(socket)
+      const key = `${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`
+      const accept = createHash('sha1').update(key).digest('base64')
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      )
+      socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69])) // "hi"
+    })
+    await new Promise<void>((resolve) => ws.listen(0, '127.0.0.1', resolve))
+    const origin = `http://127.0.0.1:${(ws.address() as AddressInfo).port}`
+    try {
+      for (const match of [origin, servers.api.url]) {
+        const socket = new WebSocket(origin.replace('http', 'ws'), {
+          dispatcher: agent().compose(oauth2(servers.provider, { match })),
+        })
+        const message = await new Promise((resolve, reject) => {
+          socket.onmessage = (event) => resolve(event.data)
+          socket.onerror = reject
+        })
+        expect(message).toBe('hi')
+        socket.close()
+      }
+      expect(seen).toEqual([expect.stringMatching(/^Bearer /), undefined])
+    } finally {
+      for (const socket of upgraded) socket.destroy()
+      await new Promise((resolve) => ws.close(resolve))
     }
   })
 
