@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import {
   createMemoryTokenStore,
   createTokenProvider,
@@ -86,6 +87,40 @@ describe('a refresh whose answer is lost after the server redeemed it', () => {
     await expect(provider.getToken({ forceRefresh: true })).rejects.toThrow(/log in again/)
     expect(servers.auth.stats).toMatchObject({ tokenRequests: 1, refreshTokenReuse: 0 })
   })
+})
+
+describe('a 200 to a refresh that is no usable token response but carries the rotated refresh token', () => {
+  it.each([
+    ['an access token with a space', { access_token: 'not a header' }],
+    ['an unsupported token_type', { token_type: 'mac' }],
+    ['no access token', { access_token: undefined }],
+    ['an expires_in that is no number', { expires_in: 'soon' }],
+  ])(
+    '%s: that refresh fails, and the next one redeems the rotated refresh token (nothing is lost)',
+    async (_, patch) => {
+      const refreshToken = await firstRefreshToken()
+      servers.auth.stats.reset()
+      // the refresh tokens sent, and the one the server rotated to in its first answer, which is patched
+      const sent: (string | null)[] = []
+      let rotated = ''
+      const fetchPatched = async (request: Request) => {
+        sent.push(new URLSearchParams(await request.clone().text()).get('refresh_token'))
+        const answer = await fetch(request)
+        if (sent.length > 1) return answer
+        const body = (await answer.json()) as Record<string, unknown>
+        rotated = String(body.refresh_token)
+        return Response.json({ ...body, ...patch })
+      }
+      const provider = refreshing(refreshToken, { fetch: fetchPatched })
+      const failed = await settled(provider.getToken())
+      expect(failed).toMatchObject({ error: { code: 'ERR_TOKEN_RESPONSE' } })
+      // the refresh token the unusable answer carried is held now: scrubbed from the error too
+      expect(inspect(failed, { depth: Number.POSITIVE_INFINITY })).not.toContain(rotated)
+      await provider.getToken()
+      expect(sent).toEqual([refreshToken, rotated])
+      expect(servers.auth.stats).toMatchObject({ tokenRequests: 2, tokensIssued: 2, refreshTokenReuse: 0 })
+    },
+  )
 })
 
 describe('an authorization code exchange whose answer is lost', () => {

@@ -13,12 +13,14 @@ export interface TokenEndpointClient {
    * Signs, sends and parses one token request, with the one DPoP nonce retry RFC 9449 §8 allows.
    * `timeout` (ms, default the `timeout` option) bounds the request itself: a refresh is given
    * longer than its caller waits, so a late answer is still read and adopted. `call`: the scope
-   * (instead of the configured one) and `claims` of one `getToken()` call.
+   * (instead of the configured one) and `claims` of one `getToken()` call. `onRotated`: the
+   * refresh token of a 2xx answer refused as a token response (see `requestToken`).
    */
   send(
     params: Record<string, string>,
     timeout?: number,
     call?: CallParams,
+    onRotated?: (refreshToken: string) => void,
   ): Promise<{ token: Token; response: Response }>
   /**
    * A request of `params` to another endpoint of the same server (the device authorization
@@ -90,10 +92,11 @@ export function createTokenEndpointClient(
     params: Record<string, string>,
     timeout = options.timeout,
     call?: CallParams,
+    onRotated?: (refreshToken: string) => void,
   ): Promise<{ token: Token; response: Response }> {
     const target = await endpoint()
     const form = call === undefined ? options : withCallParams(options, call)
-    const limited = { ...form, timeout, heldTokens }
+    const limited = { ...form, timeout, heldTokens, onRotated }
     const attempt = async () => requestToken(limited, await prepare(params, target, form))
     // the nonce bookkeeping (RFC 9449 §8) comes with the DPoP plug-in
     return dpop ? (options.dpop as Dpop).tokenRequest(dpop, target.tokenEndpoint, attempt) : attempt()

@@ -5,7 +5,7 @@ import { rememberForm, scrubFailure } from '../redaction/scrub.js'
 import { createToken, type Token, tokenToData } from '../token.js'
 import { applyClientAuth } from './client-auth.js'
 import { sendRequest } from './endpoint-exchange.js'
-import { parseTokenResponse } from './token-response.js'
+import { parseTokenResponse, rotatedRefreshToken } from './token-response.js'
 
 /** What a token request needs beyond the options, worked out per request by `prepareTokenRequest`. */
 export interface TokenRequestContext {
@@ -53,10 +53,12 @@ export function buildTokenRequest(
 /**
  * Sends one token request and parses the answer, within `timeout` ms (connect, headers and body).
  * Network failures and timeouts become `TokenRequestError`. Errors are scrubbed of the request's
- * secrets, the client's and the grant's, and `heldTokens`.
+ * secrets, the client's and the grant's, and `heldTokens`. `onRotated` hears first of a refresh
+ * token that came in a 2xx answer refused as a token response (so it is held, and scrubbed too).
  */
 export async function requestToken(
-  options: ResolvedTokenProviderOptions & Pick<HeldSecrets, 'heldTokens'>,
+  options: ResolvedTokenProviderOptions &
+    Pick<HeldSecrets, 'heldTokens'> & { onRotated?: ((refreshToken: string) => void) | undefined },
   request: Request,
 ): Promise<{ token: Token; response: Response }> {
   return sendRequest(options, request, 'token', async (response) => {
@@ -67,6 +69,10 @@ export async function requestToken(
       maxBytes: options.maxResponseBytes,
       // RFC 9449 §5: a DPoP-bound token comes with token_type DPoP
       tokenTypes: options.dpop ? ['Bearer', 'DPoP'] : ['Bearer'],
+    }).catch((error: unknown) => {
+      const rotated = rotatedRefreshToken(error)
+      if (rotated !== undefined) options.onRotated?.(rotated)
+      throw error
     })
     return { token: await withScrubbedScope(token, options, request), response }
   })

@@ -36,8 +36,13 @@ export async function parseTokenResponse(
   response: Response,
   options: ParseTokenResponseOptions = {},
 ): Promise<Token> {
-  const fail = responseError(response)
   const body = await readJsonObject(response, options.maxBytes ?? 262_144, 'token', 'access_token')
+  const fail = (message: string) => {
+    const error = responseError(response)(message)
+    // the server did the work: a refresh token it rotated to must not be lost with the answer
+    if (response.ok && headerSafe(body.refresh_token)) rotations.set(error, body.refresh_token)
+    return error
+  }
   if (typeof body.access_token !== 'string' || body.access_token === '') throw fail('has no access_token')
   // rule 6: a token that cannot go into an Authorization header is refused now, not cached
   for (const field of ['access_token', 'token_type'] as const) {
@@ -79,6 +84,17 @@ export async function parseTokenResponse(
  */
 const HEADER_TOKEN = /^[\x21-\x7e]+$/
 
+/** Refresh tokens that came in 2xx answers refused as token responses, by the error refusing each. */
+const rotations = new WeakMap<Error, string>()
+
+/**
+ * The refresh token a 2xx answer carried that `parseTokenResponse` refused with `error` (an
+ * unusable access token, token type or lifetime): the server rotated to it, so it is the one to
+ * redeem next (rule 4: the one sent is spent). Read it before the error is scrubbed (a copy).
+ */
+export const rotatedRefreshToken = (error: unknown): string | undefined =>
+  error instanceof Error ? rotations.get(error) : undefined
+
 /** Whether `value` can be sent as an access token or token type in a header (see `HEADER_TOKEN`). */
 export const headerSafe = (value: unknown): value is string =>
   typeof value === 'string' && HEADER_TOKEN.test(value)
@@ -86,7 +102,7 @@ export const headerSafe = (value: unknown): value is string =>
 function normaliseTokenType(
   value: unknown,
   accepted: readonly string[],
-  fail: ReturnType<typeof responseError>,
+  fail: (message: string) => Error,
 ): string {
   // RFC 6749 §5.1 requires token_type, but enough servers omit it that Bearer is assumed
   if (value === undefined) return 'Bearer'
@@ -105,7 +121,7 @@ function expiryOf(
   now: number,
   defaultLifetime: number,
   response: Response,
-  fail: ReturnType<typeof responseError>,
+  fail: (message: string) => Error,
 ) {
   const raw = body.expires_in
   // anything but a number of seconds is broken and must not become NaN or "never"

@@ -94,7 +94,13 @@ export function createAttemptLoop(
   async function send(params: Record<string, string>, used: string | undefined, call?: CallParams) {
     if (used === undefined) return client.send(params, undefined, call)
     const limit = answerTimeout(options)
-    return redemptions.redeem(used, () => client.send(params, limit), options.timeout)
+    // a 2xx the server redeemed `used` (a refresh token or the code) in, refused as a token
+    // response: the refresh token it carried is the one to redeem next, as `toEntry` keeps it
+    const rotatedTo = (rotated: string) => {
+      retire(used)
+      if (refreshToken === used || refreshToken === undefined) refreshToken = rotated
+    }
+    return redemptions.redeem(used, () => client.send(params, limit, undefined, rotatedTo), options.timeout)
   }
 
   /**
