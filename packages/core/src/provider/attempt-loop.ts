@@ -97,6 +97,7 @@ export function createAttemptLoop(
     // a 2xx the server redeemed `used` (a refresh token or the code) in, refused as a token
     // response: the refresh token it carried is the one to redeem next, as `toEntry` keeps it
     const rotatedTo = (rotated: string) => {
+      if (rotated === used) return // not rotated: still the one in doubt
       retire(used)
       if (refreshToken === used || refreshToken === undefined) refreshToken = rotated
     }
