@@ -58,6 +58,9 @@ describe('@tokenwell/undici over loopback HTTP', () => {
     expect((await get(dispatcher, `${servers.api.url}/echo/a`)).data).toMatchObject({ authorized: true })
     expect((await get(dispatcher, `${servers.other.url}/public/b`)).data).toMatchObject({ authorized: false })
     expect(servers.other.requests.map((r) => r.authorization)).toEqual([false])
+    // another origin's failure reaches the caller as undici made it
+    const refused = await get(dispatcher, 'http://127.0.0.1:1/closed').catch((error: unknown) => error)
+    expect(refused).toMatchObject({ code: 'ECONNREFUSED' })
   })
 
   it('authorizes Node’s global fetch and undici.request through the global dispatcher; token requests pass untouched', async () => {

@@ -141,7 +141,9 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       onError(error: Error, controller?: Controller) {
         if (this.replaying) return
         chains.set(this.handler, this.grant) // a retry handler may send it again
-        fail(this.handler, error, controller)
+        // a chain that never carried the token has nothing of ours to scrub: its error goes on as it is
+        if (this.grant) fail(this.handler, error, controller)
+        else this.handler.onResponseError?.(controller ?? idle, error)
       }
     }
     /** A `Send` in undici's older interface (raw headers), for a handler that has it: undici converts none. */
