@@ -1,13 +1,13 @@
-import { ConfigError, DpopError, type TokenProvider } from '@tokenwell/core'
+import { ConfigError, type TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
+  ChainedSend,
   type ClientShape,
   createRequestProtocol,
-  type Grant,
+  DispatchChains,
   hasAuthorization,
   isProviderRequest,
   rawHeader,
-  redirectTarget,
   withGrantHeaders,
 } from '@tokenwell/core/adapter'
 import type { Dispatcher } from 'undici'
@@ -20,17 +20,15 @@ export interface OAuth2Options extends AdapterOptions {
 type Opts = Dispatcher.DispatchOptions & { signal?: unknown }
 type Handler = Dispatcher.DispatchHandler & { onConnect?(abort: () => void, context?: unknown): void }
 type Controller = Dispatcher.DispatchController
-type Headers = Record<string, string | string[] | undefined>
 type OptsHeaders = NonNullable<Opts['headers']>
-type Raw = Buffer[]
-type Context = { history?: readonly URL[] } | undefined
+type Headers = Record<string, string | string[] | undefined>
 
 const originOf = (opts: Opts) => (typeof opts.origin === 'string' ? opts.origin : opts.origin?.origin)
 const hrefOf = (opts: Opts) => `${originOf(opts)}${opts.path}`
 const signalOf = ({ signal }: Opts) => (signal instanceof AbortSignal ? signal : undefined)
 
 /** A response; `history`: the hops an inner redirect handler followed, ending with this response's URL. */
-type Reply = { status: number; headers: Headers | Raw; history: readonly URL[] | undefined }
+type Reply = { status: number; headers: Headers | Buffer[]; history: readonly (string | URL)[] | undefined }
 
 const shape: ClientShape<Opts, Reply> = {
   url: (opts, whole) => (whole ? hrefOf(opts) : originOf(opts)),
@@ -57,23 +55,14 @@ const shape: ClientShape<Opts, Reply> = {
 export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatcher.DispatchInterceptor {
   if (options?.match === undefined) throw new ConfigError('match is required: a dispatcher has no base URL')
   const protocol = createRequestProtocol(provider, options, shape)
-  /**
-   * The grant of each chain a redirect or retry handler dispatches again, with itself as handler;
-   * `false` for one that went without the token (a redirect from elsewhere to the API gets none).
-   */
-  const chains = new WeakMap<Handler, Grant | false>()
-  /**
-   * The redirect whose end is being handed on: undici's redirect handler sends the next hop from
-   * there, at once, through whatever is composed between (a retry or decorating interceptor wraps
-   * its handler anew for every hop), so a send of its Location now is that chain's next hop.
-   */
-  let ending: { readonly grant: Grant | false; readonly to: string | undefined } | undefined
+  const own = (opts: Opts) => isProviderRequest(provider, originOf(opts), opts.path)
+  const chains = new DispatchChains<Opts, Reply, Handler>(protocol, shape, own) // hops, attempts: one chain
   // a handler given in the older interface comes wrapped by `compose()`, which takes both
   const fail = (handler: Handler, error: unknown, controller: Controller = idle) =>
     handler.onResponseError?.(controller, protocol.scrub(error) as Error)
 
   return (dispatch) => {
-    /** Sends with the grant `step` gives (none: as it is, and so the rest of the chain). */
+    /** Sends with the grant `step` gives (none: as it is, and so the rest of the chain, as `ChainedSend`). */
     function send(opts: Opts, handler: Handler, step: ReturnType<typeof protocol.begin>): boolean {
       if (step instanceof Promise) {
         // an aborted wait sends as is: the caller's handler aborts it before anything is sent
@@ -83,80 +72,38 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         )
         return true
       }
-      // without a token too, a send watches its chain: a redirect into the API later gets none either
-      const grant = step ?? false
-      const next = handler.onHeaders ? new Legacy(opts, handler, grant) : new Current(opts, handler, grant)
+      const next = new (handler.onHeaders ? Legacy : Current)(chains, opts, handler, step ?? false)
       if (step?.authorization === undefined) return dispatch(opts, next)
       return dispatch({ ...opts, headers: withGrantHeaders(opts.headers, step) as OptsHeaders }, next)
     }
 
-    /** One send, with a token or none. A 401 it replays never reaches the caller; chain kept on ≥ 300 or error. */
-    class Send {
-      replaying = false
-      /** The Location this response redirects to, as the next hop's origin and path. */
-      to: string | undefined = undefined
-      history: readonly URL[] | undefined = undefined
-      constructor(
-        readonly opts: Opts,
-        readonly handler: Handler,
-        readonly grant: Grant | false,
-      ) {}
-      /** A hop an inner redirect handler follows carries this proof (undici keeps `dpop` on any origin): refused. */
-      started(context: Context): Error | undefined {
-        this.history = context?.history
-        const hopped = (this.history?.length ?? 0) > 0
-        return hopped && this.grant && this.grant.proof !== undefined ? hopError() : undefined
-      }
+    /** One send, with a token or none (`ChainedSend`), in undici's terms. */
+    class Send extends ChainedSend<Opts, Reply, Handler> {
       /** Whether the response goes on to the caller; if not, it is replayed and its body dropped. */
-      passes(status: number, headers: Headers | Raw, controller?: Controller): boolean {
-        const { opts, handler, grant } = this
-        const response = { status, headers, history: this.history }
-        if (status >= 300) {
-          chains.set(handler, grant)
-          const location = shape.header(response, 'location')
-          const hop = redirectTarget({ method: opts.method, url: hrefOf(opts) }, status, location)
-          this.to = hop && `${hop.url.origin}${hop.url.pathname}${hop.url.search}`
-        }
-        const next = grant && protocol.onResponse(grant, opts, response)
-        if (!next) return true
-        this.replaying = true
-        next.then(
-          (renewed) =>
-            renewed ? send(opts, handler, renewed) : fail(handler, signalOf(opts)?.reason, controller),
-          (error) => fail(handler, error, controller),
+      passes(status: number, headers: Headers | Buffer[], controller?: Controller): boolean {
+        const next = this.respond({ status, headers, history: this.history })
+        next?.then(
+          (renewed) => send(this.request, this.handler, renewed),
+          (error) => fail(this.handler, error, controller),
         )
-        return false
+        return next === undefined
       }
-      /** Hands the response's end on (`end`), with this chain's grant for a hop it sends from there. */
-      ended(end: () => void) {
-        if (this.replaying) return
-        const outer = ending
-        ending = this.to === undefined ? undefined : this
-        try {
-          end()
-        } finally {
-          ending = outer
-        }
-      }
-      onError(error: Error, controller?: Controller) {
-        if (this.replaying) return
-        chains.set(this.handler, this.grant) // a retry handler may send it again
-        // a chain that never carried the token has nothing of ours to scrub: its error goes on as it is
-        if (this.grant) fail(this.handler, error, controller)
-        else this.handler.onResponseError?.(controller ?? idle, error)
+      onError(error: Error, controller: Controller = idle) {
+        const failure = this.errored(error)
+        if (failure) this.handler.onResponseError?.(controller, failure)
       }
     }
     /** A `Send` in undici's older interface (raw headers), for a handler that has it: undici converts none. */
     class Legacy extends Send implements Handler {
-      onConnect(abort: (reason?: Error) => void, context?: Context) {
-        const refused = this.started(context)
+      onConnect(abort: (reason?: Error) => void, context?: { history?: readonly URL[] }) {
+        const refused = this.started(context?.history)
         if (refused) return abort(refused)
         this.handler.onConnect?.(abort, context)
       }
-      onUpgrade(status: number, headers: Raw, socket: never) {
+      onUpgrade(status: number, headers: Buffer[], socket: never) {
         this.handler.onUpgrade?.(status, headers, socket)
       }
-      onHeaders(status: number, headers: Raw, resume: () => void, message: string) {
+      onHeaders(status: number, headers: Buffer[], resume: () => void, message: string) {
         return (
           !this.passes(status, headers) ||
           this.handler.onHeaders?.(status, headers, resume, message) !== false
@@ -171,8 +118,8 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
     }
     /** A `Send` in undici's handler interface since 7 (a controller, headers as a record). */
     class Current extends Send implements Handler {
-      onRequestStart(controller: Controller, context: Context) {
-        const refused = this.started(context)
+      onRequestStart(controller: Controller, context: { history?: readonly URL[] }) {
+        const refused = this.started(context?.history)
         if (refused) return controller.abort(refused)
         this.handler.onRequestStart?.(controller, context)
       }
@@ -194,26 +141,9 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       }
     }
 
-    return function oauth2Dispatch(opts: Opts, handler: Handler): boolean {
-      // a hop sent from the end of a redirect: its Location read only then (not for every request)
-      const known =
-        chains.get(handler) ?? (ending !== undefined && ending.to === hrefOf(opts) ? ending.grant : undefined)
-      if (known) return send(opts, handler, protocol.again(known, opts))
-      if (known === false || isProviderRequest(provider, originOf(opts), opts.path))
-        return send(opts, handler, undefined)
-      try {
-        return send(opts, handler, protocol.begin(opts))
-      } catch (error) {
-        fail(handler, error) // InsecureHttpError: nothing was sent
-        return true
-      }
-    }
+    return (opts: Opts, handler: Handler) => send(opts, handler, chains.step(opts, handler))
   }
 }
-
-/** A DPoP proof names one URL: a redirect followed inside `oauth2()` cannot be proved, nor sent elsewhere. */
-const hopError = () =>
-  new DpopError('a DPoP request was redirected by an interceptor composed before oauth2(): compose it after')
 
 /** For an error before any dispatch: nothing to abort, pause or resume. */
 const idle: Controller = { aborted: false, paused: false, reason: null, abort() {}, pause() {}, resume() {} }
