@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { BODY_HEADERS, followedHops, followHop, type Grant, redirectTarget } from '../src/adapter/index.js'
+import {
+  BODY_HEADERS,
+  ChainedSend,
+  type ClientShape,
+  DispatchChains,
+  followedHops,
+  followHop,
+  type Grant,
+  redirectTarget,
+} from '../src/adapter/index.js'
+import type { RequestProtocol } from '../src/adapter/request-protocol.js'
+import { DpopError } from '../src/errors.js'
 
 const from = { method: 'POST', url: 'https://api.test/orders?x=1' }
 
@@ -70,5 +81,91 @@ describe('followHop (a hop follow-redirects shows its beforeRedirect hook)', () 
     followHop(chain, left)
     expect(followedHops(chain)).toEqual(['https://api.test/a', 'https://other.test/b'])
     expect(followedHops(undefined)).toBeUndefined()
+  })
+})
+
+describe('DispatchChains (interceptors that send every hop and attempt through the adapter again)', () => {
+  type Req = { url: string; method: string }
+  type Res = { status: number; location?: string }
+  const shape: ClientShape<Req, Res> = {
+    url: (r) => r.url,
+    method: (r) => r.method,
+    base: () => undefined,
+    ownCredentials: () => false,
+    status: (s) => s.status,
+    header: (s, name) => (name === 'location' ? s.location : undefined),
+  }
+  const token = { accessToken: 't', tokenType: 'Bearer' } as Grant['token']
+  const grant = { token, origin: 'https://api.test', authorization: 'Bearer t', dpop: false } as Grant
+  const started: Req[] = []
+  const protocol = {
+    begin(r: Req) {
+      started.push(r)
+      return r.url.startsWith('https://api.test') ? grant : undefined
+    },
+    again: (g: Grant, r: Req) => (r.url.startsWith(g.origin) ? g : { ...g, authorization: undefined }),
+    onResponse: () => undefined,
+    scrub: <E>(e: E) => e,
+  } as unknown as RequestProtocol<Req, Res>
+  const chains = new DispatchChains<Req, Res, object>(protocol, shape, (r) => r.url.endsWith('/token'))
+  const get = (url: string) => ({ url, method: 'GET' })
+
+  it('begins a new request, and lets the provider’s own request and a refusal through as it is', () => {
+    expect(chains.step(get('https://api.test/a'), {})).toBe(grant)
+    expect(chains.step(get('https://api.test/token'), {})).toBeUndefined()
+    const refusing = new DispatchChains<Req, Res, object>(
+      {
+        ...protocol,
+        begin: () => {
+          throw new Error('insecure')
+        },
+      },
+      shape,
+      () => false,
+    )
+    return expect(refusing.step(get('http://api.test/a'), {})).rejects.toThrow('insecure')
+  })
+
+  it('sends a redirect’s hop, made anew while its end is handed on, in the chain: none into the API from elsewhere', () => {
+    started.length = 0
+    for (const [from, first] of [
+      ['https://other.test/x', undefined],
+      ['https://api.test/x', grant],
+    ] as const) {
+      const send = new ChainedSend(chains, get(from), {}, (chains.step(get(from), {}) as Grant) ?? false)
+      expect(send.grant || undefined).toBe(first)
+      expect(send.respond({ status: 302, location: 'https://api.test/in?q=1' })).toBeUndefined()
+      let hop: unknown = 'unset'
+      send.ended(() => {
+        hop = chains.step(get('https://api.test/in?q=1'), {}) // a new handler: an interceptor in between
+      })
+      expect(hop).toBe(first) // the chain's own grant (through again), or nothing
+      expect(chains.step(get('https://api.test/in?q=1'), {})).toBe(grant) // after the end: a new request
+    }
+    // only the first sends and the sends after a redirect's end began: no hop did
+    expect(started.map((r) => r.url)).toEqual([
+      'https://other.test/x',
+      'https://api.test/in?q=1',
+      'https://api.test/x',
+      'https://api.test/in?q=1',
+    ])
+  })
+
+  it('keeps a handler’s chain for its next attempt, and refuses a hop followed inside it with a DPoP proof', () => {
+    const handler = {}
+    const send = new ChainedSend(chains, get('https://other.test/x'), handler, false)
+    expect(send.errored(new Error('reset'))).toEqual(new Error('reset'))
+    expect(chains.step(get('https://api.test/x'), handler)).toBeUndefined() // retried: still none
+    const proved = new ChainedSend(
+      chains,
+      get('https://api.test/x'),
+      {},
+      { ...grant, proof: 'p', dpop: true },
+    )
+    expect(proved.started(undefined)).toBeUndefined()
+    expect(proved.started(['https://api.test/x', 'https://other.test/y'])).toBeInstanceOf(DpopError)
+    expect(
+      new ChainedSend(chains, get('https://api.test/x'), {}, grant).started(['https://api.test/y']),
+    ).toBeUndefined()
   })
 })
