@@ -55,3 +55,56 @@ it('emits no source maps: they would point at src/*.ts, which the tarballs do no
     expect(build.declarationMap ?? false).toBe(false)
   }
 })
+
+describe('source layout (issues 11 and 14)', () => {
+  /** Every `.ts` file under `dir`, relative to the root. */
+  const sources = (dir: string): string[] =>
+    readdirSync(`${root}${dir}`, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory()
+        ? sources(`${dir}/${entry.name}`)
+        : entry.name.endsWith('.ts')
+          ? [`${dir}/${entry.name}`]
+          : [],
+    )
+  const lines = (path: string) => read(path).split('\n').length - 1
+
+  it.each(['axios', 'got', 'fetch', 'undici', 'ky'])(
+    'the %s adapter is a translation: src ≤ 150 lines',
+    (name) => {
+      const total = sources(`packages/${name}/src`).reduce((sum, path) => sum + lines(path), 0)
+      expect(total).toBeLessThanOrEqual(150)
+    },
+  )
+
+  it('no package imports itself in a circle (value imports between its src files)', () => {
+    const files = dirs.flatMap((dir) =>
+      existsSync(`${root}packages/${dir}/src`) ? sources(`packages/${dir}/src`) : [],
+    )
+    const imports = new Map<string, string[]>()
+    for (const file of files) {
+      const found = read(file).matchAll(
+        /^(?:import|export) (?!type )[^'"]*?from '(\.[^']+)'|import\('(\.[^']+)'\)/gm,
+      )
+      const dir = file.slice(0, file.lastIndexOf('/'))
+      imports.set(
+        file,
+        [...found].map((m) =>
+          new URL((m[1] ?? m[2])!.replace(/\.js$/, '.ts'), `file:///${dir}/`).pathname.slice(1),
+        ),
+      )
+    }
+    const cycles: string[] = []
+    const state = new Map<string, 'open' | 'done'>()
+    const visit = (file: string, path: string[]) => {
+      state.set(file, 'open')
+      for (const next of imports.get(file) ?? []) {
+        if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), next].join(' → '))
+        else if (!state.has(next)) visit(next, [...path, next])
+      }
+      state.set(file, 'done')
+    }
+    for (const file of files) if (!state.has(file)) visit(file, [file])
+    expect(imports.get('packages/core/src/provider/token-provider.ts')?.length).toBeGreaterThan(3)
+    expect(cycles).toEqual([])
+  })
+})
