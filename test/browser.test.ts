@@ -100,9 +100,9 @@ describe.skipIf(skip)('the browser: tokens shared by the tabs of one origin, in 
     expect(origin.auth.stats.tokenRequests).toBe(1)
   })
 
-  it('a refresh token rotating 4 times across 4 tabs: each one redeemed exactly once (reuse detection on)', async () => {
-    // the sign-in, done before the tabs open: a refresh token for the public client
-    const signIn = await origin.auth.handle(
+  /** The sign-in, done before the tabs open: a refresh token for the public client. */
+  async function signIn(): Promise<string> {
+    const answer = await origin.auth.handle(
       new Request(origin.auth.tokenEndpoint, {
         method: 'POST',
         body: new URLSearchParams({
@@ -113,8 +113,13 @@ describe.skipIf(skip)('the browser: tokens shared by the tabs of one origin, in 
         }),
       }),
     )
-    const { refresh_token: refreshToken } = (await signIn.json()) as { refresh_token: string }
+    const { refresh_token: refreshToken } = (await answer.json()) as { refresh_token: string }
     origin.auth.stats.reset()
+    return refreshToken
+  }
+
+  it('a refresh token rotating 4 times across 4 tabs: each one redeemed exactly once (reuse detection on)', async () => {
+    const refreshToken = await signIn()
     const start = {
       clientId: 'spa',
       grant: { type: 'refresh_token', refreshToken },
@@ -158,6 +163,27 @@ describe.skipIf(skip)('the browser: tokens shared by the tabs of one origin, in 
     console.info(
       `browser: a tab took over ${tookOver} ms after the lock holder closed (lock wait ${lockTtl} ms)`,
     )
+  })
+
+  it('the tab redeeming a refresh token closes mid-request: no other tab redeems it again (reuse detection on)', async () => {
+    const refreshToken = await signIn()
+    const start = {
+      clientId: 'spa',
+      grant: { type: 'refresh_token', refreshToken },
+      timeout: 1_000,
+      retry: { attempts: 1, deadline: 500 },
+    } as const
+    const [holder, ...others] = [await openTab(start), await openTab(start), await openTab(start)]
+    origin.auth.setLatency(3_000) // the server redeems it, and answers after the tab is gone
+    void holder!.evaluate(() => app.calls(1, '/echo')).catch(() => {})
+    while (origin.redeemed.size === 0) await sleep(5)
+    await holder!.close()
+    origin.auth.setLatency(0)
+    const results = (await Promise.all(others.map((tab) => tab.evaluate(() => app.calls(3, '/echo'))))).flat()
+    expect(origin.redeemed.get(refreshToken)).toBe(1)
+    expect(origin.auth.stats.byError['invalid_grant'] ?? 0).toBe(0)
+    // its successor went with the closed tab: every call says to sign in again, and none reached the API
+    expect(results.map((r) => r.error?.split(':')[0])).toEqual(Array(6).fill('AuthorizationError'))
   })
 
   it('the tab holding the lock is frozen mid-request: exactly one other tab takes over after lockTtl, 0 failed calls', async () => {

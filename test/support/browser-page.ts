@@ -23,6 +23,9 @@ export interface StartOptions {
   grant?: Grant
   lockTtl?: number
   refreshSkew?: number
+  /** The provider's `timeout`, ms, and `retry` (none by default). */
+  timeout?: number
+  retry?: { attempts: number; deadline: number }
   /** DPoP-bound tokens (a key made in the page). */
   dpop?: boolean
 }
@@ -108,7 +111,8 @@ const app = {
       ...(options.refreshSkew !== undefined && { refreshSkew: options.refreshSkew }),
       ...(options.dpop === true && { dpop: createDpop() }),
       refreshAhead: false,
-      retry: false,
+      retry: options.retry ?? false,
+      ...(options.timeout !== undefined && { timeout: options.timeout }),
       store,
     })
     api = withOAuth2(provider, { match: location.origin })

@@ -150,10 +150,24 @@ export function createBrowserTokenStore(input: BrowserTokenStoreOptions = {}): B
         await tabs.sync(k)
         const behind = await handOver(k, Math.max(options.askTimeout, ttl / 2))
         const refreshToken = state.read(k)?.refresh?.value
-        if (!behind || refreshToken === undefined) return release
-        // a tab that stored after this refresh token was issued did not answer: it may have redeemed
-        // it, so core does not redeem it again (rule 4)
-        return Object.assign(() => release(), { inDoubt: await sha256Hex(refreshToken) })
+        // a holder that closed or hung mid-request left its mark: that refresh token may be spent;
+        // so may this tab's own when a tab that stored after it was issued did not answer (rule 4)
+        const inDoubt =
+          state.read(k)?.mark?.fp ??
+          (behind && refreshToken !== undefined ? await sha256Hex(refreshToken) : undefined)
+        return Object.assign(() => release(), {
+          ...(inDoubt !== undefined && { inDoubt }),
+          // told to every tab (and the disk) before the request goes: it survives this tab closing
+          async redeeming(fingerprint: string | undefined) {
+            const slot = {
+              mark: { fp: fingerprint ?? null, at: Math.max(clock(), (state.read(k)?.mark?.at ?? 0) + 1) },
+            }
+            state.merge(k, slot)
+            tabs.publish(k, slot)
+            await persist(k)
+            return true
+          },
+        })
       },
       waitForEntry(key: string, timeout: number, accept: (entry: StoreEntry) => boolean) {
         const k = slotKey(key)

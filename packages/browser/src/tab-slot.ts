@@ -7,12 +7,22 @@ export interface RefreshSlot {
   until: number
 }
 
+/**
+ * The refresh token a lease holder marked as being redeemed (its SHA-256 `fp`, `null` once the
+ * outcome is known), marked at `at`: the mark made last wins, so a holder's clearing follows its mark.
+ */
+export interface RedeemingMark {
+  fp: string | null
+  at: number
+}
+
 /** What one tab holds for a key; the same shape travels between tabs and into IndexedDB. */
 export interface TabSlot {
   entry?: StoreEntry
   /** When `entry` stops being served, epoch ms. */
   until?: number
   refresh?: RefreshSlot
+  mark?: RedeemingMark
 }
 
 /**
@@ -30,6 +40,7 @@ export function mergeSlot(current: TabSlot | undefined, next: TabSlot, now: numb
   if (next.refresh && next.refresh.until > now && (!out.refresh || next.refresh.at > out.refresh.at)) {
     out.refresh = next.refresh
   }
+  if (next.mark && (!out.mark || next.mark.at > out.mark.at)) out.mark = next.mark
   return out
 }
 
@@ -46,7 +57,7 @@ export function liveEntry(slot: TabSlot | undefined, now: number): StoreEntry | 
 /** A slot as read from another tab or from disk, or `undefined` when it is not one (never echoed). */
 export function parseSlot(value: unknown): TabSlot | undefined {
   if (typeof value !== 'object' || value === null) return undefined
-  const { entry, until, refresh } = value as Record<string, unknown>
+  const { entry, until, refresh, mark } = value as Record<string, unknown>
   const slot: TabSlot = {}
   if (entry !== undefined) {
     if (!isStoreEntry(entry) || typeof until !== 'number' || !Number.isFinite(until)) return undefined
@@ -57,6 +68,11 @@ export function parseSlot(value: unknown): TabSlot | undefined {
     const r = refresh as Partial<RefreshSlot> | null
     if (typeof r?.value !== 'string' || !Number.isFinite(r.at) || !Number.isFinite(r.until)) return undefined
     slot.refresh = { value: r.value, at: r.at as number, until: r.until as number }
+  }
+  if (mark !== undefined) {
+    const m = mark as Partial<RedeemingMark> | null
+    if (!(m?.fp === null || /^[0-9a-f]{64}$/.test(String(m?.fp))) || !Number.isFinite(m?.at)) return undefined
+    slot.mark = { fp: m!.fp!, at: m!.at! }
   }
   return slot
 }

@@ -32,8 +32,9 @@ export function createTabState(clock: () => number): TabState {
         delete live.until
       }
       if (live.refresh && live.refresh.until <= now) delete live.refresh
-      if (!live.entry && !live.refresh) slots.delete(key)
-      return live.entry || live.refresh ? live : undefined
+      // a redeeming mark outlives the tokens: it says which refresh token may be spent
+      if (!live.entry && !live.refresh && !live.mark) slots.delete(key)
+      return live.entry || live.refresh || live.mark ? live : undefined
     },
     merge(key, slot) {
       const before = slots.get(key)?.entry

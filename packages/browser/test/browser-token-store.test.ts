@@ -86,6 +86,30 @@ describe('tabs of one origin sharing a browser store', () => {
     expect(endpoint.hits).toBe(2)
   })
 
+  it('rotating refresh tokens, the holder closes mid-request: no other tab redeems its refresh token again', async () => {
+    let calls = 0
+    // the holder's request reached the server, which may have rotated rt-0: its answer went with the tab
+    const endpoint = mockTokenEndpoint({
+      refreshTokens: new Set(['rt-0']),
+      gate: () => (++calls === 1 ? new Promise(() => {}) : Promise.resolve()),
+    })
+    const o = origin({
+      grant: { type: 'refresh_token', refreshToken: 'rt-0' },
+      timeout: 200,
+      retry: { attempts: 1, deadline: 100 },
+    })
+    const [holder, ...others] = o.tabs(3)
+    void holder!.provider.getToken().catch(() => {})
+    while (endpoint.hits === 0) await new Promise((r) => setTimeout(r, 1))
+    holder!.close()
+    const outcomes = await Promise.allSettled(others.map((t) => t.provider.getToken()))
+    expect(endpoint.hits).toBe(1) // rt-0 sent once: by the holder (the hung request, not answered)
+    // rt-0 may be spent and its successor is lost: each tab is told to sign in again, typed
+    expect(
+      outcomes.map((o) => (o.status === 'rejected' ? (o.reason as { code: string }).code : o.status)),
+    ).toEqual(['ERR_AUTHORIZATION', 'ERR_AUTHORIZATION'])
+  })
+
   it('a lease holder that hangs lets go after lockTtl: the others get a token with one more request', async () => {
     const endpoint = mockTokenEndpoint({ gate: () => new Promise(() => {}) })
     // the lease of the tab that takes over lapses after lockTtl too: on a loaded machine a short one

@@ -62,6 +62,32 @@ describe('persist: IndexedDB, encrypted', () => {
     expect(Object.fromEntries(endpoint.redeemed)).toEqual({ 'rt-0': 1, 'rt-1': 1 })
   })
 
+  it('the last tab closes mid-refresh: a tab opened later reads from disk that its refresh token may be spent', async () => {
+    const indexedDB = new IDBFactory()
+    let calls = 0
+    // the second request (rt-1) reaches the server and never answers: its tab closes
+    const endpoint = mockTokenEndpoint({
+      refreshTokens: new Set(['rt-0']),
+      gate: () => (++calls === 2 ? new Promise(() => {}) : Promise.resolve()),
+    })
+    const o = createOrigin({
+      grant: { type: 'refresh_token', refreshToken: 'rt-0' },
+      timeout: 200,
+      retry: { attempts: 1, deadline: 100 },
+    })
+    origins.push(o)
+    const first = o.tab({ persist: persistInIndexedDb({ indexedDB, name: 'app' }) })
+    const token = await first.provider.getToken()
+    await first.provider.invalidate(token)
+    void first.provider.getToken().catch(() => {})
+    while (endpoint.hits < 2) await new Promise((r) => setTimeout(r, 1))
+    first.close()
+
+    const later = o.tab({ persist: persistInIndexedDb({ indexedDB, name: 'app' }) })
+    await expect(later.provider.getToken()).rejects.toMatchObject({ code: 'ERR_AUTHORIZATION' })
+    expect(endpoint.hits).toBe(2) // rt-1 sent once, by the tab that closed
+  })
+
   it('the disk holds neither token in clear, and the key cannot be exported', async () => {
     const indexedDB = new IDBFactory()
     mockTokenEndpoint({ refreshTokens: new Set(['rt-0']) })
