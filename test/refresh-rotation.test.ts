@@ -19,11 +19,16 @@ import { useServers } from './support/servers.js'
 const servers = useServers()
 
 /** A refresh token to start a family with, from a password grant. */
-async function firstRefreshToken(): Promise<string> {
+async function firstRefreshToken(scope?: string): Promise<string> {
   const response = await fetch(servers.auth.tokenEndpoint, {
     method: 'POST',
     headers: { authorization: `Basic ${btoa('demo-client:demo-secret')}` },
-    body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'alice-password' }),
+    body: new URLSearchParams({
+      grant_type: 'password',
+      username: 'alice',
+      password: 'alice-password',
+      ...(scope !== undefined && { scope }),
+    }),
   })
   return ((await response.json()) as { refresh_token: string }).refresh_token
 }
@@ -233,6 +238,38 @@ describe('two providers with the same options sharing one in-memory store', () =
     await b.getToken()
     expect(servers.auth.stats).toMatchObject({ tokenRequests: 4, tokensIssued: 4, refreshTokenReuse: 0 })
   })
+})
+
+describe('two providers given one refresh token, each with its own store (one sign-in, two scopes; or the same options twice)', () => {
+  it.each([
+    ['two scopes', 'orders:read', 'orders:write'],
+    ['the same options', 'orders:read', 'orders:read'],
+  ])(
+    '%s: neither presents a refresh token the other spent, cold or refreshing in turn',
+    async (_, first, second) => {
+      const refreshToken = await firstRefreshToken()
+      servers.auth.stats.reset()
+      const a = refreshing(refreshToken, { scope: first })
+      const b = refreshing(refreshToken, { scope: second })
+      // cold, at once: b waits for a's redemption and redeems the refresh token it rotated to
+      const [ta, tb] = await Promise.all([a.getToken(), b.getToken()])
+      expect(tb.accessToken).not.toBe(ta.accessToken)
+      // in turn, each from the newest of the family, whichever provider rotated it last
+      for (const [provider, token] of [
+        [a, ta],
+        [b, tb],
+        [a, undefined],
+        [b, undefined],
+      ] as const) {
+        const current = token ?? (await provider.getToken())
+        await provider.invalidate(current)
+        await provider.getToken()
+      }
+      expect(servers.auth.stats).toMatchObject({ tokenRequests: 6, tokensIssued: 6, refreshTokenReuse: 0 })
+      expect(servers.auth.stats.byError['invalid_grant'] ?? 0).toBe(0)
+      await Promise.all([a.close(), b.close()])
+    },
+  )
 })
 
 describe('two providers sharing one in-memory store, the first giving up on a slow refresh', () => {

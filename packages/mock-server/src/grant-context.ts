@@ -40,6 +40,8 @@ export interface GrantResult {
   sub: string
   username?: string | undefined
   scope: string | undefined
+  /** The scope a rotated refresh token keeps: the original grant's, however a refresh narrowed the access token's (RFC 6749 §6). @default scope */
+  refreshScope?: string | undefined
   /** Issue a refresh token: `'new'` starts a family, a string continues that family. @default no refresh token */
   refreshFamily?: 'new' | string
   /** Overrides the `aud` the request or client would give. */

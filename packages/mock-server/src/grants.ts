@@ -57,6 +57,7 @@ export const grantHandlers: Readonly<Record<string, GrantHandler>> = {
       sub: record.sub,
       username: record.username,
       scope,
+      refreshScope: record.scope,
       aud: record.aud,
       refreshFamily: record.family,
     }

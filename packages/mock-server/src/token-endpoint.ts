@@ -93,7 +93,8 @@ async function issueTokens(
     refreshToken = randomToken()
     family = result.refreshFamily === 'new' ? globalThis.crypto.randomUUID() : result.refreshFamily
     const expiresAt = now + options.refreshTokenLifetime * 1000
-    registry.addRefreshToken(refreshToken, { ...common, family, issuedAt: now, expiresAt })
+    const scope = 'refreshScope' in result ? result.refreshScope : result.scope
+    registry.addRefreshToken(refreshToken, { ...common, scope, family, issuedAt: now, expiresAt })
   }
   result.onIssued?.({ jti, family })
   return {

@@ -182,6 +182,19 @@ describe('token endpoint: grants', () => {
       demoBasic,
     )
     expect(widened.body.error).toBe('invalid_scope')
+    // the rotated refresh token keeps the scope originally granted, not the narrowed one
+    const back = await postToken(
+      auth,
+      { grant_type: 'refresh_token', refresh_token: narrowed.body.refresh_token as string, scope: 'b' },
+      demoBasic,
+    )
+    expect(back.body.scope).toBe('b')
+    const whole = await postToken(
+      auth,
+      { grant_type: 'refresh_token', refresh_token: back.body.refresh_token as string },
+      demoBasic,
+    )
+    expect(whole.body.scope).toBe('a b')
   })
 
   it('puts audience/resource parameters into aud, and the configured audience otherwise', async () => {

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../crypto/hash.js'
-import { isRetryable, retryDelay } from '../endpoint/retry.js'
+import { failureOutcome, isRetryable, retryDelay } from '../endpoint/retry.js'
 import type { TokenEndpointClient } from '../endpoint/token-endpoint.js'
 import { AuthorizationError, OAuthError } from '../errors.js'
 import type { DevicePoll } from '../flows/device-poll.js'
@@ -9,6 +9,7 @@ import { createToken, type Token, tokenToData } from '../token.js'
 import type { CallParams } from './call-tokens.js'
 import type { TokenKeyInfo } from './events.js'
 import { scheduleFor } from './expiry.js'
+import { type Claim, claim, settle } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 import { createRedemptions } from './redemptions.js'
 
@@ -56,8 +57,16 @@ export function createAttemptLoop(
 
   /** The authorization code: exchanged once, it is redeemed as a refresh token is (rule 4). */
   const code = grant.type === 'authorization_code' ? grant.code : undefined
+  /** This provider among the others of the process that may hold its refresh tokens (families.ts). */
+  const owner = {}
+  const familyOf = () => `${hooks.keyInfo().tokenEndpoint} ${options.clientId}`
+  /** What comes after `used` once redeemed: the refresh token the answer names (a code is spent). */
+  const successor = (used: string, token: Token) => token.refreshToken ?? (used === code ? 'spent' : used)
   const redemptions = createRedemptions(
-    async (answer, used) => hooks.onLateEntry(await toEntry(answer.token, used === code ? undefined : used)),
+    async (answer, used) => {
+      settle(familyOf(), used, owner, successor(used, answer.token))
+      await hooks.onLateEntry(await toEntry(answer.token, used === code ? undefined : used))
+    },
     (error, used) => forgetIfRejected(error, used),
   )
 
@@ -93,15 +102,43 @@ export function createAttemptLoop(
 
   async function send(params: Record<string, string>, used: string | undefined, call?: CallParams) {
     if (used === undefined) return client.send(params, undefined, call)
+    const family = familyOf()
+    const claimed = claim(family, used, owner)
+    if (claimed) throw new Superseded(used, claimed)
     const limit = answerTimeout(options)
     // a 2xx the server redeemed `used` (a refresh token or the code) in, refused as a token
     // response: the refresh token it carried is the one to redeem next, as `toEntry` keeps it
     const rotatedTo = (rotated: string) => {
       if (rotated === used) return // not rotated: still the one in doubt
+      settle(family, used, owner, rotated)
       retire(used)
       if (refreshToken === used || refreshToken === undefined) refreshToken = rotated
     }
-    return redemptions.redeem(used, () => client.send(params, limit, undefined, rotatedTo), options.timeout)
+    try {
+      const answer = await redemptions.redeem(
+        used,
+        () => client.send(params, limit, undefined, rotatedTo),
+        options.timeout,
+      )
+      settle(family, used, owner, successor(used, answer.token))
+      return answer
+    } catch (error) {
+      const rejected = error instanceof OAuthError && error.error === 'invalid_grant'
+      settle(family, used, owner, rejected || failureOutcome(error) === 'unknown' ? 'spent' : 'free')
+      throw error
+    }
+  }
+
+  /**
+   * Another provider of this process had `presented`: waits for its redemption, takes the
+   * refresh token it rotated to, or holds `presented` in doubt (its request was refused or lost).
+   */
+  async function superseded({ presented, claimed }: Superseded): Promise<void> {
+    if ('wait' in claimed) return claimed.wait
+    if ('spent' in claimed) return redemptions.doubt(presented)
+    retire(presented)
+    if (presented === code) codeSpent = true
+    if (refreshToken === presented || refreshToken === undefined) refreshToken = claimed.newest
   }
 
   /**
@@ -157,6 +194,11 @@ export function createAttemptLoop(
         }
         return await toEntry(token, used)
       } catch (error) {
+        if (error instanceof Superseded) {
+          attempt-- // nothing was sent
+          await superseded(error)
+          continue
+        }
         if (used !== undefined && forgetIfRejected(error, used)) {
           // the refresh token is spent or revoked; a grant that can be run again starts over (a
           // refresh_token grant keeps its newest refresh token: an older one would be a replay)
@@ -218,5 +260,15 @@ export function createAttemptLoop(
       const token = refreshToken
       if (token !== undefined && (await sha256Hex(token)) === fingerprint) redemptions.doubt(token)
     },
+  }
+}
+
+/** A refresh token (or code) about to be sent that another provider of this process had first. */
+class Superseded extends Error {
+  constructor(
+    readonly presented: string,
+    readonly claimed: NonNullable<Claim>,
+  ) {
+    super('superseded')
   }
 }
