@@ -228,3 +228,55 @@ describe('adapters against an API that echoes the access token in its error answ
     },
   )
 })
+
+// A scope is no secret: a step-up's goes into the `token` event, and from there into telemetry
+// (`oauth.scope` of @tokenwell/opentelemetry's spans and metrics), and to the token endpoint
+describe('adapters against an API that echoes the access token into a step-up challenge’s scope', () => {
+  let server: Server
+  let baseUrl: string
+  let echo: Echo = 'raw'
+  const TOKEN = 'at-scope+echo/0123456789abcdef='
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume()
+      const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '')
+      if (token !== TOKEN) return res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      const scope = `admin ${echoOf(token, echo)}`
+      res.writeHead(403, { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"` }).end()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  it.each(harnesses.flatMap((harness) => ECHOES.map((e) => ({ name: harness.name, harness, e }))))(
+    '$name, $e: no step-up, 1 token request, 0 pieces of the token in events or token requests',
+    async ({ harness, e }) => {
+      echo = e
+      const sent: string[] = []
+      const provider = createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        retry: false,
+        fetch: async (request) => {
+          sent.push(await request.text())
+          return Response.json({ access_token: TOKEN, token_type: 'Bearer', expires_in: 300 })
+        },
+      })
+      const events: unknown[] = []
+      for (const name of ['token', 'token-error', 'refresh-failed', 'invalidated'] as const)
+        provider.on(name, (event) => events.push(event))
+      const client = harness.create(provider, baseUrl, { stepUp: true })
+      try {
+        const { status } = await client.attempt({ target: '/api' })
+        expect(status).toBe(403) // the challenge goes back to the caller, unanswered
+        expect(sent).toEqual(['grant_type=client_credentials'])
+        expect(leaks(`${inspect(events, { depth: 10 })}\n${json(events)}`, TOKEN)).toEqual([])
+      } finally {
+        client.close()
+        await provider.close()
+      }
+    },
+  )
+})
