@@ -60,8 +60,11 @@ export function holdsSecret(text: string, secrets: Iterable<string>): boolean {
  * header that echoed it). Once `loadScrubber` has loaded core's scrubber, a secret is found in
  * every form a server may echo it in (percent-encoded, JSON-escaped, base64…) and by its
  * 12-character pieces (an echo cut short), as in the provider's own errors; before, as is only.
- * `sentAsIs` are found as is only: DPoP proofs, one per send (a new scrubber for each would
- * cost more than the error), which the client's own objects hold as sent. Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For errors a client hands back after the request ended.
+ * `sentAsIs` are DPoP proofs, one per send (a scrubber for all of them would cost more than the
+ * error): those `value` holds as sent (the client's own objects do) are then looked for again by
+ * their signature in every form, as the secrets are (an API may echo one base64-encoded or cut).
+ * Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For
+ * errors a client hands back after the request ended.
  * @see DESIGN.md rule 5
  */
 export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: Iterable<string> = []): T {
@@ -69,8 +72,17 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: I
   const proofs = [...sentAsIs].filter((secret) => secret.length > 0)
   if (list.length + proofs.length === 0 || value === null || typeof value !== 'object') return value
   const full = scrubberFor(list)
-  const sent = asIs(proofs)
-  const redact = (text: string) => sent(full(text))
+  const held = new Set<string>()
+  const sent: Scrubber = (text) =>
+    proofs.reduce((out, proof) => (out.includes(proof) && held.add(proof) ? asIs([proof])(out) : out), text)
+  walk(value, (text) => sent(full(text)))
+  const signatures = [...held].map((proof) => proof.slice(proof.lastIndexOf('.') + 1))
+  if (signatures.length > 0 && scrubbers) walk(value, scrubbers.createScrubber(signatures))
+  return value
+}
+
+/** Redacts what `redact` finds in the strings `value` reaches (see `scrubSecrets`). */
+function walk(value: object, redact: Scrubber): void {
   const seen = new Set<object>([value as object])
   const stack: object[] = [value as object]
   const plain: object[] = []
@@ -124,7 +136,6 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: I
       else assign(node, key, safe)
     }
   }
-  return value
 }
 
 /** Sets `node[key]`; a frozen object or a read-only property keeps its value (nothing we created is either). */
