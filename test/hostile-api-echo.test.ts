@@ -1,13 +1,19 @@
+import { getEventListeners } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
 import { oauth2Interceptor } from '@tokenwell/axios'
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
 import { createDpop } from '@tokenwell/core/dpop'
+import { withOAuth2 } from '@tokenwell/fetch'
 import { oauth2Hooks } from '@tokenwell/got'
+import { oauth2Hooks as kyHooks } from '@tokenwell/ky'
+import { oauth2 } from '@tokenwell/undici'
 import axios from 'axios'
 import fc from 'fast-check'
 import got from 'got'
+import ky from 'ky'
+import { Agent as UndiciAgent, request as undiciRequest } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { harnesses } from './support/adapters.js'
 
@@ -291,4 +297,95 @@ describe('adapters against an API that echoes the access token into a step-up ch
       }
     },
   )
+})
+
+// An abort or a timeout: the error some clients make then holds the request, and reaches the
+// caller through no hook of the adapter (ky's TimeoutError, got's AbortError for a `signal`)
+describe('adapters: the error of a request aborted or timed out while the API is still answering', () => {
+  let server: Server
+  let baseUrl: string
+  const TOKEN = 'at-aborted+request/0123456789abcdef='
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume()
+      if (req.url?.endsWith('/warm')) res.end('{}')
+      else setTimeout(() => res.end('{}'), 1_000) // answers after every timeout below
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
+  const providerOf = () =>
+    createTokenProvider({
+      tokenEndpoint: 'http://127.0.0.1:1/token',
+      clientId: 'c',
+      clientSecret: 's',
+      retry: false,
+      fetch: async () => Response.json({ access_token: TOKEN, token_type: 'Bearer', expires_in: 300 }),
+    })
+  const aborted = () => {
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 50)
+    return controller.signal
+  }
+  type Send = (provider: TokenProvider, path: string) => Promise<unknown>
+  const gotOf = (provider: TokenProvider) =>
+    got.extend(oauth2Hooks(provider), { prefixUrl: baseUrl, retry: { limit: 0 } })
+  const kyOf = (provider: TokenProvider) => ky.create({ prefixUrl: baseUrl, retry: 0, ...kyHooks(provider) })
+  const axiosOf = (provider: TokenProvider) => {
+    const instance = axios.create({ baseURL: baseUrl })
+    oauth2Interceptor(instance, provider)
+    return instance
+  }
+  const undiciOf = (provider: TokenProvider) =>
+    new UndiciAgent().compose(oauth2(provider, { match: baseUrl }))
+  it.each<[string, Send]>([
+    ['ky, its timeout option', (p, path) => kyOf(p)(path, { timeout: 50 }).text()],
+    ['ky, a signal', (p, path) => kyOf(p)(path, { signal: aborted() }).text()],
+    ['got, a signal', (p, path) => gotOf(p)(path, { signal: aborted() })],
+    ['got, AbortSignal.timeout', (p, path) => gotOf(p)(path, { signal: AbortSignal.timeout(50) })],
+    ['got, its timeout option', (p, path) => gotOf(p)(path, { timeout: { request: 50 } })],
+    ['axios, its timeout option', (p, path) => axiosOf(p).get(path, { timeout: 50 })],
+    ['axios, a signal', (p, path) => axiosOf(p).get(path, { signal: aborted() })],
+    [
+      'fetch, a signal',
+      (p, path) => withOAuth2(p, { match: baseUrl })(`${baseUrl}/${path}`, { signal: aborted() }),
+    ],
+    [
+      'undici, a signal',
+      (p, path) => undiciRequest(`${baseUrl}/${path}`, { dispatcher: undiciOf(p), signal: aborted() }),
+    ],
+  ])('%s: the error holds 0 pieces of the token', async (_, send) => {
+    const provider = providerOf()
+    try {
+      await send(provider, 'warm') // the token is cached: the slow request is sent at once
+      const error = await send(provider, 'slow').then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error).toBeDefined()
+      expect(leaks(printed(error), TOKEN)).toEqual([])
+    } finally {
+      await provider.close()
+    }
+  })
+
+  it('got: a signal given to many requests holds no listener of the adapter once they ended', async () => {
+    const provider = providerOf()
+    const signal = new AbortController().signal
+    const api = gotOf(provider)
+    try {
+      for (let i = 0; i < 20; i++) await api('warm', { signal })
+      await api('slow', { signal: AbortSignal.timeout(50) }).catch(() => {})
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0)
+    } finally {
+      await provider.close()
+    }
+  })
 })

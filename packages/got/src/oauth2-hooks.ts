@@ -3,6 +3,7 @@ import {
   type AdapterOptions,
   type ClientShape,
   createRequestProtocol,
+  dropGrantOnAbort,
   type Grant,
   isReplayableBody,
   multipartBytes,
@@ -94,6 +95,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
       delete headers.authorization
     if (grant.proof !== undefined) headers.dpop = grant.proof
     else if (before?.proof !== undefined && headers.dpop === before.proof) delete headers.dpop
+    dropGrantOnAbort(headers, shape.signal!(options), grant) // got's AbortError reaches no beforeError
     // got encodes a FormData body into a one-shot generator before hooks run: its retries would send nothing
     if (!isReplayableBody(options.body))
       return multipartBytes(options.body, headers['content-type']).then((bytes) => {
@@ -111,6 +113,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
 
   const afterResponse: AfterResponseHook = (response, retryWithMergedOptions) => {
     const { options } = response.request
+    dropGrantOnAbort(options.headers) // the request ended
     const grant = contextOf(options)[STATE] as Grant | undefined
     const next = grant && protocol.onResponse(grant, options as HookOptions, response)
     if (!next) return response // most responses: as they are, without an async step
@@ -132,6 +135,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   // got's `Options` print through a new `inspect`, which forgets depth and cycles: an error that reaches
   // them again (a last hop's socket still in the agent) never ends printing. Their fields print once.
   const beforeError: BeforeErrorHook = (error) => {
+    if (error.options) dropGrantOnAbort(error.options.headers)
     const fields = (error.options as unknown as { _internals?: object } | undefined)?._internals
     if (fields) Object.defineProperty(error.options, INSPECT, { value: () => fields, configurable: true })
     return protocol.scrub(error)

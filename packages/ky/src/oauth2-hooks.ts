@@ -2,6 +2,7 @@ import { ConfigError, type TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions, ClientShape, Grant } from '@tokenwell/core/adapter'
 import {
   createRequestProtocol,
+  dropGrantOnAbort,
   fetchHopByHop,
   followsRedirectsHere,
   isReplayableBody,
@@ -80,6 +81,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     else headers.set('authorization', grant.authorization)
     if (grant.proof !== undefined) headers.set('dpop', grant.proof)
     else if (grant.dpop) headers.delete('dpop')
+    dropGrantOnAbort(headers, send.request.signal, grant) // ky's TimeoutError holds the request, unhooked
   }
 
   const beforeRequest: BeforeRequestHook = (request, options) => {
