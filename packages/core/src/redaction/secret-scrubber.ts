@@ -77,7 +77,10 @@ const HTML: Readonly<Record<string, string>> = {
 export function createScrubber(secrets: Iterable<string>): Scrubber {
   const pieces = new Set<string>()
   const short = new Set<string>()
+  /** The characters of the forms but white space: what a server splitting a secret puts between its chunks is not. */
+  const alphabet = new Set<string>()
   const addPieces = (form: string) => {
+    for (const char of form) if (char.trim() !== '') alphabet.add(char)
     for (let i = 0; i + PIECE <= form.length; i++) pieces.add(form.slice(i, i + PIECE))
   }
   for (const secret of new Set(secrets)) {
@@ -122,6 +125,12 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
       }
       matchShort(view.text, found)
     }
+    // a secret echoed in chunks shorter than a piece (`abcde | fghij…`): the text without what no form holds
+    const joined = joinedView(text, alphabet)
+    if (joined)
+      matchPieces(joined.text, 0, joined.text.length, (from, to) =>
+        hide(joined.at[from]!, joined.at[to - 1]! + 1),
+      )
     if (!hidden) return text
     let out = ''
     for (let i = 0; i < text.length; ) {
@@ -136,6 +145,17 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
     }
     return out
   }
+}
+
+/**
+ * `text` without the characters `alphabet` does not hold, with the index in `text` of each it
+ * keeps (`at`), or `undefined` when that drops none or leaves less than a piece.
+ */
+function joinedView(text: string, alphabet: ReadonlySet<string>): { text: string; at: number[] } | undefined {
+  const at: number[] = []
+  for (let i = 0; i < text.length; i++) if (alphabet.has(text[i] as string)) at.push(i)
+  if (at.length === text.length || at.length < PIECE) return undefined
+  return { text: at.map((i) => text[i]).join(''), at }
 }
 
 /**
