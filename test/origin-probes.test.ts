@@ -21,6 +21,7 @@ import {
   type Dispatcher,
   interceptors,
   Agent as UndiciAgent,
+  fetch as undiciFetch,
   request as undiciRequest,
 } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -195,6 +196,8 @@ interface ClientSetup extends AdapterOptions {
   redirectInside?: boolean
   /** undici: an interceptor composed between `oauth2()` and its redirect interceptor outside it. */
   between?: 'retry' | 'decorator'
+  /** undici: the dispatcher under a fetch (undici's, or Node's global one), which follows each hop as a new request. */
+  underFetch?: 'undici' | 'global'
 }
 
 interface ProbeClient {
@@ -211,7 +214,7 @@ const settle = (promise: Promise<number>) =>
 const absolute = (target: string) => /^[a-z][a-z\d+\-.]*:/i.test(target)
 
 function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): ProbeClient {
-  const { base, redirectInside, between, ca, nodeFetchRedirects: _, ...options } = setup
+  const { base, redirectInside, between, underFetch, ca, nodeFetchRedirects: _, ...options } = setup
   const matched: AdapterOptions = { match: new URL(base).origin, ...options }
   const agent = new UndiciAgent({ connect: { lookup, ...(ca && { ca }) } as never })
   const platform = (request: Request, init?: RequestInit) =>
@@ -300,6 +303,25 @@ function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): 
       const decorate: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) =>
         dispatch(opts, new DecoratorHandler(handler as never) as never)
       const middle = { retry: [interceptors.retry({ maxRetries: 1, minTimeout: 1 })], decorator: [decorate] }
+      const viaFetch = (underFetch === 'global' ? globalThis.fetch : undiciFetch) as (
+        url: string | URL,
+        init: object,
+      ) => Promise<Response>
+      if (underFetch)
+        return {
+          send: (call) =>
+            settle(
+              viaFetch(absolute(call.target) ? call.target : new URL(call.target, `${base}/`), {
+                dispatcher: agent.compose(auth),
+                ...(call.headers && { headers: call.headers }),
+                ...(call.follow === false && { redirect: 'manual' }),
+              }).then(async (r) => {
+                await r.arrayBuffer()
+                return r.status
+              }),
+            ),
+          close: () => void agent.close(),
+        }
       return {
         send: (call) => {
           // compose(): the last interceptor is the outermost
@@ -624,6 +646,30 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
         expect(api.seen.map((s) => [s.path, authorized(s), s.dpop !== undefined])).toEqual([
           ['/r', true, dpop],
           ['/back', false, false],
+        ])
+      },
+    )
+
+    it.each(
+      (['undici', 'global'] as const).flatMap((underFetch) =>
+        [302, 303, 307, 308].map((status) => ({ underFetch, status })),
+      ),
+    )(
+      'undici under $underFetch fetch (each hop a new request): A → E → A ($status), the hop back carries nothing; a same-origin hop keeps the token',
+      async ({ underFetch, status }) => {
+        if (name !== 'undici') return
+        const client = await warm(open({ underFetch }))
+        api.seen.length = 0
+        const back = `${E()}/r?status=${status}&to=${encodeURIComponent(`${A()}/back`)}`
+        await client.send({ target: redirect(back, status) })
+        await client.send({ target: redirect(`${A()}/landing`, status) })
+        nothingAtEvil()
+        expect(evil.seen.map((s) => s.path)).toEqual(['/r'])
+        expect(api.seen.map((s) => [s.path, authorized(s), s.dpop !== undefined])).toEqual([
+          ['/r', true, dpop],
+          ['/back', false, false],
+          ['/r', true, dpop],
+          ['/landing', true, dpop],
         ])
       },
     )

@@ -2,6 +2,7 @@ import { ConfigError, DpopError, type TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
   type ClientShape,
+  createPendingHops,
   createRequestProtocol,
   type Grant,
   hasAuthorization,
@@ -68,6 +69,8 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
    * its handler anew for every hop), so a send of its Location now is that chain's next hop.
    */
   let ending: { readonly grant: Grant | false; readonly to: string | undefined } | undefined
+  /** Where redirects off the origin lead: fetch follows one as a new request, this chain's hop all the same. */
+  const hops = createPendingHops()
   // a handler given in the older interface comes wrapped by `compose()`, which takes both
   const fail = (handler: Handler, error: unknown, controller: Controller = idle) =>
     handler.onResponseError?.(controller, protocol.scrub(error) as Error)
@@ -116,6 +119,8 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
           const location = shape.header(response, 'location')
           const hop = redirectTarget({ method: opts.method, url: hrefOf(opts) }, status, location)
           this.to = hop && `${hop.url.origin}${hop.url.pathname}${hop.url.search}`
+          if (hop && (grant === false || hop.url.origin !== grant.origin || !grant.authorization))
+            hops.expect(this.to!)
         }
         const next = grant && protocol.onResponse(grant, opts, response)
         if (!next) return true
@@ -196,8 +201,9 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
 
     return function oauth2Dispatch(opts: Opts, handler: Handler): boolean {
       // a hop sent from the end of a redirect: its Location read only then (not for every request)
+      const hop = hops.take(() => hrefOf(opts)) ? false : undefined
       const known =
-        chains.get(handler) ?? (ending !== undefined && ending.to === hrefOf(opts) ? ending.grant : undefined)
+        chains.get(handler) ?? (ending !== undefined && ending.to === hrefOf(opts) ? ending.grant : hop)
       if (known) return send(opts, handler, protocol.again(known, opts))
       if (known === false || isProviderRequest(provider, originOf(opts), opts.path))
         return send(opts, handler, undefined)

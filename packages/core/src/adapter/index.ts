@@ -11,6 +11,7 @@ export { type ReplayDecision, recordHeader, replayDecision } from './decision.js
 export { fetchHopByHop, followsRedirectsHere, type RequestFetch, setGrantHeaders } from './follow.js'
 export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
 export { baseOrigin, IN_BROWSER, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
+export { createPendingHops } from './pending-hops.js'
 export { createRequestProtocol } from './protocol.js'
 export { isProviderRequest } from './provider-request.js'
 export {
