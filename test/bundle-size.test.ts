@@ -14,10 +14,10 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * few bytes of a small fix do not fail CI; it is not a budget to spend.
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 22_710,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 25_800,
-  'page: authorization code + PKCE + refresh + withOAuth2': 23_590,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 26_700,
+  'page: client_credentials + withOAuth2': 22_840,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 25_970,
+  'page: authorization code + PKCE + refresh + withOAuth2': 23_740,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 26_860,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

@@ -389,3 +389,65 @@ describe('adapters: the error of a request aborted or timed out while the API is
     }
   })
 })
+
+// A body is parsed into objects (axios, got with responseType json): an API that splits the token
+// into strings shorter than a piece, each in a field or an element of its own
+describe('adapters against an API that echoes the access token split across the strings of a JSON body', () => {
+  let server: Server
+  let baseUrl: string
+  let shape: 'array' | 'fields' = 'array'
+  const TOKEN = 'at-split+echo/0123456789abcdefXYZ='
+  const chunks = (token: string) => token.match(/.{1,10}/g) ?? []
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume()
+      const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '')
+      const parts = chunks(token)
+      const body =
+        shape === 'array'
+          ? { error: 'invalid_token', parts }
+          : Object.fromEntries(parts.map((part, i) => [`p${i}`, part]))
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  const clients = {
+    axios: (provider: TokenProvider) => {
+      const instance = axios.create({ baseURL: baseUrl })
+      oauth2Interceptor(instance, provider)
+      return instance.get('/api')
+    },
+    got: (provider: TokenProvider) =>
+      got.extend(oauth2Hooks(provider), { prefixUrl: baseUrl, retry: { limit: 0 } })('api', {
+        responseType: 'json',
+      }),
+  }
+  it.each(
+    (['axios', 'got'] as const).flatMap((name) =>
+      (['array', 'fields'] as const).map((s) => [name, s] as const),
+    ),
+  )('%s, the token in 10-character strings (%s of the body): none of them printed', async (name, s) => {
+    shape = s
+    const provider = createTokenProvider({
+      tokenEndpoint: 'http://127.0.0.1:1/token',
+      clientId: 'c',
+      clientSecret: 's',
+      retry: false,
+      fetch: async () => Response.json({ access_token: TOKEN, token_type: 'Bearer', expires_in: 300 }),
+    })
+    try {
+      const error = await clients[name](provider).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error).toHaveProperty('response')
+      const text = `${printed(error)}\n${json((error as { response: unknown }).response)}`
+      expect(chunks(TOKEN).filter((chunk) => text.includes(chunk))).toEqual([])
+    } finally {
+      await provider.close()
+    }
+  })
+})

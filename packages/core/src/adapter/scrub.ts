@@ -75,14 +75,15 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: I
   const held = new Set<string>()
   const sent: Scrubber = (text) =>
     proofs.reduce((out, proof) => (out.includes(proof) && held.add(proof) ? asIs([proof])(out) : out), text)
-  walk(value, (text) => sent(full(text)))
+  walk(value, (text) => sent(full(text)), full.hidden)
   const signatures = [...held].map((proof) => proof.slice(proof.lastIndexOf('.') + 1))
-  if (signatures.length > 0 && scrubbers) walk(value, scrubbers.createScrubber(signatures))
+  const again = signatures.length > 0 && scrubbers?.createScrubber(signatures)
+  if (again) walk(value, again, again.hidden)
   return value
 }
 
-/** Redacts what `redact` finds in the strings `value` reaches (see `scrubSecrets`). */
-function walk(value: object, redact: Scrubber): void {
+/** Redacts what `redact` finds in the strings `value` reaches, and what `hidden` finds across a body's (see `scrubSecrets`). */
+function walk(value: object, redact: Scrubber, hidden: Scrubber['hidden']): void {
   const seen = new Set<object>([value as object])
   const stack: object[] = [value as object]
   const plain: object[] = []
@@ -135,6 +136,24 @@ function walk(value: object, redact: Scrubber): void {
         Reflect.deleteProperty(node, key)
       else assign(node, key, safe)
     }
+    if (hidden) acrossStrings(node, hidden)
+  }
+}
+
+/**
+ * A secret an API split across the strings of a parsed body's object or array (`["tokSECRET+",
+ * "/abcdefghi", …]`), each shorter than a piece: every string it touches is redacted whole.
+ */
+function acrossStrings(node: Record<PropertyKey, unknown>, hiddenIn: NonNullable<Scrubber['hidden']>): void {
+  const keys = Object.keys(node).filter((key) => typeof node[key] === 'string')
+  if (keys.length < 2 || !isPlain(node)) return
+  const parts = keys.map((key) => node[key] as string)
+  const hidden = hiddenIn(parts.join('\u0000'))
+  let at = 0
+  for (const [i, key] of keys.entries()) {
+    const length = parts[i]!.length
+    if (hidden?.subarray(at, at + length).includes(1)) assign(node, key, REDACTED)
+    at += length + 1
   }
 }
 

@@ -17,8 +17,11 @@ const MAX_BASE64 = 8192
 
 type Hide = (from: number, to: number) => void
 
-/** Replaces every secret the scrubber knows, and every `PIECE`-character piece of one, in `text`. */
-export type Scrubber = (text: string) => string
+/**
+ * Replaces every secret the scrubber knows, and every `PIECE`-character piece of one, in `text`;
+ * `hidden` tells which characters of `text` it would replace (none: `undefined`).
+ */
+export type Scrubber = ((text: string) => string) & { hidden?: (text: string) => Uint8Array | undefined }
 
 /**
  * The forms a server may echo `secret` in: as is, form-urlencoded (`+` and `%20`, upper and
@@ -94,8 +97,8 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
   }
   const shortForms = [...short].filter((form) => form.length >= MIN_SECRET)
   if (pieces.size === 0 && shortForms.length === 0) return (text) => text
-  return (text) => {
-    if (typeof text !== 'string' || text.length < MIN_SECRET) return text
+  const hiddenIn = (text: string): Uint8Array | undefined => {
+    if (typeof text !== 'string' || text.length < MIN_SECRET) return undefined
     let hidden: Uint8Array | undefined
     const hide = (from: number, to: number) => {
       hidden ??= new Uint8Array(text.length)
@@ -131,6 +134,10 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
       matchPieces(joined.text, 0, joined.text.length, (from, to) =>
         hide(joined.at[from]!, joined.at[to - 1]! + 1),
       )
+    return hidden
+  }
+  const scrub = (text: string) => {
+    const hidden = hiddenIn(text)
     if (!hidden) return text
     let out = ''
     for (let i = 0; i < text.length; ) {
@@ -145,6 +152,7 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
     }
     return out
   }
+  return Object.assign(scrub, { hidden: hiddenIn })
 }
 
 /**
