@@ -54,7 +54,8 @@ interface Recording {
 
 /**
  * A loopback server that records every request; `/r?to=URL[&status=N]` redirects there (302 by
- * default), `/fail` answers 503 while `failures` lasts, the rest 200 JSON.
+ * default), `/page?next=URL` answers a page whose `Link` names the next, `/fail` answers 503 while
+ * `failures` lasts, the rest 200 JSON.
  */
 async function record(tls?: { cert: string; key: string }, host = '127.0.0.1'): Promise<Recording> {
   const recording: Recording = { port: 0, seen: [], failures: 0, close: async () => {} }
@@ -74,6 +75,12 @@ async function record(tls?: { cert: string; key: string }, host = '127.0.0.1'): 
       rawAuthorization: raw,
     })
     const to = url.searchParams.get('to')
+    const next = url.searchParams.get('next')
+    if (url.pathname === '/page') {
+      const link = next ? { link: `<${next}>; rel="next"` } : undefined
+      res.writeHead(200, { 'content-type': 'application/json', ...link }).end('[1]')
+      return
+    }
     if (url.pathname === '/r' && to) {
       res.writeHead(Number(url.searchParams.get('status') ?? 302), { location: to }).end()
       return
@@ -673,6 +680,25 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
         ])
       },
     )
+
+    it.each([
+      ['the second origin', () => `${E()}/page`],
+      ['the same host on another port', () => `${E('api.test')}/page`],
+      ['a look-alike host', () => `${E('api.test.evil.test')}/page`],
+    ])('got paginate, a Link to %s: that page gets nothing', async (_, next) => {
+      if (name !== 'got') return
+      await warm(open())
+      const pages = got.extend(oauth2Hooks(provider, { allowInsecureHttp: true }), {
+        prefixUrl: A(),
+        dnsLookup: lookup as never,
+        retry: { limit: 0 },
+      })
+      // got sets the next page's prefixUrl to '' itself: the instance's still scopes the token
+      await pages.paginate.all(`page?next=${encodeURIComponent(next())}`, { responseType: 'json' })
+      expect(evil.seen.map((s) => s.path)).toEqual(['/page'])
+      nothingAtEvil()
+      expect(api.seen.filter((s) => s.path === '/page').map(authorized)).toEqual([true])
+    })
 
     it('the client’s own retries after a redirect away: every retry without the token', async () => {
       const client = await warm(open())

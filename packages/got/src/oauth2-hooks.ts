@@ -31,7 +31,7 @@ export interface OAuth2Hooks {
 
 /** The grant, in `options.context`, which got copies to every retry and redirect of one request. */
 const STATE = Symbol.for('tokenwell.got.state')
-/** The instance's `prefixUrl`, kept in `context` when a request overrides it (`prefixUrl: ''`). */
+/** The instance's `prefixUrl`, kept in `context` for a request that goes without (`prefixUrl: ''`, got's next page). */
 const BASE = Symbol.for('tokenwell.got.base')
 const INSPECT = Symbol.for('nodejs.util.inspect.custom') // Node's `util.inspect` hook
 
@@ -74,8 +74,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   // init runs before the request's own options merge in: the instance's prefixUrl still decides
   const init: InitHook = (raw, options) => {
     const context = contextOf(options)
-    if (raw.prefixUrl !== undefined && options.prefixUrl !== '' && context[BASE] === undefined)
-      context[BASE] = String(options.prefixUrl)
+    if (options.prefixUrl !== '' && context[BASE] === undefined) context[BASE] = String(options.prefixUrl)
     // a new request given an earlier one's context (got's retries and redirects copy it, not here)
     const carried = raw.context as Context | undefined
     if (carried?.[STATE] !== undefined) {
