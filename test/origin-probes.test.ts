@@ -55,7 +55,7 @@ interface Recording {
 /**
  * A loopback server that records every request; `/r?to=URL[&status=N]` redirects there (302 by
  * default), `/page?next=URL` answers a page whose `Link` names the next, `/fail` answers 503 while
- * `failures` lasts, the rest 200 JSON.
+ * `failures` lasts, `/401` a Bearer `invalid_token` challenge, the rest 200 JSON.
  */
 async function record(tls?: { cert: string; key: string }, host = '127.0.0.1'): Promise<Recording> {
   const recording: Recording = { port: 0, seen: [], failures: 0, close: async () => {} }
@@ -83,6 +83,10 @@ async function record(tls?: { cert: string; key: string }, host = '127.0.0.1'): 
     }
     if (url.pathname === '/r' && to) {
       res.writeHead(Number(url.searchParams.get('status') ?? 302), { location: to }).end()
+      return
+    }
+    if (url.pathname === '/401') {
+      res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end()
       return
     }
     if (url.pathname === '/fail' && recording.failures > 0) {
@@ -205,6 +209,8 @@ interface ClientSetup extends AdapterOptions {
   between?: 'retry' | 'decorator'
   /** undici: the dispatcher under a fetch (undici's, or Node's global one), which follows each hop as a new request. */
   underFetch?: 'undici' | 'global'
+  /** axios: its fetch adapter (on the agent), which follows redirects without telling. */
+  axiosFetch?: boolean
 }
 
 interface ProbeClient {
@@ -221,7 +227,16 @@ const settle = (promise: Promise<number>) =>
 const absolute = (target: string) => /^[a-z][a-z\d+\-.]*:/i.test(target)
 
 function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): ProbeClient {
-  const { base, redirectInside, between, underFetch, ca, nodeFetchRedirects: _, ...options } = setup
+  const {
+    base,
+    redirectInside,
+    between,
+    underFetch,
+    axiosFetch,
+    ca,
+    nodeFetchRedirects: _,
+    ...options
+  } = setup
   const matched: AdapterOptions = { match: new URL(base).origin, ...options }
   const agent = new UndiciAgent({ connect: { lookup, ...(ca && { ca }) } as never })
   const platform = (request: Request, init?: RequestInit) =>
@@ -234,6 +249,7 @@ function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): 
         lookup,
         validateStatus: () => true,
         ...(ca && { httpsAgent: new HttpsAgent({ ca, lookup: lookup as never }) }),
+        ...(axiosFetch && { adapter: 'fetch', env: { fetch: platform } }),
       } as never)
       oauth2Interceptor(instance, provider, options)
       return {
@@ -699,6 +715,23 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       nothingAtEvil()
       expect(api.seen.filter((s) => s.path === '/page').map(authorized)).toEqual([true])
     })
+
+    it.each([302, 307])(
+      'axios’s fetch adapter, a redirect away (%s) whose 401 names invalid_token: no renewal, no replay, nothing at the second origin',
+      async (status) => {
+        if (name !== 'axios') return
+        const client = await warm(open({ axiosFetch: true }))
+        api.seen.length = 0
+        expect((await client.send({ target: redirect(`${E()}/401`, status) })).status).toBe(401)
+        expect(tokens).toHaveLength(1)
+        expect(api.seen.map((s) => [s.path, authorized(s)])).toEqual([['/r', true]])
+        expect(evil.seen.map((s) => s.path)).toEqual(['/401'])
+        nothingAtEvil()
+        // a same-origin hop keeps the token
+        await client.send({ target: redirect(`${A()}/landing`, status) })
+        expect(api.seen.filter((s) => s.path === '/landing').map(authorized)).toEqual([true])
+      },
+    )
 
     it('the client’s own retries after a redirect away: every retry without the token', async () => {
       const client = await warm(open())
