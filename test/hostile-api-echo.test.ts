@@ -1,13 +1,19 @@
+import { getEventListeners } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
 import { oauth2Interceptor } from '@tokenwell/axios'
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
 import { createDpop } from '@tokenwell/core/dpop'
+import { withOAuth2 } from '@tokenwell/fetch'
 import { oauth2Hooks } from '@tokenwell/got'
+import { oauth2Hooks as kyHooks } from '@tokenwell/ky'
+import { oauth2 } from '@tokenwell/undici'
 import axios from 'axios'
 import fc from 'fast-check'
 import got from 'got'
+import ky from 'ky'
+import { Agent as UndiciAgent, request as undiciRequest } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { harnesses } from './support/adapters.js'
 
@@ -15,8 +21,8 @@ import { harnesses } from './support/adapters.js'
 // 500 with the request's Authorization header echoed back (in its body and in a header, whole,
 // encoded, or cut), and every way a caller can print the error the client rejects with.
 const PIECE = 12
-type Echo = 'raw' | 'percent' | 'json-slash' | 'base64' | 'cut'
-const ECHOES: Echo[] = ['raw', 'percent', 'json-slash', 'base64', 'cut']
+type Echo = 'raw' | 'percent' | 'json-slash' | 'base64' | 'cut' | 'tail'
+const ECHOES: Echo[] = ['raw', 'percent', 'json-slash', 'base64', 'cut', 'tail']
 const b64 = (v: string) => Buffer.from(v).toString('base64')
 const echoOf = (token: string, echo: Echo): string => {
   switch (echo) {
@@ -30,6 +36,8 @@ const echoOf = (token: string, echo: Echo): string => {
       return b64(token)
     case 'cut':
       return `${token.slice(0, 20)}...` // a server that shortens what it logs
+    case 'tail':
+      return `...${token.slice(-24)}` // or keeps its end (a JWT's signature)
   }
 }
 /** The token as is, percent-encoded, with `\/`, and base64 at each offset; their 12-character pieces. */
@@ -91,13 +99,15 @@ describe('adapters against an API that echoes the access token in its error answ
   let status = 500
   /** Items in the error body, each echoing the token: a JSON body can hold more objects than a client error's machinery. */
   let items = 0
+  /** Whether the API echoes the request's DPoP proof instead of its token. */
+  let echoProof = false
   const proofs: string[] = []
   beforeAll(async () => {
     server = createServer((req, res) => {
       req.resume()
       if (req.headers.dpop) proofs.push(String(req.headers.dpop))
       const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '')
-      const echoed = echoOf(token, echo)
+      const echoed = echoOf(echoProof ? String(req.headers.dpop) : token, echo)
       res.writeHead(status, {
         'content-type': 'application/json',
         'x-echo': echoed,
@@ -199,10 +209,16 @@ describe('adapters against an API that echoes the access token in its error answ
     60_000,
   )
 
-  it.each(harnesses.filter((h) => h.name !== 'fetch'))(
-    '$name: no DPoP proof in the error of a DPoP request that failed',
-    async (harness) => {
-      ;[echo, status] = ['raw', 500]
+  // undici (as above): the error holds what the API answered, never what was sent; it echoes the token
+  it.each(
+    harnesses
+      .filter((h) => h.name !== 'fetch')
+      .flatMap((harness) => ECHOES.map((e) => ({ name: harness.name, harness, e })))
+      .filter(({ name, e }) => name !== 'undici' || e === 'raw'),
+  )(
+    '$name: 0 pieces of the DPoP proof in the error of a DPoP request that failed, the API echoing it $e',
+    async ({ harness, e }) => {
+      ;[echo, status, echoProof] = [e, 500, harness.name !== 'undici']
       proofs.length = 0
       const provider = createTokenProvider({
         tokenEndpoint: 'http://127.0.0.1:1/token',
@@ -219,12 +235,219 @@ describe('adapters against an API that echoes the access token in its error answ
         expect(error).toBeDefined()
         expect(proofs).toHaveLength(1)
         const text = printed(error)
-        // the proof as sent, and its signature alone
-        for (const part of [proofs[0]!, proofs[0]!.split('.')[2]!]) expect(text).not.toContain(part)
+        // the proof as sent, and its signature (what makes it a proof) in every form, or a piece of it
+        expect(text).not.toContain(proofs[0]!)
+        expect(leaks(text, proofs[0]!.split('.')[2]!)).toEqual([])
+      } finally {
+        echoProof = false
+        client.close()
+        await provider.close()
+      }
+    },
+  )
+})
+
+// A scope is no secret: a step-up's goes into the `token` event, and from there into telemetry
+// (`oauth.scope` of @tokenwell/opentelemetry's spans and metrics), and to the token endpoint
+describe('adapters against an API that echoes the access token into a step-up challenge’s scope', () => {
+  let server: Server
+  let baseUrl: string
+  let echo: Echo = 'raw'
+  const TOKEN = 'at-scope+echo/0123456789abcdef='
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume()
+      const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '')
+      if (token !== TOKEN) return res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      const scope = `admin ${echoOf(token, echo)}`
+      res.writeHead(403, { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"` }).end()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  it.each(harnesses.flatMap((harness) => ECHOES.map((e) => ({ name: harness.name, harness, e }))))(
+    '$name, $e: no step-up, 1 token request, 0 pieces of the token in events or token requests',
+    async ({ harness, e }) => {
+      echo = e
+      const sent: string[] = []
+      const provider = createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        retry: false,
+        fetch: async (request) => {
+          sent.push(await request.text())
+          return Response.json({ access_token: TOKEN, token_type: 'Bearer', expires_in: 300 })
+        },
+      })
+      const events: unknown[] = []
+      for (const name of ['token', 'token-error', 'refresh-failed', 'invalidated'] as const)
+        provider.on(name, (event) => events.push(event))
+      const client = harness.create(provider, baseUrl, { stepUp: true })
+      try {
+        const { status } = await client.attempt({ target: '/api' })
+        expect(status).toBe(403) // the challenge goes back to the caller, unanswered
+        expect(sent).toEqual(['grant_type=client_credentials'])
+        expect(leaks(`${inspect(events, { depth: 10 })}\n${json(events)}`, TOKEN)).toEqual([])
       } finally {
         client.close()
         await provider.close()
       }
     },
   )
+})
+
+// An abort or a timeout: the error some clients make then holds the request, and reaches the
+// caller through no hook of the adapter (ky's TimeoutError, got's AbortError for a `signal`)
+describe('adapters: the error of a request aborted or timed out while the API is still answering', () => {
+  let server: Server
+  let baseUrl: string
+  const TOKEN = 'at-aborted+request/0123456789abcdef='
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume()
+      if (req.url?.endsWith('/warm')) res.end('{}')
+      else setTimeout(() => res.end('{}'), 1_000) // answers after every timeout below
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
+  const providerOf = () =>
+    createTokenProvider({
+      tokenEndpoint: 'http://127.0.0.1:1/token',
+      clientId: 'c',
+      clientSecret: 's',
+      retry: false,
+      fetch: async () => Response.json({ access_token: TOKEN, token_type: 'Bearer', expires_in: 300 }),
+    })
+  const aborted = () => {
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 50)
+    return controller.signal
+  }
+  type Send = (provider: TokenProvider, path: string) => Promise<unknown>
+  const gotOf = (provider: TokenProvider) =>
+    got.extend(oauth2Hooks(provider), { prefixUrl: baseUrl, retry: { limit: 0 } })
+  const kyOf = (provider: TokenProvider) => ky.create({ prefixUrl: baseUrl, retry: 0, ...kyHooks(provider) })
+  const axiosOf = (provider: TokenProvider) => {
+    const instance = axios.create({ baseURL: baseUrl })
+    oauth2Interceptor(instance, provider)
+    return instance
+  }
+  const undiciOf = (provider: TokenProvider) =>
+    new UndiciAgent().compose(oauth2(provider, { match: baseUrl }))
+  it.each<[string, Send]>([
+    ['ky, its timeout option', (p, path) => kyOf(p)(path, { timeout: 50 }).text()],
+    ['ky, a signal', (p, path) => kyOf(p)(path, { signal: aborted() }).text()],
+    ['got, a signal', (p, path) => gotOf(p)(path, { signal: aborted() })],
+    ['got, AbortSignal.timeout', (p, path) => gotOf(p)(path, { signal: AbortSignal.timeout(50) })],
+    ['got, its timeout option', (p, path) => gotOf(p)(path, { timeout: { request: 50 } })],
+    ['axios, its timeout option', (p, path) => axiosOf(p).get(path, { timeout: 50 })],
+    ['axios, a signal', (p, path) => axiosOf(p).get(path, { signal: aborted() })],
+    [
+      'fetch, a signal',
+      (p, path) => withOAuth2(p, { match: baseUrl })(`${baseUrl}/${path}`, { signal: aborted() }),
+    ],
+    [
+      'undici, a signal',
+      (p, path) => undiciRequest(`${baseUrl}/${path}`, { dispatcher: undiciOf(p), signal: aborted() }),
+    ],
+  ])('%s: the error holds 0 pieces of the token', async (_, send) => {
+    const provider = providerOf()
+    try {
+      await send(provider, 'warm') // the token is cached: the slow request is sent at once
+      const error = await send(provider, 'slow').then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error).toBeDefined()
+      expect(leaks(printed(error), TOKEN)).toEqual([])
+    } finally {
+      await provider.close()
+    }
+  })
+
+  it('got: a signal given to many requests holds no listener of the adapter once they ended', async () => {
+    const provider = providerOf()
+    const signal = new AbortController().signal
+    const api = gotOf(provider)
+    try {
+      for (let i = 0; i < 20; i++) await api('warm', { signal })
+      await api('slow', { signal: AbortSignal.timeout(50) }).catch(() => {})
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0)
+    } finally {
+      await provider.close()
+    }
+  })
+})
+
+// A body is parsed into objects (axios, got with responseType json): an API that splits the token
+// into strings shorter than a piece, each in a field or an element of its own
+describe('adapters against an API that echoes the access token split across the strings of a JSON body', () => {
+  let server: Server
+  let baseUrl: string
+  let shape: 'array' | 'fields' = 'array'
+  const TOKEN = 'at-split+echo/0123456789abcdefXYZ='
+  const chunks = (token: string) => token.match(/.{1,10}/g) ?? []
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume()
+      const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '')
+      const parts = chunks(token)
+      const body =
+        shape === 'array'
+          ? { error: 'invalid_token', parts }
+          : Object.fromEntries(parts.map((part, i) => [`p${i}`, part]))
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  const clients = {
+    axios: (provider: TokenProvider) => {
+      const instance = axios.create({ baseURL: baseUrl })
+      oauth2Interceptor(instance, provider)
+      return instance.get('/api')
+    },
+    got: (provider: TokenProvider) =>
+      got.extend(oauth2Hooks(provider), { prefixUrl: baseUrl, retry: { limit: 0 } })('api', {
+        responseType: 'json',
+      }),
+  }
+  it.each(
+    (['axios', 'got'] as const).flatMap((name) =>
+      (['array', 'fields'] as const).map((s) => [name, s] as const),
+    ),
+  )('%s, the token in 10-character strings (%s of the body): none of them printed', async (name, s) => {
+    shape = s
+    const provider = createTokenProvider({
+      tokenEndpoint: 'http://127.0.0.1:1/token',
+      clientId: 'c',
+      clientSecret: 's',
+      retry: false,
+      fetch: async () => Response.json({ access_token: TOKEN, token_type: 'Bearer', expires_in: 300 }),
+    })
+    try {
+      const error = await clients[name](provider).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error).toHaveProperty('response')
+      const text = `${printed(error)}\n${json((error as { response: unknown }).response)}`
+      expect(chunks(TOKEN).filter((chunk) => text.includes(chunk))).toEqual([])
+    } finally {
+      await provider.close()
+    }
+  })
 })

@@ -21,6 +21,7 @@ import {
   type Dispatcher,
   interceptors,
   Agent as UndiciAgent,
+  fetch as undiciFetch,
   request as undiciRequest,
 } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -53,7 +54,8 @@ interface Recording {
 
 /**
  * A loopback server that records every request; `/r?to=URL[&status=N]` redirects there (302 by
- * default), `/fail` answers 503 while `failures` lasts, the rest 200 JSON.
+ * default), `/page?next=URL` answers a page whose `Link` names the next, `/fail` answers 503 while
+ * `failures` lasts, `/401` a Bearer `invalid_token` challenge, the rest 200 JSON.
  */
 async function record(tls?: { cert: string; key: string }, host = '127.0.0.1'): Promise<Recording> {
   const recording: Recording = { port: 0, seen: [], failures: 0, close: async () => {} }
@@ -73,8 +75,18 @@ async function record(tls?: { cert: string; key: string }, host = '127.0.0.1'): 
       rawAuthorization: raw,
     })
     const to = url.searchParams.get('to')
+    const next = url.searchParams.get('next')
+    if (url.pathname === '/page') {
+      const link = next ? { link: `<${next}>; rel="next"` } : undefined
+      res.writeHead(200, { 'content-type': 'application/json', ...link }).end('[1]')
+      return
+    }
     if (url.pathname === '/r' && to) {
       res.writeHead(Number(url.searchParams.get('status') ?? 302), { location: to }).end()
+      return
+    }
+    if (url.pathname === '/401') {
+      res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end()
       return
     }
     if (url.pathname === '/fail' && recording.failures > 0) {
@@ -195,6 +207,10 @@ interface ClientSetup extends AdapterOptions {
   redirectInside?: boolean
   /** undici: an interceptor composed between `oauth2()` and its redirect interceptor outside it. */
   between?: 'retry' | 'decorator'
+  /** undici: the dispatcher under a fetch (undici's, or Node's global one), which follows each hop as a new request. */
+  underFetch?: 'undici' | 'global'
+  /** axios: its fetch adapter (on the agent), which follows redirects without telling. */
+  axiosFetch?: boolean
 }
 
 interface ProbeClient {
@@ -211,7 +227,16 @@ const settle = (promise: Promise<number>) =>
 const absolute = (target: string) => /^[a-z][a-z\d+\-.]*:/i.test(target)
 
 function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): ProbeClient {
-  const { base, redirectInside, between, ca, nodeFetchRedirects: _, ...options } = setup
+  const {
+    base,
+    redirectInside,
+    between,
+    underFetch,
+    axiosFetch,
+    ca,
+    nodeFetchRedirects: _,
+    ...options
+  } = setup
   const matched: AdapterOptions = { match: new URL(base).origin, ...options }
   const agent = new UndiciAgent({ connect: { lookup, ...(ca && { ca }) } as never })
   const platform = (request: Request, init?: RequestInit) =>
@@ -224,6 +249,7 @@ function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): 
         lookup,
         validateStatus: () => true,
         ...(ca && { httpsAgent: new HttpsAgent({ ca, lookup: lookup as never }) }),
+        ...(axiosFetch && { adapter: 'fetch', env: { fetch: platform } }),
       } as never)
       oauth2Interceptor(instance, provider, options)
       return {
@@ -300,6 +326,25 @@ function createClient(name: Name, provider: TokenProvider, setup: ClientSetup): 
       const decorate: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) =>
         dispatch(opts, new DecoratorHandler(handler as never) as never)
       const middle = { retry: [interceptors.retry({ maxRetries: 1, minTimeout: 1 })], decorator: [decorate] }
+      const viaFetch = (underFetch === 'global' ? globalThis.fetch : undiciFetch) as (
+        url: string | URL,
+        init: object,
+      ) => Promise<Response>
+      if (underFetch)
+        return {
+          send: (call) =>
+            settle(
+              viaFetch(absolute(call.target) ? call.target : new URL(call.target, `${base}/`), {
+                dispatcher: agent.compose(auth),
+                ...(call.headers && { headers: call.headers }),
+                ...(call.follow === false && { redirect: 'manual' }),
+              }).then(async (r) => {
+                await r.arrayBuffer()
+                return r.status
+              }),
+            ),
+          close: () => void agent.close(),
+        }
       return {
         send: (call) => {
           // compose(): the last interceptor is the outermost
@@ -625,6 +670,66 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
           ['/r', true, dpop],
           ['/back', false, false],
         ])
+      },
+    )
+
+    it.each(
+      (['undici', 'global'] as const).flatMap((underFetch) =>
+        [302, 303, 307, 308].map((status) => ({ underFetch, status })),
+      ),
+    )(
+      'undici under $underFetch fetch (each hop a new request): A → E → A ($status), the hop back carries nothing; a same-origin hop keeps the token',
+      async ({ underFetch, status }) => {
+        if (name !== 'undici') return
+        const client = await warm(open({ underFetch }))
+        api.seen.length = 0
+        const back = `${E()}/r?status=${status}&to=${encodeURIComponent(`${A()}/back`)}`
+        await client.send({ target: redirect(back, status) })
+        await client.send({ target: redirect(`${A()}/landing`, status) })
+        nothingAtEvil()
+        expect(evil.seen.map((s) => s.path)).toEqual(['/r'])
+        expect(api.seen.map((s) => [s.path, authorized(s), s.dpop !== undefined])).toEqual([
+          ['/r', true, dpop],
+          ['/back', false, false],
+          ['/r', true, dpop],
+          ['/landing', true, dpop],
+        ])
+      },
+    )
+
+    it.each([
+      ['the second origin', () => `${E()}/page`],
+      ['the same host on another port', () => `${E('api.test')}/page`],
+      ['a look-alike host', () => `${E('api.test.evil.test')}/page`],
+    ])('got paginate, a Link to %s: that page gets nothing', async (_, next) => {
+      if (name !== 'got') return
+      await warm(open())
+      const pages = got.extend(oauth2Hooks(provider, { allowInsecureHttp: true }), {
+        prefixUrl: A(),
+        dnsLookup: lookup as never,
+        retry: { limit: 0 },
+      })
+      // got sets the next page's prefixUrl to '' itself: the instance's still scopes the token
+      await pages.paginate.all(`page?next=${encodeURIComponent(next())}`, { responseType: 'json' })
+      expect(evil.seen.map((s) => s.path)).toEqual(['/page'])
+      nothingAtEvil()
+      expect(api.seen.filter((s) => s.path === '/page').map(authorized)).toEqual([true])
+    })
+
+    it.each([302, 307])(
+      'axios’s fetch adapter, a redirect away (%s) whose 401 names invalid_token: no renewal, no replay, nothing at the second origin',
+      async (status) => {
+        if (name !== 'axios') return
+        const client = await warm(open({ axiosFetch: true }))
+        api.seen.length = 0
+        expect((await client.send({ target: redirect(`${E()}/401`, status) })).status).toBe(401)
+        expect(tokens).toHaveLength(1)
+        expect(api.seen.map((s) => [s.path, authorized(s)])).toEqual([['/r', true]])
+        expect(evil.seen.map((s) => s.path)).toEqual(['/401'])
+        nothingAtEvil()
+        // a same-origin hop keeps the token
+        await client.send({ target: redirect(`${A()}/landing`, status) })
+        expect(api.seen.filter((s) => s.path === '/landing').map(authorized)).toEqual([true])
       },
     )
 

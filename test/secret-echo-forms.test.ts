@@ -103,6 +103,36 @@ describe('a token endpoint echoing secrets in forms the scrubber may not know', 
     expect(pieces(text, b64(refreshToken))).toBe(0)
   })
 
+  // each chunk shorter than a piece: the separators dropped, the chunks make the secret again
+  it.each([
+    ['10', ' | '],
+    ['11', '", "'],
+    ['6', ' '],
+    ['8', ' / '],
+  ])(
+    'the client secret echoed in %s-character chunks joined by %j: 0 pieces of it once the separators are dropped',
+    async (size, separator) => {
+      const clientSecret = 'Zq8sPq2LmV4nR7tY1wK3xJ5h'
+      answer = (_body, auth) => {
+        const secret =
+          Buffer.from(auth.replace(/^Basic /, ''), 'base64')
+            .toString()
+            .split(':')[1] ?? ''
+        const chunks = secret.match(new RegExp(`.{1,${size}}`, 'g')) ?? []
+        return {
+          status: 401,
+          headers: { 'www-authenticate': `Basic error_description="${chunks.join(' ')}"` },
+          body: JSON.stringify({
+            error: 'invalid_client',
+            error_description: `bad: ${chunks.join(separator)}`,
+          }),
+        }
+      }
+      const text = await failWith({ clientSecret, refreshToken: 'refresh-token-0123456789' })
+      expect(pieces(text.replace(/[^A-Za-z0-9]/g, ''), clientSecret)).toBe(0)
+    },
+  )
+
   it('the client secret echoed in hex in error_description: 0 pieces of it printed', async () => {
     const clientSecret = 'Zq8sPq2LmV4nR7tY1wK3'
     answer = (_body, auth) => {

@@ -18,7 +18,7 @@ export interface OAuth2InterceptorOptions extends AdapterOptions {}
 
 /** Where a request keeps its grant through axios: a string key (axios < 1.13 drops symbols when it merges configs). */
 const STATE = '__tokenwell'
-/** A DPoP request's redirects left to follow here (`maxRedirects: 0` underneath: a proof names one URL). */
+/** Redirects left to follow here (`maxRedirects: 0`): a proof names one URL; axios's fetch tells no hop. */
 const HOPS = '__tokenwellHops'
 type Config = InternalAxiosRequestConfig & { [STATE]?: Grant; [HOPS]?: number }
 type Hook = NonNullable<Config['beforeRedirect']> & { ours?: true; theirs?: Hook | undefined }
@@ -75,7 +75,7 @@ export function oauth2Interceptor(
     // a proof names one URL: Node's adapter stops at a redirect, a browser's fetch adapter fails on one
     // (XHR follows every redirect itself, with the proof but never the token: use `adapter: 'fetch'`)
     if (grant.dpop && IN_BROWSER) config.fetchOptions = { ...config.fetchOptions, redirect: 'manual' }
-    else if (grant.dpop && config[HOPS] === undefined) {
+    else if ((grant.dpop || config.adapter === 'fetch') && config[HOPS] === undefined) {
       config[HOPS] = config.maxRedirects ?? 21 // 21: follow-redirects' default
       config.maxRedirects = 0
     }
@@ -110,10 +110,10 @@ export function oauth2Interceptor(
     for (const name of drop) headers.delete(name)
     return instance.request({ ...config, ...changes, headers, transformRequest: [] } as Config)
   }
-  /** A redirect of a DPoP request, followed here; `undefined` when it is none, or none is left. */
+  /** A redirect followed here (see `HOPS`); `undefined` when it is none, or none is left. */
   function follow(config: Config, response: AxiosResponse): Promise<AxiosResponse> | undefined {
     const hops = config[HOPS]
-    if (!hops || !config[STATE]?.dpop) return undefined
+    if (!hops || !config[STATE]) return undefined
     const request = { method: shape.method(config), url: instance.getUri(config) }
     const next = redirectTarget(request, response.status, response.headers.location)
     if (!next) return undefined

@@ -41,6 +41,23 @@ describe('the secret scrubber', () => {
     )
   })
 
+  // a token's characters (base64, base64url, a JWT's): white space and other punctuation part the chunks
+  it.each([
+    ['10 characters, " | "', 10, ' | '],
+    ['6 characters, a space', 6, ' '],
+    ['11 characters, JSON strings', 11, '", "'],
+    ['4 characters, new lines', 4, '\n'],
+  ])(
+    'replaces a token echoed in chunks shorter than a piece (%s) from its first chunk to its last',
+    (_, size, separator) => {
+      const token = 'at+/Q2xpZW50U2VjcmV0-9f8e_x.Yz='
+      const chunks = token.match(new RegExp(`.{1,${size}}`, 'g')) ?? []
+      expect(createScrubber([token])(`invalid token (got ${chunks.join(separator)}) try again`)).toBe(
+        'invalid token (got [REDACTED]) try again',
+      )
+    },
+  )
+
   it('replaces every piece of a secret split across an echo, and leaves other text alone', () => {
     const text = `a=${SECRET.slice(0, 12)} b=${SECRET.slice(6)} c=unrelated-text-here`
     expect(scrub(text)).toBe('a=[REDACTED] b=[REDACTED] c=unrelated-text-here')

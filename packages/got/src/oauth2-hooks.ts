@@ -3,6 +3,7 @@ import {
   type AdapterOptions,
   type ClientShape,
   createRequestProtocol,
+  dropGrantOnAbort,
   type Grant,
   isReplayableBody,
   multipartBytes,
@@ -30,7 +31,7 @@ export interface OAuth2Hooks {
 
 /** The grant, in `options.context`, which got copies to every retry and redirect of one request. */
 const STATE = Symbol.for('tokenwell.got.state')
-/** The instance's `prefixUrl`, kept in `context` when a request overrides it (`prefixUrl: ''`). */
+/** The instance's `prefixUrl`, kept in `context` for a request that goes without (`prefixUrl: ''`, got's next page). */
 const BASE = Symbol.for('tokenwell.got.base')
 const INSPECT = Symbol.for('nodejs.util.inspect.custom') // Node's `util.inspect` hook
 
@@ -73,8 +74,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   // init runs before the request's own options merge in: the instance's prefixUrl still decides
   const init: InitHook = (raw, options) => {
     const context = contextOf(options)
-    if (raw.prefixUrl !== undefined && options.prefixUrl !== '' && context[BASE] === undefined)
-      context[BASE] = String(options.prefixUrl)
+    if (options.prefixUrl !== '' && context[BASE] === undefined) context[BASE] = String(options.prefixUrl)
     // a new request given an earlier one's context (got's retries and redirects copy it, not here)
     const carried = raw.context as Context | undefined
     if (carried?.[STATE] !== undefined) {
@@ -94,6 +94,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
       delete headers.authorization
     if (grant.proof !== undefined) headers.dpop = grant.proof
     else if (before?.proof !== undefined && headers.dpop === before.proof) delete headers.dpop
+    dropGrantOnAbort(headers, shape.signal!(options), grant) // got's AbortError reaches no beforeError
     // got encodes a FormData body into a one-shot generator before hooks run: its retries would send nothing
     if (!isReplayableBody(options.body))
       return multipartBytes(options.body, headers['content-type']).then((bytes) => {
@@ -111,6 +112,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
 
   const afterResponse: AfterResponseHook = (response, retryWithMergedOptions) => {
     const { options } = response.request
+    dropGrantOnAbort(options.headers) // the request ended
     const grant = contextOf(options)[STATE] as Grant | undefined
     const next = grant && protocol.onResponse(grant, options as HookOptions, response)
     if (!next) return response // most responses: as they are, without an async step
@@ -132,6 +134,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   // got's `Options` print through a new `inspect`, which forgets depth and cycles: an error that reaches
   // them again (a last hop's socket still in the agent) never ends printing. Their fields print once.
   const beforeError: BeforeErrorHook = (error) => {
+    if (error.options) dropGrantOnAbort(error.options.headers)
     const fields = (error.options as unknown as { _internals?: object } | undefined)?._internals
     if (fields) Object.defineProperty(error.options, INSPECT, { value: () => fields, configurable: true })
     return protocol.scrub(error)

@@ -2,6 +2,7 @@ import { ConfigError, type TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions, ClientShape, Grant } from '@tokenwell/core/adapter'
 import {
   createRequestProtocol,
+  dropGrantOnAbort,
   fetchHopByHop,
   followsRedirectsHere,
   isReplayableBody,
@@ -80,11 +81,12 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     else headers.set('authorization', grant.authorization)
     if (grant.proof !== undefined) headers.set('dpop', grant.proof)
     else if (grant.dpop) headers.delete('dpop')
+    dropGrantOnAbort(headers, send.request.signal, grant) // ky's TimeoutError holds the request, unhooked
   }
 
   const beforeRequest: BeforeRequestHook = (request, options) => {
     // the response decision (the replay) lives in our fetch: another fetch would skip it
-    if ((options as Options).fetch !== authorizedFetch) throw foreignFetch()
+    if ((options as Options).fetch !== authorizedFetch) throw new ConfigError(FOREIGN_FETCH)
     const send = { request, options }
     if (options.prefixUrl) prefix ??= options.prefixUrl
     const known = grants.get(options)
@@ -136,10 +138,8 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
 }
 
 /** A `fetch` given to ky after the hooks' own: its responses would never be answered. */
-const foreignFetch = () =>
-  new ConfigError(
-    'fetch: ky was given its own fetch after oauth2Hooks(); pass it as oauth2Hooks(provider, { fetch }) instead',
-  )
+const FOREIGN_FETCH =
+  'fetch: ky was given its own fetch after oauth2Hooks(); pass it as oauth2Hooks(provider, { fetch }) instead'
 
 /** Errors leave without any token this adapter handed out. */
 const rethrow =

@@ -133,7 +133,9 @@ export function instrumentTokenProvider(
     getToken: {
       async value(getOptions: GetTokenOptions = {}): Promise<Token> {
         getOptions.signal?.throwIfAborted()
-        const cached = getOptions.forceRefresh ? undefined : peek()
+        // the cached token is the configured scope's: a per-call scope or claims has its own
+        const own = getOptions.scope !== undefined || getOptions.claims !== undefined
+        const cached = getOptions.forceRefresh || own ? undefined : peek()
         lookup(cached ? 'hit' : 'miss')
         if (cached) return cached
         waitingSince ??= clock()

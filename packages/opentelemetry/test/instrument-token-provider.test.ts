@@ -146,6 +146,32 @@ describe('instrumentTokenProvider', () => {
     await provider.close()
   })
 
+  it.each([
+    ['a scope', { scope: 'admin' }],
+    ['claims', { claims: '{"id_token":{"acr":{"essential":true}}}' }],
+  ])(
+    'a getToken() for %s is never answered with the cached token of the configured scope',
+    async (_, call) => {
+      const asked: (string | null)[] = []
+      const inner = createTokenProvider({
+        tokenEndpoint,
+        clientId: 'svc',
+        clientSecret: 's3cret',
+        fetch: async (request) => {
+          const form = new URLSearchParams(await request.text())
+          asked.push(form.get('scope') ?? form.get('claims'))
+          return Response.json({ access_token: `t${asked.length}`, token_type: 'Bearer', expires_in: 300 })
+        },
+      })
+      const provider = instrumentTokenProvider(inner, { tracerProvider: sdk.tracerProvider })
+      expect((await provider.getToken()).accessToken).toBe('t1')
+      // a step-up or claims challenge's replay asks for this: the cached t1 would be refused again
+      expect((await provider.getToken(call)).accessToken).toBe('t2')
+      expect(asked).toEqual([null, Object.values(call)[0]])
+      await inner.close()
+    },
+  )
+
   it('rejects what is not a provider with a ConfigError', () => {
     expect(() => instrumentTokenProvider({} as never)).toThrow(
       expect.objectContaining({ code: 'ERR_CONFIG' }),

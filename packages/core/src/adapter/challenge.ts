@@ -71,16 +71,19 @@ const ONCE_ONLY = new Set([
  * What to ask for to meet `challenge`, for a request whose token was asked for with `had` (or
  * the provider's own parameters, `key`): the challenge's claims, or its scope with the scopes
  * the token was asked for; `undefined` when that asks for nothing more, or the grant cannot be
- * run again for per-call parameters (a refresh token is redeemed once).
+ * run again for per-call parameters (a refresh token is redeemed once), or the scope holds one
+ * of `tokens` (in any form, or a piece of one): a scope is no secret, it goes into the `token`
+ * event and the telemetry made from it (rule 5).
  */
 export function callFor(
   challenge: ResourceChallenge,
   had: CallParams | undefined,
   key: TokenKeyInfo | undefined,
+  tokens: Iterable<string>,
 ): CallParams | undefined {
   if (ONCE_ONLY.has(key?.grantType ?? '')) return undefined
   if (challenge.kind === 'claims') return { ...had, claims: challenge.claims }
-  if (challenge.kind !== 'scope') return undefined
+  if (challenge.kind !== 'scope' || holdsSecret(challenge.scope.join(' '), tokens)) return undefined
   const scopes = (had?.scope ?? key?.scope ?? '').split(' ').filter(Boolean)
   const union = new Set([...scopes, ...challenge.scope])
   if (union.size === new Set(scopes).size) return undefined // the token was asked for all of them

@@ -1,4 +1,5 @@
 import { DpopError } from '../errors.js'
+import { createPendingHops } from './pending-hops.js'
 import { redirectTarget } from './redirect.js'
 import type { RequestProtocol } from './request-protocol.js'
 import type { ClientShape, Grant } from './shape.js'
@@ -19,6 +20,8 @@ export class DispatchChains<R, S, H extends object> {
   readonly #chains = new WeakMap<H, ChainGrant>()
   /** The redirect response whose end is being handed on, and the hop it leads to. */
   #ending: { readonly grant: ChainGrant; readonly to: string } | undefined
+  /** Where redirects that carry no token lead: fetch follows one as a new send, that chain's hop all the same. */
+  readonly #hops = createPendingHops()
 
   /** `own`: whether a request is the provider's own (its token or discovery request), sent as it is. */
   constructor(
@@ -35,9 +38,11 @@ export class DispatchChains<R, S, H extends object> {
    */
   step(request: R, handler: H): ReturnType<RequestProtocol<R, S>['begin']> {
     const ending = this.#ending
+    const href = () => String(this.shape.url(request, true))
+    const awaited = this.#hops.take(href) // reads the URL only while a hop is awaited
     const known =
       this.#chains.get(handler) ??
-      (ending !== undefined && ending.to === String(this.shape.url(request, true)) ? ending.grant : undefined)
+      (ending !== undefined && ending.to === href() ? ending.grant : awaited ? false : undefined)
     if (known) return this.protocol.again(known, request)
     if (known === false || this.own(request)) return undefined
     try {
@@ -47,9 +52,13 @@ export class DispatchChains<R, S, H extends object> {
     }
   }
 
-  /** Records that `handler` may send again (a retry, a redirect) in the chain of `grant`. */
-  keep(handler: H, grant: ChainGrant): void {
+  /**
+   * Records that `handler` may send again (a retry, a redirect) in the chain of `grant`, and, for
+   * a redirect to `to` that carries no token, that a send of `to` soon after is that chain's hop.
+   */
+  keep(handler: H, grant: ChainGrant, to?: string, sameOrigin?: boolean): void {
     this.#chains.set(handler, grant)
+    if (to !== undefined && !(grant && grant.authorization !== undefined && sameOrigin)) this.#hops.expect(to)
   }
 
   /** Runs `end`, so that a send of `to` from within it goes on in the chain of `grant`. */
@@ -106,11 +115,12 @@ export class ChainedSend<R, S, H extends object> {
     const { chains, request, grant } = this
     const status = chains.shape.status(response)
     if (status >= 300) {
-      chains.keep(this.handler, grant)
       const location = chains.shape.header(response, 'location')
       const url = String(chains.shape.url(request, true))
-      const hop = redirectTarget({ method: chains.shape.method(request), url }, status, location)
+      const origin = grant ? grant.origin : undefined
+      const hop = redirectTarget({ method: chains.shape.method(request), url }, status, location, origin)
       this.#to = hop && `${hop.url.origin}${hop.url.pathname}${hop.url.search}`
+      chains.keep(this.handler, grant, this.#to, hop?.sameOrigin)
     }
     const next = grant ? chains.protocol.onResponse(grant, request, response) : undefined
     if (next === undefined) return undefined

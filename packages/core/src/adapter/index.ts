@@ -1,5 +1,6 @@
 // @tokenwell/core/adapter: the request protocol every adapter translates to its client's hooks.
 export { isLoopback } from '../provider/option-checks.js'
+export { dropGrantOnAbort } from './abort-drop.js'
 export type { AdapterOptions } from './adapter-options.js'
 export { type AuthHeaders, authHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
 export { authorizationHeader } from './authorization-header.js'
@@ -11,6 +12,7 @@ export { ChainedSend, DispatchChains } from './dispatch-chain.js'
 export { fetchHopByHop, followsRedirectsHere, type RequestFetch, setGrantHeaders } from './follow.js'
 export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
 export { baseOrigin, IN_BROWSER, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
+export { createPendingHops } from './pending-hops.js'
 export { createRequestProtocol } from './protocol.js'
 export { isProviderRequest } from './provider-request.js'
 export {

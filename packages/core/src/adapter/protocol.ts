@@ -218,7 +218,7 @@ export function createRequestProtocol<R, S>(
       // one replay per request, whatever asked for it: a 401 renewal, a DPoP nonce, a challenge
       if (grant.replayed || !isReplayableBody(shape.body?.(request))) return undefined
       const acted = challenge?.kind === 'claims' ? claimsChallenges : challenge !== undefined && stepUp
-      const call = acted ? callFor(challenge!, grant.call, provider.keyInfo) : undefined
+      const call = acted ? callFor(challenge!, grant.call, provider.keyInfo, tokens) : undefined
       if (call) return answer(grant, request, call)
       if (decision === 'none') return undefined
       return replay(grant, request, decision === 'renew')

@@ -60,8 +60,11 @@ export function holdsSecret(text: string, secrets: Iterable<string>): boolean {
  * header that echoed it). Once `loadScrubber` has loaded core's scrubber, a secret is found in
  * every form a server may echo it in (percent-encoded, JSON-escaped, base64…) and by its
  * 12-character pieces (an echo cut short), as in the provider's own errors; before, as is only.
- * `sentAsIs` are found as is only: DPoP proofs, one per send (a new scrubber for each would
- * cost more than the error), which the client's own objects hold as sent. Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For errors a client hands back after the request ended.
+ * `sentAsIs` are DPoP proofs, one per send (a scrubber for all of them would cost more than the
+ * error): those `value` holds as sent (the client's own objects do) are then looked for again by
+ * their signature in every form, as the secrets are (an API may echo one base64-encoded or cut).
+ * Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For
+ * errors a client hands back after the request ended.
  * @see DESIGN.md rule 5
  */
 export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: Iterable<string> = []): T {
@@ -69,8 +72,18 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: I
   const proofs = [...sentAsIs].filter((secret) => secret.length > 0)
   if (list.length + proofs.length === 0 || value === null || typeof value !== 'object') return value
   const full = scrubberFor(list)
-  const sent = asIs(proofs)
-  const redact = (text: string) => sent(full(text))
+  const held = new Set<string>()
+  const sent: Scrubber = (text) =>
+    proofs.reduce((out, proof) => (out.includes(proof) && held.add(proof) ? asIs([proof])(out) : out), text)
+  walk(value, (text) => sent(full(text)), full.hidden)
+  const signatures = [...held].map((proof) => proof.slice(proof.lastIndexOf('.') + 1))
+  const again = signatures.length > 0 && scrubbers?.createScrubber(signatures)
+  if (again) walk(value, again, again.hidden)
+  return value
+}
+
+/** Redacts what `redact` finds in the strings `value` reaches, and what `hidden` finds across a body's (see `scrubSecrets`). */
+function walk(value: object, redact: Scrubber, hidden: Scrubber['hidden']): void {
   const seen = new Set<object>([value as object])
   const stack: object[] = [value as object]
   const plain: object[] = []
@@ -123,8 +136,25 @@ export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: I
         Reflect.deleteProperty(node, key)
       else assign(node, key, safe)
     }
+    if (hidden) acrossStrings(node, hidden)
   }
-  return value
+}
+
+/**
+ * A secret an API split across the strings of a parsed body's object or array (`["tokSECRET+",
+ * "/abcdefghi", …]`), each shorter than a piece: every string it touches is redacted whole.
+ */
+function acrossStrings(node: Record<PropertyKey, unknown>, hiddenIn: NonNullable<Scrubber['hidden']>): void {
+  const keys = Object.keys(node).filter((key) => typeof node[key] === 'string')
+  if (keys.length < 2 || !isPlain(node)) return
+  const parts = keys.map((key) => node[key] as string)
+  const hidden = hiddenIn(parts.join('\u0000'))
+  let at = 0
+  for (const [i, key] of keys.entries()) {
+    const length = parts[i]!.length
+    if (hidden?.subarray(at, at + length).includes(1)) assign(node, key, REDACTED)
+    at += length + 1
+  }
 }
 
 /** Sets `node[key]`; a frozen object or a read-only property keeps its value (nothing we created is either). */

@@ -17,8 +17,11 @@ const MAX_BASE64 = 8192
 
 type Hide = (from: number, to: number) => void
 
-/** Replaces every secret the scrubber knows, and every `PIECE`-character piece of one, in `text`. */
-export type Scrubber = (text: string) => string
+/**
+ * Replaces every secret the scrubber knows, and every `PIECE`-character piece of one, in `text`;
+ * `hidden` tells which characters of `text` it would replace (none: `undefined`).
+ */
+export type Scrubber = ((text: string) => string) & { hidden?: (text: string) => Uint8Array | undefined }
 
 /**
  * The forms a server may echo `secret` in: as is, form-urlencoded (`+` and `%20`, upper and
@@ -77,7 +80,10 @@ const HTML: Readonly<Record<string, string>> = {
 export function createScrubber(secrets: Iterable<string>): Scrubber {
   const pieces = new Set<string>()
   const short = new Set<string>()
+  /** The characters of the forms but white space: what a server splitting a secret puts between its chunks is not. */
+  const alphabet = new Set<string>()
   const addPieces = (form: string) => {
+    for (const char of form) if (char.trim() !== '') alphabet.add(char)
     for (let i = 0; i + PIECE <= form.length; i++) pieces.add(form.slice(i, i + PIECE))
   }
   for (const secret of new Set(secrets)) {
@@ -91,8 +97,8 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
   }
   const shortForms = [...short].filter((form) => form.length >= MIN_SECRET)
   if (pieces.size === 0 && shortForms.length === 0) return (text) => text
-  return (text) => {
-    if (typeof text !== 'string' || text.length < MIN_SECRET) return text
+  const hiddenIn = (text: string): Uint8Array | undefined => {
+    if (typeof text !== 'string' || text.length < MIN_SECRET) return undefined
     let hidden: Uint8Array | undefined
     const hide = (from: number, to: number) => {
       hidden ??= new Uint8Array(text.length)
@@ -122,6 +128,16 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
       }
       matchShort(view.text, found)
     }
+    // a secret echoed in chunks shorter than a piece (`abcde | fghij…`): the text without what no form holds
+    const joined = joinedView(text, alphabet)
+    if (joined)
+      matchPieces(joined.text, 0, joined.text.length, (from, to) =>
+        hide(joined.at[from]!, joined.at[to - 1]! + 1),
+      )
+    return hidden
+  }
+  const scrub = (text: string) => {
+    const hidden = hiddenIn(text)
     if (!hidden) return text
     let out = ''
     for (let i = 0; i < text.length; ) {
@@ -136,6 +152,18 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
     }
     return out
   }
+  return Object.assign(scrub, { hidden: hiddenIn })
+}
+
+/**
+ * `text` without the characters `alphabet` does not hold, with the index in `text` of each it
+ * keeps (`at`), or `undefined` when that drops none or leaves less than a piece.
+ */
+function joinedView(text: string, alphabet: ReadonlySet<string>): { text: string; at: number[] } | undefined {
+  const at: number[] = []
+  for (let i = 0; i < text.length; i++) if (alphabet.has(text[i] as string)) at.push(i)
+  if (at.length === text.length || at.length < PIECE) return undefined
+  return { text: at.map((i) => text[i]).join(''), at }
 }
 
 /**

@@ -1,0 +1,36 @@
+import type { Grant } from './shape.js'
+
+/** What removes the abort listener of each request's headers: one per request, for as long as it runs. */
+const listening = new WeakMap<object, () => void>()
+
+/**
+ * Takes what `grant` put on `headers` (its `authorization`, and its `dpop` proof; a fetch `Headers`
+ * or a record) off them once `signal` aborts, for a client whose abort or timeout error holds the
+ * request and reaches the caller through no hook of the adapter (ky's `TimeoutError`, got's
+ * `AbortError`): an abort's listeners run before that error is thrown, and an aborted request sends
+ * nothing more. Each call first removes the listener an earlier one left on `headers`; without a
+ * signal and a grant that sends a token (a request that ended), that is all it does: a signal the
+ * caller gives many requests gathers no listener per request.
+ * @see DESIGN.md rule 5
+ */
+export function dropGrantOnAbort(
+  headers: Headers | Record<string, unknown>,
+  signal?: AbortSignal,
+  grant?: Grant,
+): void {
+  listening.get(headers)?.()
+  listening.delete(headers)
+  if (!signal || signal.aborted || grant?.authorization === undefined) return
+  const drop = () => {
+    for (const [name, value] of [
+      ['authorization', grant.authorization],
+      ['dpop', grant.proof],
+    ] as const) {
+      if (value === undefined) continue
+      if (!(headers instanceof Headers)) headers[name] === value && delete headers[name]
+      else if (headers.get(name) === value) headers.delete(name)
+    }
+  }
+  signal.addEventListener('abort', drop, { once: true })
+  listening.set(headers, () => signal.removeEventListener('abort', drop))
+}
