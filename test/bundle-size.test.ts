@@ -14,10 +14,10 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * few bytes of a small fix do not fail CI; it is not a budget to spend.
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 22_610,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 25_700,
-  'page: authorization code + PKCE + refresh + withOAuth2': 23_480,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 26_600,
+  'page: client_credentials + withOAuth2': 22_680,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 25_780,
+  'page: authorization code + PKCE + refresh + withOAuth2': 23_560,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 26_680,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

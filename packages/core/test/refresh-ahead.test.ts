@@ -268,3 +268,52 @@ describe('a token that lives less than the skew, or not at all', () => {
     30_000,
   )
 })
+
+describe('a failing background refresh (fake clock, jitter at its latest, a token endpoint answering in 20 ms)', () => {
+  it.each([
+    [5, 2],
+    [10, 2],
+  ])(
+    '%i s tokens, the refresh ahead and its next %i retries refused: the last retry comes before the token stops serving, no caller fails or waits',
+    async (lifetime, refusals) => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
+      vi.spyOn(Math, 'random').mockReturnValue(0.99)
+      const { state, fetch: answer } = slowEndpoint(lifetime, 20)
+      let refused = 0
+      const fetch = async () => {
+        // the first token, then `refusals` background attempts refused, then tokens again
+        if (state.hits >= 1 && refused < refusals) {
+          refused++
+          state.hits++
+          state.answered++
+          return Response.json({ error: 'temporarily_unavailable' }, { status: 503 })
+        }
+        return answer()
+      }
+      const p = provider({ fetch, clock: () => Date.now(), retry: false })
+      p.on('token', () => state.adopted++)
+      // a refusal is handled (scrubbed, on real time) before the fake clock moves on
+      p.on('token-error', () => state.adopted++)
+      let warm = false
+      void p.getToken().then(() => (warm = true))
+      while (!warm) await advance(10, state)
+      let waits = 0
+      let failures = 0
+      const waiting: Promise<unknown>[] = []
+      for (let t = 0; t < lifetime * 1000 * 1.5; t += 50) {
+        if (p.peekToken() === undefined) {
+          waits++
+          waiting.push(p.getToken().catch(() => failures++))
+        }
+        await advance(50, state)
+      }
+      for (let i = 0; i < 10; i++) await advance(50, state)
+      await Promise.all(waiting)
+      await p.close()
+      vi.mocked(Math.random).mockRestore()
+      expect(refused).toBe(refusals)
+      expect({ waits, failures }).toEqual({ waits: 0, failures: 0 })
+    },
+    30_000,
+  )
+})

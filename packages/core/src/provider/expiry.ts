@@ -90,6 +90,20 @@ export function scheduleFor(
   return { aheadAt, refreshAt, serveUntil }
 }
 
+/** The last retry of a failed background refresh leaves at most this much before `serveUntil`, ms (a tenth of the usable life when shorter). */
+const RETRY_HEADROOM = 1_000
+
+/**
+ * The latest a failed background refresh is tried again and still answers before `serveUntil`
+ * (epoch ms): twice the last token request's duration before it, and at least `RETRY_HEADROOM`
+ * (a tenth of the usable life when shorter). A backoff that would pass it is cut to it once, so
+ * an outage that ends before the token stops serving fails no caller.
+ */
+export function retryByFor(schedule: RefreshSchedule, obtainedAt: number, lead = 0): number {
+  const usable = schedule.serveUntil - obtainedAt
+  return schedule.serveUntil - Math.max(LEAD_FACTOR * lead, Math.min(RETRY_HEADROOM, usable / 10))
+}
+
 /**
  * When a token obtained at `obtainedAt` and expiring at `expiresAt` is due (epoch ms): `skew`
  * ms early, capped at half the lifetime so a token that lives 5 s is still reused.
