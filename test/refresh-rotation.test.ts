@@ -445,3 +445,39 @@ describe('two providers sharing a store that fails part-way', () => {
     await b.close()
   })
 })
+
+describe('a refresh token the server refuses with invalid_grant (spent by another copy of it)', () => {
+  it.each([
+    ['answered at once', {}],
+    [
+      'answered after its caller stopped waiting',
+      {
+        timeout: 100,
+        fetch: async (request: Request) => {
+          const answer = await fetch(request)
+          await sleep(300)
+          return answer
+        },
+      },
+    ],
+  ])(
+    '%s: it is never sent again, every later call asks for a new login without a request',
+    async (_, options) => {
+      const refreshToken = await firstRefreshToken()
+      // another copy of it was redeemed first: the mock server counts each later use as reuse
+      await fetch(servers.auth.tokenEndpoint, {
+        method: 'POST',
+        headers: { authorization: `Basic ${btoa('demo-client:demo-secret')}` },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+      })
+      servers.auth.stats.reset()
+      const provider = refreshing(refreshToken, options)
+      await expect(provider.getToken()).rejects.toBeDefined()
+      await sleep(400)
+      for (const forceRefresh of [false, true, false]) {
+        await expect(provider.getToken({ forceRefresh })).rejects.toMatchObject({ code: 'ERR_AUTHORIZATION' })
+      }
+      expect(servers.auth.stats).toMatchObject({ tokenRequests: 1, refreshTokenReuse: 1 })
+    },
+  )
+})

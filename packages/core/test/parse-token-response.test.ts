@@ -54,6 +54,31 @@ describe('parseTokenResponse', () => {
     expect((await parseTokenResponse(json(body), { now: 101_000 })).expiresAt).toBe(103_000)
   })
 
+  describe('an answer the server stamped at 100 s that arrives 3 s later (sent at 99.9 s): its lifetime counts from 100 s', () => {
+    const jwt = (exp: number) =>
+      ['{"alg":"none"}', JSON.stringify({ exp }), '']
+        .map((p) => Buffer.from(p).toString('base64url'))
+        .join('.')
+    const date = new Date(100_000).toUTCString()
+    const arrives = { now: 103_000, sentAt: 99_900 }
+    // [case, body, latest expiresAt believed: the real expiry, plus the Date header's second without a JWT]
+    it.each([
+      ['expires_in and a JWT exp', { access_token: jwt(105), expires_in: 5 }, 105_000],
+      ['expires_in only', { access_token: 'a', expires_in: 5 }, 106_000],
+      ['a JWT exp only', { access_token: jwt(105) }, 105_000],
+    ])('%s: expires no later than the server said (not 3 s after)', async (_, body, latest) => {
+      const token = await parseTokenResponse(json({ token_type: 'Bearer', ...body }, 200, { date }), arrives)
+      expect(token.expiresAt).toBeLessThanOrEqual(latest)
+      expect(token.expiresAt).toBeGreaterThanOrEqual(104_000)
+    })
+
+    it('a clock ahead by more than the round trip is still a clock ahead: expires_in counts from now', async () => {
+      const body = { access_token: jwt(105), token_type: 'Bearer', expires_in: 5 }
+      const token = await parseTokenResponse(json(body, 200, { date }), { now: 110_000, sentAt: 109_900 })
+      expect(token.expiresAt).toBe(115_000)
+    })
+  })
+
   it('believes no lifetime longer than a year, so a huge expires_in never means "never expires"', async () => {
     const token = await parseTokenResponse(
       json({ access_token: 'a', token_type: 'Bearer', expires_in: 1.8e305 }),

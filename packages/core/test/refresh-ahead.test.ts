@@ -106,13 +106,22 @@ describe('the refresh schedule', () => {
     )
   })
 
-  it('serves a token granted for less than a second for MIN_SERVE_WINDOW after it arrived', () => {
-    for (const lifetime of [0, 1, 999]) {
-      expect(scheduleFor(10, 10 + lifetime, 30_000, 0.5)).toEqual({
+  it('serves a token granted for no time for MIN_SERVE_WINDOW after it arrived, and one that lives at all never past its expiry', () => {
+    for (const expiresAt of [10, 5]) {
+      expect(scheduleFor(10, expiresAt, 30_000, 0.5)).toEqual({
         aheadAt: 10 + MIN_SERVE_WINDOW,
         refreshAt: 10 + MIN_SERVE_WINDOW,
         serveUntil: 10 + MIN_SERVE_WINDOW,
       })
+    }
+    for (const lifetime of [1, 50, 500, 999]) {
+      for (const lead of [0, 300]) {
+        const { aheadAt, refreshAt, serveUntil } = scheduleFor(10, 10 + lifetime, 30_000, 0.5, lead)
+        expect(serveUntil).toBeLessThan(10 + lifetime)
+        expect(refreshAt).toBeLessThanOrEqual(serveUntil)
+        expect(aheadAt).toBeLessThanOrEqual(serveUntil)
+        expect(aheadAt).toBeGreaterThanOrEqual(10)
+      }
     }
   })
 })
@@ -199,7 +208,7 @@ describe('refresh-ahead with a slow token endpoint (fake clock): the refresh sta
 })
 
 describe('a token that lives less than the skew, or not at all', () => {
-  it.each([0, 0.5, 10])('expires_in %s: 50 sequential calls make one token request', async (expiresIn) => {
+  it.each([0, 10])('expires_in %s: 50 sequential calls make one token request', async (expiresIn) => {
     const state = { hits: 0 }
     const fetch = async () => {
       state.hits++
@@ -218,4 +227,93 @@ describe('a token that lives less than the skew, or not at all', () => {
     await p.getToken()
     expect(state.hits).toBe(2)
   })
+
+  it.each([true, false])(
+    '1 s JWTs whose exp is on a whole second (refreshAhead %s): no call is handed a token past its exp',
+    async (refreshAhead) => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
+      // the server stamps iat on the second it issues in: exp = iat + 1 may be a few ms away
+      const state = { hits: 0, answered: 0, adopted: 0 }
+      const fetch = async () => {
+        state.hits++
+        await sleep(20)
+        const exp = Math.floor(Date.now() / 1000) + 1
+        const claims = btoa(JSON.stringify({ exp, n: state.hits })).replace(/=+$/, '')
+        state.answered++
+        const body = { access_token: `e30.${claims}.sig`, token_type: 'Bearer', expires_in: 1 }
+        return Response.json(body, { headers: { date: new Date().toUTCString() } })
+      }
+      vi.setSystemTime(10_990) // the first token is issued 10 ms before its exp second ends
+      const p = provider({ fetch, clock: () => Date.now(), refreshAhead })
+      p.on('token', () => state.adopted++)
+      let expired = 0
+      let settled = 0
+      const calls = 500
+      for (let i = 0; i < calls; i++) {
+        void p
+          .getToken()
+          .then((token) => {
+            const { exp } = JSON.parse(atob(token.accessToken.split('.')[1]!)) as { exp: number }
+            if (Date.now() >= exp * 1000) expired++
+          })
+          .finally(() => settled++)
+        await advance(10, state) // a call every 10 ms for 5 s
+      }
+      for (let i = 0; i < 100 && settled < calls; i++) await advance(10, state)
+      await p.close()
+      expect({ settled, expired }).toEqual({ settled: calls, expired: 0 })
+      // each new token asked for in the same second has the same exp: a few per second, not one per call
+      expect(state.hits).toBeLessThanOrEqual(30)
+    },
+    30_000,
+  )
+})
+
+describe('a failing background refresh (fake clock, jitter at its latest, a token endpoint answering in 20 ms)', () => {
+  it.each([
+    [5, 2],
+    [10, 2],
+  ])(
+    '%i s tokens, the refresh ahead and its next %i retries refused: the last retry comes before the token stops serving, no caller fails or waits',
+    async (lifetime, refusals) => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
+      vi.spyOn(Math, 'random').mockReturnValue(0.99)
+      const { state, fetch: answer } = slowEndpoint(lifetime, 20)
+      let refused = 0
+      const fetch = async () => {
+        // the first token, then `refusals` background attempts refused, then tokens again
+        if (state.hits >= 1 && refused < refusals) {
+          refused++
+          state.hits++
+          state.answered++
+          return Response.json({ error: 'temporarily_unavailable' }, { status: 503 })
+        }
+        return answer()
+      }
+      const p = provider({ fetch, clock: () => Date.now(), retry: false })
+      p.on('token', () => state.adopted++)
+      // a refusal is handled (scrubbed, on real time) before the fake clock moves on
+      p.on('token-error', () => state.adopted++)
+      let warm = false
+      void p.getToken().then(() => (warm = true))
+      while (!warm) await advance(10, state)
+      let waits = 0
+      let failures = 0
+      const waiting: Promise<unknown>[] = []
+      for (let t = 0; t < lifetime * 1000 * 1.5; t += 50) {
+        if (p.peekToken() === undefined) {
+          waits++
+          waiting.push(p.getToken().catch(() => failures++))
+        }
+        await advance(50, state)
+      }
+      for (let i = 0; i < 10; i++) await advance(50, state)
+      await Promise.all(waiting)
+      await p.close()
+      vi.mocked(Math.random).mockRestore()
+      expect(refused).toBe(refusals)
+      expect({ waits, failures }).toEqual({ waits: 0, failures: 0 })
+    },
+    30_000,
+  )
 })

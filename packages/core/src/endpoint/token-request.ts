@@ -61,9 +61,11 @@ export async function requestToken(
     Pick<HeldSecrets, 'heldTokens'> & { onRotated?: ((refreshToken: string) => void) | undefined },
   request: Request,
 ): Promise<{ token: Token; response: Response }> {
+  const sentAt = options.clock()
   return sendRequest(options, request, 'token', async (response) => {
     const token = await parseTokenResponse(response, {
       now: options.clock(),
+      sentAt,
       defaultLifetime: options.defaultLifetime,
       requestedScope: options.scope,
       maxBytes: options.maxResponseBytes,

@@ -17,6 +17,12 @@ export interface TokenEndpointResponse {
 export interface ParseTokenResponseOptions {
   /** Time the response arrived, epoch ms. @default Date.now() */
   now?: number
+  /**
+   * Time the request was sent, epoch ms: an answer whose `Date` header is behind `now` by no
+   * more than the round trip (and the header's whole second) is taken as from a server whose
+   * clock agrees with ours, delayed on the way. @default now
+   */
+  sentAt?: number
   /** Lifetime assumed without `expires_in` or a JWT `exp`, ms. @default 300_000 */
   defaultLifetime?: number
   /** Scope to report when the server does not say (RFC 6749 §5.1: then it granted what was asked). */
@@ -55,7 +61,8 @@ export async function parseTokenResponse(
   }
   const tokenType = normaliseTokenType(body.token_type, options.tokenTypes ?? ['Bearer'], fail)
   const now = options.now ?? Date.now()
-  const expiresAt = expiryOf(body, now, options.defaultLifetime ?? 300_000, response, fail)
+  const roundTrip = Math.max(0, now - (options.sentAt ?? now))
+  const expiresAt = expiryOf(body, now, roundTrip, options.defaultLifetime ?? 300_000, response, fail)
   const optionalString = (name: string) => {
     const value = body[name]
     if (value === undefined || value === null) return undefined
@@ -119,6 +126,7 @@ function normaliseTokenType(
 function expiryOf(
   body: Record<string, unknown>,
   now: number,
+  roundTrip: number,
   defaultLifetime: number,
   response: Response,
   fail: (message: string) => Error,
@@ -129,18 +137,27 @@ function expiryOf(
   if (lifetime === undefined && raw !== undefined && raw !== null)
     throw fail('has an invalid expires_in (must be a non-negative number of seconds)')
   const exp = jwtExpiresAt(body.access_token as string)
-  // how far our clock is ahead of the server's, by its Date header (NaN without one)
-  const skew = now - Date.parse(response.headers.get('date') ?? '')
+  const date = Date.parse(response.headers.get('date') ?? '')
+  // how far our clock is ahead of the server's by its Date header (NaN without one)
+  const skew = now - date
+  // within the header's whole-second resolution, and the time the answer may have spent on the
+  // way (a slow network, a busy event loop): the server's clock is ours, and what it stamped is
+  // when it issued the token, not an answer that arrived that late
+  const agrees = skew > -1_000 && skew < 2_000 + roundTrip
   if (lifetime !== undefined) {
     const expiresAt = now + Math.min(lifetime * 1000, MAX_LIFETIME)
+    if (!agrees) return expiresAt
     // a JWT's `exp` counts from its whole-second `iat`, before the answer travelled: up to a second
-    // earlier than `expires_in` from now, a second a 2 s token cannot lose. Kept only while the
-    // server's Date header says its clock is ours (within its whole-second resolution)
-    return exp !== undefined && skew > -1_000 && skew < 2_000 ? Math.min(expiresAt, exp) : expiresAt
+    // earlier than `expires_in` from now, a second a 2 s token cannot lose; `expires_in` counts
+    // from the server's Date (issued at most a second after it), not from an answer's late arrival
+    const issuedBy = date + 1_000 + Math.min(lifetime * 1000, MAX_LIFETIME)
+    return Math.min(expiresAt, issuedBy, exp ?? Number.POSITIVE_INFINITY)
   }
   if (exp === undefined) return now + defaultLifetime
-  // `exp` is on the server's clock: shifted by how far ours is off
-  return Math.min(Number.isFinite(skew) ? exp + skew : exp, now + MAX_LIFETIME)
+  // `exp` is on the server's clock: shifted by how far ours is off (an answer late on the way
+  // is no clock ahead: it is not shifted later for that)
+  const shifted = agrees ? Math.min(exp, exp + skew) : Number.isFinite(skew) ? exp + skew : exp
+  return Math.min(shifted, now + MAX_LIFETIME)
 }
 
 /** A non-negative number of seconds (some servers send a numeric string), or `undefined`. */

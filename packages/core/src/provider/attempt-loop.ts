@@ -91,12 +91,16 @@ export function createAttemptLoop(
     }
   }
 
-  /** After `invalid_grant` for `used`: a grant that can run again starts over without it. */
+  /**
+   * After `invalid_grant` for `used`: it is never sent again. A grant that can run again starts
+   * over without it; one that cannot asks for a new login, without a request (a spent refresh
+   * token sent again is a replay each time, to a server with reuse detection).
+   */
   function forgetIfRejected(error: unknown, used: string): boolean {
     if (!(error instanceof OAuthError) || error.error !== 'invalid_grant') return false
     // a store still holding it must not hand it back
     retire(used)
-    if (refreshToken === used && (isRepeatable(grant) || isOneTime(grant))) refreshToken = undefined
+    if (refreshToken === used) refreshToken = undefined
     return true
   }
 
@@ -201,7 +205,7 @@ export function createAttemptLoop(
         }
         if (used !== undefined && forgetIfRejected(error, used)) {
           // the refresh token is spent or revoked; a grant that can be run again starts over (a
-          // refresh_token grant keeps its newest refresh token: an older one would be a replay)
+          // refresh_token grant never goes back to an older one: that would be a replay)
           if (!isRepeatable(grant)) throw error
           continue
         }

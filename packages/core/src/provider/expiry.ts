@@ -5,9 +5,11 @@
 export const HARD_MARGIN = 2_000
 
 /**
- * The shortest time a token serves, ms. A token granted for less (`expires_in: 0`, or a
- * lifetime below a second) is served this long after it arrived, so sequential callers share
- * it instead of asking the token endpoint once per call; a 401 for it is still one refresh.
+ * How long a token granted for no time at all (`expires_in: 0`, or an `exp` already past) is
+ * served after it arrived, ms, so sequential callers share it instead of asking the token
+ * endpoint once per call; a 401 for it is still one refresh. A token that lives at all, however
+ * briefly, is never served past its expiry: a 1 s JWT whose `exp` is on a whole second may have
+ * a few ms left, and the next one, asked for then, lives its whole second.
  */
 export const MIN_SERVE_WINDOW = 1_000
 
@@ -74,7 +76,7 @@ export function scheduleFor(
   lead = 0,
 ): RefreshSchedule {
   const lifetime = Math.max(0, expiresAt - obtainedAt)
-  if (lifetime < MIN_SERVE_WINDOW) {
+  if (lifetime === 0) {
     const until = obtainedAt + MIN_SERVE_WINDOW
     return { aheadAt: until, refreshAt: until, serveUntil: until }
   }
@@ -86,6 +88,20 @@ export function scheduleFor(
   const start = Math.min(latest, Math.max(expiresAt - skew, obtainedAt + AHEAD_FLOOR * usable))
   const aheadAt = obtainedAt + (start - obtainedAt) * (1 - AHEAD_JITTER + AHEAD_JITTER * random)
   return { aheadAt, refreshAt, serveUntil }
+}
+
+/** The last retry of a failed background refresh leaves at most this much before `serveUntil`, ms (a tenth of the usable life when shorter). */
+const RETRY_HEADROOM = 1_000
+
+/**
+ * The latest a failed background refresh is tried again and still answers before `serveUntil`
+ * (epoch ms): twice the last token request's duration before it, and at least `RETRY_HEADROOM`
+ * (a tenth of the usable life when shorter). A backoff that would pass it is cut to it once, so
+ * an outage that ends before the token stops serving fails no caller.
+ */
+export function retryByFor(schedule: RefreshSchedule, obtainedAt: number, lead = 0): number {
+  const usable = schedule.serveUntil - obtainedAt
+  return schedule.serveUntil - Math.max(LEAD_FACTOR * lead, Math.min(RETRY_HEADROOM, usable / 10))
 }
 
 /**

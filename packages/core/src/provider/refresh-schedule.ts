@@ -47,11 +47,17 @@ export function createRefreshSchedule(clock: () => number, refresh: () => Promis
     succeeded(): void {
       failures = 0
     },
-    /** When to try again after a failed background refresh (epoch ms): jittered exponential backoff. */
-    failed(): number {
+    /**
+     * When to try again after a failed background refresh (epoch ms): jittered exponential
+     * backoff, cut to `by` (the last start that still answers before the token stops serving)
+     * while that is still ahead.
+     */
+    failed(by = Number.POSITIVE_INFINITY): number {
       failures++
       const backoff = Math.min(MAX_BACKOFF, 1_000 * 2 ** (failures - 1))
-      return clock() + backoff * (0.5 + Math.random() / 2)
+      const now = clock()
+      const at = now + backoff * (0.5 + Math.random() / 2)
+      return now < by ? Math.min(at, by) : at
     },
     cancel,
     close(): void {

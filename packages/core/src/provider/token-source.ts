@@ -8,6 +8,7 @@ import { createAttemptLoop } from './attempt-loop.js'
 import type { CallParams } from './call-tokens.js'
 import { createCurrentToken } from './current-token.js'
 import type { createEmitter, TokenKeyInfo } from './events.js'
+import { retryByFor } from './expiry.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 import { createRefreshSchedule } from './refresh-schedule.js'
 import { createStoreCoordination, type StoreCall } from './store-coordination.js'
@@ -131,7 +132,10 @@ export function createTokenSource(context: TokenSourceContext) {
     forceNext = false
     const key = await cacheKey()
     const failure = lastFailure
-    if (failure && clock() - failure.at < options.failureCooldown) return stillValid(failure.error, false)
+    // the cooldown spares the server a caller per call after a failure; the background refresh
+    // runs on its own backoff, shorter at first: held back here, it would never run again
+    if (failure && !background && clock() - failure.at < options.failureCooldown)
+      return stillValid(failure.error, false)
     const started = clock()
     if (!force) {
       const entry = await storeCall('get', () => store.get(key))
@@ -170,7 +174,7 @@ export function createTokenSource(context: TokenSourceContext) {
     if (report) {
       const expiresAt = cached.token.expiresAt ?? cached.entry.refreshAt
       emitter.emit('refresh-failed', { key: keyInfo(), error: error as Error, expiresAt })
-      cached.schedule.aheadAt = schedule.failed()
+      cached.schedule.aheadAt = schedule.failed(retryByFor(cached.schedule, cached.entry.obtainedAt, lead))
       scheduleAhead()
     }
     return cached.token
