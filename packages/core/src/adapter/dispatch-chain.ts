@@ -13,8 +13,11 @@ type ChainGrant = Grant | false
  * which chain a send goes on, so that `again`, not `begin`, decides a later send. A handler that
  * sent before goes on in its chain (a retry handler sends each attempt with itself); so does a
  * send of the URL a redirect response leads to, made while that response's end is handed on (an
- * interceptor in between wraps the handler anew for every hop). A chain that went without the
- * token goes on without it: a request elsewhere that redirects into the API gets none.
+ * interceptor in between wraps the handler anew for every hop); and so does a send of the URL a
+ * redirect that carries no token leads to, soon after (fetch, Node's global one too, follows each
+ * hop as a new request of its own: see `createPendingHops`). A chain that went without the token
+ * goes on without it: a request elsewhere that redirects into the API gets none, nor does a chain
+ * that left the origin and comes back.
  */
 export class DispatchChains<R, S, H extends object> {
   readonly #chains = new WeakMap<H, ChainGrant>()
@@ -34,7 +37,7 @@ export class DispatchChains<R, S, H extends object> {
    * What a send of `request` by `handler` carries: its chain's grant (through `again`), nothing
    * in a chain that went without the token or for the provider's own request, else what `begin`
    * gives, and a rejection for what it throws (`InsecureHttpError`: nothing may be sent). The
-   * hop's URL is read only while a redirect's end is handed on.
+   * request's URL is read only while a redirect's end is handed on or a hop is awaited.
    */
   step(request: R, handler: H): ReturnType<RequestProtocol<R, S>['begin']> {
     const ending = this.#ending
