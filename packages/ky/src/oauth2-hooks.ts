@@ -6,6 +6,8 @@ import {
   fetchHopByHop,
   followsRedirectsHere,
   isReplayableBody,
+  sendUnkept,
+  setGrantHeaders,
 } from '@tokenwell/core/adapter'
 import type { BeforeErrorHook, BeforeRequestHook, NormalizedOptions } from 'ky'
 
@@ -76,12 +78,10 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   function apply(send: Send, grant: Grant): void {
     grants.set(send.options, grant)
     calls.set(send.request, send.options)
-    const { headers } = send.request
-    if (grant.authorization === undefined) headers.delete('authorization')
-    else headers.set('authorization', grant.authorization)
-    if (grant.proof !== undefined) headers.set('dpop', grant.proof)
-    else if (grant.dpop) headers.delete('dpop')
-    dropGrantOnAbort(headers, send.request.signal, grant) // ky's TimeoutError holds the request, unhooked
+    setGrantHeaders(send.request.headers, grant)
+    // ky's TimeoutError holds the request and reaches no hook: a send hop by hop leaves it the token
+    if (followsRedirectsHere(grant, given !== undefined))
+      dropGrantOnAbort(send.request.headers, send.options.signal ?? undefined, grant)
   }
 
   const beforeRequest: BeforeRequestHook = (request, options) => {
@@ -101,7 +101,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   function send(request: Request, init: RequestInit | undefined, call: Options, grant: Grant) {
     const inner = given ?? globalThis.fetch
     if (!followsRedirectsHere(grant, given !== undefined) || request.redirect !== 'follow')
-      return inner(request, init)
+      return given ? inner(request, init) : sendUnkept(inner, request, init)
     const again = (g: Grant, hop: Request) => protocol.again(g, { request: hop, options: call })
     const replayable = isReplayableBody(call.body)
     return fetchHopByHop((r) => inner(r, init), request, grant, again, replayable).then((last) => {

@@ -31,6 +31,24 @@ export function setGrantHeaders(headers: Headers, grant: Grant): Headers {
 }
 
 /**
+ * Sends `request` with the platform's `fetch`, then takes the token and proof off it: that fetch
+ * copies a `Request` before it returns (Fetch standard, the `fetch()` method, step 2), so what is
+ * sent keeps them, and a client error that holds the request afterwards (ky's `TimeoutError`,
+ * which reaches no hook) holds neither. For a request the adapter authorized: none of it is the
+ * caller's own.
+ */
+export function sendUnkept(
+  fetch: (request: Request, init?: RequestInit) => Promise<Response>,
+  request: Request,
+  init?: RequestInit,
+): Promise<Response> {
+  const sent = fetch(request, init)
+  request.headers.delete('authorization')
+  request.headers.delete('dpop')
+  return sent
+}
+
+/**
  * Sends `request` with `fetch` and follows its redirects here, one hop at a time, as
  * `redirect: 'follow'` would (at most 20), for a request whose every send needs the protocol's
  * word: a DPoP proof names one URL, so `again` gives each hop its grant (a new proof on the

@@ -9,7 +9,13 @@ export { BODY_HEADERS, isReplayableBody, multipartBytes, pinnedMultipartType } f
 export { decodeClaims, type ResourceChallenge, readChallenge } from './challenge.js'
 export { type ReplayDecision, recordHeader, replayDecision } from './decision.js'
 export { ChainedSend, DispatchChains } from './dispatch-chain.js'
-export { fetchHopByHop, followsRedirectsHere, type RequestFetch, setGrantHeaders } from './follow.js'
+export {
+  fetchHopByHop,
+  followsRedirectsHere,
+  type RequestFetch,
+  sendUnkept,
+  setGrantHeaders,
+} from './follow.js'
 export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
 export { baseOrigin, IN_BROWSER, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
 export { createPendingHops } from './pending-hops.js'
