@@ -133,6 +133,42 @@ describe('a token endpoint echoing secrets in forms the scrubber may not know', 
     },
   )
 
+  it('the Basic header echoed base64-encoded (so the client secret twice over): 0 pieces of it printed', async () => {
+    const clientSecret = 'Zq8sPq2LmV4nR7tY1wK3'
+    answer = (_body, auth) => ({
+      status: 401,
+      headers: {},
+      body: JSON.stringify({
+        error: 'invalid_client',
+        error_description: `request: ${b64(`authorization: ${auth}`)}`,
+      }),
+    })
+    const text = await failWith({ clientSecret, refreshToken: 'refresh-token-0123456789' })
+    expect(text).toContain('invalid_client')
+    expect(pieces(text, b64(`authorization: Basic ${b64(`svc:${clientSecret}`)}`).slice(8, -8))).toBe(0)
+  })
+
+  it('the client secret echoed HTML-escaped by the OWASP rule in an error page: 0 pieces of it printed', async () => {
+    const clientSecret = 'Zq8s/Pq2L&mV4n/R7tY1wK3'
+    const entities = (v: string) =>
+      v.replace(/[&<>"'/]/g, (c) => `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`)
+    answer = (_body, auth) => {
+      const basic = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString()
+      const secret = decodeURIComponent(basic.split(':')[1] ?? '')
+      return {
+        status: 401,
+        headers: {},
+        body: JSON.stringify({
+          error: 'invalid_client',
+          error_description: `<p>secret ${entities(secret)} rejected</p>`,
+        }),
+      }
+    }
+    const text = await failWith({ clientSecret, refreshToken: 'refresh-token-0123456789' })
+    expect(text).toContain('invalid_client')
+    expect(pieces(text, entities(clientSecret))).toBe(0)
+  })
+
   it('the client secret echoed in hex in error_description: 0 pieces of it printed', async () => {
     const clientSecret = 'Zq8sPq2LmV4nR7tY1wK3'
     answer = (_body, auth) => {

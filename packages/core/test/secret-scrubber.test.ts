@@ -1,4 +1,5 @@
 import { inspect } from 'node:util'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   buildTokenRequest,
@@ -29,6 +30,27 @@ describe('the secret scrubber', () => {
     ],
     ['JSON-escaped', JSON.stringify(SECRET).slice(1, -1)],
     ['HTML-escaped', SECRET.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)],
+    [
+      'HTML-escaped as Python does (&#x27;)',
+      SECRET.replace(
+        /[&<>"']/g,
+        (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? '&#x27;',
+      ),
+    ],
+    [
+      'HTML-escaped by the OWASP rule (/ as &#x2F;)',
+      SECRET.replace(
+        /[&<>"'/]/g,
+        (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '/': '&#x2F;' })[c] ?? '&#x27;',
+      ),
+    ],
+    [
+      'HTML-escaped as hex references',
+      SECRET.replace(/[&<>"'/]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`),
+    ],
+    ['base64, twice', b64(b64(SECRET))],
+    ['base64 of a Basic header, base64 again', b64(`authorization: Basic ${b64(`svc:${SECRET}`)}`)],
+    ['base64 of a text that holds it, twice over', b64(b64(`{"seen":${JSON.stringify(SECRET)}}`))],
     ['base64', b64(SECRET)],
     [
       'as its UTF-8 bytes read as Latin-1 (a header value fetch read)',
@@ -90,6 +112,25 @@ function piecesShown(secret: string, text: string): string[] {
   }
   return shown
 }
+
+describe('the secret scrubber, on base64 of base64', () => {
+  const token = fc.stringMatching(/^[A-Za-z0-9._~+/-]{16,80}$/)
+  const text = fc.string({ maxLength: 40 })
+  it('hides a token a server encoded twice among any text, and what it encoded with it', () => {
+    fc.assert(
+      fc.property(token, text, text, text, (secret, before, inside, after) => {
+        const echo = b64(b64(`${inside}${secret}${inside}`))
+        const scrubbed = createScrubber([secret])(`${before} ${echo} ${after}`)
+        expect(scrubbed).toBe(`${before} [REDACTED] ${after}`)
+      }),
+    )
+  })
+
+  it('leaves base64 that holds no secret alone', () => {
+    const other = b64(b64('just an ordinary error page, nothing secret in it'))
+    expect(createScrubber(['Zq8sPq2LmV4nR7tY1wK3'])(`seen: ${other}`)).toBe(`seen: ${other}`)
+  })
+})
 
 describe('the secret scrubber, on echoes an encoder lengthens', () => {
   // the 11 code units after `n` (an emoji is two) echoed after a newline: JSON.stringify and

@@ -1,5 +1,15 @@
 import { escapedViews, originOf } from './printed-views.js'
-import { base64, formEncode, hex, hexBytes, isHigh, isLow, latin1, uriEncode } from './text-encodings.js'
+import {
+  base64,
+  decodeBase64,
+  formEncode,
+  hex,
+  hexBytes,
+  isHigh,
+  isLow,
+  latin1,
+  uriEncode,
+} from './text-encodings.js'
 
 export { secretsOf } from './request-secrets.js'
 
@@ -47,8 +57,7 @@ export function secretForms(secret: string): string[] {
     json,
     unicode,
     unicode.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`),
-    secret.replace(/[&<>"']/g, (c) => HTML[c] as string),
-    secret.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
+    ...htmlForms(secret),
     hexed,
     hexed.toUpperCase(),
     // a password or a client secret is base64-encoded in a Basic header; anything may be in an echo
@@ -70,6 +79,28 @@ const HTML: Readonly<Record<string, string>> = {
   '>': '&gt;',
   '"': '&quot;',
   "'": '&#39;',
+}
+
+/**
+ * `secret` HTML-escaped as the common escapers do it: named entities with `&#39;` (lodash,
+ * escape-html, Rails), with `&#x27;` (Python's `html.escape`), with `&#039;` (PHP), with
+ * `&#x27;` and `/` as `&#x2F;` (OWASP's rule, which a base64 token's `/` meets), and every
+ * special character as a decimal or a hex (either case) character reference.
+ */
+function htmlForms(secret: string): string[] {
+  if (!/[&<>"'/]/.test(secret)) return []
+  const named = (quote: string, slash = '/') =>
+    secret.replace(/[&<>"'/]/g, (c) => (c === "'" ? quote : c === '/' ? slash : (HTML[c] as string)))
+  return [
+    named('&#39;'),
+    named('&#x27;'),
+    named('&#039;'),
+    named('&#x27;', '&#x2F;'),
+    secret.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
+    ...[hex, (code: number, width: number) => hex(code, width).toUpperCase()].map((digits) =>
+      secret.replace(/[&<>"'/]/g, (c) => `&#x${digits(c.charCodeAt(0), 2)};`),
+    ),
+  ]
 }
 
 /**
@@ -97,7 +128,7 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
   }
   const shortForms = [...short].filter((form) => form.length >= MIN_SECRET)
   if (pieces.size === 0 && shortForms.length === 0) return (text) => text
-  const hiddenIn = (text: string): Uint8Array | undefined => {
+  const hiddenIn = (text: string, depth = 0): Uint8Array | undefined => {
     if (typeof text !== 'string' || text.length < MIN_SECRET) return undefined
     let hidden: Uint8Array | undefined
     const hide = (from: number, to: number) => {
@@ -117,6 +148,8 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
     }
     matchPieces(text, 0, text.length, hide)
     matchShort(text, hide)
+    // decoded base64: the forms as they are are what a server encoded
+    if (depth > 0) return hidden
     // the text as a JSON logger or a console prints it: an escape or a quote next to fewer than
     // PIECE characters of a secret can make a piece; only windows that hold one can differ
     for (const view of escapedViews(text)) {
@@ -134,6 +167,11 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
       matchPieces(joined.text, 0, joined.text.length, (from, to) =>
         hide(joined.at[from]!, joined.at[to - 1]! + 1),
       )
+    // base64 of text that holds a secret in a form (base64 of a Basic header, the secret encoded
+    // twice: its base64 forms are forms): the whole run, decoded once
+    for (const run of text.matchAll(BASE64_RUN))
+      if (run[0].length <= MAX_RUN && hiddenIn(decodeRun(run[0]), 1))
+        hide(run.index, run.index + run[0].length)
     return hidden
   }
   const scrub = (text: string) => {
@@ -152,7 +190,18 @@ export function createScrubber(secrets: Iterable<string>): Scrubber {
     }
     return out
   }
-  return Object.assign(scrub, { hidden: hiddenIn })
+  return Object.assign(scrub, { hidden: (text: string) => hiddenIn(text) })
+}
+
+/** A run of base64 or base64url characters long enough to hold a piece of a secret, once decoded. */
+const BASE64_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g
+/** Longer runs (an image, a file) are not decoded. */
+const MAX_RUN = 65_536
+
+/** The text a run of base64 or base64url holds, from its first character (a trailing partial group dropped). */
+function decodeRun(run: string): string {
+  const standard = run.replace(/=+$/, '').replaceAll('-', '+').replaceAll('_', '/')
+  return decodeBase64(standard.slice(0, standard.length - (standard.length % 4)))
 }
 
 /**
