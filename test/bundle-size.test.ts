@@ -14,10 +14,10 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * few bytes of a small fix do not fail CI; it is not a budget to spend.
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 23_545,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 26_810,
-  'page: authorization code + PKCE + refresh + withOAuth2': 24_450,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 27_710,
+  'page: client_credentials + withOAuth2': 23_535,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 26_800,
+  'page: authorization code + PKCE + refresh + withOAuth2': 24_440,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 27_690,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {
