@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createTokenProvider, type TokenProviderOptions } from '../src/index.js'
+import { createTokenProvider, type TokenProvider, type TokenProviderOptions } from '../src/index.js'
 import { HARD_MARGIN, MIN_SERVE_WINDOW, scheduleFor } from '../src/provider/expiry.js'
 
 const tokenEndpoint = 'https://as.test/token'
@@ -34,6 +34,35 @@ function slowEndpoint(lifetimeSeconds: number, latency: number) {
     return Response.json(body)
   }
   return { state, fetch, requests, answers }
+}
+
+/**
+ * Warms `p` up (its first token), then for `duration` ms of the fake clock makes `callers` calls
+ * every 50 ms, and lets `drain` ms more pass for the token requests still open. A call that finds
+ * no cached token (`peekToken()`) waits for a token request: those are counted, and the ones that fail.
+ */
+async function countWaits(
+  p: TokenProvider,
+  state: { answered: number; adopted: number },
+  { duration, callers, drain }: { duration: number; callers: number; drain: number },
+): Promise<{ waits: number; failures: number }> {
+  let warm = false
+  void p.getToken().then(() => (warm = true))
+  while (!warm) await advance(10, state)
+  let waits = 0
+  let failures = 0
+  const waiting: Promise<unknown>[] = []
+  for (let t = 0; t < duration; t += 50) {
+    for (let i = 0; i < callers; i++) {
+      if (p.peekToken() !== undefined) continue
+      waits++
+      waiting.push(p.getToken().catch(() => failures++))
+    }
+    await advance(50, state)
+  }
+  for (let t = 0; t < drain; t += 50) await advance(50, state)
+  await Promise.all(waiting)
+  return { waits, failures }
 }
 
 function provider(options: Partial<TokenProviderOptions>) {
@@ -181,25 +210,14 @@ describe('refresh-ahead with a slow token endpoint (fake clock): the refresh sta
       const { state, fetch, requests, answers } = slowEndpoint(lifetime, latency)
       const p = provider({ fetch, clock: () => Date.now() })
       p.on('token', () => state.adopted++)
-      let warm = false
-      void p.getToken().then(() => (warm = true))
-      while (!warm) await advance(10, state)
-      let waits = 0
-      let failures = 0
-      const waiting: Promise<unknown>[] = []
-      for (let t = 0; t < lifetime * 1000 * 6; t += 50) {
-        // 4 callers every 50 ms: each takes the cached token, or waits for a token request
-        for (let i = 0; i < 4; i++) {
-          if (p.peekToken() !== undefined) continue
-          waits++
-          waiting.push(p.getToken().catch(() => failures++))
-        }
-        await advance(50, state)
-      }
-      await advance(latency, state)
-      await Promise.all(waiting)
+      // 4 callers every 50 ms for 6 lifetimes: each takes the cached token, or waits for a token request
+      const counted = await countWaits(p, state, {
+        duration: lifetime * 1000 * 6,
+        callers: 4,
+        drain: latency,
+      })
       await p.close()
-      expect({ waits, failures }).toEqual({ waits: 0, failures: 0 })
+      expect(counted).toEqual({ waits: 0, failures: 0 })
       // one token request at a time, each answered before the next starts
       expect(requests.slice(1).every((at, i) => at >= answers[i]!)).toBe(true)
     },
@@ -294,25 +312,11 @@ describe('a failing background refresh (fake clock, jitter at its latest, a toke
       p.on('token', () => state.adopted++)
       // a refusal is handled (scrubbed, on real time) before the fake clock moves on
       p.on('token-error', () => state.adopted++)
-      let warm = false
-      void p.getToken().then(() => (warm = true))
-      while (!warm) await advance(10, state)
-      let waits = 0
-      let failures = 0
-      const waiting: Promise<unknown>[] = []
-      for (let t = 0; t < lifetime * 1000 * 1.5; t += 50) {
-        if (p.peekToken() === undefined) {
-          waits++
-          waiting.push(p.getToken().catch(() => failures++))
-        }
-        await advance(50, state)
-      }
-      for (let i = 0; i < 10; i++) await advance(50, state)
-      await Promise.all(waiting)
+      const counted = await countWaits(p, state, { duration: lifetime * 1000 * 1.5, callers: 1, drain: 500 })
       await p.close()
       vi.mocked(Math.random).mockRestore()
       expect(refused).toBe(refusals)
-      expect({ waits, failures }).toEqual({ waits: 0, failures: 0 })
+      expect(counted).toEqual({ waits: 0, failures: 0 })
     },
     30_000,
   )

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../crypto/hash.js'
-import { failureOutcome, isRetryable, retryDelay } from '../endpoint/retry.js'
+import { isRetryable, retryDelay } from '../endpoint/retry.js'
 import type { TokenEndpointClient } from '../endpoint/token-endpoint.js'
 import { AuthorizationError, OAuthError } from '../errors.js'
 import type { DevicePoll } from '../flows/device-poll.js'
@@ -9,7 +9,7 @@ import { createToken, type Token, tokenToData } from '../token.js'
 import type { CallParams } from './call-tokens.js'
 import type { TokenKeyInfo } from './events.js'
 import { scheduleFor } from './expiry.js'
-import { type Claim, claim, settle } from './families.js'
+import { type FamilyMember, redeemInFamily, settle } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 import { createRedemptions } from './redemptions.js'
 
@@ -57,14 +57,25 @@ export function createAttemptLoop(
 
   /** The authorization code: exchanged once, it is redeemed as a refresh token is (rule 4). */
   const code = grant.type === 'authorization_code' ? grant.code : undefined
+  /** `used` was rotated to `next`: it is never redeemed again, and `next` is held in its place. */
+  const rotate = (used: string, next: string) => {
+    retire(used)
+    if (refreshToken === used || refreshToken === undefined) refreshToken = next
+  }
   /** This provider among the others of the process that may hold its refresh tokens (families.ts). */
-  const owner = {}
+  const member: FamilyMember = {
+    doubt: (token) => redemptions.doubt(token),
+    rotated(token, newest) {
+      rotate(token, newest)
+      if (token === code) codeSpent = true
+    },
+  }
   const familyOf = () => `${hooks.keyInfo().tokenEndpoint} ${options.clientId}`
   /** What comes after `used` once redeemed: the refresh token the answer names (a code is spent). */
   const successor = (used: string, token: Token) => token.refreshToken ?? (used === code ? 'spent' : used)
   const redemptions = createRedemptions(
     async (answer, used) => {
-      settle(familyOf(), used, owner, successor(used, answer.token))
+      settle(familyOf(), used, member, successor(used, answer.token))
       await hooks.onLateEntry(await toEntry(answer.token, used === code ? undefined : used))
     },
     (error, used) => forgetIfRejected(error, used),
@@ -106,43 +117,18 @@ export function createAttemptLoop(
 
   async function send(params: Record<string, string>, used: string | undefined, call?: CallParams) {
     if (used === undefined) return client.send(params, undefined, call)
-    const family = familyOf()
-    const claimed = claim(family, used, owner)
-    if (claimed) throw new Superseded(used, claimed)
     const limit = answerTimeout(options)
-    // a 2xx the server redeemed `used` (a refresh token or the code) in, refused as a token
-    // response: the refresh token it carried is the one to redeem next, as `toEntry` keeps it
-    const rotatedTo = (rotated: string) => {
-      if (rotated === used) return // not rotated: still the one in doubt
-      settle(family, used, owner, rotated)
-      retire(used)
-      if (refreshToken === used || refreshToken === undefined) refreshToken = rotated
+    const redeem = (settleAs: (next: string) => void) => {
+      // a 2xx the server redeemed `used` (a refresh token or the code) in, refused as a token
+      // response: the refresh token it carried is the one to redeem next, as `toEntry` keeps it
+      const rotatedTo = (rotated: string) => {
+        if (rotated === used) return // not rotated: still the one in doubt
+        settleAs(rotated)
+        rotate(used, rotated)
+      }
+      return redemptions.redeem(used, () => client.send(params, limit, undefined, rotatedTo), options.timeout)
     }
-    try {
-      const answer = await redemptions.redeem(
-        used,
-        () => client.send(params, limit, undefined, rotatedTo),
-        options.timeout,
-      )
-      settle(family, used, owner, successor(used, answer.token))
-      return answer
-    } catch (error) {
-      const rejected = error instanceof OAuthError && error.error === 'invalid_grant'
-      settle(family, used, owner, rejected || failureOutcome(error) === 'unknown' ? 'spent' : 'free')
-      throw error
-    }
-  }
-
-  /**
-   * Another provider of this process had `presented`: waits for its redemption, takes the
-   * refresh token it rotated to, or holds `presented` in doubt (its request was refused or lost).
-   */
-  async function superseded({ presented, claimed }: Superseded): Promise<void> {
-    if ('wait' in claimed) return claimed.wait
-    if ('spent' in claimed) return redemptions.doubt(presented)
-    retire(presented)
-    if (presented === code) codeSpent = true
-    if (refreshToken === presented || refreshToken === undefined) refreshToken = claimed.newest
+    return redeemInFamily(familyOf(), used, member, redeem, (answer) => successor(used, answer.token))
   }
 
   /**
@@ -189,20 +175,20 @@ export function createAttemptLoop(
           const resolved = grant as typeof grant & { interval: number }
           poll = devicePoll ??= resolved.poller(resolved, clock)
         }
-        const { token } = poll
+        const answer = poll
           ? await poll(() => client.send(params), onPollAnswer, stopPolling())
           : await send(params, used ?? code, call)
+        if (!answer) {
+          attempt-- // another provider of this process had it first: nothing was sent
+          continue
+        }
+        const { token } = answer
         if (call !== undefined) {
           const { refreshToken: _kept, ...data } = tokenToData(token)
           return await toEntry(createToken(data), used)
         }
         return await toEntry(token, used)
       } catch (error) {
-        if (error instanceof Superseded) {
-          attempt-- // nothing was sent
-          await superseded(error)
-          continue
-        }
         if (used !== undefined && forgetIfRejected(error, used)) {
           // the refresh token is spent or revoked; a grant that can be run again starts over (a
           // refresh_token grant never goes back to an older one: that would be a replay)
@@ -264,15 +250,5 @@ export function createAttemptLoop(
       const token = refreshToken
       if (token !== undefined && (await sha256Hex(token)) === fingerprint) redemptions.doubt(token)
     },
-  }
-}
-
-/** A refresh token (or code) about to be sent that another provider of this process had first. */
-class Superseded extends Error {
-  constructor(
-    readonly presented: string,
-    readonly claimed: NonNullable<Claim>,
-  ) {
-    super('superseded')
   }
 }

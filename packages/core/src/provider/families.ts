@@ -8,6 +8,9 @@
  * another provider rotated away from redeems the newest of the family instead.
  */
 
+import { failureOutcome } from '../endpoint/retry.js'
+import { OAuthError } from '../errors.js'
+
 /** What became of a refresh token: being redeemed by `owner`, rotated to `next`, or never to be sent again. */
 type Link =
   | { readonly owner: object; readonly settled: Promise<void>; readonly settle: () => void }
@@ -20,7 +23,7 @@ const links = new Map<string, Link>()
 const SPENT = { spent: true } as const
 
 /** What a provider must do before it presents a refresh token another provider has had. */
-export type Claim =
+type Claim =
   | { readonly wait: Promise<void> }
   | { readonly newest: string }
   | { readonly spent: true }
@@ -35,7 +38,7 @@ const keyOf = (family: string, token: string) => `${family} ${token}`
  * (another provider rotated it away), or never send it (another provider's request with it was
  * refused with `invalid_grant`, or its outcome is unknown). Synchronous: no other claim between.
  */
-export function claim(family: string, token: string, owner: object): Claim {
+function claim(family: string, token: string, owner: object): Claim {
   let newest = token
   let link = links.get(keyOf(family, newest))
   for (let hops = 0; link && 'next' in link && hops < MEMORY; hops++) {
@@ -74,6 +77,48 @@ export function settle(
   if (outcome === 'free' || outcome === token) links.delete(key)
   else remember(key, outcome === 'spent' ? SPENT : { next: outcome })
   if (link && 'settle' in link) link.settle()
+}
+
+/** A provider in the registry: what it holds is spent or rotated when another provider had it first. */
+export interface FamilyMember {
+  /** Another provider's request with `token` was refused or lost: it may be spent. */
+  doubt(token: string): void
+  /** Another provider rotated `token` away: `newest` is the one to redeem instead. */
+  rotated(token: string, newest: string): void
+}
+
+/**
+ * Redeems `token` (of `family`: the token endpoint and client) for `member` with `send`, claimed
+ * right before it is sent and settled with what became of it: the refresh token `next` names in
+ * the answer; on a failure spent (refused with `invalid_grant`, or its outcome is unknown) or free.
+ * `send` is handed `settleAs`, for a successor named in an answer that failed anyway. When another
+ * provider had `token` first, nothing is sent: it waits for that redemption or tells `member`
+ * what became of `token`, and resolves to `undefined` (the caller starts over).
+ */
+export async function redeemInFamily<T>(
+  family: string,
+  token: string,
+  member: FamilyMember,
+  send: (settleAs: (next: string) => void) => Promise<T>,
+  next: (answer: T) => string,
+): Promise<T | undefined> {
+  const claimed = claim(family, token, member)
+  if (claimed) {
+    if ('wait' in claimed) await claimed.wait
+    else if ('spent' in claimed) member.doubt(token)
+    else member.rotated(token, claimed.newest)
+    return undefined
+  }
+  const end = (outcome: string) => settle(family, token, member, outcome)
+  try {
+    const answer = await send(end)
+    end(next(answer))
+    return answer
+  } catch (error) {
+    const rejected = error instanceof OAuthError && error.error === 'invalid_grant'
+    end(rejected || failureOutcome(error) === 'unknown' ? 'spent' : 'free')
+    throw error
+  }
 }
 
 function remember(key: string, link: Link): void {
