@@ -7,6 +7,7 @@ import {
   type TokenProviderOptions,
   type TokenStore,
 } from '@tokenwell/core'
+import { discovery } from '@tokenwell/core/discovery'
 import { revocation } from '@tokenwell/core/revocation'
 import { describe, expect, it } from 'vitest'
 import { useServers } from './support/servers.js'
@@ -270,6 +271,37 @@ describe('two providers given one refresh token, each with its own store (one si
       await Promise.all([a.close(), b.close()])
     },
   )
+})
+
+describe('two providers that discover the token endpoint (issuer), given one refresh token', () => {
+  it('a late answer to the first, after discovery, names the successor the second redeems: the spent one is never sent again', async () => {
+    const refreshToken = await firstRefreshToken()
+    servers.auth.stats.reset()
+    servers.auth.setLatency(300)
+    // a's caller stops waiting after 100 ms; its request is awaited up to the 500 ms retry deadline
+    const options = {
+      issuer: servers.auth.issuer,
+      discovery,
+      clientId: 'demo-client',
+      clientSecret: 'demo-secret',
+      grant: { type: 'refresh_token', refreshToken },
+      failureCooldown: 0,
+      refreshAhead: false,
+      timeout: 100,
+      retry: { attempts: 1, deadline: 500 },
+    } as const
+    const a = createTokenProvider(options)
+    expect(await settled(a.getToken())).toMatchObject({ error: { code: 'ERR_TOKEN_REQUEST' } })
+    await sleep(500) // the server has answered a's request, with the rotated refresh token
+    servers.auth.setLatency(0)
+    const b = createTokenProvider({ ...options, timeout: 10_000 })
+    const token = await b.getToken()
+    expect(token.refreshToken).toEqual(expect.any(String))
+    expect(servers.auth.stats.byGrant).toMatchObject({ refresh_token: 2 })
+    expect(servers.auth.stats).toMatchObject({ refreshTokenReuse: 0 })
+    expect(servers.auth.stats.byError['invalid_grant'] ?? 0).toBe(0)
+    await Promise.all([a.close(), b.close()])
+  })
 })
 
 describe('two providers sharing one in-memory store, the first giving up on a slow refresh', () => {

@@ -7,7 +7,6 @@ import { grantParams, isOneTime, isRepeatable } from '../grants/grants.js'
 import type { StoreEntry } from '../store.js'
 import { createToken, type Token, tokenToData } from '../token.js'
 import type { CallParams } from './call-tokens.js'
-import type { TokenKeyInfo } from './events.js'
 import { scheduleFor } from './expiry.js'
 import { type FamilyMember, redeemInFamily, settle } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
@@ -17,7 +16,6 @@ import { createRedemptions } from './redemptions.js'
 const SPENT_MEMORY = 16
 
 export interface AttemptLoopHooks {
-  keyInfo(): TokenKeyInfo
   emitTokenError(event: { error: Error; attempt: number; willRetry: boolean; delayMs?: number }): void
   /** An answer that came after every caller stopped waiting for it: adopt and store it. */
   onLateEntry(entry: StoreEntry): Promise<void>
@@ -70,12 +68,13 @@ export function createAttemptLoop(
       if (token === code) codeSpent = true
     },
   }
-  const familyOf = () => `${hooks.keyInfo().tokenEndpoint} ${options.clientId}`
+  // the server as configured: a discovered endpoint would move the family of a redemption in flight
+  const family = `${options.tokenEndpoint?.href ?? options.issuer ?? options.protectedResource} ${options.clientId}`
   /** What comes after `used` once redeemed: the refresh token the answer names (a code is spent). */
   const successor = (used: string, token: Token) => token.refreshToken ?? (used === code ? 'spent' : used)
   const redemptions = createRedemptions(
     async (answer, used) => {
-      settle(familyOf(), used, member, successor(used, answer.token))
+      settle(family, used, member, successor(used, answer.token))
       await hooks.onLateEntry(await toEntry(answer.token, used === code ? undefined : used))
     },
     (error, used) => forgetIfRejected(error, used),
@@ -128,7 +127,7 @@ export function createAttemptLoop(
       }
       return redemptions.redeem(used, () => client.send(params, limit, undefined, rotatedTo), options.timeout)
     }
-    return redeemInFamily(familyOf(), used, member, redeem, (answer) => successor(used, answer.token))
+    return redeemInFamily(family, used, member, redeem, (answer) => successor(used, answer.token))
   }
 
   /**
