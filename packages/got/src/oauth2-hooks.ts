@@ -94,7 +94,8 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
       delete headers.authorization
     if (grant.proof !== undefined) headers.dpop = grant.proof
     else if (before?.proof !== undefined && headers.dpop === before.proof) delete headers.dpop
-    dropGrantOnAbort(headers, shape.signal!(options), grant) // got's AbortError reaches no beforeError
+    // got's AbortError reaches no beforeError; without a signal there is no listener to set or take off
+    if (options.signal) dropGrantOnAbort(headers, shape.signal!(options), grant)
     // got encodes a FormData body into a one-shot generator before hooks run: its retries would send nothing
     if (!isReplayableBody(options.body))
       return multipartBytes(options.body, headers['content-type']).then((bytes) => {
@@ -112,7 +113,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
 
   const afterResponse: AfterResponseHook = (response, retryWithMergedOptions) => {
     const { options } = response.request
-    dropGrantOnAbort(options.headers) // the request ended
+    if (options.signal) dropGrantOnAbort(options.headers) // the request ended
     const grant = contextOf(options)[STATE] as Grant | undefined
     const next = grant && protocol.onResponse(grant, options as HookOptions, response)
     if (!next) return response // most responses: as they are, without an async step
