@@ -94,6 +94,14 @@ function walk(value: object, redact: Scrubber, hidden: Scrubber['hidden']): void
     if (child === null || typeof child !== 'object' || seen.has(child) || ArrayBuffer.isView(child)) return
     // frozen: a Token or Grant (they print redacted and must keep their values), or not ours to change
     if (Object.isFrozen(child)) return
+    const sending = stillSending(child)
+    if (sending) {
+      // scrubbed once sent: an error printed later does not show the token it went out with
+      ;(child as { once?: (event: string, listener: () => void) => void }).once?.(sending, () =>
+        walk(child, redact, hidden),
+      )
+      return
+    }
     seen.add(child)
     ;(isPlain(child) ? plain : stack).push(child)
   }
@@ -205,6 +213,26 @@ function scrubHeaders(headers: Headers, redact: Scrubber): void {
 }
 
 /** An object literal, a null-prototype object or an array: what a parsed body is made of. */
+/**
+ * Whether `node` holds bytes of another request that are yet to go out, and the event after
+ * which they are out: an error reaches the client's agent and sockets, and through them requests
+ * queued behind it (a Node `ClientRequest` whose head waits in `outputData` until `finish`, a
+ * socket's data pending its `connect`, a stream's buffered writes). Changed now, such a request
+ * would be sent with `[redacted]` for its token.
+ */
+function stillSending(node: object): 'finish' | 'connect' | 'drain' | undefined {
+  const n = node as {
+    outputData?: unknown[]
+    destroyed?: boolean
+    connecting?: boolean
+    buffered?: unknown[]
+  }
+  if (n.destroyed === true) return undefined
+  if (Array.isArray(n.outputData) && n.outputData.length > 0) return 'finish'
+  if (n.connecting === true) return 'connect'
+  return Array.isArray(n.buffered) && n.buffered.length > 0 ? 'drain' : undefined
+}
+
 function isPlain(node: object): boolean {
   try {
     const prototype = Object.getPrototypeOf(node)
