@@ -89,7 +89,7 @@ const bounceToE: Move = ({ A, E }) => {
 }
 
 type Name = 'axios' | 'got' | 'ky'
-const adapters: readonly Name[] = ['axios', 'got']
+const adapters: readonly Name[] = ['axios', 'got', 'ky']
 
 describe.each(adapters.flatMap((name) => [false, true].map((dpop) => ({ name, dpop }))))(
   '$name (DPoP: $dpop): a hook that runs after the adapter’s',
