@@ -2,11 +2,14 @@ import type { TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
   type ClientShape,
+  createHookChain,
   createRequestProtocol,
+  endingWith,
   followedHops,
   followHop,
   type Grant,
   IN_BROWSER,
+  keepsGrant,
   pinnedMultipartType,
   recordHeader,
   redirectTarget,
@@ -21,7 +24,6 @@ const STATE = '__tokenwell'
 /** Redirects left to follow here (`maxRedirects: 0`): a proof names one URL; axios's fetch tells no hop. */
 const HOPS = '__tokenwellHops'
 type Config = InternalAxiosRequestConfig & { [STATE]?: Grant; [HOPS]?: number }
-type Hook = NonNullable<Config['beforeRedirect']> & { ours?: true; theirs?: Hook | undefined }
 /** axios's own test for an absolute URL (`isAbsoluteURL`). */
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i
 /** A base URL whose authority a joined relative path cannot change: its origin is the request's. */
@@ -65,12 +67,22 @@ export function oauth2Interceptor(
       unseenRedirects(request?.responseURL, instance.getUri(config)),
   }
   const protocol = createRequestProtocol(provider, options, shape)
-  const hooks = new WeakMap<Grant, Hook>()
+  const hookFor = createHookChain<Parameters<NonNullable<Config['beforeRedirect']>>>((grant, next) =>
+    followHop(next, protocol.again(grant, { url: next.href } as Config)),
+  )
+  // axios runs it right before its adapter sends: a later interceptor that moved the request sends it without ours
+  function lastWord(this: Config, data: unknown) {
+    if (this[STATE] && !keepsGrant(shape.url(this, false), this[STATE], this.headers))
+      this[STATE] = protocol.again(this[STATE], this) as Grant // sync: a grant of nothing
+    return data
+  }
+  const lastOf = endingWith<Exclude<Config['transformRequest'], unknown[] | undefined>>(lastWord)
   function apply(config: Config, grant: Grant | undefined): Config {
     if (grant === undefined) return config
     config[STATE] = grant
     if (grant.authorization === undefined) config.headers.delete(['Authorization', 'DPoP'])
     else config.headers.set('Authorization', grant.authorization)
+    config.transformRequest = lastOf(config.transformRequest)
     if (grant.proof !== undefined) config.headers.set('DPoP', grant.proof)
     // a proof names one URL: Node's adapter stops at a redirect, a browser's fetch adapter fails on one
     // (XHR follows every redirect itself, with the proof but never the token: use `adapter: 'fetch'`)
@@ -79,22 +91,11 @@ export function oauth2Interceptor(
       config[HOPS] = config.maxRedirects ?? 21 // 21: follow-redirects' default
       config.maxRedirects = 0
     }
-    config.beforeRedirect = hookFor(grant, config.beforeRedirect)
+    config.beforeRedirect = hookFor(grant, config.beforeRedirect) // ours: follow-redirects spares subdomains
     // axios picks a random multipart boundary on every send: one fixed now makes the replay byte-identical
     const multipart = config.data instanceof FormData && pinnedMultipartType(config.headers.getContentType())
     if (multipart) config.headers.setContentType(multipart)
     return config
-  }
-  /** Ours strips what the protocol says (follow-redirects spares subdomains), then the caller's runs. */
-  function hookFor(grant: Grant, current: Hook | undefined): Hook {
-    const theirs = current?.ours ? current.theirs : current
-    if (!theirs && hooks.has(grant)) return hooks.get(grant)!
-    const hook: Hook = (next, ...rest) => {
-      followHop(next, protocol.again(grant, { url: next.href } as Config))
-      theirs?.(next, ...rest)
-    }
-    if (!theirs) hooks.set(grant, hook)
-    return Object.assign(hook, { ours: true as const, theirs })
   }
   function onRequest(config: Config): Config | Promise<Config> {
     const state = config[STATE]
@@ -107,7 +108,7 @@ export function oauth2Interceptor(
   /** Sends `config` again with `changes` and without the headers `drop`, its data as sent (no transform). */
   function resend(config: Config, changes: Partial<Config>, drop: readonly string[]) {
     const headers = config.headers.concat()
-    for (const name of drop) headers.delete(name)
+    headers.delete([...drop])
     return instance.request({ ...config, ...changes, headers, transformRequest: [] } as Config)
   }
   /** A redirect followed here (see `HOPS`); `undefined` when it is none, or none is left. */
@@ -129,7 +130,6 @@ export function oauth2Interceptor(
     const replay = (g: Grant | undefined) => g && resend(config, { [STATE]: g }, ['Authorization'])
     return follow(config, response) ?? protocol.onResponse(grant, config, response)?.then(replay)
   }
-
   // a cached Bearer token: axios runs the interceptor without a promise (when all of them are synchronous)
   const hot = (config: Config) => config[STATE] === undefined && protocol.ready()
   const sync = instance.interceptors.request.use(onRequest, null, { synchronous: true, runWhen: hot })

@@ -6,12 +6,16 @@ import {
   dropGrantOnAbort,
   type Grant,
   isReplayableBody,
+  keepsGrant,
   multipartBytes,
+  putGrantHeaders,
+  runLast,
 } from '@tokenwell/core/adapter'
 import type {
   AfterResponseHook,
   BeforeErrorHook,
   BeforeRequestHook,
+  Hooks,
   InitHook,
   OptionsInit,
   PlainResponse,
@@ -21,12 +25,7 @@ export interface OAuth2HooksOptions extends AdapterOptions {}
 
 /** What `got.extend()` receives from `oauth2Hooks()`. */
 export interface OAuth2Hooks {
-  hooks: {
-    init: InitHook[]
-    beforeRequest: BeforeRequestHook[]
-    afterResponse: AfterResponseHook[]
-    beforeError: BeforeErrorHook[]
-  }
+  hooks: Pick<Hooks, 'init' | 'beforeRequest' | 'afterResponse' | 'beforeError'>
 }
 
 /** The grant, in `options.context`, which got copies to every retry and redirect of one request. */
@@ -77,10 +76,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     if (options.prefixUrl !== '' && context[BASE] === undefined) context[BASE] = String(options.prefixUrl)
     // a new request given an earlier one's context (got's retries and redirects copy it, not here)
     const carried = raw.context as Context | undefined
-    if (carried?.[STATE] !== undefined) {
-      const { [STATE]: _, ...rest } = carried
-      raw.context = rest
-    }
+    if (carried?.[STATE] !== undefined) raw.context = { ...carried, [STATE]: undefined }
   }
 
   function apply(options: HookOptions, grant: Grant | undefined): void | Promise<void> {
@@ -88,21 +84,22 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     const before = context[STATE] as Grant | undefined
     context[STATE] = grant ?? null
     if (grant === undefined) return
-    const { headers } = options
-    if (grant.authorization !== undefined) headers.authorization = grant.authorization
-    else if (before !== undefined && headers.authorization === before.authorization)
-      delete headers.authorization
-    if (grant.proof !== undefined) headers.dpop = grant.proof
-    else if (before?.proof !== undefined && headers.dpop === before.proof) delete headers.dpop
+    runLast(options.hooks.beforeRequest, guard, beforeRequest) // after every hook, also those after ours
+    putGrantHeaders(options.headers, grant, before)
     // got's AbortError reaches no beforeError; without a signal there is no listener to set or take off
-    if (options.signal) dropGrantOnAbort(headers, shape.signal!(options), grant)
+    if (options.signal) dropGrantOnAbort(options.headers, shape.signal!(options), grant)
     // got encodes a FormData body into a one-shot generator before hooks run: its retries would send nothing
     if (!isReplayableBody(options.body))
-      return multipartBytes(options.body, headers['content-type']).then((bytes) => {
+      return multipartBytes(options.body, options.headers['content-type']).then((bytes) => {
         if (bytes) options.body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       })
   }
 
+  // the last word on each send: a later beforeRequest hook that moved the request sends it without ours
+  const guard: BeforeRequestHook = (options) => {
+    const grant = contextOf(options)[STATE] as Grant | null | undefined
+    if (grant && !keepsGrant(options.url, grant, options.headers)) contextOf(options)[STATE] = null
+  }
   const beforeRequest: BeforeRequestHook = (options) => {
     const state = contextOf(options)[STATE] as Grant | null | undefined
     if (state === null) return // a redirect to the API of a request that went elsewhere: as it is

@@ -1,6 +1,7 @@
 import { ConfigError, type TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions, ClientShape, Grant } from '@tokenwell/core/adapter'
 import {
+  createGrantLedger,
   createRequestProtocol,
   dropGrantOnAbort,
   fetchHopByHop,
@@ -74,11 +75,15 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   const grants = new WeakMap<Options, Grant>()
   /** The call of each `Request` sent with a DPoP grant: ky hands that very object to its fetch. */
   const calls = new WeakMap<Request, Options>()
+  const ledger = createGrantLedger() // what grants put on requests: `new Request(url, request)` copies it
+  /** Errors leave without any token this adapter handed out. */
+  const rethrow = (error: unknown) => Promise.reject(protocol.scrub(error))
 
   function apply(send: Send, grant: Grant): void {
     grants.set(send.options, grant)
     calls.set(send.request, send.options)
     setGrantHeaders(send.request.headers, grant)
+    ledger.note(grant)
     // ky's TimeoutError holds the request and reaches no hook: a send hop by hop leaves it the token
     if (followsRedirectsHere(grant, given !== undefined))
       dropGrantOnAbort(send.request.headers, send.options.signal ?? undefined, grant)
@@ -94,7 +99,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     const next = known ? protocol.again(known, send) : protocol.begin(send)
     if (next === undefined) return
     if (!(next instanceof Promise)) return apply(send, next)
-    return next.then((grant) => grant && apply(send, grant)).catch(rethrow(protocol))
+    return next.then((grant) => grant && apply(send, grant)).catch(rethrow)
   }
 
   /** One send of an authorized request; with DPoP, its redirects followed here, a proof per hop. */
@@ -114,7 +119,8 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   const authorizedFetch = (request: Request, init?: RequestInit): Promise<Response> => {
     const call = calls.get(request)
     const grant = call && grants.get(call)
-    if (!call || !grant) return (given ?? globalThis.fetch)(request, init)
+    // a Request a later beforeRequest hook built from ours: what it copied goes to that origin only
+    if (!call || !grant) return (given ?? globalThis.fetch)(ledger.screen(request), init)
     // sending consumes the body: a copy kept for the replay, when there is one to send again
     const spare = request.body !== null && isReplayableBody(call.body) ? request.clone() : request
     return send(request, init, call, grant).then((response) => {
@@ -125,7 +131,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
         void response.body?.cancel().catch(() => {})
         apply({ request: spare, options: call }, replay)
         return send(spare, init, call, replay)
-      }, rethrow(protocol))
+      }, rethrow)
     })
   }
 
@@ -140,10 +146,3 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
 /** A `fetch` given to ky after the hooks' own: its responses would never be answered. */
 const FOREIGN_FETCH =
   'fetch: ky was given its own fetch after oauth2Hooks(); pass it as oauth2Hooks(provider, { fetch }) instead'
-
-/** Errors leave without any token this adapter handed out. */
-const rethrow =
-  (protocol: { scrub<E>(error: E): E }) =>
-  (error: unknown): never => {
-    throw protocol.scrub(error)
-  }

@@ -1,3 +1,4 @@
+import { dropGrantHeaders } from './last-word.js'
 import type { Grant } from './shape.js'
 
 /** What removes the abort listener of each request's headers: one per request, for as long as it runs. */
@@ -21,16 +22,7 @@ export function dropGrantOnAbort(
   listening.get(headers)?.()
   listening.delete(headers)
   if (!signal || signal.aborted || grant?.authorization === undefined) return
-  const drop = () => {
-    for (const [name, value] of [
-      ['authorization', grant.authorization],
-      ['dpop', grant.proof],
-    ] as const) {
-      if (value === undefined) continue
-      if (!(headers instanceof Headers)) headers[name] === value && delete headers[name]
-      else if (headers.get(name) === value) headers.delete(name)
-    }
-  }
+  const drop = () => dropGrantHeaders(headers, grant)
   signal.addEventListener('abort', drop, { once: true })
   listening.set(headers, () => signal.removeEventListener('abort', drop))
 }

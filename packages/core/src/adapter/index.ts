@@ -16,6 +16,16 @@ export {
   sendUnkept,
   setGrantHeaders,
 } from './follow.js'
+export { type ChainedHook, createHookChain } from './hook-chain.js'
+export {
+  createGrantLedger,
+  dropGrantHeaders,
+  endingWith,
+  type GrantHeaders,
+  type GrantLedger,
+  keepsGrant,
+  runLast,
+} from './last-word.js'
 export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
 export { baseOrigin, IN_BROWSER, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
 export { createPendingHops } from './pending-hops.js'
@@ -23,6 +33,7 @@ export { createRequestProtocol } from './protocol.js'
 export { isProviderRequest } from './provider-request.js'
 export {
   hasAuthorization,
+  putGrantHeaders,
   type RequestHeaders,
   rawHeader,
   withGrantHeaders,

@@ -1,3 +1,4 @@
+import { dropGrantHeaders } from './last-word.js'
 import type { Grant } from './shape.js'
 import type { HeaderValue } from './www-authenticate.js'
 
@@ -60,4 +61,15 @@ export function withGrantHeaders(
   const dpop = proof === undefined ? NONE : ['dpop', proof]
   if (Array.isArray(list)) return [...list, 'authorization', authorization, ...dpop]
   return proof === undefined ? { ...list, authorization } : { ...list, authorization, dpop: proof }
+}
+
+/**
+ * Puts what `grant` sends on a record of lower-case header names (got's): its `authorization` and
+ * `dpop` proof; each one `before` (the grant of the send before) put there and `grant` no longer
+ * sends is taken off, where it still holds that value (a caller's own header stays).
+ */
+export function putGrantHeaders(headers: Record<string, unknown>, grant: Grant, before?: Grant): void {
+  if (before !== undefined) dropGrantHeaders(headers, before)
+  if (grant.authorization !== undefined) headers.authorization = grant.authorization
+  if (grant.proof !== undefined) headers.dpop = grant.proof
 }

@@ -1,0 +1,134 @@
+import { pageBase, startsWithOrigin } from './origin.js'
+import type { Grant } from './shape.js'
+
+/**
+ * A request's headers as a client holds them: with `get` and `delete` (a fetch `Headers`, axios's
+ * `AxiosHeaders`, both blind to case), or a record of lower-case names (got's).
+ */
+export type GrantHeaders =
+  | { get(name: string): unknown; delete(name: string): unknown }
+  | Record<string, unknown>
+
+/**
+ * Takes what `grant` put on `headers` off them: its `authorization` and its `dpop` proof, each only
+ * while it still holds the grant's value, so a caller's own header (a hook's, set since) stays.
+ */
+export function dropGrantHeaders(headers: GrantHeaders, grant: Grant): void {
+  for (const [name, value] of [
+    ['authorization', grant.authorization],
+    ['dpop', grant.proof],
+  ] as const) {
+    if (value === undefined) continue
+    if (typeof headers.get === 'function') {
+      const methods = headers as { get(name: string): unknown; delete(name: string): unknown }
+      if (methods.get(name) === value) methods.delete(name)
+    } else {
+      const record = headers as Record<string, unknown>
+      if (record[name] === value) delete record[name]
+    }
+  }
+}
+
+/** The origin of `href` as the client resolves it (a relative URL against the page), or `undefined`. */
+function originOf(href: string): string | undefined {
+  const page = pageBase()
+  return URL.canParse(href, page) ? new URL(href, page).origin : undefined
+}
+
+/**
+ * The last word on one send, once every hook of the caller's has run (those that run after the
+ * adapter's may move the request): `true` when `url`, where the client sends it now, is of the
+ * origin `grant` was decided for (one string compare when it starts with that origin); else what
+ * `grant` put on `headers` is taken off them (`dropGrantHeaders`) and `false`: the token and proof
+ * do not follow the request to another origin. A grant that sends nothing keeps nothing to check.
+ * @see DESIGN.md rule 6
+ */
+export function keepsGrant(url: string | URL | undefined, grant: Grant, headers: GrantHeaders): boolean {
+  if (grant.authorization === undefined) return true
+  const href = typeof url === 'string' ? url : url?.href
+  if (href !== undefined && (startsWithOrigin(href, grant.origin) || originOf(href) === grant.origin))
+    return true
+  dropGrantHeaders(headers, grant)
+  return false
+}
+
+/** Values a ledger keeps: enough for the DPoP proofs of as many sends as are in flight. */
+const LEDGER_SIZE = 64
+
+/**
+ * What an adapter's grants put on requests (each `authorization` and `dpop` value, and the origins
+ * it was decided for), for a request the adapter never saw: one a hook of the caller's built from
+ * one it authorized (ky's `beforeRequest` returning `new Request(url, request)` copies the headers).
+ */
+export interface GrantLedger {
+  /** Notes what `grant` sends; the grant a cached Bearer token reuses costs one compare. */
+  note(grant: Grant): void
+  /**
+   * `request`, each value of ours it carries that no grant put on a request to its origin taken
+   * off it. A value that is none of ours (the caller's own `Authorization`) stays.
+   */
+  screen(request: Request): Request
+}
+
+/** A `GrantLedger` of the last values noted. */
+export function createGrantLedger(): GrantLedger {
+  const origins = new Map<string, string[]>()
+  let last: Grant | undefined
+  const add = (value: string, origin: string) => {
+    const known = origins.get(value) ?? []
+    origins.delete(value) // the newest last: the token of many proofs outlives them
+    if (!known.includes(origin)) known.push(origin)
+    if (origins.size >= LEDGER_SIZE) origins.delete(origins.keys().next().value!)
+    origins.set(value, known)
+  }
+  return {
+    note(grant) {
+      if (grant === last || grant.authorization === undefined) return
+      last = grant
+      add(grant.authorization, grant.origin)
+      if (grant.proof !== undefined) add(grant.proof, grant.origin)
+    },
+    screen(request) {
+      for (const name of ['authorization', 'dpop']) {
+        const value = request.headers.get(name)
+        const known = value === null ? undefined : origins.get(value)
+        if (known === undefined || known.some((origin) => startsWithOrigin(request.url, origin))) continue
+        if (!known.includes(originOf(request.url) as string)) request.headers.delete(name)
+      }
+      return request
+    },
+  }
+}
+
+/**
+ * Puts `hook` at the end of `hooks`, a list the client runs in order and reads as it goes (got's
+ * `beforeRequest`), from `self`, a hook of that list running now: `hook` then runs after every
+ * other, those after `self` too. Once: a list a retry copied keeps it last, or has it moved there.
+ */
+export function runLast<H>(hooks: H[], hook: H, self: H): void {
+  const at = hooks.lastIndexOf(hook)
+  if (at === hooks.length - 1) return
+  if (at > hooks.indexOf(self)) hooks.splice(at, 1) // not yet run: running it later changes nothing
+  hooks.push(hook)
+}
+
+/**
+ * What makes `list` (one function, a list of them, or none: axios's `transformRequest`) a list that
+ * ends with `last`, for a client that runs it after every hook of the caller's (axios transforms a
+ * request's data once its interceptors have run, right before its adapter sends): `list` itself
+ * when it already does; else a copy, made once per list (a client's defaults hand every request
+ * the same), and `list` never changes.
+ */
+export function endingWith<F extends object>(last: F): (list: F | readonly F[] | undefined) => F[] {
+  const copies = new WeakMap<readonly F[], F[]>()
+  return (list) => {
+    const fns = (list === undefined ? [] : Array.isArray(list) ? list : [list]) as F[]
+    if (fns.at(-1) === last) return fns
+    let copy = copies.get(fns)
+    if (copy === undefined) {
+      copy = [...fns.filter((fn) => fn !== last), last]
+      copies.set(fns, copy)
+    }
+    return copy
+  }
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest'
+import {
+  createGrantLedger,
+  createHookChain,
+  endingWith,
+  keepsGrant,
+  putGrantHeaders,
+  runLast,
+} from '../src/adapter/index.js'
+import { createGrant, type Grant } from '../src/adapter/shape.js'
+import type { Token } from '../src/token.js'
+
+const API = 'https://api.example.com'
+const grantOf = (fields: Partial<Grant> = {}): Grant =>
+  createGrant({
+    token: { accessToken: 'tok-SECRET', tokenType: 'Bearer' } as Token,
+    origin: API,
+    authorization: 'Bearer tok-SECRET',
+    proof: undefined,
+    dpop: false,
+    replayed: false,
+    ...fields,
+  })
+
+describe('keepsGrant', () => {
+  it('keeps the headers on a URL of the origin, in any spelling the URL parser reads as it', () => {
+    const headers = { authorization: 'Bearer tok-SECRET' }
+    expect(keepsGrant(`${API}/x`, grantOf(), headers)).toBe(true)
+    expect(keepsGrant(new URL('HTTPS://API.example.com:443/y'), grantOf(), headers)).toBe(true)
+    expect(headers).toEqual({ authorization: 'Bearer tok-SECRET' })
+  })
+
+  it('takes the token and proof off a request moved to another origin; a header of the caller’s stays', () => {
+    const proof = grantOf({ authorization: 'DPoP tok-SECRET', proof: 'proof-1', dpop: true })
+    const record = { authorization: 'DPoP tok-SECRET', dpop: 'proof-1', accept: '*/*' }
+    expect(keepsGrant('https://api.example.com.evil.test/x', proof, record)).toBe(false)
+    expect(record).toEqual({ accept: '*/*' })
+    const headers = new Headers({ authorization: 'Basic b3du' })
+    expect(keepsGrant('https://evil.test/', grantOf(), headers)).toBe(false)
+    expect(headers.get('authorization')).toBe('Basic b3du')
+    expect(keepsGrant('not a url', grantOf(), new Headers())).toBe(false)
+  })
+
+  it('a grant that sends nothing has nothing to check', () => {
+    expect(keepsGrant('https://evil.test/', grantOf({ authorization: undefined }), {})).toBe(true)
+  })
+})
+
+describe('putGrantHeaders', () => {
+  it('replaces the values the send before put; a header that changed since is the caller’s and stays', () => {
+    const before = grantOf({ authorization: 'DPoP tok-SECRET', proof: 'proof-1', dpop: true })
+    const headers: Record<string, unknown> = { authorization: 'DPoP tok-SECRET', dpop: 'proof-1' }
+    putGrantHeaders(headers, grantOf({ authorization: undefined }), before)
+    expect(headers).toEqual({})
+    const own = { authorization: 'Basic b3du', dpop: 'proof-1' }
+    putGrantHeaders(own, grantOf({ authorization: undefined }), before)
+    expect(own).toEqual({ authorization: 'Basic b3du' })
+  })
+})
+
+describe('createGrantLedger', () => {
+  it('a request built from an authorized one keeps our values only on an origin they were put there for', () => {
+    const ledger = createGrantLedger()
+    const grant = grantOf({ authorization: 'DPoP tok-SECRET', proof: 'proof-1', dpop: true })
+    ledger.note(grant)
+    const headers = { authorization: 'DPoP tok-SECRET', dpop: 'proof-1' }
+    expect([...ledger.screen(new Request(`${API}/other`, { headers })).headers]).toHaveLength(2)
+    expect([...ledger.screen(new Request('https://evil.test/', { headers })).headers]).toEqual([])
+    const own = new Request('https://evil.test/', { headers: { authorization: 'Basic b3du' } })
+    expect(ledger.screen(own).headers.get('authorization')).toBe('Basic b3du')
+  })
+})
+
+describe('runLast and endingWith', () => {
+  it('runLast keeps one copy of the hook at the end of the list, however often a retry copies it', () => {
+    const ours = () => {}
+    const guard = () => {}
+    const theirs = () => {}
+    const hooks = [ours, theirs]
+    for (let send = 0; send < 3; send++) runLast(hooks, guard, ours)
+    expect(hooks).toEqual([ours, theirs, guard])
+    const copied = [...hooks, () => {}] // a hook added after the guard
+    runLast(copied, guard, ours)
+    expect(copied.filter((hook) => hook === guard)).toHaveLength(1)
+    expect(copied.at(-1)).toBe(guard)
+  })
+
+  it('endingWith copies a list once, never changes it, and leaves one that already ends with it', () => {
+    const last = () => {}
+    const shared = [() => {}]
+    const lastOf = endingWith(last)
+    const copy = lastOf(shared)
+    expect(copy).toEqual([shared[0], last])
+    expect(shared).toHaveLength(1)
+    expect(lastOf(shared)).toBe(copy)
+    expect(lastOf(copy)).toBe(copy)
+    expect(lastOf(undefined)).toEqual([last])
+  })
+})
+
+describe('createHookChain', () => {
+  it('runs ours, then the caller’s hook; wrapping one of ours again grows no chain', () => {
+    const calls: string[] = []
+    const chain = createHookChain<[string]>((grant, hop) => calls.push(`ours ${grant.origin} ${hop}`))
+    const grant = grantOf()
+    const theirs = (hop: string) => void calls.push(`theirs ${hop}`)
+    const once = chain(grant, theirs)
+    const twice = chain(grant, once)
+    twice('a')
+    expect(calls).toEqual([`ours ${API} a`, 'theirs a'])
+    expect(chain(grant, undefined)).toBe(chain(grant, undefined))
+  })
+})

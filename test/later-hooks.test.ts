@@ -1,0 +1,228 @@
+import { oauth2Interceptor } from '@tokenwell/axios'
+import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
+import { createDpop } from '@tokenwell/core/dpop'
+import { oauth2Hooks } from '@tokenwell/got'
+import { oauth2Hooks as kyHooks } from '@tokenwell/ky'
+import axios, { type InternalAxiosRequestConfig } from 'axios'
+import got, { type BeforeRequestHook } from 'got'
+import ky from 'ky'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { type Recorder, startRecorder } from './support/recorder.js'
+
+// Rule 6 of DESIGN.md against a hook of the caller's that runs after the adapter's (an axios request
+// interceptor added before oauth2Interceptor, a later got or ky beforeRequest hook) and moves the
+// request: the adapter has the last word before the send, so the token and proof go only to the
+// origin they were decided for. A is the API, E a second origin that records all it receives.
+
+/** The options a got `beforeRequest` hook receives. */
+type GotOptions = Parameters<BeforeRequestHook>[0]
+
+const OWN = 'Basic b3duOm93bg=='
+
+/** What a later hook does to a request headed for A: `E` and `A` are the two origins. */
+type Move = (origins: { A: string; E: string }) => {
+  /** axios: a request interceptor added before oauth2Interceptor (axios runs it after ours). */
+  axios: (config: InternalAxiosRequestConfig) => void
+  /** got: a beforeRequest hook after ours. */
+  got: (options: GotOptions) => void
+  /** ky: a beforeRequest hook after ours, which returns the request ky sends instead. */
+  ky: (request: Request) => Request
+}
+
+const toE: Move = ({ E }) => ({
+  axios: (config) => {
+    config.url = `${E}/moved`
+  },
+  got: (options) => {
+    Object.assign(options, { url: `${E}/moved` }) // got's setter takes a string too
+  },
+  ky: (request) => new Request(`${E}/moved`, request),
+})
+/** Another way per client: axios's baseURL, got's prefixUrl and a URL object, ky's Request with init. */
+const baseToE: Move = ({ E }) => ({
+  axios: (config) => {
+    config.baseURL = E
+    config.url = 'moved'
+  },
+  got: (options) => {
+    options.prefixUrl = `${E}/` // the URL keeps its path, on E
+  },
+  ky: (request) => new Request(new URL(`${E}/moved`), { method: request.method, headers: request.headers }),
+})
+const ownToE: Move = ({ E }) => ({
+  axios: (config) => {
+    config.url = `${E}/moved`
+    config.headers.set('Authorization', OWN)
+  },
+  got: (options) => {
+    options.url = new URL(`${E}/moved`)
+    options.headers.authorization = OWN
+  },
+  ky: (request) => {
+    const moved = new Request(`${E}/moved`, request)
+    moved.headers.set('authorization', OWN)
+    return moved
+  },
+})
+const pathOnA: Move = ({ A }) => ({
+  axios: (config) => {
+    config.url = 'moved-here'
+  },
+  got: (options) => {
+    options.url = new URL(`${A}/moved-here`)
+  },
+  ky: (request) => new Request(`${A}/moved-here`, request),
+})
+/** E answers with a redirect back to A: a request that left the origin gets nothing back there. */
+const bounceToE: Move = ({ A, E }) => {
+  const target = `${E}/bounce?to=${encodeURIComponent(`${A}/back`)}`
+  return {
+    // once: the client runs the hook again for the hop back (got, axios's DPoP hops)
+    axios: (config) => {
+      if (config.url === 'start') config.url = target
+    },
+    got: (options) => {
+      if ((options.url as URL).pathname === '/start') options.url = new URL(target)
+    },
+    ky: (request) => new Request(target, request),
+  }
+}
+
+type Name = 'axios' | 'got' | 'ky'
+const adapters: readonly Name[] = ['axios', 'got', 'ky']
+
+describe.each(adapters.flatMap((name) => [false, true].map((dpop) => ({ name, dpop }))))(
+  '$name (DPoP: $dpop): a hook that runs after the adapter’s',
+  ({ name, dpop }: { name: Name; dpop: boolean }) => {
+    let api: Recorder
+    let evil: Recorder
+    let provider: TokenProvider
+    let tokens: string[]
+
+    beforeAll(async () => {
+      api = await startRecorder()
+      evil = await startRecorder()
+    })
+    afterAll(async () => {
+      await api.close()
+      await evil.close()
+    })
+    beforeEach(() => {
+      api.requests.length = 0
+      evil.requests.length = 0
+      tokens = []
+      provider = createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        ...(dpop && { dpop: createDpop() }),
+        fetch: async () => {
+          tokens.push(`tok-${tokens.length + 1}-SECRET`)
+          return Response.json({
+            access_token: tokens.at(-1),
+            token_type: dpop ? 'DPoP' : 'Bearer',
+            expires_in: 300,
+          })
+        },
+      })
+    })
+    afterEach(() => provider.close())
+
+    /** How many times a token appears in all the headers `server` received, and how many DPoP proofs it got. */
+    const leaked = (server: Recorder) => {
+      const text = server.text()
+      const copies = tokens.reduce((sum, token) => sum + text.split(token).length - 1, 0)
+      return copies + server.requests.filter((r) => r.dpop !== undefined).length
+    }
+    const scheme = dpop ? 'DPoP ' : 'Bearer '
+
+    /** Sends GET `start` (relative to A) through `name`, with `move` run after the adapter's hook; per request for got and ky when `perRequest`. */
+    async function send(move: Move | undefined, perRequest = false): Promise<number> {
+      const hook = move?.({ A: api.url, E: evil.url })[name]
+      switch (name) {
+        case 'axios': {
+          const instance = axios.create({ baseURL: api.url, validateStatus: () => true })
+          const later = hook as ((config: InternalAxiosRequestConfig) => void) | undefined
+          if (later)
+            instance.interceptors.request.use((config) => {
+              later(config)
+              return config
+            })
+          oauth2Interceptor(instance, provider)
+          return (await instance.get('start')).status
+        }
+        case 'got': {
+          const hooks = hook ? { beforeRequest: [hook as (options: GotOptions) => void] } : {}
+          const client = got.extend(oauth2Hooks(provider), {
+            prefixUrl: api.url,
+            throwHttpErrors: false,
+            retry: { limit: 0 },
+            ...(!perRequest && { hooks }),
+          })
+          return (await client('start', perRequest ? { hooks } : {})).statusCode
+        }
+        case 'ky': {
+          const hooks = { beforeRequest: hook ? [hook as (request: Request) => Request] : [] }
+          const base = ky.create({
+            prefixUrl: api.url,
+            throwHttpErrors: false,
+            retry: 0,
+            ...kyHooks(provider),
+          })
+          const client = perRequest ? base : base.extend({ hooks })
+          const response = await client('start', perRequest ? { hooks } : {})
+          await response.arrayBuffer()
+          return response.status
+        }
+      }
+    }
+
+    it('control: without a later hook, the API gets the token', async () => {
+      expect(await send(undefined)).toBe(200)
+      expect(api.requests.map((r) => [r.path, r.authorization?.startsWith(scheme)])).toEqual([
+        ['/start', true],
+      ])
+      expect(leaked(api)).toBe(dpop ? 2 : 1)
+    })
+
+    it.each([
+      ['sets an absolute URL on another origin', toE, false],
+      ['moves the base URL (or builds the request anew) to another origin', baseToE, false],
+      ['is the request’s own and moves it to another origin', toE, true],
+    ] as const)(
+      'a later hook that %s: the second origin gets no token, no proof',
+      async (_label, move, perRequest) => {
+        if (perRequest && name === 'axios') return // axios has no per-request interceptors
+        expect(await send(move, perRequest)).toBe(200)
+        expect(evil.requests.map((r) => [r.authorization, r.dpop])).toEqual([[undefined, undefined]])
+        expect(leaked(evil)).toBe(0)
+        expect(api.requests).toEqual([])
+      },
+    )
+
+    it('a later hook that moves the request and sets its own Authorization: that one goes where it sends it', async () => {
+      expect(await send(ownToE)).toBe(200)
+      expect(evil.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
+        ['/moved', OWN, undefined],
+      ])
+      expect(leaked(evil)).toBe(0)
+    })
+
+    it('a later hook that changes only the path on the API’s origin: the token still goes', async () => {
+      expect(await send(pathOnA)).toBe(200)
+      expect(
+        api.requests.map((r) => [r.path, r.authorization?.startsWith(scheme), r.dpop !== undefined]),
+      ).toEqual([['/moved-here', true, dpop]])
+      expect(evil.requests).toEqual([])
+    })
+
+    it('a later hook that moves the request to an origin that redirects back to the API: nothing on the way back', async () => {
+      expect(await send(bounceToE)).toBe(200)
+      expect(evil.requests.map((r) => r.path)).toEqual(['/bounce'])
+      expect(api.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
+        ['/back', undefined, undefined],
+      ])
+      expect(leaked(evil) + leaked(api)).toBe(0)
+    })
+  },
+)
