@@ -79,6 +79,7 @@ function printed(error: unknown): string {
   for (let e: unknown = error; e instanceof Error && chain.length < 10; e = e.cause) chain.push(e)
   return [
     inspect(error, { depth: Number.POSITIVE_INFINITY }),
+    inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
     json(error),
     json(plain),
     ...chain.flatMap((e) => [String(e), (e as Error).message, (e as Error).stack ?? '']),

@@ -10,15 +10,18 @@ import {
   multipartBytes,
   putGrantHeaders,
   runLast,
+  scrubOnAbort,
 } from '@tokenwell/core/adapter'
 import type {
   AfterResponseHook,
   BeforeErrorHook,
   BeforeRequestHook,
+  HandlerFunction,
   Hooks,
   InitHook,
   OptionsInit,
   PlainResponse,
+  Request,
 } from 'got'
 
 export interface OAuth2HooksOptions extends AdapterOptions {}
@@ -26,6 +29,7 @@ export interface OAuth2HooksOptions extends AdapterOptions {}
 /** What `got.extend()` receives from `oauth2Hooks()`. */
 export interface OAuth2Hooks {
   hooks: Pick<Hooks, 'init' | 'beforeRequest' | 'afterResponse' | 'beforeError'>
+  handlers: HandlerFunction[]
 }
 
 /** The grant, in `options.context`, which got copies to every retry and redirect of one request. */
@@ -69,7 +73,6 @@ const shape: ClientShape<HookOptions, PlainResponse> = {
  */
 export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions = {}): OAuth2Hooks {
   const protocol = createRequestProtocol(provider, options, shape)
-
   // init runs before the request's own options merge in: the instance's prefixUrl still decides
   const init: InitHook = (raw, options) => {
     const context = contextOf(options)
@@ -117,8 +120,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     return next.then(async (replay) => {
       if (!replay) return response
       contextOf(options)[STATE] = replay
-      // got counts the replay as a retry: the limit grows by one, so got's own retries stay
-      // available. preserveHooks (got ≥ 14.5) lets later afterResponse hooks see the replay's response.
+      // a replay counts as a retry, so got's own stay; preserveHooks (got ≥ 14.5): later hooks see it
       const merged = { retry: { limit: (options.retry.limit ?? 2) + 1 } } // 2: got's default
       try {
         return await retryWithMergedOptions({ preserveHooks: true, ...merged } as OptionsInit)
@@ -129,19 +131,19 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     })
   }
 
-  // got's `Options` print through a new `inspect`, which forgets depth and cycles: an error that reaches
-  // them again (a last hop's socket still in the agent) never ends printing. Their fields print once.
+  // got's `Options` print through a new `inspect` (no depth, no cycle check): their fields, once
   const beforeError: BeforeErrorHook = (error) => {
     if (error.options) dropGrantOnAbort(error.options.headers)
     const fields = (error.options as unknown as { _internals?: object } | undefined)?._internals
     if (fields) Object.defineProperty(error.options, INSPECT, { value: () => fields, configurable: true })
     return protocol.scrub(error)
   }
-  const hooks = {
-    init: [init],
-    beforeRequest: [beforeRequest],
-    afterResponse: [afterResponse],
-    beforeError: [beforeError],
+  // got's AbortError reaches no hook either, and holds the request whose raw head holds the token
+  const handler: HandlerFunction = (options, next) => {
+    const result = next(options)
+    scrubOnAbort(result as Request, options.signal, () => contextOf(options)[STATE] as Grant)
+    return result
   }
-  return { hooks }
+  const hooks = { init: [init], beforeRequest: [beforeRequest], afterResponse: [afterResponse] }
+  return { hooks: { ...hooks, beforeError: [beforeError] }, handlers: [handler] }
 }

@@ -1,4 +1,5 @@
 import { dropGrantHeaders } from './last-word.js'
+import { scrubSecrets } from './scrub.js'
 import type { Grant } from './shape.js'
 
 /** What removes the abort listener of each request's headers: one per request, for as long as it runs. */
@@ -25,4 +26,32 @@ export function dropGrantOnAbort(
   const drop = () => dropGrantHeaders(headers, grant)
   signal.addEventListener('abort', drop, { once: true })
   listening.set(headers, () => signal.removeEventListener('abort', drop))
+}
+
+/** A Node `ClientRequest`, or what an abort error holds of it. */
+type Closing = { once(event: 'close', listener: () => void): unknown }
+
+/**
+ * Once `signal` aborts, scrubs each Node `ClientRequest` that `client` emits as `request` (got's
+ * promise or stream, one per attempt; their raw head and header map hold the token) of what
+ * `grant()` then names: a client's abort error that holds one reaches the caller through no hook
+ * of the adapter (got's `AbortError`). Each listener goes when its request closes, so a signal
+ * given to many requests gathers none. Without a signal, nothing.
+ * @see DESIGN.md rule 5
+ */
+export function scrubOnAbort(
+  client: { on(event: 'request', listener: (request: Closing) => void): unknown },
+  signal: unknown,
+  grant: () => Grant | null | undefined,
+): void {
+  if (!(signal instanceof AbortSignal)) return
+  client.on('request', (request) => {
+    const scrub = () => {
+      const { authorization, proof } = grant() ?? {}
+      if (authorization !== undefined)
+        scrubSecrets(request, [authorization], proof === undefined ? [] : [proof])
+    }
+    signal.addEventListener('abort', scrub, { once: true })
+    request.once('close', () => signal.removeEventListener('abort', scrub))
+  })
 }
