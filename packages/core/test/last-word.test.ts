@@ -85,16 +85,21 @@ describe('runLast and endingWith', () => {
     expect(copied.at(-1)).toBe(guard)
   })
 
-  it('endingWith copies a list once, never changes it, and leaves one that already ends with it', () => {
+  it('endingWith never changes a list, makes one list per function for copies of a list of one, and leaves one that already ends with it', () => {
     const last = () => {}
-    const shared = [() => {}]
+    const first = () => {}
+    const shared = [first]
     const lastOf = endingWith(last)
     const copy = lastOf(shared)
-    expect(copy).toEqual([shared[0], last])
+    expect(copy).toEqual([first, last])
     expect(shared).toHaveLength(1)
-    expect(lastOf(shared)).toBe(copy)
+    expect(lastOf([...shared])).toBe(copy) // axios hands each request its own copy of its defaults' list
+    expect(lastOf(first)).toBe(copy)
     expect(lastOf(copy)).toBe(copy)
     expect(lastOf(undefined)).toEqual([last])
+    const two = [first, () => {}]
+    expect(lastOf(two)).toEqual([...two, last])
+    expect(two).toHaveLength(2)
   })
 })
 

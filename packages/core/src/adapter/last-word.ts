@@ -116,18 +116,23 @@ export function runLast<H>(hooks: H[], hook: H, self: H): void {
  * What makes `list` (one function, a list of them, or none: axios's `transformRequest`) a list that
  * ends with `last`, for a client that runs it after every hook of the caller's (axios transforms a
  * request's data once its interceptors have run, right before its adapter sends): `list` itself
- * when it already does; else a copy, made once per list (a client's defaults hand every request
- * the same), and `list` never changes.
+ * when it already does; else a new list, one per function for a list of one (axios hands every
+ * request its own copy of its defaults' list of one: the same list each time, nothing made per
+ * request), and `list` never changes.
  */
 export function endingWith<F extends object>(last: F): (list: F | readonly F[] | undefined) => F[] {
-  const copies = new WeakMap<readonly F[], F[]>()
+  const ofOne = new WeakMap<F, F[]>()
+  const none = [last]
   return (list) => {
     const fns = (list === undefined ? [] : Array.isArray(list) ? list : [list]) as F[]
     if (fns.at(-1) === last) return fns
-    let copy = copies.get(fns)
+    if (fns.length === 0) return none
+    if (fns.length > 1) return [...fns.filter((fn) => fn !== last), last]
+    const [only] = fns as [F]
+    let copy = ofOne.get(only)
     if (copy === undefined) {
-      copy = [...fns.filter((fn) => fn !== last), last]
-      copies.set(fns, copy)
+      copy = [only, last]
+      ofOne.set(only, copy)
     }
     return copy
   }
