@@ -8,6 +8,7 @@ import {
   followedHops,
   followHop,
   type Grant,
+  hooksAfter,
   IN_BROWSER,
   keepsGrant,
   pinnedMultipartType,
@@ -18,7 +19,6 @@ import {
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios'
 
 export interface OAuth2InterceptorOptions extends AdapterOptions {}
-
 /** Where a request keeps its grant through axios: a string key (axios < 1.13 drops symbols when it merges configs). */
 const STATE = '__tokenwell'
 /** Redirects left to follow here (`maxRedirects: 0`): a proof names one URL; axios's fetch tells no hop. */
@@ -70,7 +70,6 @@ export function oauth2Interceptor(
   const hookFor = createHookChain<Parameters<NonNullable<Config['beforeRedirect']>>>((grant, next) =>
     followHop(next, protocol.again(grant, { url: next.href } as Config)),
   )
-  // axios runs it right before its adapter sends: a later interceptor that moved the request sends it without ours
   function lastWord(this: Config, data: unknown) {
     if (this[STATE] && !keepsGrant(shape.url(this, false), this[STATE], this.headers))
       this[STATE] = protocol.again(this[STATE], this) as Grant // sync: a grant of nothing
@@ -82,7 +81,8 @@ export function oauth2Interceptor(
     config[STATE] = grant
     if (grant.authorization === undefined) config.headers.delete(['Authorization', 'DPoP'])
     else config.headers.set('Authorization', grant.authorization)
-    config.transformRequest = lastOf(config.transformRequest)
+    if (hooksAfter(instance.interceptors.request.handlers, sync))
+      config.transformRequest = lastOf(config.transformRequest)
     if (grant.proof !== undefined) config.headers.set('DPoP', grant.proof)
     // a proof names one URL: Node's adapter stops at a redirect, a browser's fetch adapter fails on one
     // (XHR follows every redirect itself, with the proof but never the token: use `adapter: 'fetch'`)

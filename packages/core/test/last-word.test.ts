@@ -3,6 +3,7 @@ import {
   createGrantLedger,
   createHookChain,
   endingWith,
+  hooksAfter,
   keepsGrant,
   putGrantHeaders,
   runLast,
@@ -100,6 +101,16 @@ describe('runLast and endingWith', () => {
     const two = [first, () => {}]
     expect(lastOf(two)).toEqual([...two, last])
     expect(two).toHaveLength(2)
+  })
+})
+
+describe('hooksAfter', () => {
+  it('is true only for a live interceptor added before ours (axios runs it after ours)', () => {
+    const hook = { fulfilled: () => {} }
+    expect(hooksAfter([{}, hook], 0)).toBe(false) // only ours, and one added after it
+    expect(hooksAfter([hook, {}], 1)).toBe(true)
+    expect(hooksAfter([null, {}], 1)).toBe(false) // ejected
+    expect(hooksAfter(null, 3)).toBe(false) // handlers replaced by user code
   })
 })
 

@@ -23,6 +23,7 @@ export {
   endingWith,
   type GrantHeaders,
   type GrantLedger,
+  hooksAfter,
   keepsGrant,
   runLast,
 } from './last-word.js'

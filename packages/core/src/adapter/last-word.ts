@@ -137,3 +137,13 @@ export function endingWith<F extends object>(last: F): (list: F | readonly F[] |
     return copy
   }
 }
+
+/**
+ * Whether `hooks` (axios's request interceptors, in the order they were added) holds one, not
+ * ejected, before index `self`: axios runs those after `self`, so they may move a request after
+ * the adapter decided on it. None: nothing after the adapter's can, and the last word is not needed.
+ */
+export function hooksAfter(hooks: readonly unknown[] | null | undefined, self: number): boolean {
+  for (let i = 0; hooks && i < self && i < hooks.length; i++) if (hooks[i] != null) return true
+  return false
+}
