@@ -61,7 +61,7 @@ function browse(url: string): Promise<string> {
 
 const USER_CODE = /enter the code:\n\n {2}([A-Z]{4}-[A-Z]{4})\n/
 
-describe.concurrent('tokenwell login (subprocess)', { timeout: 30_000 }, () => {
+describe.concurrent('tokenwell login (subprocess)', { timeout: 60_000 }, () => {
   it('browser flow: prints the URL on stderr, takes the redirect, prints the token; --refresh-token-out keeps the refresh token (0600)', async () => {
     const file = join(dir, 'browser.rt')
     const cli = await startCli([
