@@ -14,10 +14,10 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * few bytes of a small fix do not fail CI; it is not a budget to spend.
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 23_865,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 27_120,
-  'page: authorization code + PKCE + refresh + withOAuth2': 24_780,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 28_030,
+  'page: client_credentials + withOAuth2': 24_505,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 27_800,
+  'page: authorization code + PKCE + refresh + withOAuth2': 25_415,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 28_705,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

@@ -15,6 +15,8 @@ export interface WorkerConfig {
   refreshToken?: string
   /** A `password` grant (its refresh tokens redeemed once it has them) instead of client credentials. */
   password?: { username: string; password: string }
+  /** The provider's `scope` (a cache key of its own). @default none */
+  scope?: string
   /** The provider's `timeout`, ms. @default the provider's default */
   timeout?: number
   /** A Redis Cluster instead of one server: its nodes' URLs, and which client to use. */

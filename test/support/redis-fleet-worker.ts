@@ -63,6 +63,7 @@ async function configure(next: WorkerConfig): Promise<void> {
     }),
     ...(next.password !== undefined && { grant: { type: 'password' as const, ...next.password } }),
     ...(next.timeout !== undefined && { timeout: next.timeout }),
+    ...(next.scope !== undefined && { scope: next.scope }),
     store,
     fetch: (request) => {
       send({ type: 'fetching', pid: process.pid }) // lets the test kill the lease holder mid-request

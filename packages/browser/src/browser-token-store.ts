@@ -51,7 +51,10 @@ export function createBrowserTokenStore(input: BrowserTokenStoreOptions = {}): B
     channel && locks
       ? createTabChannel({ channel, state, tabId, peers: locks.peers, askTimeout: options.askTimeout })
       : undefined
-  const slotKey = (key: string) => (session === undefined ? key : `session:${session}`)
+  // a refresh token's family key (core's store-families.ts) keeps its own slot: its lease is taken
+  // while the session's is held
+  const slotKey = (key: string) =>
+    session === undefined || key.startsWith('tokenwell:family:') ? key : `session:${session}`
   /** Keys this tab has asked the other tabs and the disk about; after that, it hears every change. */
   const caughtUp = new Set<string>()
 

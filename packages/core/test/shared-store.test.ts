@@ -131,7 +131,10 @@ describe('a lease taken over from a holder that died or stalled mid-refresh', ()
       b.toString(16).padStart(2, '0'),
     ).join('')
 
-  /** A store whose lease carries `inDoubt` (the mark a previous holder left) and records marks. */
+  /**
+   * A store whose lease on the cache key carries `inDoubt` (the mark a previous holder left) and
+   * records marks; a refresh token's family key (store-families.ts) gets a plain lease.
+   */
   async function markedStore(refreshToken: string, inDoubt: string | undefined) {
     const marks: (string | undefined)[] = []
     const { store } = sharedStore({ value: 0 }, { lease: () => true, refreshToken })
@@ -143,7 +146,9 @@ describe('a lease taken over from a holder that died or stalled mid-refresh', ()
         return true
       },
     })
-    return { store: { ...store, acquireLease: async () => lease } satisfies TokenStore, marks }
+    const acquireLease = async (key: string, ttl: number) =>
+      key.startsWith('tokenwell:family:') ? store.acquireLease!(key, ttl) : lease
+    return { store: { ...store, acquireLease } satisfies TokenStore, marks }
   }
 
   it('never redeems the refresh token the previous holder marked; a password grant starts over', async () => {

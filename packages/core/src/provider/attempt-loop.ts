@@ -11,6 +11,8 @@ import { scheduleFor } from './expiry.js'
 import { type FamilyMember, redeemInFamily, settle } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 import { createRedemptions } from './redemptions.js'
+import type { StoreCall } from './store-coordination.js'
+import { recordRotation, redeemInStoreFamily } from './store-families.js'
 
 /** Refresh tokens this provider rotated away from that it remembers (RFC 6749 §10.4). */
 const SPENT_MEMORY = 16
@@ -19,6 +21,8 @@ export interface AttemptLoopHooks {
   emitTokenError(event: { error: Error; attempt: number; willRetry: boolean; delayMs?: number }): void
   /** An answer that came after every caller stopped waiting for it: adopt and store it. */
   onLateEntry(entry: StoreEntry): Promise<void>
+  /** Runs a call of the shared store (for its family keys, store-families.ts). */
+  storeCall: StoreCall
 }
 
 /**
@@ -75,6 +79,7 @@ export function createAttemptLoop(
   const redemptions = createRedemptions(
     async (answer, used) => {
       settle(family, used, member, successor(used, answer.token))
+      await recordRotation(options, hooks.storeCall, family, used, successor(used, answer.token))
       await hooks.onLateEntry(await toEntry(answer.token, used === code ? undefined : used))
     },
     (error, used) => forgetIfRejected(error, used),
@@ -127,7 +132,10 @@ export function createAttemptLoop(
       }
       return redemptions.redeem(used, () => client.send(params, limit, undefined, rotatedTo), options.timeout)
     }
-    return redeemInFamily(family, used, member, redeem, (answer) => successor(used, answer.token))
+    const next = (answer: { token: Token }) => successor(used, answer.token)
+    // the store's family lease first (other processes), then this process's registry
+    const inProcess = () => redeemInFamily(family, used, member, redeem, next)
+    return redeemInStoreFamily(options, hooks.storeCall, family, used, member, inProcess, next)
   }
 
   /**

@@ -72,23 +72,7 @@ export function createStoreCoordination(
     else await storeCall('set', () => store.set(key, entry, storeTtl(entry)), entry.token)
   }
 
-  /**
-   * Cuts `lease` to `lockTtl` now and extends it every third of `lockTtl` (a heartbeat: a holder
-   * that dies stops it) until `stop` is called, or until the longest a holder may be redeeming
-   * after it took the lease has passed.
-   */
-  function keepAlive(lease: StoreLease): () => void {
-    const extend = lease.extend?.bind(lease)
-    if (!extend) return () => {}
-    const until = clock() + holdBound(options)
-    // a store with a lock TTL of its own extends to it: beat every third of the shorter one
-    const ttl = Math.min(lockTtl, lease.ttl ?? lockTtl)
-    const beat = () => void storeCall('extendLease', () => extend(ttl))
-    beat()
-    const timer = setInterval(() => (clock() < until ? beat() : clearInterval(timer)), Math.max(1, ttl / 3))
-    ;(timer as { unref?: () => void }).unref?.()
-    return () => clearInterval(timer)
-  }
+  const keepAlive = (lease: StoreLease) => keepLeaseAlive(lease, options, storeCall)
 
   /**
    * Holds `lease` until `done` settles and no late answer is pending, then releases it, clearing
@@ -236,14 +220,37 @@ export function createStoreCoordination(
   return { obtain, write }
 }
 
+/**
+ * Cuts `lease` to `lockTtl` now and extends it every third of `lockTtl` (a heartbeat: a holder
+ * that dies stops it) until the returned function is called, or until the longest a holder may
+ * be redeeming after it took the lease has passed.
+ */
+export function keepLeaseAlive(
+  lease: StoreLease,
+  options: ResolvedTokenProviderOptions,
+  storeCall: StoreCall,
+): () => void {
+  const { clock, lockTtl } = options
+  const extend = lease.extend?.bind(lease)
+  if (!extend) return () => {}
+  const until = clock() + holdBound(options)
+  // a store with a lock TTL of its own extends to it: beat every third of the shorter one
+  const ttl = Math.min(lockTtl, lease.ttl ?? lockTtl)
+  const beat = () => void storeCall('extendLease', () => extend(ttl))
+  beat()
+  const timer = setInterval(() => (clock() < until ? beat() : clearInterval(timer)), Math.max(1, ttl / 3))
+  ;(timer as { unref?: () => void }).unref?.()
+  return () => clearInterval(timer)
+}
+
 /** A refresh token is redeemed only when the store can say no other process is redeeming or has rotated it. */
-function storeDown(operation: string): TokenRequestError {
+export function storeDown(operation: string): TokenRequestError {
   return new TokenRequestError(
     `the shared store failed (${operation}): its refresh token is not redeemed without the store's word that no other process redeemed it`,
   )
 }
 
-function leaseHeld(ms: number): TokenRequestError {
+export function leaseHeld(ms: number): TokenRequestError {
   return new TokenRequestError(
     `another process has held the token lease for ${ms} ms without storing a token; its refresh token is not redeemed twice`,
   )

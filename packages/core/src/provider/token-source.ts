@@ -66,6 +66,7 @@ export function createTokenSource(context: TokenSourceContext) {
     options,
     client,
     {
+      storeCall,
       emitTokenError: (event) => emitter.emit('token-error', { key: keyInfo(), ...event }),
       async onLateEntry(entry) {
         // a refresh answered after its callers stopped waiting: its token is adopted, not lost

@@ -43,14 +43,18 @@ export function rotatingEndpoint(options: { lifetime: number; latency: () => num
 export function fleetStore(clock: () => number) {
   const entries = new Map<string, { entry: StoreEntry; until: number }>()
   const refresh = new Map<string, string>()
-  let lock: { owner: number; until: number } | undefined
-  let fence = 0
+  /** Per key, as Redis keeps one lock and one fence per cache key (and per refresh token's family key). */
+  const locks = new Map<string, { owner: number; until: number }>()
+  const fences = new Map<string, number>()
   let owners = 0
   const read = (key: string) => {
     const hit = entries.get(key)
     return hit && hit.until > clock() ? hit.entry : undefined
   }
-  const held = () => (lock && lock.until > clock() ? lock : undefined)
+  const held = (key: string) => {
+    const lock = locks.get(key)
+    return lock && lock.until > clock() ? lock : undefined
+  }
   const write = (key: string, entry: StoreEntry, ttl: number) => {
     entries.set(key, { entry, until: clock() + ttl })
     if (entry.token.refreshToken) refresh.set(key, entry.token.refreshToken)
@@ -60,22 +64,23 @@ export function fleetStore(clock: () => number) {
     set: async (key, entry, ttl) => write(key, entry, ttl),
     delete: async (key) => void entries.delete(key),
     async acquireLease(key, ttl) {
-      if (held()) return undefined
+      if (held(key)) return undefined
       const owner = ++owners
-      const mine = ++fence
-      lock = { owner, until: clock() + ttl }
+      const mine = (fences.get(key) ?? 0) + 1
+      fences.set(key, mine)
+      locks.set(key, { owner, until: clock() + ttl })
       const lease: StoreLease = Object.assign(
         async () => {
-          if (lock?.owner === owner) lock = undefined
+          if (locks.get(key)?.owner === owner) locks.delete(key)
         },
         {
           async extend(more: number) {
-            if (held()?.owner !== owner) return false
-            lock = { owner, until: clock() + more }
+            if (held(key)?.owner !== owner) return false
+            locks.set(key, { owner, until: clock() + more })
             return true
           },
           async set(entry: StoreEntry, entryTtl: number) {
-            if (fence !== mine) return false
+            if (fences.get(key) !== mine) return false
             write(key, entry, entryTtl)
             return true
           },
@@ -88,7 +93,7 @@ export function fleetStore(clock: () => number) {
       for (;;) {
         const entry = read(key)
         if (entry && accept(entry)) return entry
-        if (!held() || clock() >= deadline) return undefined
+        if (!held(key) || clock() >= deadline) return undefined
         await sleep(40)
       }
     },
