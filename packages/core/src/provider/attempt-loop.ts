@@ -11,7 +11,7 @@ import { scheduleFor } from './expiry.js'
 import { type FamilyMember, redeemInFamily, settle } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 import { createRedemptions } from './redemptions.js'
-import type { StoreCall } from './store-coordination.js'
+import { answerTimeout, type StoreCall } from './store-coordination.js'
 import { recordRotation, redeemInStoreFamily } from './store-families.js'
 
 /** Refresh tokens this provider rotated away from that it remembers (RFC 6749 §10.4). */
@@ -23,14 +23,6 @@ export interface AttemptLoopHooks {
   onLateEntry(entry: StoreEntry): Promise<void>
   /** Runs a call of the shared store (for its family keys, store-families.ts). */
   storeCall: StoreCall
-}
-
-/**
- * How long a refresh request is kept alive for its answer, ms: past the caller's `timeout`, up
- * to the retry deadline, so a server that answers late is heard rather than asked again.
- */
-export function answerTimeout(options: ResolvedTokenProviderOptions): number {
-  return Math.max(options.timeout, options.retry.deadline)
 }
 
 /**

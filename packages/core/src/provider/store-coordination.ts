@@ -1,7 +1,6 @@
 import { TokenRequestError } from '../errors.js'
 import type { StoreEntry, StoreLease } from '../store.js'
 import type { Token } from '../token.js'
-import { answerTimeout } from './attempt-loop.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 
 /** Calls the store; a failure is reported and becomes `undefined` (a cache miss). */
@@ -31,6 +30,14 @@ export interface CoordinationHooks {
   doubt(fingerprint: string): Promise<void>
   /** Resolves once no refresh request of this provider is still in flight. */
   idle(): Promise<void>
+}
+
+/**
+ * How long a refresh request is kept alive for its answer, ms: past the caller's `timeout`, up
+ * to the retry deadline, so a server that answers late is heard rather than asked again.
+ */
+export function answerTimeout(options: ResolvedTokenProviderOptions): number {
+  return Math.max(options.timeout, options.retry.deadline)
 }
 
 /**
