@@ -146,7 +146,7 @@ export function createMemoryTokenStore(options: { clock?: () => number } = {}): 
     if (hit && hit.until <= clock()) entries.delete(key)
     return hit && hit.until > clock() ? hit.entry : undefined
   }
-  return {
+  const store: TokenStore = {
     get: async (key) => read(key),
     async set(key, entry, ttl) {
       entries.set(key, { entry, until: clock() + ttl })
@@ -197,4 +197,9 @@ export function createMemoryTokenStore(options: { clock?: () => number } = {}): 
       }),
     getRefreshToken: async (key) => refreshTokens.get(key),
   }
+  // one process's: its providers share refresh tokens through the in-process registry already
+  return Object.defineProperty(store, IN_PROCESS, { value: true })
 }
+
+/** Marks a store no other process can reach (the memory store): refresh-token families skip it. */
+export const IN_PROCESS = Symbol('tokenwell.store.inProcess')

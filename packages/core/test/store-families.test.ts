@@ -42,6 +42,9 @@ function rotatingServer(latency = 5) {
   return { fetch, redeemed, stats }
 }
 
+/** A memory store standing in for one other processes reach (Redis): spread, it is not marked as one process's. */
+const sharedStore = (): TokenStore => ({ ...createMemoryTokenStore() })
+
 function provider(
   scope: string,
   store: TokenStore,
@@ -65,7 +68,7 @@ function provider(
 describe('two processes sharing a store, one refresh token, different scopes', () => {
   it('concurrent forced refreshes: every refresh token redeemed once, 0 reuse, 0 invalid_grant, 0 failures', async () => {
     const server = rotatingServer()
-    const store = createMemoryTokenStore()
+    const store = sharedStore()
     const a = provider('orders:read', store, server.fetch)
     const b = provider('orders:write', store, server.fetch)
     const failures: unknown[] = []
@@ -84,7 +87,7 @@ describe('two processes sharing a store, one refresh token, different scopes', (
 
   it('one after the other: the second redeems what the first rotated to, not the token it was given', async () => {
     const server = rotatingServer()
-    const store = createMemoryTokenStore()
+    const store = sharedStore()
     const a = provider('orders:read', store, server.fetch)
     const b = provider('orders:write', store, server.fetch)
 
@@ -102,7 +105,7 @@ describe('two processes sharing a store, one refresh token, different scopes', (
 
   it('an answer that came after its redemption was given up on still tells the other process the successor', async () => {
     const server = rotatingServer(150)
-    const store = createMemoryTokenStore()
+    const store = sharedStore()
     const a = provider('orders:read', store, server.fetch, 50)
     const b = provider('orders:write', store, server.fetch)
 
@@ -116,5 +119,37 @@ describe('two processes sharing a store, one refresh token, different scopes', (
     expect(server.stats).toEqual({ reuse: 0, invalidGrant: 0, issued: 2 })
     expect(Object.fromEntries(server.redeemed)).toEqual({ 'rt-0': 1, 'rt-1': 1 })
     await Promise.all([a.close(), b.close()])
+  })
+})
+
+describe('a memory store (one process’s)', () => {
+  it('gets no family entries however often the refresh token rotates: its providers are the in-process registry’s', async () => {
+    const server = rotatingServer(0)
+    const keys: string[] = []
+    const memory = createMemoryTokenStore()
+    // a Proxy keeps what marks the memory store as one process's
+    const store = new Proxy(memory, {
+      get: (target, name, receiver) =>
+        name === 'set'
+          ? (...args: Parameters<TokenStore['set']>) => {
+              keys.push(args[0])
+              return target.set(...args)
+            }
+          : Reflect.get(target, name, receiver),
+    })
+    const p = createTokenProvider({
+      tokenEndpoint,
+      clientId: 'c',
+      clientSecret: 's',
+      grant: { type: 'refresh_token', refreshToken: 'rt-0' },
+      store,
+      fetch: server.fetch,
+      refreshAhead: false,
+    })
+    for (let i = 0; i < 5; i++) await p.getToken({ forceRefresh: true })
+    expect(server.stats).toMatchObject({ issued: 5, reuse: 0, invalidGrant: 0 })
+    expect(keys.filter((key) => key.startsWith('tokenwell:family:'))).toEqual([])
+    expect(keys).toHaveLength(5)
+    await p.close()
   })
 })

@@ -10,7 +10,7 @@
 import { sha256Hex } from '../crypto/hash.js'
 import { failureOutcome } from '../endpoint/retry.js'
 import { OAuthError } from '../errors.js'
-import type { StoreEntry } from '../store.js'
+import { IN_PROCESS, type StoreEntry } from '../store.js'
 import type { Token } from '../token.js'
 import type { FamilyMember } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
@@ -44,7 +44,7 @@ export async function recordRotation(
   newest: string,
 ): Promise<void> {
   const { store } = options
-  if (!store.acquireLease || newest === token || newest === 'spent') return
+  if (!store.acquireLease || IN_PROCESS in store || newest === token || newest === 'spent') return
   const key = await familyKey(family, token)
   const entry = await rotationEntry(newest, options.clock())
   await storeCall('set', () => store.set(key, entry, FAMILY_TTL))
@@ -68,7 +68,8 @@ export async function redeemInStoreFamily<T extends { token: Token }>(
 ): Promise<T | undefined> {
   const { store, clock, lockTtl } = options
   const acquire = store.acquireLease?.bind(store)
-  if (!acquire) return send()
+  // one process's store (a memory store): its own providers are families.ts's; no entry piles up
+  if (!acquire || IN_PROCESS in store) return send()
   const wait = store.waitForEntry?.bind(store)
   const key = await familyKey(family, token)
   const fingerprint = await sha256Hex(token)
