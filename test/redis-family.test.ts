@@ -5,8 +5,9 @@ import {
   startProtectedApi,
 } from '@tokenwell/mock-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FleetWorker, startFleet, type Tally } from './support/fleet.js'
+import { type FleetWorker, startFleet, totals } from './support/fleet.js'
 import { type RedisServer, redisSkipReason, startRedisServer } from './support/redis-server.js'
+import { firstRefreshToken } from './support/servers.js'
 
 // Rule 4 across real processes that share Redis but not a cache key: 3 workers are given one
 // refresh token, each with its own scope, so no cache-key lease or stored refresh token is
@@ -19,27 +20,6 @@ let redis: RedisServer
 let auth: RunningMockAuthServer
 let api: RunningProtectedApi
 let workers: FleetWorker[] = []
-
-/** A refresh token for every scope the workers ask for, from a password grant. */
-async function firstRefreshToken(): Promise<string> {
-  const response = await fetch(auth.tokenEndpoint, {
-    method: 'POST',
-    headers: { authorization: `Basic ${btoa('demo-client:demo-secret')}` },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      username: 'alice',
-      password: 'alice-password',
-      scope: SCOPES.join(' '),
-    }),
-  })
-  return ((await response.json()) as { refresh_token: string }).refresh_token
-}
-
-const totals = (tallies: Tally[]) => ({
-  ok: tallies.reduce((sum, t) => sum + t.ok, 0),
-  failed: tallies.reduce((sum, t) => sum + t.failed, 0),
-  errors: tallies.flatMap((t) => t.errors),
-})
 
 describe.skipIf(skip)('3 processes, one refresh token, 3 scopes, through Redis', () => {
   beforeAll(async () => {
@@ -57,7 +37,7 @@ describe.skipIf(skip)('3 processes, one refresh token, 3 scopes, through Redis',
   })
 
   it('refreshing for 8 s: every refresh token redeemed exactly once, 0 reuse, 0 invalid_grant, 0 failed calls', async () => {
-    const refreshToken = await firstRefreshToken()
+    const refreshToken = await firstRefreshToken(auth.tokenEndpoint, SCOPES.join(' '))
     auth.stats.reset()
     auth.setLatency(300)
     await Promise.all(

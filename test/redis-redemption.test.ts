@@ -5,8 +5,9 @@ import {
   startProtectedApi,
 } from '@tokenwell/mock-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FleetWorker, startFleet, type Tally } from './support/fleet.js'
+import { type FleetWorker, startFleet, totals } from './support/fleet.js'
 import { type RedisServer, redisSkipReason, startRedisServer } from './support/redis-server.js'
+import { firstRefreshToken } from './support/servers.js'
 
 // Rule 4 across real processes: 3 workers redeem one rotating refresh token through Redis while
 // the token endpoint answers slower than the lease's TTL. Counted at the mock server, whose
@@ -17,22 +18,6 @@ let redis: RedisServer
 let auth: RunningMockAuthServer
 let api: RunningProtectedApi
 let workers: FleetWorker[] = []
-
-/** A refresh token from a password grant, to start the family with. */
-async function firstRefreshToken(): Promise<string> {
-  const response = await fetch(auth.tokenEndpoint, {
-    method: 'POST',
-    headers: { authorization: `Basic ${btoa('demo-client:demo-secret')}` },
-    body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'alice-password' }),
-  })
-  return ((await response.json()) as { refresh_token: string }).refresh_token
-}
-
-const totals = (tallies: Tally[]) => ({
-  ok: tallies.reduce((sum, t) => sum + t.ok, 0),
-  failed: tallies.reduce((sum, t) => sum + t.failed, 0),
-  errors: tallies.flatMap((t) => t.errors),
-})
 
 describe.skipIf(skip)('3 processes redeeming one rotating refresh token through Redis', () => {
   beforeAll(async () => {
@@ -50,7 +35,7 @@ describe.skipIf(skip)('3 processes redeeming one rotating refresh token through 
   })
 
   it('lockTtl 200 ms, refreshes answered in 600 ms: every refresh token redeemed exactly once, 0 failed calls', async () => {
-    const refreshToken = await firstRefreshToken()
+    const refreshToken = await firstRefreshToken(auth.tokenEndpoint)
     auth.stats.reset()
     auth.setLatency(600)
     const config = {

@@ -10,7 +10,7 @@ import {
 import { discovery } from '@tokenwell/core/discovery'
 import { revocation } from '@tokenwell/core/revocation'
 import { describe, expect, it } from 'vitest'
-import { useServers } from './support/servers.js'
+import { firstRefreshToken, useServers } from './support/servers.js'
 
 // Rule 4 where the answer to a redemption (of a refresh token, or of an authorization code)
 // goes missing on the way back, counted at the real mock server: it rotates refresh tokens, and
@@ -18,21 +18,6 @@ import { useServers } from './support/servers.js'
 // server do the work, then loses the answer. Then what a caller can start (revoke()) and a
 // shared store that fails part-way or whose lease outlives a clock step.
 const servers = useServers()
-
-/** A refresh token to start a family with, from a password grant. */
-async function firstRefreshToken(scope?: string): Promise<string> {
-  const response = await fetch(servers.auth.tokenEndpoint, {
-    method: 'POST',
-    headers: { authorization: `Basic ${btoa('demo-client:demo-secret')}` },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      username: 'alice',
-      password: 'alice-password',
-      ...(scope !== undefined && { scope }),
-    }),
-  })
-  return ((await response.json()) as { refresh_token: string }).refresh_token
-}
 
 /** A fetch whose first request reaches the server and is processed; its answer becomes `lose(answer)`. */
 function losesFirstAnswer(lose: (answer: Response) => Response | Promise<Response>) {
@@ -85,7 +70,7 @@ describe('a refresh whose answer is lost after the server redeemed it', () => {
         ),
     ],
   ])('%s: the refresh token is never sent again', async (_, lose) => {
-    const refreshToken = await firstRefreshToken()
+    const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
     servers.auth.stats.reset()
     const provider = refreshing(refreshToken, { fetch: losesFirstAnswer(lose) })
     await expect(provider.getToken()).rejects.toBeDefined()
@@ -104,7 +89,7 @@ describe('a 200 to a refresh that is no usable token response but carries the ro
   ])(
     '%s: that refresh fails, and the next one redeems the rotated refresh token (nothing is lost)',
     async (_, patch) => {
-      const refreshToken = await firstRefreshToken()
+      const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
       servers.auth.stats.reset()
       // the refresh tokens sent, and the one the server rotated to in its first answer, which is patched
       const sent: (string | null)[] = []
@@ -189,7 +174,7 @@ describe('an authorization code exchange whose answer is lost', () => {
 
 describe('a store that fails to write the rotated refresh token', () => {
   it('leaves the older entry in it: that entry is served, its spent refresh token is never redeemed', async () => {
-    const refreshToken = await firstRefreshToken()
+    const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
     servers.auth.stats.reset()
     const memory = createMemoryTokenStore()
     let failures = 0
@@ -216,7 +201,7 @@ describe('a store that fails to write the rotated refresh token', () => {
 
 describe('two providers with the same options sharing one in-memory store', () => {
   it('redeem each refresh token once: one fetches while the other waits, and the newest refresh token outlives its entry', async () => {
-    const refreshToken = await firstRefreshToken()
+    const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
     servers.auth.stats.reset()
     let now = Date.now()
     const clock = () => now
@@ -249,7 +234,7 @@ describe('two providers given one refresh token, each with its own store (one si
   ])(
     '%s: neither presents a refresh token the other spent, cold or refreshing in turn',
     async (_, first, second) => {
-      const refreshToken = await firstRefreshToken()
+      const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
       servers.auth.stats.reset()
       const a = refreshing(refreshToken, { scope: first })
       const b = refreshing(refreshToken, { scope: second })
@@ -276,7 +261,7 @@ describe('two providers given one refresh token, each with its own store (one si
 
 describe('two providers that discover the token endpoint (issuer), given one refresh token', () => {
   it('a late answer to the first, after discovery, names the successor the second redeems: the spent one is never sent again', async () => {
-    const refreshToken = await firstRefreshToken()
+    const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
     servers.auth.stats.reset()
     servers.auth.setLatency(300)
     // a's caller stops waiting after 100 ms; its request is awaited up to the 500 ms retry deadline
@@ -310,7 +295,7 @@ describe('two providers sharing one in-memory store, the first giving up on a sl
   const slow = { timeout: 100, retry: { attempts: 1, deadline: 0 } }
 
   it('the other provider takes the lease over and does not redeem that refresh token again: it fails with ERR_AUTHORIZATION', async () => {
-    const refreshToken = await firstRefreshToken()
+    const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
     servers.auth.stats.reset()
     servers.auth.setLatency(300)
     const store = createMemoryTokenStore()
@@ -333,7 +318,7 @@ describe('two providers sharing one in-memory store, the first giving up on a sl
   })
 
   it('answered while the first still awaits it: the other provider gets that token, and its rotated refresh token is the one redeemed next', async () => {
-    const refreshToken = await firstRefreshToken()
+    const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
     servers.auth.stats.reset()
     servers.auth.setLatency(300)
     const store = createMemoryTokenStore()
@@ -362,7 +347,7 @@ describe('two providers sharing one in-memory store, the first giving up on a sl
 
 describe('a wall clock stepped forward while a provider redeems under the in-memory store lease', () => {
   it('does not end the lease: the other provider waits for the rotated token instead of redeeming the same refresh token', async () => {
-    const refreshToken = await firstRefreshToken()
+    const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
     servers.auth.stats.reset()
     let now = Date.now()
     const clock = () => now
@@ -394,7 +379,7 @@ describe('a wall clock stepped forward while a provider redeems under the in-mem
 
 describe('revoke() and the refresh token it leaves behind', () => {
   it('revoke(), then getToken(): the configured (long spent) refresh token is not redeemed again', async () => {
-    const provider = refreshing(await firstRefreshToken(), {
+    const provider = refreshing(await firstRefreshToken(servers.auth.tokenEndpoint), {
       revocation,
       revocationEndpoint: servers.auth.revocationEndpoint,
     })
@@ -408,7 +393,7 @@ describe('revoke() and the refresh token it leaves behind', () => {
   })
 
   it('revoke() while a refresh is in flight, then getToken(): no spent refresh token redeemed', async () => {
-    const provider = refreshing(await firstRefreshToken(), {
+    const provider = refreshing(await firstRefreshToken(servers.auth.tokenEndpoint), {
       revocation,
       revocationEndpoint: servers.auth.revocationEndpoint,
     })
@@ -428,7 +413,7 @@ describe('revoke() and the refresh token it leaves behind', () => {
 
 describe('two providers sharing a store that fails part-way', () => {
   it('a store whose lease fails (store down): the two never both redeem one refresh token', async () => {
-    const refreshToken = await firstRefreshToken()
+    const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
     const memory = createMemoryTokenStore()
     const store: TokenStore = {
       ...memory,
@@ -455,7 +440,7 @@ describe('two providers sharing a store that fails part-way', () => {
   })
 
   it('a store whose getRefreshToken() fails after the other provider rotated: the spent copy is not redeemed', async () => {
-    const refreshToken = await firstRefreshToken()
+    const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
     const memory = createMemoryTokenStore()
     let fail = false
     const store: TokenStore = {
@@ -496,7 +481,7 @@ describe('a refresh token the server refuses with invalid_grant (spent by anothe
   ])(
     '%s: it is never sent again, every later call asks for a new login without a request',
     async (_, options) => {
-      const refreshToken = await firstRefreshToken()
+      const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
       // another copy of it was redeemed first: the mock server counts each later use as reuse
       await fetch(servers.auth.tokenEndpoint, {
         method: 'POST',

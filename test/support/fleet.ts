@@ -116,3 +116,10 @@ async function startWorker(onFetching: (pid: number) => void): Promise<FleetWork
     },
   }
 }
+
+/** What a fleet's tallies add up to: calls that succeeded and failed, and every error seen. */
+export const totals = (tallies: Tally[]) => ({
+  ok: tallies.reduce((sum, t) => sum + t.ok, 0),
+  failed: tallies.reduce((sum, t) => sum + t.failed, 0),
+  errors: tallies.flatMap((t) => t.errors),
+})

@@ -63,3 +63,21 @@ export function useServers(): Servers {
   })
   return servers
 }
+
+/**
+ * A refresh token from the mock server's password grant (alice, the demo client), to start a
+ * rotating family with; with `scope`, granted for it.
+ */
+export async function firstRefreshToken(tokenEndpoint: string, scope?: string): Promise<string> {
+  const response = await fetch(tokenEndpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${btoa('demo-client:demo-secret')}` },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      username: 'alice',
+      password: 'alice-password',
+      ...(scope !== undefined && { scope }),
+    }),
+  })
+  return ((await response.json()) as { refresh_token: string }).refresh_token
+}
