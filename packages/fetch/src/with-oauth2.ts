@@ -2,7 +2,7 @@ import type { FetchLike, TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
   type ClientShape,
-  createRequestProtocol,
+  createProtocolWithoutScrub,
   fetchHopByHop,
   followsRedirectsHere,
   type Grant,
@@ -63,7 +63,8 @@ const shape: ClientShape<Call, Response> = {
  */
 export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options = {}): Fetch {
   const { fetch: given, ...rest } = options
-  const protocol = createRequestProtocol(provider, rest, shape)
+  // fetch hands back no error a token could be in (HTTP errors are responses): nothing to scrub
+  const protocol = createProtocolWithoutScrub(provider, rest, shape)
   const bare = unwrapFetch(globalThis.fetch)
   const raw = (input: string | Request, init?: RequestInit) =>
     given ? given(typeof input === 'string' ? new Request(input, init) : input) : bare(input, init)

@@ -30,7 +30,7 @@ export {
 export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
 export { baseOrigin, IN_BROWSER, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
 export { createPendingHops } from './pending-hops.js'
-export { createRequestProtocol } from './protocol.js'
+export { createProtocolWithoutScrub, createRequestProtocol } from './protocol.js'
 export { isProviderRequest } from './provider-request.js'
 export {
   hasAuthorization,
@@ -40,7 +40,7 @@ export {
   withGrantHeaders,
 } from './raw-headers.js'
 export { followedHops, followHop, type Redirect, redirectTarget, unseenRedirects } from './redirect.js'
-export type { RequestProtocol } from './request-protocol.js'
+export type { ProtocolWithoutScrub, RequestProtocol } from './request-protocol.js'
 export { scrubSecrets } from './scrub.js'
 export type { ClientShape, Grant } from './shape.js'
 export { type TokenWait, waitForToken } from './wait.js'

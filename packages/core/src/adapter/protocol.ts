@@ -11,7 +11,7 @@ import { callFor, readChallenge, stepUpError } from './challenge.js'
 import { replayDecision } from './decision.js'
 import { compileMatch, matches } from './match.js'
 import { baseOrigin, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
-import type { RequestProtocol } from './request-protocol.js'
+import type { ProtocolWithoutScrub, RequestProtocol } from './request-protocol.js'
 import { loadScrubber, scrubSecrets } from './scrub.js'
 import { type ClientShape, createGrant, type Grant } from './shape.js'
 import { waitForToken } from './wait.js'
@@ -37,6 +37,38 @@ export function createRequestProtocol<R, S>(
   options: AdapterOptions,
   shape: ClientShape<R, S>,
 ): RequestProtocol<R, S> {
+  const held: Held = { tokens: new Set(), proofs: [] }
+  return Object.freeze({
+    ...protocolFor(provider, options, shape, held),
+    scrub: <E>(error: E) => scrubSecrets(error, held.tokens, held.proofs),
+  })
+}
+
+/**
+ * The request protocol without `scrub`, for a client that hands back no error a token it sent
+ * could be in (fetch answers HTTP errors as responses): a page that uses only such a client
+ * does not bundle the walk through an error's objects. Otherwise as `createRequestProtocol`.
+ */
+export function createProtocolWithoutScrub<R, S>(
+  provider: TokenProvider,
+  options: AdapterOptions,
+  shape: ClientShape<R, S>,
+): ProtocolWithoutScrub<R, S> {
+  return Object.freeze(protocolFor(provider, options, shape, { tokens: new Set(), proofs: [] }))
+}
+
+/** The access tokens and DPoP proofs a protocol handed out lately, to find in what comes back. */
+interface Held {
+  readonly tokens: Set<string>
+  readonly proofs: string[]
+}
+
+function protocolFor<R, S>(
+  provider: TokenProvider,
+  options: AdapterOptions,
+  shape: ClientShape<R, S>,
+  { tokens, proofs }: Held,
+): ProtocolWithoutScrub<R, S> {
   if (typeof provider?.getToken !== 'function' || typeof provider.invalidate !== 'function') {
     throw new ConfigError('provider must be a TokenProvider (from createTokenProvider)')
   }
@@ -51,8 +83,6 @@ export function createRequestProtocol<R, S>(
   const peek = typeof provider.peekToken === 'function' ? () => provider.peekToken() : () => undefined
   const recent: string[] = []
   const bases = new Map<string, string | null>()
-  const tokens = new Set<string>()
-  const proofs: string[] = []
   let last: Grant | undefined
 
   const hrefOf = (request: R) => String(shape.url(request, true) ?? '')
@@ -171,7 +201,7 @@ export function createRequestProtocol<R, S>(
     return token && grantFor(token, grant.origin, request, true, call)
   }
 
-  return Object.freeze({
+  return {
     provider,
     ready() {
       const token = peek()
@@ -223,8 +253,7 @@ export function createRequestProtocol<R, S>(
       if (decision === 'none') return undefined
       return replay(grant, request, decision === 'renew')
     },
-    scrub: <E>(error: E) => scrubSecrets(error, tokens, proofs),
-  })
+  }
 }
 
 const sameOrigin = (url: string | URL, origin: string) =>

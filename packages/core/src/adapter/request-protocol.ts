@@ -48,3 +48,6 @@ export interface RequestProtocol<R, S> {
   /** `error` without any token this protocol handed out, anywhere in it (see `scrubSecrets`). */
   scrub<E>(error: E): E
 }
+
+/** A `RequestProtocol` without `scrub`: see `createProtocolWithoutScrub`. */
+export type ProtocolWithoutScrub<R, S> = Omit<RequestProtocol<R, S>, 'scrub'>
