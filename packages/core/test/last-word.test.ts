@@ -84,6 +84,9 @@ describe('runLast and endingWith', () => {
     runLast(copied, guard, ours)
     expect(copied.filter((hook) => hook === guard)).toHaveLength(1)
     expect(copied.at(-1)).toBe(guard)
+    const alone = [ours] // nothing runs after ours: nothing to guard
+    runLast(alone, guard, ours)
+    expect(alone).toEqual([ours])
   })
 
   it('endingWith never changes a list, makes one list per function for copies of a list of one, and leaves one that already ends with it', () => {

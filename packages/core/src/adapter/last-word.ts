@@ -104,8 +104,10 @@ export function createGrantLedger(): GrantLedger {
  * Puts `hook` at the end of `hooks`, a list the client runs in order and reads as it goes (got's
  * `beforeRequest`), from `self`, a hook of that list running now: `hook` then runs after every
  * other, those after `self` too. Once: a list a retry copied keeps it last, or has it moved there.
+ * Not at all while `self` is last: no hook runs after it (the common case, and the hot path).
  */
 export function runLast<H>(hooks: H[], hook: H, self: H): void {
+  if (hooks[hooks.length - 1] === self) return
   const at = hooks.lastIndexOf(hook)
   if (at === hooks.length - 1) return
   if (at > hooks.indexOf(self)) hooks.splice(at, 1) // not yet run: running it later changes nothing
