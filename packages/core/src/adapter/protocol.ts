@@ -1,6 +1,5 @@
-import { ConfigError, InsecureHttpError } from '../errors.js'
+import { ConfigError } from '../errors.js'
 import type { CallParams } from '../provider/call-tokens.js'
-import { isLoopback } from '../provider/option-checks.js'
 import type { TokenProvider } from '../provider/token-provider.js'
 import type { Token } from '../token.js'
 import type { AdapterOptions } from './adapter-options.js'
@@ -9,16 +8,14 @@ import { authorizationHeader } from './authorization-header.js'
 import { isReplayableBody } from './body.js'
 import { callFor, readChallenge, stepUpError } from './challenge.js'
 import { replayDecision } from './decision.js'
-import { compileMatch, matches } from './match.js'
-import { baseOrigin, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
+import { pageBase, startsWithOrigin } from './origin.js'
 import type { ProtocolWithoutScrub, RequestProtocol } from './request-protocol.js'
+import { createRequestScope } from './request-scope.js'
 import { loadScrubber, scrubSecrets } from './scrub.js'
 import { type ClientShape, createGrant, type Grant } from './shape.js'
 import { waitForToken } from './wait.js'
 import { namesTokenError } from './www-authenticate.js'
 
-/** Origins remembered as seen, in scope and allowed over their transport. */
-const RECENT_ORIGINS = 16
 /** Access tokens remembered to scrub from errors. */
 const RECENT_TOKENS = 4
 /** DPoP proofs remembered to scrub from errors: one per send, so as many as sends in flight. */
@@ -72,8 +69,7 @@ function protocolFor<R, S>(
   if (typeof provider?.getToken !== 'function' || typeof provider.invalidate !== 'function') {
     throw new ConfigError('provider must be a TokenProvider (from createTokenProvider)')
   }
-  const compiled = options.match === undefined ? undefined : compileMatch(options.match)
-  const allowInsecureHttp = options.allowInsecureHttp === true
+  const scope = createRequestScope(options, shape)
   for (const name of ['stepUp', 'claimsChallenges'] as const) {
     const value = options[name]
     if (value !== undefined && typeof value !== 'boolean') throw new ConfigError(`${name} must be a boolean`)
@@ -81,52 +77,7 @@ function protocolFor<R, S>(
   const stepUp = options.stepUp === true
   const claimsChallenges = options.claimsChallenges !== false
   const peek = typeof provider.peekToken === 'function' ? () => provider.peekToken() : () => undefined
-  const recent: string[] = []
-  const bases = new Map<string, string | null>()
   let last: Grant | undefined
-
-  const hrefOf = (request: R) => String(shape.url(request, true) ?? '')
-
-  /** The request's origin, or `undefined` when it has none we may use (unparsable, userinfo, not http(s)). */
-  function originOf(request: R): string | undefined {
-    const raw = shape.url(request, false)
-    if (raw === undefined) return undefined
-    const href = typeof raw === 'string' ? raw : raw.href
-    const known = knownOriginOf(href, recent)
-    if (known !== undefined) return known
-    // a relative URL (a browser's `/api/orders`) goes where the page's fetch sends it
-    const page = pageBase()
-    if (!URL.canParse(href, page)) return undefined
-    const url = new URL(href, page)
-    if (url.username !== '' || url.password !== '') return undefined // the caller's own credentials
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined
-  }
-
-  function inScope(origin: string, request: R): boolean {
-    // an origin in the set: no closure for the predicates' whole URL (the hot path)
-    if (compiled) return compiled.origins.has(origin) || matches(compiled, origin, () => hrefOf(request))
-    const own = shape.base(request)
-    const base = own === undefined || own === '' ? shape.defaultBase?.(request) : own
-    if (base === null) throw new ConfigError(NO_SCOPE) // nothing tells where the token may go
-    if (base === undefined || base === '') return true
-    const key = String(base)
-    let known = bases.get(key)
-    if (known === undefined) {
-      known = baseOrigin(base)
-      if (bases.size >= 32) bases.clear()
-      if (typeof base === 'string' && URL.canParse(base)) bases.set(key, known) // relative: per page
-    }
-    return known === origin
-  }
-
-  function admit(origin: string): void {
-    const url = new URL(origin)
-    // RFC 6750 §5.3: a bearer token is only as secret as its transport
-    if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopback(url))
-      throw new InsecureHttpError(origin)
-    if (recent.length >= RECENT_ORIGINS) recent.shift()
-    recent.push(origin)
-  }
 
   /** Keeps `token` among the few to scrub from errors. */
   function remember(token: Token): void {
@@ -161,7 +112,7 @@ function protocolFor<R, S>(
     if (!isDpopBound(token)) return bearer(token, origin, replayed, call)
     const method = shape.method(request)
     // a proof names the absolute URL the request goes to: a relative one (a page's `/api/x`) as fetch resolves it
-    const url = new URL(hrefOf(request), pageBase()).href
+    const url = new URL(scope.hrefOf(request), pageBase()).href
     const headers = await authHeaders(token, { method, url }, provider.dpop)
     remember(token)
     if (headers.dpop !== undefined && proofs.push(headers.dpop) > RECENT_PROOFS) proofs.shift()
@@ -209,9 +160,8 @@ function protocolFor<R, S>(
     },
     begin(request: R) {
       if (shape.ownCredentials(request)) return undefined
-      const origin = originOf(request)
-      if (origin === undefined || !inScope(origin, request)) return undefined
-      if (!recent.includes(origin)) admit(origin)
+      const origin = scope.admitted(request)
+      if (origin === undefined) return undefined
       const token = peek()
       // the last Bearer grant's token needs no `toLowerCase()` of its type again (the hot path)
       if (token !== undefined && (token === last?.token || !isDpopBound(token)) && !loadScrubber())
@@ -220,7 +170,7 @@ function protocolFor<R, S>(
     },
     again(grant: Grant, request: R) {
       if (grant.authorization === undefined) return grant
-      if (originOf(request) !== grant.origin)
+      if (scope.originOf(request) !== grant.origin)
         return createGrant({ ...grant, authorization: undefined, proof: undefined })
       return grant.dpop ? grantFor(grant.token, grant.origin, request, grant.replayed, grant.call) : grant
     },
@@ -259,6 +209,3 @@ function protocolFor<R, S>(
 const sameOrigin = (url: string | URL, origin: string) =>
   (typeof url === 'string' && startsWithOrigin(url, origin)) ||
   (URL.canParse(url) && new URL(url).origin === origin)
-
-const NO_SCOPE =
-  "match: this request has no base URL and the client's is not known yet; give the adapter a match"
