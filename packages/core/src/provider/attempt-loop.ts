@@ -11,8 +11,8 @@ import { scheduleFor } from './expiry.js'
 import { type FamilyMember, redeemInFamily, settle } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 import { createRedemptions } from './redemptions.js'
-import { answerTimeout, type StoreCall } from './store-coordination.js'
 import { recordRotation, redeemInStoreFamily } from './store-families.js'
+import { answerTimeout, type StoreCall } from './store-lease.js'
 
 /** Refresh tokens this provider rotated away from that it remembers (RFC 6749 §10.4). */
 const SPENT_MEMORY = 16

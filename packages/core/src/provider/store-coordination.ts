@@ -1,15 +1,6 @@
-import { TokenRequestError } from '../errors.js'
 import type { StoreEntry, StoreLease } from '../store.js'
-import type { Token } from '../token.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
-
-/** Calls the store; a failure is reported and becomes `undefined` (a cache miss). */
-/** Runs one store operation; `given`: the token it hands the store (its error may quote it). */
-export type StoreCall = <T>(
-  operation: string,
-  call: () => Promise<T> | undefined,
-  given?: Token,
-) => Promise<T | undefined>
+import { holdBound, keepLeaseAlive, leaseHeld, type StoreCall, storeDown } from './store-lease.js'
 
 /** What the coordinator needs from the provider. */
 export interface CoordinationHooks {
@@ -30,22 +21,6 @@ export interface CoordinationHooks {
   doubt(fingerprint: string): Promise<void>
   /** Resolves once no refresh request of this provider is still in flight. */
   idle(): Promise<void>
-}
-
-/**
- * How long a refresh request is kept alive for its answer, ms: past the caller's `timeout`, up
- * to the retry deadline, so a server that answers late is heard rather than asked again.
- */
-export function answerTimeout(options: ResolvedTokenProviderOptions): number {
-  return Math.max(options.timeout, options.retry.deadline)
-}
-
-/**
- * The longest a lease holder may still be redeeming after it began, ms: the last retry starts
- * before the retry deadline, and a refresh request is awaited for `answerTimeout` after that.
- */
-export function holdBound(options: ResolvedTokenProviderOptions): number {
-  return options.retry.deadline + answerTimeout(options)
 }
 
 /**
@@ -225,40 +200,4 @@ export function createStoreCoordination(
   }
 
   return { obtain, write }
-}
-
-/**
- * Cuts `lease` to `lockTtl` now and extends it every third of `lockTtl` (a heartbeat: a holder
- * that dies stops it) until the returned function is called, or until the longest a holder may
- * be redeeming after it took the lease has passed.
- */
-export function keepLeaseAlive(
-  lease: StoreLease,
-  options: ResolvedTokenProviderOptions,
-  storeCall: StoreCall,
-): () => void {
-  const { clock, lockTtl } = options
-  const extend = lease.extend?.bind(lease)
-  if (!extend) return () => {}
-  const until = clock() + holdBound(options)
-  // a store with a lock TTL of its own extends to it: beat every third of the shorter one
-  const ttl = Math.min(lockTtl, lease.ttl ?? lockTtl)
-  const beat = () => void storeCall('extendLease', () => extend(ttl))
-  beat()
-  const timer = setInterval(() => (clock() < until ? beat() : clearInterval(timer)), Math.max(1, ttl / 3))
-  ;(timer as { unref?: () => void }).unref?.()
-  return () => clearInterval(timer)
-}
-
-/** A refresh token is redeemed only when the store can say no other process is redeeming or has rotated it. */
-export function storeDown(operation: string): TokenRequestError {
-  return new TokenRequestError(
-    `the shared store failed (${operation}): its refresh token is not redeemed without the store's word that no other process redeemed it`,
-  )
-}
-
-export function leaseHeld(ms: number): TokenRequestError {
-  return new TokenRequestError(
-    `another process has held the token lease for ${ms} ms without storing a token; its refresh token is not redeemed twice`,
-  )
 }

@@ -14,7 +14,7 @@ import { IN_PROCESS, type StoreEntry } from '../store.js'
 import type { Token } from '../token.js'
 import type { FamilyMember } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
-import { holdBound, keepLeaseAlive, leaseHeld, type StoreCall, storeDown } from './store-coordination.js'
+import { holdBound, keepLeaseAlive, leaseHeld, type StoreCall, storeDown } from './store-lease.js'
 
 /**
  * How long a family entry is kept, ms (7 days): a process that still holds the rotated refresh

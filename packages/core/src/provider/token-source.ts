@@ -11,7 +11,8 @@ import type { createEmitter, TokenKeyInfo } from './events.js'
 import { retryByFor } from './expiry.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 import { createRefreshSchedule } from './refresh-schedule.js'
-import { createStoreCoordination, type StoreCall } from './store-coordination.js'
+import { createStoreCoordination } from './store-coordination.js'
+import type { StoreCall } from './store-lease.js'
 
 /** What the token source needs from the provider that owns it. */
 export interface TokenSourceContext {
