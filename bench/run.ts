@@ -41,9 +41,10 @@ const TOKEN_LATENCY = 50
 const config = {
   overhead: {
     clients: ['axios', 'got', 'fetch', 'undici', 'ky'],
-    reps: quick ? 2 : 10,
-    durationMs: quick ? 300 : 600,
-    warmupRequests: quick ? 200 : 300,
+    reps: quick ? 2 : 8,
+    durationMs: quick ? 300 : 1_500,
+    // 300 left the JIT still compiling in the measured part: tokenwell, more code, paid more of it
+    warmupRequests: quick ? 200 : 3_000,
     concurrency: 16,
   } satisfies OverheadOptions,
   fastPath: { iterations: quick ? 100_000 : 1_000_000, reps: 5 },
