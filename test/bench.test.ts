@@ -2,7 +2,14 @@
 // its counts are right, and tokenwell makes exactly one token request where it promises to.
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { coldBurst, maxOverlap, type SteadyResult, steady, storm } from '../bench/src/concurrency.js'
+import {
+  coldBurst,
+  maxOverlap,
+  perLifetime,
+  type SteadyResult,
+  steady,
+  storm,
+} from '../bench/src/concurrency.js'
 import { measureFastPath } from '../bench/src/fast-path.js'
 import { measureOverhead, runTrial } from '../bench/src/overhead.js'
 import { isTokenwellUrl, profile, summarizeProfile } from '../bench/src/profile.js'
@@ -124,6 +131,16 @@ describe('bench (tiny run of each scenario)', () => {
     expect(maxOverlap([])).toBe(0)
     expect(maxOverlap([span(0, 10), span(10, 20)])).toBe(1)
     expect(maxOverlap([span(0, 10), span(5, 15), span(6, 7), span(20, 30)])).toBe(3)
+  })
+
+  it('counts the token requests started in one token’s lifetime, to the expiry it was issued with', () => {
+    // 2 s tokens whose JWT `exp` is a whole second: each lives 1.3 s from its arrival, replaced after 1.1 s
+    const span = (start: number) => ({ start, end: start + 300, status: 200, expiresAt: start + 1_600 })
+    const spans = [0, 1_100, 2_200, 3_300].map(span)
+    expect(perLifetime(spans, 2_000, 10_000)).toBe(1)
+    // by the nominal lifetime the next token's refresh falls in the window too
+    const nominal = spans.map(({ expiresAt, ...rest }) => rest)
+    expect(perLifetime(nominal, 2_000, 10_000)).toBe(2)
   })
 
   it('profiles a trial and finds the adapter on the stack', async () => {

@@ -230,12 +230,16 @@ export async function steady(
   }
 }
 
-/** The most token requests started during the lifetime of one token that arrived at a span's end. */
+/**
+ * The most token requests started during the lifetime of one token, from its arrival (a span's
+ * end) to its expiry (`expiresAt`, else `lifetimeMs` later), among tokens that expired by `until`.
+ */
 export function perLifetime(spans: readonly TokenRequestSpan[], lifetimeMs: number, until: number): number {
   let most = 0
   for (const token of spans) {
-    if (token.end + lifetimeMs > until) continue
-    const started = spans.filter((s) => s.start > token.end && s.start < token.end + lifetimeMs).length
+    const expires = token.expiresAt ?? token.end + lifetimeMs
+    if (expires > until) continue
+    const started = spans.filter((s) => s.start > token.end && s.start < expires).length
     most = Math.max(most, started)
   }
   return most

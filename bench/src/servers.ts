@@ -25,6 +25,11 @@ export interface TokenRequestSpan {
   readonly start: number
   readonly end: number
   readonly status: number
+  /**
+   * When the token it issued expires, on the clock of `start` and `end`: its JWT `exp` is a whole
+   * second, so a token of N seconds lives N − 1 to N of them from its arrival.
+   */
+  readonly expiresAt?: number
 }
 
 /** What the scenarios read and change on the servers, in process or across the child-process boundary. */
@@ -87,11 +92,14 @@ export async function startBenchServers(options: BenchServerOptions = {}): Promi
     const start = now()
     const response = await auth!.handle(request)
     if (new URL(request.url).pathname !== '/token') return response
+    let expiresAt: number | undefined
     if (response.ok) {
       const body = (await response.clone().json()) as { access_token: string; expires_in: number }
       valid.set(body.access_token, Date.now() + body.expires_in * 1000)
+      const exp = jwtExpiresAt(body.access_token)
+      if (exp !== undefined) expiresAt = now() + (exp - Date.now())
     }
-    spans.push({ start, end: now(), status: response.status })
+    spans.push({ start, end: now(), status: response.status, ...(expiresAt !== undefined && { expiresAt }) })
     return response
   })
   auth = createMockAuthServer({
@@ -164,5 +172,17 @@ export async function startBenchServers(options: BenchServerOptions = {}): Promi
       })
       await authServed.close()
     },
+  }
+}
+
+/** The `exp` of a JWT, epoch ms; `undefined` for a token that is not one. */
+function jwtExpiresAt(token: string): number | undefined {
+  try {
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+      exp?: unknown
+    }
+    return typeof exp === 'number' ? exp * 1000 : undefined
+  } catch {
+    return undefined
   }
 }
