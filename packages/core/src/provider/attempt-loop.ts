@@ -45,6 +45,15 @@ export function createAttemptLoop(
     spent.push(token)
     if (spent.length > SPENT_MEMORY) spent.shift()
   }
+  /** `token` is never redeemed again, and no longer held (refused or revoked). */
+  const forget = (token: string) => {
+    retire(token)
+    if (refreshToken === token) refreshToken = undefined
+  }
+  /** Holds `token`, one from a store, unless this provider rotated away from it (redeeming it would be a replay). */
+  const adopt = (token: string | undefined) => {
+    if (token !== undefined && !spent.includes(token)) refreshToken = token
+  }
   /** An authorization or device code is exchanged once (RFC 6749 §4.1.2, RFC 8628 §3.5). */
   let codeSpent = false
   let devicePoll: DevicePoll | undefined
@@ -105,9 +114,7 @@ export function createAttemptLoop(
    */
   function forgetIfRejected(error: unknown, used: string): boolean {
     if (!(error instanceof OAuthError) || error.error !== 'invalid_grant') return false
-    // a store still holding it must not hand it back
-    retire(used)
-    if (refreshToken === used) refreshToken = undefined
+    forget(used) // a store still holding it must not hand it back
     return true
   }
 
@@ -217,22 +224,17 @@ export function createAttemptLoop(
     redemptions,
     /** Adopts the refresh token a shared store holds, unless this provider rotated away from it. */
     offerRefreshToken(shared: string | undefined): void {
-      if (typeof shared === 'string' && shared !== '' && !spent.includes(shared)) refreshToken = shared
+      adopt(typeof shared === 'string' && shared !== '' ? shared : undefined)
     },
     /**
      * A refresh token that came with a token from a store, unless this provider rotated away
      * from it (an older entry a failed write left in the store: redeeming it would be a replay).
      */
-    adoptRefreshToken(token: string | undefined): void {
-      if (token !== undefined && !spent.includes(token)) refreshToken = token
-    },
+    adoptRefreshToken: adopt,
     /** The newest refresh token held. */
     refreshToken: () => refreshToken,
     /** `revoked` was revoked: it is never redeemed, and no longer held. */
-    revoked(revoked: string): void {
-      retire(revoked)
-      if (refreshToken === revoked) refreshToken = undefined
-    },
+    revoked: forget,
     /** Whether the next request would redeem a refresh token. */
     redeems: () => refreshToken !== undefined,
     /**
