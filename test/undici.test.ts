@@ -1,14 +1,17 @@
 import { createHash } from 'node:crypto'
-import { createServer } from 'node:http'
+import { createServer, request as forward } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type Duplex, Readable } from 'node:stream'
 import { ConfigError, createTokenProvider } from '@tokenwell/core'
 import { oauth2 } from '@tokenwell/undici'
 import {
   Agent,
+  Client,
   type Dispatcher,
   getGlobalDispatcher,
   interceptors,
+  Pool,
+  ProxyAgent,
   request,
   setGlobalDispatcher,
   WebSocket,
@@ -227,5 +230,79 @@ describe('@tokenwell/undici over loopback HTTP', () => {
     expect((await patient).status).toBe(200)
     expect(servers.api.stats.byPath['/echo/aborted']).toBeUndefined()
     expect(servers.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('a Client or Pool bound to another origin than the request names gets no token: ConfigError, nothing sent there', async () => {
+    // a loopback origin that records every request reaching it
+    const seen: (string | undefined)[] = []
+    const elsewhere = createServer((req, res) => {
+      seen.push(req.headers.authorization)
+      res.end('{}')
+    })
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve))
+    const origin = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`
+    const bound = [new Pool(origin), new Client(origin)]
+    try {
+      for (const dispatcher of bound) {
+        const composed = dispatcher.compose(oauth2(servers.provider, { match: servers.api.url }))
+        // undici.request names the API's origin; a Pool or Client connects to its own all the same
+        const refused = await get(composed, `${servers.api.url}/echo/bound`).catch((e: unknown) => e)
+        expect(refused).toBeInstanceOf(ConfigError)
+        expect((refused as Error).message).toContain(
+          `connects this request to ${origin}, not to ${servers.api.url}`,
+        )
+      }
+      expect(seen).toEqual([])
+      // bound to the API's own origin, it authorizes as an Agent does; the other origin's own requests go as they are
+      const apiPool = new Pool(servers.api.url)
+      bound.push(apiPool)
+      const authorized = apiPool.compose(oauth2(servers.provider, { match: servers.api.url }))
+      expect((await get(authorized, `${servers.api.url}/echo/own-pool`)).data).toMatchObject({
+        authorized: true,
+      })
+      expect((await get(agent(), `${origin}/plain`)).status).toBe(200)
+      // the caller's own request with that very value, not sent by the interceptor, goes as it is
+      const value = `Bearer ${servers.provider.peekToken()!.accessToken}`
+      const own = await get(bound[0]!, `${origin}/own`, { headers: { authorization: value } })
+      expect(own.status).toBe(200)
+      expect(seen).toEqual([undefined, value])
+      expect(servers.auth.stats.tokenRequests).toBe(1)
+    } finally {
+      await Promise.all(bound.map((d) => d.close()))
+      await new Promise((resolve) => elsewhere.close(resolve))
+    }
+  })
+
+  it('connecting elsewhere on the API’s behalf is no refusal: dns() to an address, a forward proxy given the whole URL', async () => {
+    const { port } = new URL(servers.api.url)
+    const named = `http://localhost:${port}` // dns() connects to 127.0.0.1 with Host: localhost:port
+    const viaDns = agent().compose(interceptors.dns(), oauth2(servers.provider, { match: named }))
+    const dns = await get(viaDns, `${named}/echo/dns`)
+    expect(dns.data).toMatchObject({ authorized: true })
+    // a forward proxy for plain http: sent `GET http://api/... HTTP/1.1` on its own connection
+    const forwarded: string[] = []
+    const proxy = createServer((req, res) => {
+      forwarded.push(req.url!)
+      const upstream = forward(req.url!, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers)
+        answer.pipe(res)
+      })
+      req.pipe(upstream)
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const through = new ProxyAgent({
+      uri: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      proxyTunnel: false,
+    })
+    try {
+      const dispatcher = through.compose(oauth2(servers.provider, { match: servers.api.url }))
+      expect((await get(dispatcher, `${servers.api.url}/echo/proxied`)).data).toMatchObject({
+        authorized: true,
+      })
+      expect(forwarded).toEqual([`${servers.api.url}/echo/proxied`])
+    } finally {
+      await through.close()
+      await new Promise((resolve) => proxy.close(resolve))
+    }
   })
 })

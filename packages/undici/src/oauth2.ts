@@ -11,6 +11,7 @@ import {
   withGrantHeaders,
 } from '@tokenwell/core/adapter'
 import type { Dispatcher } from 'undici'
+import { dispatchChecked } from './connection-origin.js'
 
 export interface OAuth2Options extends AdapterOptions {
   /** Which requests get the token. Required: a dispatcher serves every origin and has no base URL. */
@@ -74,7 +75,8 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       }
       const next = new (handler.onHeaders ? Legacy : Current)(chains, opts, handler, step ?? false)
       if (step?.authorization === undefined) return dispatch(opts, next)
-      return dispatch({ ...opts, headers: withGrantHeaders(opts.headers, step) as OptsHeaders }, next)
+      const tokened = { ...opts, headers: withGrantHeaders(opts.headers, step) as OptsHeaders }
+      return dispatchChecked(step.authorization, step.origin, dispatch, tokened, next) // where undici connects
     }
 
     /** One send, with a token or none (`ChainedSend`), in undici's terms. */
