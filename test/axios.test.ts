@@ -26,6 +26,21 @@ describe('@tokenwell/axios over loopback HTTP', () => {
     expect(servers.other.requests.map((r) => r.authorization)).toEqual([false, true])
   })
 
+  it('an interceptor that runs after ours and deletes transformRequest fails the request: nothing sent', async () => {
+    const instance = axios.create({ baseURL: servers.api.url, httpAgent })
+    instance.interceptors.request.use((config) => {
+      config.url = `${servers.other.url}/public/moved`
+      delete config.transformRequest // where the adapter's last word is: not removable
+      return config
+    })
+    oauth2Interceptor(instance, servers.provider)
+    const error = await instance.get('/echo/start').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TypeError)
+    expect(String(error)).toContain('transformRequest')
+    expect(servers.other.requests).toEqual([])
+    expect(servers.api.requests).toEqual([])
+  })
+
   it('rejects a second 401 with the AxiosError axios made, response attached', async () => {
     const error = await create()
       .instance.post('/always-401', { a: 1 })

@@ -38,6 +38,14 @@ const toE: Move = ({ E }) => ({
   },
   ky: (request) => new Request(`${E}/moved`, request),
 })
+/** axios: moves it and sets `transformRequest` wholesale (where the adapter's last word is); the others as `toE`. */
+const transformsToE: Move = (origins) => ({
+  ...toE(origins),
+  axios: (config) => {
+    config.url = `${origins.E}/moved`
+    config.transformRequest = [(data) => data]
+  },
+})
 /** Another way per client: axios's baseURL, got's prefixUrl and a URL object, ky's Request with init. */
 const baseToE: Move = ({ E }) => ({
   axios: (config) => {
@@ -189,6 +197,7 @@ describe.each(adapters.flatMap((name) => [false, true].map((dpop) => ({ name, dp
       ['sets an absolute URL on another origin', toE, false],
       ['moves the base URL (or builds the request anew) to another origin', baseToE, false],
       ['is the request’s own and moves it to another origin', toE, true],
+      ['moves it and replaces the request transforms', transformsToE, false],
     ] as const)(
       'a later hook that %s: the second origin gets no token, no proof',
       async (_label, move, perRequest) => {
