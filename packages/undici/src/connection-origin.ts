@@ -70,6 +70,7 @@ function check(message: unknown): void {
  * when it connects to an address).
  */
 function connectsTo({ origin, path, host }: Created): string {
+  if (typeof origin === 'string' && host == null && typeof path === 'string' && path[0] === '/') return origin
   const named =
     typeof path === 'string' && !path.startsWith('/')
       ? path
