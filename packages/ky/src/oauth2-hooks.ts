@@ -119,8 +119,20 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   const authorizedFetch = (request: Request, init?: RequestInit): Promise<Response> => {
     const call = calls.get(request)
     const grant = call && grants.get(call)
-    // a Request a later beforeRequest hook built from ours: what it copied goes to that origin only
-    if (!call || !grant) return (given ?? globalThis.fetch)(ledger.screen(request), init)
+    if (call && grant) return answer(request, init, call, grant)
+    // a Request a hook built from ours (a later beforeRequest hook, `ky.retry({ request })`): what
+    // it copied goes to that origin only, and there as our send (its redirects, timeout and proof)
+    const copied = ledger.screen(request)
+    if (!copied) return (given ?? globalThis.fetch)(request, init)
+    const copy = { request, options: { body: request.body, signal: request.signal } as Options } // a body: once
+    return Promise.resolve(protocol.again(copied, copy)).then((next) => {
+      apply(copy, next)
+      return answer(request, init, copy.options, next)
+    }, rethrow)
+  }
+
+  /** Sends `request` of `call` with `grant`, and what the protocol makes of the response. */
+  function answer(request: Request, init: RequestInit | undefined, call: Options, grant: Grant) {
     // sending consumes the body: a copy kept for the replay, when there is one to send again
     const spare = request.body !== null && isReplayableBody(call.body) ? request.clone() : request
     return send(request, init, call, grant).then((response) => {
