@@ -338,7 +338,8 @@ describe('adapters: the error of a request aborted or timed out while the API is
   type Send = (provider: TokenProvider, path: string) => Promise<unknown>
   const gotOf = (provider: TokenProvider) =>
     got.extend(oauth2Hooks(provider), { prefixUrl: baseUrl, retry: { limit: 0 } })
-  const kyOf = (provider: TokenProvider) => ky.create({ prefixUrl: baseUrl, retry: 0, ...kyHooks(provider) })
+  const kyOf = (provider: TokenProvider, options: Parameters<typeof kyHooks>[1] = {}) =>
+    ky.create({ prefixUrl: baseUrl, retry: 0, ...kyHooks(provider, options) })
   const axiosOf = (provider: TokenProvider) => {
     const instance = axios.create({ baseURL: baseUrl })
     oauth2Interceptor(instance, provider)
@@ -349,6 +350,18 @@ describe('adapters: the error of a request aborted or timed out while the API is
   it.each<[string, Send]>([
     ['ky, its timeout option', (p, path) => kyOf(p)(path, { timeout: 50 }).text()],
     ['ky, a signal', (p, path) => kyOf(p)(path, { signal: aborted() }).text()],
+    [
+      'ky with a fetch of the caller’s, its timeout option',
+      (p, path) => kyOf(p, { fetch: (r, i) => fetch(r, i) })(path, { timeout: 50 }).text(),
+    ],
+    [
+      'ky with a fetch of the caller’s, its timeout option, the timeout retried (retryOnTimeout)',
+      (p, path) =>
+        kyOf(p, { fetch: (r, i) => fetch(r, i) })(path, {
+          timeout: 50,
+          retry: { limit: 1, retryOnTimeout: true, delay: () => 0 },
+        }).text(),
+    ],
     ['got, a signal', (p, path) => gotOf(p)(path, { signal: aborted() })],
     ['got, AbortSignal.timeout', (p, path) => gotOf(p)(path, { signal: AbortSignal.timeout(50) })],
     ['got, its timeout option', (p, path) => gotOf(p)(path, { timeout: { request: 50 } })],

@@ -84,9 +84,10 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     calls.set(send.request, send.options)
     setGrantHeaders(send.request.headers, grant)
     ledger.note(grant)
-    // ky's TimeoutError holds the request and reaches no hook: a send hop by hop leaves it the token
+    // ky's TimeoutError holds the request and reaches no hook: a send hop by hop leaves it the token.
+    // The request's signal: a retry after a timeout has a new one, its options (ky caches them) the old
     if (followsRedirectsHere(grant, given !== undefined))
-      dropGrantOnAbort(send.request.headers, send.options.signal ?? undefined, grant)
+      dropGrantOnAbort(send.request.headers, send.request.signal, grant)
   }
 
   const beforeRequest: BeforeRequestHook = (request, options) => {
@@ -124,7 +125,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     // it copied goes to that origin only, and there as our send (its redirects, timeout and proof)
     const copied = ledger.screen(request)
     if (!copied) return (given ?? globalThis.fetch)(request, init)
-    const copy = { request, options: { body: request.body, signal: request.signal } as Options } // a body: once
+    const copy = { request, options: { body: request.body } as Options } // a body: sent once
     return Promise.resolve(protocol.again(copied, copy)).then((next) => {
       apply(copy, next)
       return answer(request, init, copy.options, next)
