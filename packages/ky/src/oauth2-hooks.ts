@@ -143,9 +143,9 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
         if (!replay) return response
         void response.body?.cancel().catch(() => {})
         apply({ request: spare, options: call }, replay)
-        return send(spare, init, call, replay)
+        return send(spare, init, call, replay).catch(rethrow)
       }, rethrow)
-    })
+    }, rethrow) // a fetch error may hold what the API echoed (undici's parser error: its bytes)
   }
 
   // ky's HTTPError holds the request, and with it the Authorization header

@@ -50,4 +50,7 @@ export interface RequestProtocol<R, S> {
 }
 
 /** A `RequestProtocol` without `scrub`: see `createProtocolWithoutScrub`. */
-export type ProtocolWithoutScrub<R, S> = Omit<RequestProtocol<R, S>, 'scrub'>
+export type ProtocolWithoutScrub<R, S> = Omit<RequestProtocol<R, S>, 'scrub'> & {
+  /** `error` and its causes without any token or proof this protocol handed out in their strings (see `scrubCauses`). */
+  scrubCauses<E>(error: E): E
+}

@@ -40,7 +40,7 @@ const asIs =
     list.reduce((out, secret) => out.split(secret).join(REDACTED), text)
 
 /** A scrubber for `list`: core's (every form of a secret and its 12-character pieces) once loaded. */
-function scrubberFor(list: readonly string[]): Scrubber {
+export function scrubberFor(list: readonly string[]): Scrubber {
   if (!scrubbers) return asIs(list)
   const key = list.join('\u0000')
   if (cached?.key !== key) cached = { key, scrub: scrubbers.createScrubber(list) }
