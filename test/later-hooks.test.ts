@@ -375,6 +375,51 @@ describe.each([
       expect(copies(evil.text())).toBe(0)
     })
 
+    it('an afterResponse hook that sends its request again with a ky of its own, to a path on the API that redirects away: nothing at the second origin', async () => {
+      const away = `${api.url}/bounce?to=${encodeURIComponent(`${evil.url}/landing`)}`
+      const handed: (string | null)[] = []
+      const response = await clientFor(api.url)('start', {
+        hooks: {
+          afterResponse: [
+            (request) => {
+              handed.push(request.headers.get('authorization'), request.headers.get('dpop'))
+              return request.url.endsWith('/start') ? ky(new Request(away, request), { retry: 0 }) : undefined
+            },
+          ],
+        },
+      })
+      await response.arrayBuffer()
+      expect(handed).toEqual([null, null]) // ky keeps a clone of what it sent: without our values
+      expect(evil.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
+        ['/landing', undefined, undefined],
+      ])
+      expect(copies(evil.text())).toBe(0)
+    })
+
+    it('a beforeError hook of the instance the hooks extend (it runs before theirs) prints the error: no token, no proof', async () => {
+      const printed: string[] = []
+      const existing = ky.create({
+        prefixUrl: api.url,
+        retry: 0,
+        hooks: {
+          afterResponse: [() => new Response('busy', { status: 503 })],
+          beforeError: [
+            (error) => {
+              printed.push(inspect(error, { depth: 8, showHidden: true }), JSON.stringify(error))
+              printed.push(JSON.stringify([...error.request.headers]))
+              return error
+            },
+          ],
+        },
+      })
+      const authed = existing.extend(
+        kyHooks(provider, wrapped ? { fetch: nodeFetchLike as typeof fetch } : {}),
+      )
+      await expect(authed.get('start')).rejects.toMatchObject({ name: 'HTTPError' })
+      expect(api.requests.map((r) => r.authorization?.startsWith(dpop ? 'DPoP ' : 'Bearer '))).toEqual([true])
+      expect(copies(printed.join('\n'))).toBe(0)
+    })
+
     it('ky.retry({ request }) on the API that times out: the TimeoutError holds no token, no proof', async () => {
       let sent = 0
       const error = await clientFor(hangUrl, 300)('first', {

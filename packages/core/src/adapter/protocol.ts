@@ -38,7 +38,8 @@ export function createRequestProtocol<R, S>(
   const held: Held = { tokens: new Set(), proofs: [] }
   return Object.freeze({
     ...protocolFor(provider, options, shape, held),
-    scrub: <E>(error: E) => scrubSecrets(error, held.tokens, held.proofs),
+    scrub: <E>(error: E, sent?: Grant) =>
+      scrubSecrets(error, held.tokens, held.proofs, sent?.proof === undefined ? [] : [sent.proof]),
   })
 }
 

@@ -45,8 +45,12 @@ export interface RequestProtocol<R, S> {
    * @see RFC 6750 §3.1, RFC 9449 §8.2, §9, RFC 9470 §3
    */
   onResponse(grant: Grant, request: R, response: S): Promise<Grant | undefined> | undefined
-  /** `error` without any token this protocol handed out, anywhere in it (see `scrubSecrets`). */
-  scrub<E>(error: E): E
+  /**
+   * `error` without any token this protocol handed out, anywhere in it (see `scrubSecrets`); `sent`,
+   * the grant the request went with last: its proof also in the forms an API echoes it in, when the
+   * error no longer holds it as sent (a copy of the request made without it).
+   */
+  scrub<E>(error: E, sent?: Grant): E
 }
 
 /** A `RequestProtocol` without `scrub`: see `createProtocolWithoutScrub`. */
