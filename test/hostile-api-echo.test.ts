@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net'
 import { inspect } from 'node:util'
 import { oauth2Interceptor } from '@tokenwell/axios'
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
@@ -338,7 +338,8 @@ describe('adapters: the error of a request aborted or timed out while the API is
   type Send = (provider: TokenProvider, path: string) => Promise<unknown>
   const gotOf = (provider: TokenProvider) =>
     got.extend(oauth2Hooks(provider), { prefixUrl: baseUrl, retry: { limit: 0 } })
-  const kyOf = (provider: TokenProvider) => ky.create({ prefixUrl: baseUrl, retry: 0, ...kyHooks(provider) })
+  const kyOf = (provider: TokenProvider, options: Parameters<typeof kyHooks>[1] = {}) =>
+    ky.create({ prefixUrl: baseUrl, retry: 0, ...kyHooks(provider, options) })
   const axiosOf = (provider: TokenProvider) => {
     const instance = axios.create({ baseURL: baseUrl })
     oauth2Interceptor(instance, provider)
@@ -349,6 +350,18 @@ describe('adapters: the error of a request aborted or timed out while the API is
   it.each<[string, Send]>([
     ['ky, its timeout option', (p, path) => kyOf(p)(path, { timeout: 50 }).text()],
     ['ky, a signal', (p, path) => kyOf(p)(path, { signal: aborted() }).text()],
+    [
+      'ky with a fetch of the caller’s, its timeout option',
+      (p, path) => kyOf(p, { fetch: (r, i) => fetch(r, i) })(path, { timeout: 50 }).text(),
+    ],
+    [
+      'ky with a fetch of the caller’s, its timeout option, the timeout retried (retryOnTimeout)',
+      (p, path) =>
+        kyOf(p, { fetch: (r, i) => fetch(r, i) })(path, {
+          timeout: 50,
+          retry: { limit: 1, retryOnTimeout: true, delay: () => 0 },
+        }).text(),
+    ],
     ['got, a signal', (p, path) => gotOf(p)(path, { signal: aborted() })],
     ['got, AbortSignal.timeout', (p, path) => gotOf(p)(path, { signal: AbortSignal.timeout(50) })],
     ['got, its timeout option', (p, path) => gotOf(p)(path, { timeout: { request: 50 } })],
@@ -451,4 +464,65 @@ describe('adapters against an API that echoes the access token split across the 
       await provider.close()
     }
   })
+})
+
+// An API whose answer is not HTTP, with the request's Authorization in its head: the client's
+// parser fails, and its error (Node's fetch: `TypeError: fetch failed`, its cause an
+// `HTTPParserError`) holds the bytes it could not parse, the token among them. (A body that fails
+// later, once the response was handed back, is the caller's to read, as any body is.)
+describe('adapters against an API that echoes the access token in an answer that is not HTTP', () => {
+  let server: NetServer
+  let baseUrl: string
+  let answer: (authorization: string) => string = () => ''
+  const TOKEN = 'at-unparsed+echo/0123456789abcdef='
+  beforeAll(async () => {
+    server = createNetServer((socket) => {
+      socket.on('error', () => {})
+      socket.once('data', (chunk) => {
+        const head = chunk.toString('latin1')
+        socket.end(answer(/^authorization: (.*)$/im.exec(head)?.[1]?.trim() ?? ''))
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const ANSWERS: Record<string, (authorization: string) => string> = {
+    'a header name with a control character': (a) => `HTTP/1.1 200 OK\r\nX-Echo\u0001: ${a}\r\n\r\n`,
+    'a status line': (a) => `HTTP/1.1 2${a} OK\r\n\r\n`,
+  }
+  const sends: Record<string, (provider: TokenProvider) => Promise<unknown>> = {
+    fetch: async (p) => (await withOAuth2(p, { match: baseUrl })(`${baseUrl}/api`)).text(),
+    ky: (p) =>
+      ky
+        .create({ prefixUrl: baseUrl, retry: 0, ...kyHooks(p) })('api')
+        .text(),
+    'ky with a fetch of the caller’s': (p) =>
+      ky
+        .create({ prefixUrl: baseUrl, retry: 0, ...kyHooks(p, { fetch: (r, i) => fetch(r, i) }) })('api')
+        .text(),
+  }
+  it.each(Object.keys(sends).flatMap((name) => Object.keys(ANSWERS).map((what) => [name, what] as const)))(
+    '%s, the token in %s: the error holds 0 pieces of it',
+    async (name, what) => {
+      answer = ANSWERS[what]!
+      const provider = createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        retry: false,
+        fetch: async () => Response.json({ access_token: TOKEN, token_type: 'Bearer', expires_in: 300 }),
+      })
+      try {
+        const error = await sends[name]!(provider).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(error).toBeInstanceOf(TypeError)
+        expect(leaks(printed(error), TOKEN)).toEqual([])
+      } finally {
+        await provider.close()
+      }
+    },
+  )
 })

@@ -1,3 +1,6 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { inspect } from 'node:util'
 import { oauth2Interceptor } from '@tokenwell/axios'
 import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
 import { createDpop } from '@tokenwell/core/dpop'
@@ -5,7 +8,7 @@ import { oauth2Hooks } from '@tokenwell/got'
 import { oauth2Hooks as kyHooks } from '@tokenwell/ky'
 import axios, { type InternalAxiosRequestConfig } from 'axios'
 import got, { type BeforeRequestHook } from 'got'
-import ky from 'ky'
+import ky, { TimeoutError } from 'ky'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Recorder, startRecorder } from './support/recorder.js'
 
@@ -93,6 +96,20 @@ const bounceToE: Move = ({ A, E }) => {
       if ((options.url as URL).pathname === '/start') options.url = new URL(target)
     },
     ky: (request) => new Request(target, request),
+  }
+}
+
+/** A later hook that moves the request to a path on A that redirects to E: the hop to E carries nothing. */
+const pathOnAAway: Move = ({ A, E }) => {
+  const path = `bounce?to=${encodeURIComponent(`${E}/landing`)}`
+  return {
+    axios: (config) => {
+      if (config.url === 'start') config.url = path
+    },
+    got: (options) => {
+      if ((options.url as URL).pathname === '/start') options.url = new URL(`${A}/${path}`)
+    },
+    ky: (request) => new Request(`${A}/${path}`, request),
   }
 }
 
@@ -225,6 +242,17 @@ describe.each(adapters.flatMap((name) => [false, true].map((dpop) => ({ name, dp
       expect(evil.requests).toEqual([])
     })
 
+    it('a later hook that moves the request to a path on the API that redirects away: nothing at the second origin', async () => {
+      expect(await send(pathOnAAway)).toBe(200)
+      expect(api.requests.map((r) => [r.path, r.authorization?.startsWith(scheme)])).toEqual([
+        ['/bounce', true],
+      ])
+      expect(evil.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
+        ['/landing', undefined, undefined],
+      ])
+      expect(leaked(evil)).toBe(0)
+    })
+
     it('a later hook that moves the request to an origin that redirects back to the API: nothing on the way back', async () => {
       expect(await send(bounceToE)).toBe(200)
       expect(evil.requests.map((r) => r.path)).toEqual(['/bounce'])
@@ -232,6 +260,184 @@ describe.each(adapters.flatMap((name) => [false, true].map((dpop) => ({ name, dp
         ['/back', undefined, undefined],
       ])
       expect(leaked(evil) + leaked(api)).toBe(0)
+    })
+  },
+)
+
+/**
+ * A fetch that follows redirects as node-fetch 3 does: it keeps `authorization` for the same host
+ * name on any port (both recorders are 127.0.0.1), so only the adapter keeps the token off E.
+ */
+const nodeFetchLike = async (input: Request, init?: RequestInit): Promise<Response> => {
+  let request = new Request(input, init)
+  for (let hops = 0; ; hops++) {
+    const response = await fetch(new Request(request, { redirect: 'manual' }))
+    const location = response.headers.get('location')
+    if (
+      request.redirect !== 'follow' ||
+      !location ||
+      response.status < 300 ||
+      response.status > 399 ||
+      hops > 20
+    )
+      return response
+    const to = new URL(location, request.url)
+    const headers = new Headers(request.headers)
+    if (to.hostname !== new URL(request.url).hostname) headers.delete('authorization')
+    request = new Request(to, { method: request.method, headers, redirect: 'follow' })
+  }
+}
+
+// ky hands its afterResponse and beforeRetry hooks the request it sent, our token and proof on it,
+// and its docs build the retry's request from it: `ky.retry({ request: new Request(url, request) })`.
+// Such a copy to the API's origin goes as the adapter's own send: redirects and timeouts included.
+describe.each([
+  { dpop: false, wrapped: true },
+  { dpop: true, wrapped: false },
+  { dpop: true, wrapped: true },
+])(
+  'ky (DPoP: $dpop, a fetch of the caller’s: $wrapped): a hook’s copy of the request it was handed',
+  ({ dpop, wrapped }) => {
+    let api: Recorder
+    let evil: Recorder
+    let hang: ReturnType<typeof createServer>
+    let hangUrl: string
+    let provider: TokenProvider
+    const tokens: string[] = []
+    beforeAll(async () => {
+      api = await startRecorder()
+      evil = await startRecorder()
+      // answers `/first`, never answers anything else
+      hang = createServer((req, res) => {
+        req.resume()
+        if (req.url === '/first') res.writeHead(200).end('{}')
+      })
+      await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve))
+      hangUrl = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`
+    })
+    afterAll(async () => {
+      await api.close()
+      await evil.close()
+      hang.closeAllConnections()
+      hang.close()
+    })
+    beforeEach(() => {
+      api.requests.length = 0
+      evil.requests.length = 0
+      provider = createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        ...(dpop && { dpop: createDpop() }),
+        fetch: async () => {
+          tokens.push(`tok-${tokens.length + 1}-SECRET`)
+          return Response.json({
+            access_token: tokens.at(-1),
+            token_type: dpop ? 'DPoP' : 'Bearer',
+            expires_in: 300,
+          })
+        },
+      })
+    })
+    afterEach(() => provider.close())
+    const clientFor = (prefixUrl: string, timeout: number | false = false) =>
+      ky.create({
+        prefixUrl,
+        retry: { limit: 1, delay: () => 0 },
+        timeout,
+        ...kyHooks(provider, wrapped ? { fetch: nodeFetchLike as typeof fetch } : {}),
+      })
+    /** Every token and proof text in `text`. */
+    const copies = (text: string) =>
+      tokens.reduce((sum, token) => sum + text.split(token).length - 1, 0) +
+      (text.match(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g) ?? []).length
+
+    it('ky.retry({ request }) to a path on the API that redirects away: nothing at the second origin', async () => {
+      let sent = 0
+      const away = `${api.url}/bounce?to=${encodeURIComponent(`${evil.url}/landing`)}`
+      const response = await clientFor(api.url)('start', {
+        hooks: {
+          afterResponse: [
+            (request) => (sent++ === 0 ? ky.retry({ request: new Request(away, request) }) : undefined),
+          ],
+        },
+      })
+      await response.arrayBuffer()
+      expect(
+        api.requests.map((r) => [r.path, r.authorization?.startsWith(dpop ? 'DPoP ' : 'Bearer ')]),
+      ).toEqual([
+        ['/start', true],
+        ['/bounce', true],
+      ])
+      expect(evil.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
+        ['/landing', undefined, undefined],
+      ])
+      expect(copies(evil.text())).toBe(0)
+    })
+
+    it('an afterResponse hook that sends its request again with a ky of its own, to a path on the API that redirects away: nothing at the second origin', async () => {
+      const away = `${api.url}/bounce?to=${encodeURIComponent(`${evil.url}/landing`)}`
+      const handed: (string | null)[] = []
+      const response = await clientFor(api.url)('start', {
+        hooks: {
+          afterResponse: [
+            (request) => {
+              handed.push(request.headers.get('authorization'), request.headers.get('dpop'))
+              return request.url.endsWith('/start') ? ky(new Request(away, request), { retry: 0 }) : undefined
+            },
+          ],
+        },
+      })
+      await response.arrayBuffer()
+      expect(handed).toEqual([null, null]) // ky keeps a clone of what it sent: without our values
+      expect(evil.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
+        ['/landing', undefined, undefined],
+      ])
+      expect(copies(evil.text())).toBe(0)
+    })
+
+    it('a beforeError hook of the instance the hooks extend (it runs before theirs) prints the error: no token, no proof', async () => {
+      const printed: string[] = []
+      const existing = ky.create({
+        prefixUrl: api.url,
+        retry: 0,
+        hooks: {
+          afterResponse: [() => new Response('busy', { status: 503 })],
+          beforeError: [
+            (error) => {
+              printed.push(inspect(error, { depth: 8, showHidden: true }), JSON.stringify(error))
+              printed.push(JSON.stringify([...error.request.headers]))
+              return error
+            },
+          ],
+        },
+      })
+      const authed = existing.extend(
+        kyHooks(provider, wrapped ? { fetch: nodeFetchLike as typeof fetch } : {}),
+      )
+      await expect(authed.get('start')).rejects.toMatchObject({ name: 'HTTPError' })
+      expect(api.requests.map((r) => r.authorization?.startsWith(dpop ? 'DPoP ' : 'Bearer '))).toEqual([true])
+      expect(copies(printed.join('\n'))).toBe(0)
+    })
+
+    it('ky.retry({ request }) on the API that times out: the TimeoutError holds no token, no proof', async () => {
+      let sent = 0
+      const error = await clientFor(hangUrl, 300)('first', {
+        hooks: {
+          afterResponse: [
+            (request) =>
+              sent++ === 0 ? ky.retry({ request: new Request(`${hangUrl}/slow`, request) }) : undefined,
+          ],
+        },
+      }).catch((e: unknown) => e as TimeoutError)
+      expect(error).toBeInstanceOf(TimeoutError)
+      const request = (error as TimeoutError).request
+      const text = [
+        inspect(error, { depth: 8, showHidden: true }),
+        JSON.stringify(error),
+        JSON.stringify([...request.headers]),
+      ].join('\n')
+      expect(copies(text)).toBe(0)
     })
   },
 )

@@ -65,10 +65,23 @@ describe('createGrantLedger', () => {
     const grant = grantOf({ authorization: 'DPoP tok-SECRET', proof: 'proof-1', dpop: true })
     ledger.note(grant)
     const headers = { authorization: 'DPoP tok-SECRET', dpop: 'proof-1' }
-    expect([...ledger.screen(new Request(`${API}/other`, { headers })).headers]).toHaveLength(2)
-    expect([...ledger.screen(new Request('https://evil.test/', { headers })).headers]).toEqual([])
+    const onApi = new Request(`${API}/other`, { headers })
+    expect(ledger.screen(onApi)).toBe(grant) // sent as that grant's: its redirects and proof are ours
+    expect([...onApi.headers]).toHaveLength(2)
+    const away = new Request('https://evil.test/', { headers })
+    expect(ledger.screen(away)).toBeUndefined()
+    expect([...away.headers]).toEqual([])
     const own = new Request('https://evil.test/', { headers: { authorization: 'Basic b3du' } })
-    expect(ledger.screen(own).headers.get('authorization')).toBe('Basic b3du')
+    expect(ledger.screen(own)).toBeUndefined()
+    expect(own.headers.get('authorization')).toBe('Basic b3du')
+  })
+
+  it('our proof beside the caller’s own Authorization is taken off, on the API too', () => {
+    const ledger = createGrantLedger()
+    ledger.note(grantOf({ authorization: 'DPoP tok-SECRET', proof: 'proof-1', dpop: true }))
+    const request = new Request(`${API}/x`, { headers: { authorization: 'Bearer theirs', dpop: 'proof-1' } })
+    expect(ledger.screen(request)).toBeUndefined()
+    expect([...request.headers]).toEqual([['authorization', 'Bearer theirs']])
   })
 })
 

@@ -63,8 +63,10 @@ const shape: ClientShape<Call, Response> = {
  */
 export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options = {}): Fetch {
   const { fetch: given, ...rest } = options
-  // fetch hands back no error a token could be in (HTTP errors are responses): nothing to scrub
+  // fetch's errors hold no request (HTTP errors are responses), only text: in Node, what the API
+  // echoed in a head undici could not parse (its parser error's bytes), the token among them
   const protocol = createProtocolWithoutScrub(provider, rest, shape)
+  const rethrow = (error: unknown) => Promise.reject(protocol.scrubCauses(error))
   const bare = unwrapFetch(globalThis.fetch)
   const raw = (input: string | Request, init?: RequestInit) =>
     given ? given(typeof input === 'string' ? new Request(input, init) : input) : bare(input, init)
@@ -86,11 +88,12 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
     const mode =
       followsRedirectsHere(grant, given !== undefined) && (call.init.redirect ?? call.request?.redirect)
     if (mode !== 'follow' && mode !== undefined)
-      return send(call, grant).then((response) => settle(call, grant, response))
+      return send(call, grant).then((response) => settle(call, grant, response), rethrow)
     const request = call.request ?? new Request(call.url, call.init)
     const replayable = isReplayableBody(shape.body!(call))
     return fetchHopByHop(raw, request, grant, (g, hop) => protocol.again(g, callOf(hop)), replayable).then(
       (last) => settle(callOf(last.request), last.grant, last.response),
+      rethrow,
     )
   }
 

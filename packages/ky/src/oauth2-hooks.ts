@@ -7,6 +7,8 @@ import {
   fetchHopByHop,
   followsRedirectsHere,
   isReplayableBody,
+  keepGrantOffClone,
+  restoreClone,
   sendUnkept,
   setGrantHeaders,
 } from '@tokenwell/core/adapter'
@@ -79,14 +81,16 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   /** Errors leave without any token this adapter handed out. */
   const rethrow = (error: unknown) => Promise.reject(protocol.scrub(error))
 
-  function apply(send: Send, grant: Grant): void {
+  function apply(send: Send, grant: Grant, kept = false): void {
+    if (kept) keepGrantOffClone(send.request, grant)
     grants.set(send.options, grant)
     calls.set(send.request, send.options)
     setGrantHeaders(send.request.headers, grant)
     ledger.note(grant)
-    // ky's TimeoutError holds the request and reaches no hook: a send hop by hop leaves it the token
+    // ky's TimeoutError holds the request and reaches no hook: a send hop by hop leaves it the token.
+    // The request's signal: a retry after a timeout has a new one, its options (ky caches them) the old
     if (followsRedirectsHere(grant, given !== undefined))
-      dropGrantOnAbort(send.request.headers, send.options.signal ?? undefined, grant)
+      dropGrantOnAbort(send.request.headers, send.request.signal, grant)
   }
 
   const beforeRequest: BeforeRequestHook = (request, options) => {
@@ -98,8 +102,9 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     // a ky retry: the grant this call holds now, not a new one, and not the caller's header
     const next = known ? protocol.again(known, send) : protocol.begin(send)
     if (next === undefined) return
-    if (!(next instanceof Promise)) return apply(send, next)
-    return next.then((grant) => grant && apply(send, grant)).catch(rethrow)
+    // ky keeps a clone of what it sends, for its hooks, its HTTPError and a retry: without our values
+    if (!(next instanceof Promise)) return apply(send, next, true)
+    return next.then((grant) => grant && apply(send, grant, true)).catch(rethrow)
   }
 
   /** One send of an authorized request; with DPoP, its redirects followed here, a proof per hop. */
@@ -119,8 +124,21 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   const authorizedFetch = (request: Request, init?: RequestInit): Promise<Response> => {
     const call = calls.get(request)
     const grant = call && grants.get(call)
-    // a Request a later beforeRequest hook built from ours: what it copied goes to that origin only
-    if (!call || !grant) return (given ?? globalThis.fetch)(ledger.screen(request), init)
+    if (call && grant) return answer(request, init, call, grant)
+    // a Request a hook built from ours (a later beforeRequest hook, `ky.retry({ request })`): what
+    // it copied goes to that origin only, and there as our send (its redirects, timeout and proof)
+    const copied = ledger.screen(request)
+    if (!copied) return (given ?? globalThis.fetch)(request, init)
+    const copy = { request, options: { body: request.body } as Options } // a body: sent once
+    return Promise.resolve(protocol.again(copied, copy)).then((next) => {
+      apply(copy, next)
+      return answer(request, init, copy.options, next)
+    }, rethrow)
+  }
+
+  /** Sends `request` of `call` with `grant`, and what the protocol makes of the response. */
+  function answer(request: Request, init: RequestInit | undefined, call: Options, grant: Grant) {
+    restoreClone(request) // ky has cloned it: a fetch that clones what it sends clones it whole
     // sending consumes the body: a copy kept for the replay, when there is one to send again
     const spare = request.body !== null && isReplayableBody(call.body) ? request.clone() : request
     return send(request, init, call, grant).then((response) => {
@@ -130,13 +148,14 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
         if (!replay) return response
         void response.body?.cancel().catch(() => {})
         apply({ request: spare, options: call }, replay)
-        return send(spare, init, call, replay)
+        return send(spare, init, call, replay).catch(rethrow)
       }, rethrow)
-    })
+    }, rethrow) // a fetch error may hold what the API echoed (undici's parser error: its bytes)
   }
 
-  // ky's HTTPError holds the request, and with it the Authorization header
-  const beforeError: BeforeErrorHook = (error) => protocol.scrub(error)
+  // ky's HTTPError holds the clone ky kept of the request (without our values) and what the API
+  // echoed of them: the call's last proof is looked for in every form, though the request lacks it
+  const beforeError: BeforeErrorHook = (error) => protocol.scrub(error, grants.get(error.options as Options))
   return {
     hooks: { beforeRequest: [beforeRequest], beforeError: [beforeError] },
     fetch: authorizedFetch as typeof fetch,

@@ -28,6 +28,34 @@ export function dropGrantOnAbort(
   listening.set(headers, () => signal.removeEventListener('abort', drop))
 }
 
+/**
+ * Makes the next `request.clone()` a copy without what `grant` put on the request (its
+ * `authorization` and `dpop`, where they still hold its values), for a client that sends the
+ * request and keeps such a clone for what comes after (ky hands it to its `afterResponse` and
+ * `beforeRetry` hooks and its `HTTPError`, and sends it again on a retry, which the adapter
+ * authorizes anew): a caller's hook that runs before the adapter's `beforeError`, or re-sends that
+ * request with a client of its own, gets neither. Once; `restoreClone` undoes it before the send,
+ * so a fetch that clones the request it sends (a retry wrapper) clones it whole.
+ * @see DESIGN.md rules 5 and 6
+ */
+export function keepGrantOffClone(request: Request, grant: Grant): void {
+  if (grant.authorization === undefined) return
+  Object.defineProperty(request, 'clone', {
+    configurable: true,
+    value: () => {
+      restoreClone(request)
+      const copy = request.clone()
+      dropGrantHeaders(copy.headers, grant)
+      return copy
+    },
+  })
+}
+
+/** Undoes `keepGrantOffClone`: `request.clone()` copies it whole again. */
+export const restoreClone = (request: Request): void => {
+  delete (request as Partial<Request>).clone
+}
+
 /** A Node `ClientRequest`, or what an abort error holds of it. */
 type Closing = { once(event: 'close', listener: () => void): unknown }
 

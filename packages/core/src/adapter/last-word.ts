@@ -56,46 +56,55 @@ export function keepsGrant(url: string | URL | undefined, grant: Grant, headers:
 const LEDGER_SIZE = 64
 
 /**
- * What an adapter's grants put on requests (each `authorization` and `dpop` value, and the origins
- * it was decided for), for a request the adapter never saw: one a hook of the caller's built from
- * one it authorized (ky's `beforeRequest` returning `new Request(url, request)` copies the headers).
+ * What an adapter's grants put on requests (each `authorization` and `dpop` value, and the grants
+ * that put it there), for a request the adapter never saw: one a hook of the caller's built from
+ * one it authorized (ky's `beforeRequest` returning `new Request(url, request)`, or its
+ * `ky.retry({ request })` from the request an `afterResponse` hook was handed, copy the headers).
  */
 export interface GrantLedger {
   /** Notes what `grant` sends; the grant a cached Bearer token reuses costs one compare. */
   note(grant: Grant): void
   /**
-   * `request`, each value of ours it carries that no grant put on a request to its origin taken
-   * off it. A value that is none of ours (the caller's own `Authorization`) stays.
+   * Takes each value of ours off `request` that no grant put on a request to its origin, and our
+   * proof beside an `Authorization` that is not ours (the caller's own credentials get none). A
+   * value that is none of ours (the caller's own `Authorization`) stays. Returns the grant whose
+   * `Authorization` it still carries: the adapter sends it as that grant's (`again`), so its
+   * redirects, timeouts and proof are ours to decide as for any send; `undefined` when none.
    */
-  screen(request: Request): Request
+  screen(request: Request): Grant | undefined
 }
 
 /** A `GrantLedger` of the last values noted. */
 export function createGrantLedger(): GrantLedger {
-  const origins = new Map<string, string[]>()
+  const noted = new Map<string, Grant[]>() // per value, the last grant for each origin
   let last: Grant | undefined
-  const add = (value: string, origin: string) => {
-    const known = origins.get(value) ?? []
-    origins.delete(value) // the newest last: the token of many proofs outlives them
-    if (!known.includes(origin)) known.push(origin)
-    if (origins.size >= LEDGER_SIZE) origins.delete(origins.keys().next().value!)
-    origins.set(value, known)
+  const add = (value: string, grant: Grant) => {
+    const known = (noted.get(value) ?? []).filter((other) => other.origin !== grant.origin)
+    noted.delete(value) // the newest last: the token of many proofs outlives them
+    known.push(grant)
+    if (noted.size >= LEDGER_SIZE) noted.delete(noted.keys().next().value!)
+    noted.set(value, known)
   }
   return {
     note(grant) {
       if (grant === last || grant.authorization === undefined) return
       last = grant
-      add(grant.authorization, grant.origin)
-      if (grant.proof !== undefined) add(grant.proof, grant.origin)
+      add(grant.authorization, grant)
+      if (grant.proof !== undefined) add(grant.proof, grant)
     },
-    screen(request) {
-      for (const name of ['authorization', 'dpop']) {
-        const value = request.headers.get(name)
-        const known = value === null ? undefined : origins.get(value)
-        if (known === undefined || known.some((origin) => startsWithOrigin(request.url, origin))) continue
-        if (!known.includes(originOf(request.url) as string)) request.headers.delete(name)
-      }
-      return request
+    screen({ url, headers }) {
+      const page = () => originOf(url) // parsed only for a URL that does not start with the origin
+      const forUrl = (value: string | null) =>
+        value === null
+          ? undefined
+          : noted.get(value)?.find((g) => startsWithOrigin(url, g.origin) || g.origin === page())
+      const token = headers.get('authorization')
+      const grant = forUrl(token)
+      if (grant === undefined && token !== null && noted.has(token)) headers.delete('authorization')
+      const proof = headers.get('dpop')
+      if (proof !== null && noted.has(proof) && (grant === undefined || forUrl(proof) === undefined))
+        headers.delete('dpop')
+      return grant
     },
   }
 }

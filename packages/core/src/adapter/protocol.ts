@@ -12,6 +12,7 @@ import { pageBase, startsWithOrigin } from './origin.js'
 import type { ProtocolWithoutScrub, RequestProtocol } from './request-protocol.js'
 import { createRequestScope } from './request-scope.js'
 import { loadScrubber, scrubSecrets } from './scrub.js'
+import { scrubCauses } from './scrub-causes.js'
 import { type ClientShape, createGrant, type Grant } from './shape.js'
 import { waitForToken } from './wait.js'
 import { namesTokenError } from './www-authenticate.js'
@@ -37,21 +38,27 @@ export function createRequestProtocol<R, S>(
   const held: Held = { tokens: new Set(), proofs: [] }
   return Object.freeze({
     ...protocolFor(provider, options, shape, held),
-    scrub: <E>(error: E) => scrubSecrets(error, held.tokens, held.proofs),
+    scrub: <E>(error: E, sent?: Grant) =>
+      scrubSecrets(error, held.tokens, held.proofs, sent?.proof === undefined ? [] : [sent.proof]),
   })
 }
 
 /**
- * The request protocol without `scrub`, for a client that hands back no error a token it sent
- * could be in (fetch answers HTTP errors as responses): a page that uses only such a client
- * does not bundle the walk through an error's objects. Otherwise as `createRequestProtocol`.
+ * The request protocol with `scrubCauses` for `scrub`, for a client whose errors hold no request a
+ * token it sent could be in, only text (fetch answers HTTP errors as responses): a page that uses
+ * only such a client does not bundle the walk through an error's objects. Otherwise as
+ * `createRequestProtocol`.
  */
 export function createProtocolWithoutScrub<R, S>(
   provider: TokenProvider,
   options: AdapterOptions,
   shape: ClientShape<R, S>,
 ): ProtocolWithoutScrub<R, S> {
-  return Object.freeze(protocolFor(provider, options, shape, { tokens: new Set(), proofs: [] }))
+  const held: Held = { tokens: new Set(), proofs: [] }
+  return Object.freeze({
+    ...protocolFor(provider, options, shape, held),
+    scrubCauses: <E>(error: E) => scrubCauses(error, held.tokens, held.proofs),
+  })
 }
 
 /** The access tokens and DPoP proofs a protocol handed out lately, to find in what comes back. */
@@ -65,7 +72,7 @@ function protocolFor<R, S>(
   options: AdapterOptions,
   shape: ClientShape<R, S>,
   { tokens, proofs }: Held,
-): ProtocolWithoutScrub<R, S> {
+): Omit<ProtocolWithoutScrub<R, S>, 'scrubCauses'> {
   if (typeof provider?.getToken !== 'function' || typeof provider.invalidate !== 'function') {
     throw new ConfigError('provider must be a TokenProvider (from createTokenProvider)')
   }

@@ -45,9 +45,16 @@ export interface RequestProtocol<R, S> {
    * @see RFC 6750 §3.1, RFC 9449 §8.2, §9, RFC 9470 §3
    */
   onResponse(grant: Grant, request: R, response: S): Promise<Grant | undefined> | undefined
-  /** `error` without any token this protocol handed out, anywhere in it (see `scrubSecrets`). */
-  scrub<E>(error: E): E
+  /**
+   * `error` without any token this protocol handed out, anywhere in it (see `scrubSecrets`); `sent`,
+   * the grant the request went with last: its proof also in the forms an API echoes it in, when the
+   * error no longer holds it as sent (a copy of the request made without it).
+   */
+  scrub<E>(error: E, sent?: Grant): E
 }
 
 /** A `RequestProtocol` without `scrub`: see `createProtocolWithoutScrub`. */
-export type ProtocolWithoutScrub<R, S> = Omit<RequestProtocol<R, S>, 'scrub'>
+export type ProtocolWithoutScrub<R, S> = Omit<RequestProtocol<R, S>, 'scrub'> & {
+  /** `error` and its causes without any token or proof this protocol handed out in their strings (see `scrubCauses`). */
+  scrubCauses<E>(error: E): E
+}

@@ -40,7 +40,7 @@ const asIs =
     list.reduce((out, secret) => out.split(secret).join(REDACTED), text)
 
 /** A scrubber for `list`: core's (every form of a secret and its 12-character pieces) once loaded. */
-function scrubberFor(list: readonly string[]): Scrubber {
+export function scrubberFor(list: readonly string[]): Scrubber {
   if (!scrubbers) return asIs(list)
   const key = list.join('\u0000')
   if (cached?.key !== key) cached = { key, scrub: scrubbers.createScrubber(list) }
@@ -63,17 +63,22 @@ export function holdsSecret(text: string, secrets: Iterable<string>): boolean {
  * 12-character pieces (an echo cut short), as in the provider's own errors; before, as is only.
  * `sentAsIs` are DPoP proofs, one per send (a scrubber for all of them would cost more than the
  * error): those `value` holds as sent (the client's own objects do) are then looked for again by
- * their signature in every form, as the secrets are (an API may echo one base64-encoded or cut).
- * Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For
+ * their signature in every form, as the secrets are (an API may echo one base64-encoded or cut);
+ * so are those of `echoed`, proofs the client's objects no longer hold as sent. Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For
  * errors a client hands back after the request ended.
  * @see DESIGN.md rule 5
  */
-export function scrubSecrets<T>(value: T, secrets: Iterable<string>, sentAsIs: Iterable<string> = []): T {
+export function scrubSecrets<T>(
+  value: T,
+  secrets: Iterable<string>,
+  sentAsIs: Iterable<string> = [],
+  echoed: Iterable<string> = [],
+): T {
   const list = [...secrets].filter((secret) => secret.length > 0)
   const proofs = [...sentAsIs].filter((secret) => secret.length > 0)
   if (list.length + proofs.length === 0 || value === null || typeof value !== 'object') return value
   const full = scrubberFor(list)
-  const held = new Set<string>()
+  const held = new Set<string>(echoed)
   const sent: Scrubber = (text) =>
     proofs.reduce((out, proof) => (out.includes(proof) && held.add(proof) ? asIs([proof])(out) : out), text)
   walk(value, (text) => sent(full(text)), full.hidden)
