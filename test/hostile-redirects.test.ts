@@ -1,11 +1,10 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
-import { createTokenProvider } from '@tokenwell/core'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { harnesses } from './support/adapters.js'
-import { type Recorder, startRecorder } from './support/recorder.js'
+import { issuingProvider, type Recorder, startRecorder } from './support/recorder.js'
 
 /** One scripted answer of the hostile API to a send of the request, or of a hop back to it. */
 interface Answer {
@@ -77,19 +76,8 @@ describe('adapters against hostile statuses, challenges and redirects', () => {
             sends = 0
             answered = 0
             recorder.requests.length = 0
-            let issued = 0
             const tokens: string[] = []
-            const provider = createTokenProvider({
-              tokenEndpoint: 'http://127.0.0.1:1/token',
-              clientId: 'c',
-              clientSecret: 's',
-              retry: false,
-              failureCooldown: 0,
-              fetch: async () => {
-                tokens.push(`tok-${++issued}-SECRET`)
-                return Response.json({ access_token: tokens.at(-1), token_type: 'Bearer', expires_in: 300 })
-              },
-            })
+            const provider = issuingProvider(tokens, false, { retry: false, failureCooldown: 0 })
             const client = harness.create(provider, baseUrl)
             try {
               const { error } = await client.attempt({ target: '/hostile', method: 'POST', httpErrors })

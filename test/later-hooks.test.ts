@@ -2,15 +2,15 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
 import { oauth2Interceptor } from '@tokenwell/axios'
-import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
-import { createDpop } from '@tokenwell/core/dpop'
+import type { TokenProvider } from '@tokenwell/core'
 import { oauth2Hooks } from '@tokenwell/got'
 import { oauth2Hooks as kyHooks } from '@tokenwell/ky'
 import axios, { type InternalAxiosRequestConfig } from 'axios'
 import got, { type BeforeRequestHook } from 'got'
 import ky, { TimeoutError } from 'ky'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Recorder, startRecorder } from './support/recorder.js'
+import { followLikeNodeFetch } from './support/node-fetch-like.js'
+import { issuingProvider, type Recorder, startRecorder } from './support/recorder.js'
 
 // Rule 6 of DESIGN.md against a hook of the caller's that runs after the adapter's (an axios request
 // interceptor added before oauth2Interceptor, a later got or ky beforeRequest hook) and moves the
@@ -136,20 +136,7 @@ describe.each(adapters.flatMap((name) => [false, true].map((dpop) => ({ name, dp
       api.requests.length = 0
       evil.requests.length = 0
       tokens = []
-      provider = createTokenProvider({
-        tokenEndpoint: 'http://127.0.0.1:1/token',
-        clientId: 'c',
-        clientSecret: 's',
-        ...(dpop && { dpop: createDpop() }),
-        fetch: async () => {
-          tokens.push(`tok-${tokens.length + 1}-SECRET`)
-          return Response.json({
-            access_token: tokens.at(-1),
-            token_type: dpop ? 'DPoP' : 'Bearer',
-            expires_in: 300,
-          })
-        },
-      })
+      provider = issuingProvider(tokens, dpop)
     })
     afterEach(() => provider.close())
 
@@ -264,29 +251,8 @@ describe.each(adapters.flatMap((name) => [false, true].map((dpop) => ({ name, dp
   },
 )
 
-/**
- * A fetch that follows redirects as node-fetch 3 does: it keeps `authorization` for the same host
- * name on any port (both recorders are 127.0.0.1), so only the adapter keeps the token off E.
- */
-const nodeFetchLike = async (input: Request, init?: RequestInit): Promise<Response> => {
-  let request = new Request(input, init)
-  for (let hops = 0; ; hops++) {
-    const response = await fetch(new Request(request, { redirect: 'manual' }))
-    const location = response.headers.get('location')
-    if (
-      request.redirect !== 'follow' ||
-      !location ||
-      response.status < 300 ||
-      response.status > 399 ||
-      hops > 20
-    )
-      return response
-    const to = new URL(location, request.url)
-    const headers = new Headers(request.headers)
-    if (to.hostname !== new URL(request.url).hostname) headers.delete('authorization')
-    request = new Request(to, { method: request.method, headers, redirect: 'follow' })
-  }
-}
+/** A fetch that keeps `authorization` for the same host name on any port (both recorders are 127.0.0.1), as node-fetch 3 does. */
+const nodeFetchLike = followLikeNodeFetch(fetch)
 
 // ky hands its afterResponse and beforeRetry hooks the request it sent, our token and proof on it,
 // and its docs build the retry's request from it: `ky.retry({ request: new Request(url, request) })`.
@@ -324,20 +290,7 @@ describe.each([
     beforeEach(() => {
       api.requests.length = 0
       evil.requests.length = 0
-      provider = createTokenProvider({
-        tokenEndpoint: 'http://127.0.0.1:1/token',
-        clientId: 'c',
-        clientSecret: 's',
-        ...(dpop && { dpop: createDpop() }),
-        fetch: async () => {
-          tokens.push(`tok-${tokens.length + 1}-SECRET`)
-          return Response.json({
-            access_token: tokens.at(-1),
-            token_type: dpop ? 'DPoP' : 'Bearer',
-            expires_in: 300,
-          })
-        },
-      })
+      provider = issuingProvider(tokens, dpop)
     })
     afterEach(() => provider.close())
     const clientFor = (prefixUrl: string, timeout: number | false = false) =>

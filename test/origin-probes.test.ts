@@ -6,9 +6,8 @@ import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { oauth2Interceptor } from '@tokenwell/axios'
-import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
+import type { TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions } from '@tokenwell/core/adapter'
-import { createDpop } from '@tokenwell/core/dpop'
 import { withOAuth2 } from '@tokenwell/fetch'
 import { oauth2Hooks } from '@tokenwell/got'
 import { oauth2Hooks as kyHooks } from '@tokenwell/ky'
@@ -25,7 +24,8 @@ import {
   request as undiciRequest,
 } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { fixedTokenProvider } from './support/recorder.js'
+import { followLikeNodeFetch } from './support/node-fetch-like.js'
+import { fixedTokenProvider, issuingProvider } from './support/recorder.js'
 
 // Rule 6 of DESIGN.md probed as a hostile caller or server would: look-alike hosts, URL forms
 // the parsers disagree on, base-URL overrides, redirects, the clients' own redirect and retry
@@ -162,34 +162,6 @@ function selfSigned(): { cert: string; key: string } {
     return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') }
   } finally {
     rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-/**
- * A fetch that follows redirects as node-fetch 3 does: it keeps `authorization` for the same host
- * name (any port) or a subdomain of it, on the same scheme. `redirect: 'manual'` is honoured.
- */
-function followLikeNodeFetch(send: (request: Request) => Promise<Response>) {
-  return async function follow(input: Request, init?: RequestInit): Promise<Response> {
-    let request = new Request(input, init)
-    for (let hops = 0; ; hops++) {
-      const response = await send(new Request(request, { redirect: 'manual' }))
-      const location = response.headers.get('location')
-      if (
-        request.redirect !== 'follow' ||
-        !location ||
-        response.status < 300 ||
-        response.status > 399 ||
-        hops > 20
-      )
-        return response
-      const from = new URL(request.url)
-      const to = new URL(location, from)
-      const headers = new Headers(request.headers)
-      const kept = to.hostname === from.hostname || to.hostname.endsWith(`.${from.hostname}`)
-      if (!kept || to.protocol !== from.protocol) headers.delete('authorization')
-      request = new Request(to, { method: request.method, headers, redirect: 'follow' })
-    }
   }
 }
 
@@ -455,22 +427,10 @@ describe.each(names.flatMap((name) => [false, true].map((dpop) => ({ name, dpop 
       dual.seen.length = 0
       six.seen.length = 0
       tokens = []
-      let issued = 0
-      provider = createTokenProvider({
+      provider = issuingProvider(tokens, dpop, {
         tokenEndpoint: `http://127.0.0.1:${evil.port}/token`,
-        clientId: 'c',
-        clientSecret: 's',
         retry: false,
         failureCooldown: 0,
-        ...(dpop && { dpop: createDpop() }),
-        fetch: async () => {
-          tokens.push(`tok-${++issued}-SECRET`)
-          return Response.json({
-            access_token: tokens.at(-1),
-            token_type: dpop ? 'DPoP' : 'Bearer',
-            expires_in: 300,
-          })
-        },
       })
     })
     afterEach(async () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createTokenProvider, type TokenProvider } from '@tokenwell/core'
+import { createTokenProvider, type TokenProvider, type TokenProviderOptions } from '@tokenwell/core'
+import { createDpop } from '@tokenwell/core/dpop'
 
 /** What the second origin received: every request, with the headers that could carry a credential. */
 export interface Recorded {
@@ -66,4 +67,30 @@ export function fixedTokenProvider(tokenEndpoint = 'http://127.0.0.1:1/token'): 
     clientSecret: 's',
     fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
   })
+}
+
+/**
+ * A provider whose token endpoint answers `tok-<n>-SECRET` (n: one more than `tokens` holds), each pushed
+ * onto `tokens` (to count them wherever they turn up), DPoP-bound with `dpop`; `extra` options on top.
+ */
+export function issuingProvider(
+  tokens: string[],
+  dpop = false,
+  extra: Partial<TokenProviderOptions> = {},
+): TokenProvider {
+  return createTokenProvider({
+    tokenEndpoint: 'http://127.0.0.1:1/token',
+    clientId: 'c',
+    clientSecret: 's',
+    ...(dpop && { dpop: createDpop() }),
+    ...extra,
+    fetch: async () => {
+      tokens.push(`tok-${tokens.length + 1}-SECRET`)
+      return Response.json({
+        access_token: tokens.at(-1),
+        token_type: dpop ? 'DPoP' : 'Bearer',
+        expires_in: 300,
+      })
+    },
+  } as TokenProviderOptions)
 }
