@@ -16,6 +16,7 @@ import ky from 'ky'
 import { Agent as UndiciAgent, request as undiciRequest } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { harnesses } from './support/adapters.js'
+import { fixedTokenProvider } from './support/recorder.js'
 
 // Rule 5 for client errors that pass through an adapter: a protected API that answers 401 and
 // 500 with the request's Authorization header echoed back (in its body and in a header, whole,
@@ -186,13 +187,7 @@ describe('adapters against an API that echoes the access token in its error answ
     async (_, request) => {
       ;[echo, status, items] = ['raw', 500, 30_000]
       const token = 'at-bulk-echo-0123456789abcdef'
-      const provider = createTokenProvider({
-        tokenEndpoint: 'http://127.0.0.1:1/token',
-        clientId: 'c',
-        clientSecret: 's',
-        retry: false,
-        fetch: async () => Response.json({ access_token: token, token_type: 'Bearer', expires_in: 300 }),
-      })
+      const provider = fixedTokenProvider(token)
       try {
         const error = await request(provider).then(
           () => undefined,
@@ -322,14 +317,7 @@ describe('adapters: the error of a request aborted or timed out while the API is
         server.close(() => resolve())
       }),
   )
-  const providerOf = () =>
-    createTokenProvider({
-      tokenEndpoint: 'http://127.0.0.1:1/token',
-      clientId: 'c',
-      clientSecret: 's',
-      retry: false,
-      fetch: async () => Response.json({ access_token: TOKEN, token_type: 'Bearer', expires_in: 300 }),
-    })
+  const providerOf = () => fixedTokenProvider(TOKEN)
   const aborted = () => {
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 50)
@@ -445,13 +433,7 @@ describe('adapters against an API that echoes the access token split across the 
     ),
   )('%s, the token in 10-character strings (%s of the body): none of them printed', async (name, s) => {
     shape = s
-    const provider = createTokenProvider({
-      tokenEndpoint: 'http://127.0.0.1:1/token',
-      clientId: 'c',
-      clientSecret: 's',
-      retry: false,
-      fetch: async () => Response.json({ access_token: TOKEN, token_type: 'Bearer', expires_in: 300 }),
-    })
+    const provider = fixedTokenProvider(TOKEN)
     try {
       const error = await clients[name](provider).then(
         () => undefined,
@@ -506,13 +488,7 @@ describe('adapters against an API that echoes the access token in an answer that
     '%s, the token in %s: the error holds 0 pieces of it',
     async (name, what) => {
       answer = ANSWERS[what]!
-      const provider = createTokenProvider({
-        tokenEndpoint: 'http://127.0.0.1:1/token',
-        clientId: 'c',
-        clientSecret: 's',
-        retry: false,
-        fetch: async () => Response.json({ access_token: TOKEN, token_type: 'Bearer', expires_in: 300 }),
-      })
+      const provider = fixedTokenProvider(TOKEN)
       try {
         const error = await sends[name]!(provider).then(
           () => undefined,

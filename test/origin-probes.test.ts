@@ -833,7 +833,7 @@ describe('a page whose <base href> names another origin (a browser resolves rela
     })
     globalThis.fetch = (input, init) =>
       realFetch(input instanceof Request ? input : new URL(String(input), document.baseURI), init)
-    const provider = fixedTokenProvider(`${page}/token`)
+    const provider = fixedTokenProvider(undefined, { tokenEndpoint: `${page}/token` })
     const authFetch = withOAuth2(provider, { match: page })
     await (await authFetch('/api/orders')).arrayBuffer()
     await (await authFetch(`${page}/api/orders`)).arrayBuffer()

@@ -59,14 +59,12 @@ export async function startRecorder(): Promise<Recorder> {
   }
 }
 
-/** A provider whose token endpoint (`tokenEndpoint`, never reached) always issues `tok-SECRET`, to look for at a recorder. */
-export function fixedTokenProvider(tokenEndpoint = 'http://127.0.0.1:1/token'): TokenProvider {
-  return createTokenProvider({
-    tokenEndpoint,
-    clientId: 'c',
-    clientSecret: 's',
-    fetch: async () => Response.json({ access_token: 'tok-SECRET', token_type: 'Bearer', expires_in: 300 }),
-  })
+/** A provider whose token endpoint always answers `token` (Bearer, 300 s), no retries; `extra` options on top. */
+export function fixedTokenProvider(
+  token = 'tok-SECRET',
+  extra: Partial<TokenProviderOptions> = {},
+): TokenProvider {
+  return answering(() => token, false, { retry: false, ...extra })
 }
 
 /**
@@ -78,19 +76,18 @@ export function issuingProvider(
   dpop = false,
   extra: Partial<TokenProviderOptions> = {},
 ): TokenProvider {
+  return answering(() => tokens[tokens.push(`tok-${tokens.length + 1}-SECRET`) - 1]!, dpop, extra)
+}
+
+/** A provider whose token endpoint (never reached: its `fetch` answers) issues `next()` for 300 s. */
+function answering(next: () => string, dpop: boolean, extra: Partial<TokenProviderOptions>): TokenProvider {
   return createTokenProvider({
     tokenEndpoint: 'http://127.0.0.1:1/token',
     clientId: 'c',
     clientSecret: 's',
     ...(dpop && { dpop: createDpop() }),
     ...extra,
-    fetch: async () => {
-      tokens.push(`tok-${tokens.length + 1}-SECRET`)
-      return Response.json({
-        access_token: tokens.at(-1),
-        token_type: dpop ? 'DPoP' : 'Bearer',
-        expires_in: 300,
-      })
-    },
+    fetch: async () =>
+      Response.json({ access_token: next(), token_type: dpop ? 'DPoP' : 'Bearer', expires_in: 300 }),
   } as TokenProviderOptions)
 }
