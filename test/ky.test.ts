@@ -58,6 +58,16 @@ describe('@tokenwell/ky over loopback HTTP', () => {
     expect(tokens[1]).not.toBe(tokens[0])
   })
 
+  it('a later hook’s new Request to another path on the API: the token goes, and its 401 is renewed and replayed once', async () => {
+    const api = client().extend({
+      hooks: { beforeRequest: [(request) => new Request(`${servers.api.url}/echo/moved`, request)] },
+    })
+    await warmThenRevoke(api)
+    expect(await api.get('echo/start').json()).toMatchObject({ path: '/echo/moved', authorized: true })
+    expect(servers.api.stats.byPath['/echo/moved']).toBe(2) // the 401, then the replay
+    expect(servers.auth.stats.tokenRequests).toBe(1)
+  })
+
   it('replays a string body byte-identical and sends a ReadableStream once, returning its 401', async () => {
     const api = client({ throwHttpErrors: false })
     await warmThenRevoke(api)
