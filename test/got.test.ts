@@ -1,6 +1,8 @@
 import { Agent, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
+import { createTokenProvider } from '@tokenwell/core'
+import { createDpop } from '@tokenwell/core/dpop'
 import { oauth2Hooks } from '@tokenwell/got'
 import got, { HTTPError } from 'got'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -143,4 +145,79 @@ describe('@tokenwell/got and a context carried over from an earlier request', ()
     await api.close()
     await provider.close()
   })
+})
+
+describe('@tokenwell/got and a promise cancelled with cancel()', () => {
+  // got's CancelError reaches no hook (cancel() rejects at once) and holds the attempt it ended:
+  // its options (JSON.stringify prints them) and request, whose Node ClientRequest keeps the raw head
+  it.each([false, true])(
+    'the CancelError holds no token, no proof (DPoP: %s): mid-answer, after a retry, while the token is on its way',
+    async (dpop) => {
+      const slow = createServer((req, res) => {
+        req.resume()
+        const first = req.url === '/flaky' && !failed
+        failed ||= first
+        if (first) res.writeHead(503).end()
+        else setTimeout(() => res.writeHead(200).end('{}'), 2_000).unref()
+      })
+      let failed = false
+      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve))
+      const sent: string[] = []
+      let latency = 0
+      const provider = createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        ...(dpop && { dpop: createDpop() }),
+        fetch: async () => {
+          await new Promise((resolve) => setTimeout(resolve, latency))
+          return Response.json({
+            access_token: 'tok-SECRET',
+            token_type: dpop ? 'DPoP' : 'Bearer',
+            expires_in: 300,
+          })
+        },
+      })
+      const client = got.extend(oauth2Hooks(provider), {
+        prefixUrl: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`,
+        retry: { limit: 1, calculateDelay: ({ computedValue }) => (computedValue ? 1 : 0) },
+        hooks: { beforeRequest: [(options) => void sent.push(String(options.headers.dpop))] },
+      })
+      const copies = (error: unknown) => {
+        const text = [
+          inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+          JSON.stringify(error),
+        ].join('\n')
+        return [...sent.filter((proof) => proof !== 'undefined'), 'tok-SECRET'].reduce(
+          (sum, secret) => sum + text.split(secret).length - 1,
+          0,
+        )
+      }
+      try {
+        for (const [path, wait] of [
+          ['slow', 150],
+          ['flaky', 150],
+        ] as const) {
+          const request = client(path)
+          setTimeout(() => request.cancel(), wait)
+          const error = await request.catch((e: unknown) => e)
+          expect(error).toMatchObject({ name: 'CancelError' })
+          expect(copies(error)).toBe(0)
+        }
+        expect(sent).toHaveLength(3) // slow, flaky twice: each went with the token
+        await provider.getToken({ forceRefresh: true }) // a cold provider for the last
+        provider.invalidate(await provider.getToken())
+        latency = 150
+        const waiting = client('slow')
+        setTimeout(() => waiting.cancel(), 20)
+        const error = await waiting.catch((e: unknown) => e)
+        await new Promise((resolve) => setTimeout(resolve, 300)) // the token arrived since
+        expect(copies(error)).toBe(0)
+      } finally {
+        await provider.close()
+        slow.closeAllConnections()
+        await new Promise<void>((resolve) => slow.close(() => resolve()))
+      }
+    },
+  )
 })

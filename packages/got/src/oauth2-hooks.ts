@@ -1,6 +1,7 @@
 import type { TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
+  Attempt,
   type ClientShape,
   createRequestProtocol,
   dropGrantOnAbort,
@@ -11,6 +12,7 @@ import {
   putGrantHeaders,
   runLast,
   scrubOnAbort,
+  scrubOnCancel,
 } from '@tokenwell/core/adapter'
 import type {
   AfterResponseHook,
@@ -36,12 +38,14 @@ export interface OAuth2Hooks {
 const STATE = Symbol.for('tokenwell.got.state')
 /** The instance's `prefixUrl`, kept in `context` for a request that goes without (`prefixUrl: ''`, got's next page). */
 const BASE = Symbol.for('tokenwell.got.base')
+/** The attempt a promise's `cancel()` ends: one object for all of a request's (got copies `context` to each). */
+const ATTEMPT = Symbol.for('tokenwell.got.attempt')
 const INSPECT = Symbol.for('nodejs.util.inspect.custom') // Node's `util.inspect` hook
 
 /** The options a `beforeRequest` hook receives (its exact type differs between got 14 releases). */
 type HookOptions = Parameters<BeforeRequestHook>[0]
 /** `null` in `STATE`: the request went without the token, and so does every later send of it. */
-type Context = Record<symbol, Grant | string | null | undefined>
+type Context = Record<symbol, Grant | Attempt | string | null | undefined>
 const contextOf = (options: { context: object }) => options.context as Context
 
 const shape: ClientShape<HookOptions, PlainResponse> = {
@@ -86,7 +90,9 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     const context = contextOf(options)
     const before = context[STATE] as Grant | undefined
     context[STATE] = grant ?? null
-    if (grant === undefined) return
+    const attempt = context[ATTEMPT] as Attempt | undefined
+    if (attempt) attempt.headers = options.headers // those a CancelError of this attempt holds
+    if (grant === undefined || attempt?.canceled) return // got sends a cancelled request's last attempt
     runLast(options.hooks.beforeRequest, guard, beforeRequest) // after every hook, also those after ours
     putGrantHeaders(options.headers, grant, before)
     // got's AbortError reaches no beforeError; without a signal there is no listener to set or take off
@@ -138,10 +144,14 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     if (fields) Object.defineProperty(error.options, INSPECT, { value: () => fields, configurable: true })
     return protocol.scrub(error)
   }
-  // got's AbortError reaches no hook either, and holds the request whose raw head holds the token
+  // got's AbortError and CancelError (`promise.cancel()`) reach no hook either, and hold the request
+  // (its options, its raw head) of the attempt they ended
   const handler: HandlerFunction = (options, next) => {
+    const attempt = new Attempt()
+    contextOf(options)[ATTEMPT] = attempt
     const result = next(options)
     scrubOnAbort(result as Request, options.signal, () => contextOf(options)[STATE] as Grant)
+    scrubOnCancel(result as never, attempt, protocol.scrub) // a stream has no cancel()
     return result
   }
   const hooks = { init: [init], beforeRequest: [beforeRequest], afterResponse: [afterResponse] }

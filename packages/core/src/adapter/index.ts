@@ -1,6 +1,6 @@
 // @tokenwell/core/adapter: the request protocol every adapter translates to its client's hooks.
 export { isLoopback } from '../provider/option-checks.js'
-export { dropGrantOnAbort, scrubOnAbort } from './abort-drop.js'
+export { Attempt, dropGrantOnAbort, scrubOnAbort, scrubOnCancel } from './abort-drop.js'
 export type { AdapterOptions } from './adapter-options.js'
 export { type AuthHeaders, authHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
 export { authorizationHeader } from './authorization-header.js'
