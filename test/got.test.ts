@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs'
 import { Agent, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { createTokenProvider } from '@tokenwell/core'
 import { createDpop } from '@tokenwell/core/dpop'
@@ -217,6 +220,74 @@ describe('@tokenwell/got and a promise cancelled with cancel()', () => {
         await provider.close()
         slow.closeAllConnections()
         await new Promise<void>((resolve) => slow.close(() => resolve()))
+      }
+    },
+  )
+})
+
+describe('@tokenwell/got over Unix domain sockets (enableUnixSockets)', () => {
+  // got has each socket for an origin of its own (a redirect to another drops authorization); the
+  // URL parser gives every http://unix:<socket>:<path> the origin http://unix
+  it.each([false, true])(
+    'a token for the API’s socket goes to no other socket: not on a redirect there, not to an absolute URL (DPoP: %s)',
+    async (dpop) => {
+      const dir = mkdtempSync(join(tmpdir(), 'tokenwell-sockets-'))
+      const [apiSocket, otherSocket] = [join(dir, 'api.sock'), join(dir, 'other.sock')]
+      const seen: Record<'api' | 'other', [string, boolean, boolean][]> = { api: [], other: [] }
+      const listen = (name: keyof typeof seen, path: string) => {
+        const server = createServer((req, res) => {
+          req.resume()
+          seen[name].push([
+            req.url ?? '',
+            req.headers.authorization !== undefined,
+            req.headers.dpop !== undefined,
+          ])
+          const to = new URL(req.url ?? '/', 'http://x').searchParams.get('to')
+          if (to) res.writeHead(req.url?.startsWith('/307') ? 307 : 302, { location: to }).end()
+          else res.writeHead(200).end('{}')
+        })
+        return new Promise<typeof server>((resolve) => server.listen(path, () => resolve(server)))
+      }
+      const servers = [await listen('api', apiSocket), await listen('other', otherSocket)]
+      const provider = createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        ...(dpop && { dpop: createDpop() }),
+        fetch: async () =>
+          Response.json({
+            access_token: 'tok-SECRET',
+            token_type: dpop ? 'DPoP' : 'Bearer',
+            expires_in: 300,
+          }),
+      })
+      const client = got.extend(oauth2Hooks(provider, { allowInsecureHttp: true }), {
+        prefixUrl: `http://unix:${apiSocket}:`,
+        enableUnixSockets: true,
+        retry: { limit: 0 },
+      })
+      const other = (path: string) => encodeURIComponent(`http://unix:${otherSocket}:${path}`)
+      try {
+        await client(`302?to=${other('/302')}`)
+        await client.post(`307?to=${other('/307')}`, { body: 'for the API' })
+        await client(`http://unix:${otherSocket}:/absolute`, { prefixUrl: '' })
+        await client(`302?to=${encodeURIComponent(`http://unix:${apiSocket}:/same`)}`)
+        expect(seen.other).toEqual([
+          ['/302', false, false],
+          ['/307', false, false],
+          ['/absolute', false, false],
+        ])
+        // got sends no retry to a socket (its copy of the options forgets it): no replay of a 401 here
+        expect(seen.api.map(([path, ...sent]) => [path.replace(/\?.*/, ''), ...sent])).toEqual(
+          ['/302', '/307', '/302', '/same'].map((path) => [path, true, dpop]),
+        )
+      } finally {
+        await provider.close()
+        for (const server of servers) {
+          server.closeAllConnections()
+          await new Promise<void>((resolve) => server.close(() => resolve()))
+        }
+        rmSync(dir, { recursive: true, force: true })
       }
     },
   )

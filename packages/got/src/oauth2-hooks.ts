@@ -13,6 +13,7 @@ import {
   runLast,
   scrubOnAbort,
   scrubOnCancel,
+  socketOrigin,
 } from '@tokenwell/core/adapter'
 import type {
   AfterResponseHook,
@@ -48,18 +49,19 @@ type HookOptions = Parameters<BeforeRequestHook>[0]
 type Context = Record<symbol, Grant | Attempt | string | null | undefined>
 const contextOf = (options: { context: object }) => options.context as Context
 
+// a Unix socket URL is an origin per socket (`socketOrigin`) wherever the protocol reads one
 const shape: ClientShape<HookOptions, PlainResponse> = {
-  url: (options) => (options.url instanceof URL ? options.url : undefined),
+  url: ({ url }, whole) => (url instanceof URL ? (whole ? url : socketOrigin(url)) : undefined),
   method: (options) => options.method,
-  base: (options) => options.prefixUrl,
-  defaultBase: (options) => contextOf(options)[BASE] as string | undefined,
+  base: (options) => socketOrigin(options.prefixUrl),
+  defaultBase: (options) => socketOrigin(contextOf(options)[BASE] as string | undefined),
   ownCredentials: (o) => o.headers.authorization !== undefined || o.username !== '' || o.password !== '',
   body: (options) => options.body,
   signal: (options) => (options.signal instanceof AbortSignal ? options.signal : undefined),
   timeout: (options) => options.timeout.request,
   status: (response) => response.statusCode,
   header: (response, name) => response.headers[name],
-  responseUrl: (response) => response.url,
+  responseUrl: (response) => socketOrigin(response.url),
 }
 
 /**
@@ -107,7 +109,8 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   // the last word on each send: a later beforeRequest hook that moved the request sends it without ours
   const guard: BeforeRequestHook = (options) => {
     const grant = contextOf(options)[STATE] as Grant | null | undefined
-    if (grant && !keepsGrant(options.url, grant, options.headers)) contextOf(options)[STATE] = null
+    if (grant && !keepsGrant(shape.url(options, false), grant, options.headers))
+      contextOf(options)[STATE] = null
   }
   const beforeRequest: BeforeRequestHook = (options) => {
     const state = contextOf(options)[STATE] as Grant | null | undefined

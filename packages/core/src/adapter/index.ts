@@ -28,7 +28,7 @@ export {
   runLast,
 } from './last-word.js'
 export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
-export { baseOrigin, IN_BROWSER, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
+export { baseOrigin, IN_BROWSER, knownOriginOf, pageBase, socketOrigin, startsWithOrigin } from './origin.js'
 export { createPendingHops } from './pending-hops.js'
 export { createProtocolWithoutScrub, createRequestProtocol } from './protocol.js'
 export { isProviderRequest } from './provider-request.js'
