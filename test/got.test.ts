@@ -292,3 +292,58 @@ describe('@tokenwell/got over Unix domain sockets (enableUnixSockets)', () => {
     },
   )
 })
+
+describe('@tokenwell/got and the error a retry starts from', () => {
+  // got hands it to the caller's beforeRetry hooks, which log it (its request, hidden, keeps the raw head that went)
+  it.each([false, true])(
+    'a beforeRetry hook of the caller’s, before or after the adapter’s, sees no token, no proof; the retry carries them (DPoP: %s)',
+    async (dpop) => {
+      const seen: [string | undefined, string | undefined][] = []
+      const api = createServer((req, res) => {
+        req.resume()
+        seen.push([req.headers.authorization, req.headers.dpop as string | undefined])
+        res.writeHead(seen.length % 2 === 1 ? 503 : 200).end('{}')
+      })
+      await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
+      const provider = createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        ...(dpop && { dpop: createDpop() }),
+        fetch: async () =>
+          Response.json({
+            access_token: 'tok-SECRET',
+            token_type: dpop ? 'DPoP' : 'Bearer',
+            expires_in: 300,
+          }),
+      })
+      const logged: string[] = []
+      const log = (error: unknown) =>
+        void logged.push(inspect(error, { depth: Number.POSITIVE_INFINITY }), JSON.stringify(error))
+      const defaults = {
+        prefixUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+        retry: {
+          limit: 1,
+          calculateDelay: ({ computedValue }: { computedValue: number }) => (computedValue ? 1 : 0),
+        },
+      }
+      const after = got.extend(oauth2Hooks(provider), defaults, { hooks: { beforeRetry: [log] } })
+      const before = got.extend({ hooks: { beforeRetry: [log] } }).extend(oauth2Hooks(provider), defaults)
+      try {
+        for (const client of [after, before]) expect((await client('flaky')).statusCode).toBe(200)
+        expect(logged).toHaveLength(4)
+        const secrets = ['tok-SECRET', ...seen.flatMap(([, proof]) => (proof ? [proof] : []))]
+        const text = logged.join('\n')
+        expect(secrets.reduce((sum, secret) => sum + text.split(secret).length - 1, 0)).toBe(0)
+        expect(
+          seen.map(([authorization, proof]) => [authorization?.endsWith('tok-SECRET'), proof !== undefined]),
+        ).toEqual(Array.from({ length: 4 }, () => [true, dpop]))
+        if (dpop) expect(new Set(seen.map(([, proof]) => proof)).size).toBe(4)
+      } finally {
+        await provider.close()
+        api.closeAllConnections()
+        await new Promise<void>((resolve) => api.close(() => resolve()))
+      }
+    },
+  )
+})

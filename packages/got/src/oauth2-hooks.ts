@@ -4,12 +4,14 @@ import {
   Attempt,
   type ClientShape,
   createRequestProtocol,
+  dropGrantHeaders,
   dropGrantOnAbort,
   type Grant,
   isReplayableBody,
   keepsGrant,
   multipartBytes,
   putGrantHeaders,
+  runFirst,
   runLast,
   scrubOnAbort,
   scrubOnCancel,
@@ -19,6 +21,7 @@ import type {
   AfterResponseHook,
   BeforeErrorHook,
   BeforeRequestHook,
+  BeforeRetryHook,
   HandlerFunction,
   Hooks,
   InitHook,
@@ -31,7 +34,7 @@ export interface OAuth2HooksOptions extends AdapterOptions {}
 
 /** What `got.extend()` receives from `oauth2Hooks()`. */
 export interface OAuth2Hooks {
-  hooks: Pick<Hooks, 'init' | 'beforeRequest' | 'afterResponse' | 'beforeError'>
+  hooks: Pick<Hooks, 'init' | 'beforeRequest' | 'afterResponse' | 'beforeRetry' | 'beforeError'>
   handlers: HandlerFunction[]
 }
 
@@ -96,6 +99,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     if (attempt) attempt.headers = options.headers // those a CancelError of this attempt holds
     if (grant === undefined || attempt?.canceled) return // got sends a cancelled request's last attempt
     runLast(options.hooks.beforeRequest, guard, beforeRequest) // after every hook, also those after ours
+    runFirst(options.hooks.beforeRetry, beforeRetry) // before every hook of the caller's
     putGrantHeaders(options.headers, grant, before)
     // got's AbortError reaches no beforeError; without a signal there is no listener to set or take off
     if (options.signal) dropGrantOnAbort(options.headers, shape.signal!(options), grant)
@@ -140,6 +144,12 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     })
   }
 
+  // the error a retry starts from goes to the caller's beforeRetry hooks (a log line): its options
+  // without the token (beforeRequest puts it back on the retry); the rest is sent again as it is
+  const beforeRetry: BeforeRetryHook = (error) => {
+    const grant = contextOf(error.options)[STATE] as Grant | null | undefined
+    if (grant) dropGrantHeaders(error.options.headers, grant)
+  }
   // got's `Options` print through a new `inspect` (no depth, no cycle check): their fields, once
   const beforeError: BeforeErrorHook = (error) => {
     if (error.options) dropGrantOnAbort(error.options.headers)
@@ -158,5 +168,5 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     return result
   }
   const hooks = { init: [init], beforeRequest: [beforeRequest], afterResponse: [afterResponse] }
-  return { hooks: { ...hooks, beforeError: [beforeError] }, handlers: [handler] }
+  return { hooks: { ...hooks, beforeRetry: [beforeRetry], beforeError: [beforeError] }, handlers: [handler] }
 }

@@ -25,6 +25,7 @@ export {
   type GrantLedger,
   hooksAfter,
   keepsGrant,
+  runFirst,
   runLast,
 } from './last-word.js'
 export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
