@@ -347,3 +347,53 @@ describe('@tokenwell/got and the error a retry starts from', () => {
     },
   )
 })
+
+describe('@tokenwell/got and two instances merged into one (got.extend(a, b))', () => {
+  // got concatenates their hooks: each pair must keep its own grant in the context the request shares
+  it('each provider’s token goes to its own match only, in either order, a step-up challenge too', async () => {
+    const seen: Record<'A' | 'B', string[]> = { A: [], B: [] }
+    const servers: ReturnType<typeof createServer>[] = []
+    const listen = async (name: 'A' | 'B') => {
+      const server = createServer((req, res) => {
+        req.resume()
+        seen[name].push(`${req.url} ${req.headers.authorization}`)
+        if (req.url === '/step') res.writeHead(403, { 'www-authenticate': STEP_UP }).end('{}')
+        else res.writeHead(200).end('{}')
+      })
+      servers.push(server)
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    }
+    const STEP_UP = 'Bearer error="insufficient_scope", scope="more"'
+    const [A, B] = [await listen('A'), await listen('B')]
+    const provider = (name: string) =>
+      createTokenProvider({
+        tokenEndpoint: 'http://127.0.0.1:1/token',
+        clientId: 'c',
+        clientSecret: 's',
+        fetch: async () =>
+          Response.json({ access_token: `tok-${name}`, token_type: 'Bearer', expires_in: 300 }),
+      })
+    const providers = [provider('A'), provider('B')] as const
+    const a = got.extend(oauth2Hooks(providers[0], { match: A }), { prefixUrl: A })
+    const b = got.extend(oauth2Hooks(providers[1], { match: B, stepUp: true }), { prefixUrl: B })
+    const options = { prefixUrl: '', retry: { limit: 0 }, throwHttpErrors: false }
+    try {
+      for (const both of [got.extend(a, b), got.extend(b, a)]) {
+        await both(`${A}/step`, options) // B's hooks would answer it: with B's token, to A
+        await both(`${B}/step`, options)
+        await both(`${A}/a`, options)
+        await both(`${B}/b`, options)
+      }
+      const twice = (list: string[]) => [...list, ...list]
+      expect(seen.A).toEqual(twice(['/step Bearer tok-A', '/a Bearer tok-A']))
+      expect(seen.B).toEqual(twice(['/step Bearer tok-B', '/step Bearer tok-B', '/b Bearer tok-B']))
+    } finally {
+      await Promise.all(providers.map((p) => p.close()))
+      for (const server of servers) {
+        server.closeAllConnections()
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+      }
+    }
+  })
+})

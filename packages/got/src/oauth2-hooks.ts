@@ -38,12 +38,8 @@ export interface OAuth2Hooks {
   handlers: HandlerFunction[]
 }
 
-/** The grant, in `options.context`, which got copies to every retry and redirect of one request. */
-const STATE = Symbol.for('tokenwell.got.state')
 /** The instance's `prefixUrl`, kept in `context` for a request that goes without (`prefixUrl: ''`, got's next page). */
 const BASE = Symbol.for('tokenwell.got.base')
-/** The attempt a promise's `cancel()` ends: one object for all of a request's (got copies `context` to each). */
-const ATTEMPT = Symbol.for('tokenwell.got.attempt')
 const INSPECT = Symbol.for('nodejs.util.inspect.custom') // Node's `util.inspect` hook
 
 /** The options a `beforeRequest` hook receives (its exact type differs between got 14 releases). */
@@ -82,6 +78,10 @@ const shape: ClientShape<HookOptions, PlainResponse> = {
  */
 export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions = {}): OAuth2Hooks {
   const protocol = createRequestProtocol(provider, options, shape)
+  // in `options.context`, which got copies to every retry and redirect of one request; one pair per
+  // call: each of two instances merged into one (`got.extend(a, b)`) keeps its own grant
+  const STATE = Symbol('tokenwell.got.state') // the grant
+  const ATTEMPT = Symbol('tokenwell.got.attempt') // the attempt a promise's `cancel()` ends, one object for all
   // init runs before the request's own options merge in: the instance's prefixUrl still decides
   const init: InitHook = (raw, options) => {
     const context = contextOf(options)
