@@ -397,3 +397,39 @@ describe('@tokenwell/got and two instances merged into one (got.extend(a, b))', 
     }
   })
 })
+
+describe('@tokenwell/got and the beforeError hooks of an instance the adapter’s hooks extend', () => {
+  // got runs that instance's hooks first: a base instance with a logging hook, extended with oauth2Hooks
+  it('they see the error scrubbed: no token in what they log', async () => {
+    const api = await startRecorder()
+    const provider = fixedTokenProvider()
+    const logged: string[] = []
+    const log = (error: Error) => {
+      logged.push(inspect(error, { depth: Number.POSITIVE_INFINITY }), JSON.stringify(error))
+      return error
+    }
+    const base = got.extend({ hooks: { beforeError: [log] } })
+    const client = base.extend(oauth2Hooks(provider), { prefixUrl: api.url, retry: { limit: 0 } })
+    try {
+      const unparsable = {
+        responseType: 'json',
+        parseJson: () => {
+          throw new SyntaxError('not JSON')
+        },
+      } as const
+      const errors = [
+        await client('json', unparsable).catch((e: unknown) => e),
+        await client(`bounce?to=${encodeURIComponent(`${api.url}/again`)}`, { maxRedirects: 0 }).catch(
+          (e: unknown) => e,
+        ),
+      ]
+      expect(errors.map((error) => (error as Error).name)).toEqual(['ParseError', 'MaxRedirectsError'])
+      expect(logged).toHaveLength(4)
+      expect(logged.join('\n').split('tok-SECRET').length - 1).toBe(0)
+      expect(api.requests.map((r) => r.authorization)).toEqual(['Bearer tok-SECRET', 'Bearer tok-SECRET'])
+    } finally {
+      await api.close()
+      await provider.close()
+    }
+  })
+})

@@ -99,7 +99,8 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     if (attempt) attempt.headers = options.headers // those a CancelError of this attempt holds
     if (grant === undefined || attempt?.canceled) return // got sends a cancelled request's last attempt
     runLast(options.hooks.beforeRequest, guard, beforeRequest) // after every hook, also those after ours
-    runFirst(options.hooks.beforeRetry, beforeRetry) // before every hook of the caller's
+    runFirst(options.hooks.beforeRetry, beforeRetry) // before every hook of the caller's, which may log
+    runFirst(options.hooks.beforeError, beforeError) // the error: also those of an instance we extend
     putGrantHeaders(options.headers, grant, before)
     // got's AbortError reaches no beforeError; without a signal there is no listener to set or take off
     if (options.signal) dropGrantOnAbort(options.headers, shape.signal!(options), grant)
