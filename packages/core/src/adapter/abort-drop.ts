@@ -70,6 +70,11 @@ export class Attempt {
   request: object | undefined = undefined
   /** Set by `scrubOnCancel`: the adapter puts no token on what got still sends of it. */
   canceled = false
+  /** Notes `headers` as the attempt's; whether it was cancelled (then nothing goes on them). */
+  note(headers: object): boolean {
+    this.headers = headers
+    return this.canceled
+  }
 }
 
 /** A client's promise that `cancel()` rejects with an error holding the attempt it ended (got's `PCancelable`). */
