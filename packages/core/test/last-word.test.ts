@@ -6,6 +6,7 @@ import {
   hooksAfter,
   keepsGrant,
   putGrantHeaders,
+  runFirst,
   runLast,
 } from '../src/adapter/index.js'
 import { createGrant, type Grant } from '../src/adapter/shape.js'
@@ -100,6 +101,17 @@ describe('runLast and endingWith', () => {
     const alone = [ours] // nothing runs after ours: nothing to guard
     runLast(alone, guard, ours)
     expect(alone).toEqual([ours])
+  })
+
+  it('runFirst moves the hook to the front once, and adds it to a list without it', () => {
+    const ours = () => {}
+    const theirs = () => {}
+    const hooks = [theirs, ours]
+    for (let send = 0; send < 3; send++) runFirst(hooks, ours)
+    expect(hooks).toEqual([ours, theirs])
+    const without = [theirs]
+    runFirst(without, ours)
+    expect(without).toEqual([ours, theirs])
   })
 
   it('endingWith never changes a list, makes one list per function for copies of a list of one, and leaves one that already ends with it', () => {

@@ -1,25 +1,32 @@
 import type { TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
+  Attempt,
   type ClientShape,
   createRequestProtocol,
+  dropGrantHeaders,
   dropGrantOnAbort,
   type Grant,
   isReplayableBody,
   keepsGrant,
   multipartBytes,
   putGrantHeaders,
+  replayThroughGot,
+  runFirst,
   runLast,
+  scrubGotError,
   scrubOnAbort,
+  scrubOnCancel,
+  socketOrigin,
 } from '@tokenwell/core/adapter'
 import type {
   AfterResponseHook,
   BeforeErrorHook,
   BeforeRequestHook,
+  BeforeRetryHook,
   HandlerFunction,
   Hooks,
   InitHook,
-  OptionsInit,
   PlainResponse,
   Request,
 } from 'got'
@@ -28,44 +35,40 @@ export interface OAuth2HooksOptions extends AdapterOptions {}
 
 /** What `got.extend()` receives from `oauth2Hooks()`. */
 export interface OAuth2Hooks {
-  hooks: Pick<Hooks, 'init' | 'beforeRequest' | 'afterResponse' | 'beforeError'>
+  hooks: Pick<Hooks, 'init' | 'beforeRequest' | 'afterResponse' | 'beforeRetry' | 'beforeError'>
   handlers: HandlerFunction[]
 }
 
-/** The grant, in `options.context`, which got copies to every retry and redirect of one request. */
-const STATE = Symbol.for('tokenwell.got.state')
 /** The instance's `prefixUrl`, kept in `context` for a request that goes without (`prefixUrl: ''`, got's next page). */
 const BASE = Symbol.for('tokenwell.got.base')
-const INSPECT = Symbol.for('nodejs.util.inspect.custom') // Node's `util.inspect` hook
 
 /** The options a `beforeRequest` hook receives (its exact type differs between got 14 releases). */
 type HookOptions = Parameters<BeforeRequestHook>[0]
 /** `null` in `STATE`: the request went without the token, and so does every later send of it. */
-type Context = Record<symbol, Grant | string | null | undefined>
+type Context = Record<symbol, Grant | Attempt | string | null | undefined>
 const contextOf = (options: { context: object }) => options.context as Context
 
+// a Unix socket URL is an origin per socket (`socketOrigin`) wherever the protocol reads one
 const shape: ClientShape<HookOptions, PlainResponse> = {
-  url: (options) => (options.url instanceof URL ? options.url : undefined),
+  url: ({ url }, whole) => (url instanceof URL ? (whole ? url : socketOrigin(url)) : undefined),
   method: (options) => options.method,
-  base: (options) => options.prefixUrl,
-  defaultBase: (options) => contextOf(options)[BASE] as string | undefined,
+  base: (options) => socketOrigin(options.prefixUrl),
+  defaultBase: (options) => socketOrigin(contextOf(options)[BASE] as string | undefined),
   ownCredentials: (o) => o.headers.authorization !== undefined || o.username !== '' || o.password !== '',
   body: (options) => options.body,
   signal: (options) => (options.signal instanceof AbortSignal ? options.signal : undefined),
   timeout: (options) => options.timeout.request,
   status: (response) => response.statusCode,
   header: (response, name) => response.headers[name],
-  responseUrl: (response) => response.url,
+  responseUrl: (response) => socketOrigin(response.url),
 }
 
 /**
- * Hooks for `got.extend()` that put tokens from `provider` on requests as
- * `@tokenwell/core/adapter` decides: by default only to the origin of `prefixUrl` (also when a
- * request sets `prefixUrl: ''`), never with the caller's own `authorization`, `username` or
- * `password`. got's retries and same-origin redirects carry the token (a new DPoP proof for
- * each); once a redirect chain left the origin, nothing is put back. A 401 renews the token and
- * replays once with `retryWithMergedOptions` (got's own retry limit is not spent). Errors carry
- * no token (`beforeError`).
+ * Hooks for `got.extend()` that put tokens from `provider` on requests as `@tokenwell/core/adapter`
+ * decides: by default only to the origin of `prefixUrl` (also for `prefixUrl: ''`), never with the
+ * caller's own `authorization`, `username` or `password`. got's retries and same-origin redirects
+ * carry the token (a new DPoP proof each); once a chain left the origin, nothing is put back. A 401
+ * renews the token and replays once (got's retry limit is not spent). Errors carry no token.
  *
  * @example
  * const api = got.extend(oauth2Hooks(provider), { prefixUrl: 'https://api.example.com' })
@@ -73,6 +76,9 @@ const shape: ClientShape<HookOptions, PlainResponse> = {
  */
 export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions = {}): OAuth2Hooks {
   const protocol = createRequestProtocol(provider, options, shape)
+  // in `context` (got copies it to each retry and hop), per call: merged instances keep their own
+  const [STATE, ATTEMPT] = [Symbol('tokenwell.got.state'), Symbol('tokenwell.got.attempt')]
+  const stateOf = (options: { context: object }) => contextOf(options)[STATE] as Grant | null | undefined
   // init runs before the request's own options merge in: the instance's prefixUrl still decides
   const init: InitHook = (raw, options) => {
     const context = contextOf(options)
@@ -86,8 +92,11 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     const context = contextOf(options)
     const before = context[STATE] as Grant | undefined
     context[STATE] = grant ?? null
-    if (grant === undefined) return
+    // the headers a CancelError holds; got still sends a cancelled request's attempt: without the token
+    if (grant === undefined || (context[ATTEMPT] as Attempt | undefined)?.note(options.headers)) return
     runLast(options.hooks.beforeRequest, guard, beforeRequest) // after every hook, also those after ours
+    runFirst(options.hooks.beforeRetry, beforeRetry) // before the caller's (those of an instance we
+    runFirst(options.hooks.beforeError, beforeError) // extend too), which may log the error
     putGrantHeaders(options.headers, grant, before)
     // got's AbortError reaches no beforeError; without a signal there is no listener to set or take off
     if (options.signal) dropGrantOnAbort(options.headers, shape.signal!(options), grant)
@@ -100,13 +109,13 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
 
   // the last word on each send: a later beforeRequest hook that moved the request sends it without ours
   const guard: BeforeRequestHook = (options) => {
-    const grant = contextOf(options)[STATE] as Grant | null | undefined
-    if (grant && !keepsGrant(options.url, grant, options.headers)) contextOf(options)[STATE] = null
+    const grant = stateOf(options)
+    if (grant && !keepsGrant(shape.url(options, false), grant, options.headers))
+      contextOf(options)[STATE] = null
   }
   const beforeRequest: BeforeRequestHook = (options) => {
-    const state = contextOf(options)[STATE] as Grant | null | undefined
+    const state = stateOf(options)
     if (state === null) return // a redirect to the API of a request that went elsewhere: as it is
-    // got's own retry or redirect, or our replay: the protocol says what this send carries
     const grant = state === undefined ? protocol.begin(options) : protocol.again(state, options)
     return grant instanceof Promise ? grant.then((g) => apply(options, g)) : apply(options, grant)
   }
@@ -114,36 +123,27 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   const afterResponse: AfterResponseHook = (response, retryWithMergedOptions) => {
     const { options } = response.request
     if (options.signal) dropGrantOnAbort(options.headers) // the request ended
-    const grant = contextOf(options)[STATE] as Grant | undefined
+    const grant = stateOf(options)
     const next = grant && protocol.onResponse(grant, options as HookOptions, response)
     if (!next) return response // most responses: as they are, without an async step
-    return next.then(async (replay) => {
+    return next.then((replay) => {
       if (!replay) return response
       contextOf(options)[STATE] = replay
-      // a replay counts as a retry, so got's own stay; preserveHooks (got ≥ 14.5): later hooks see it
-      const merged = { retry: { limit: (options.retry.limit ?? 2) + 1 } } // 2: got's default
-      try {
-        return await retryWithMergedOptions({ preserveHooks: true, ...merged } as OptionsInit)
-      } catch (error) {
-        if ((error as Error)?.name === 'RetryError') throw error
-        return retryWithMergedOptions(merged) // an older got: "Unexpected option: preserveHooks"
-      }
+      return replayThroughGot(retryWithMergedOptions as (o: object) => Promise<never>, options.retry.limit)
     })
   }
-
-  // got's `Options` print through a new `inspect` (no depth, no cycle check): their fields, once
-  const beforeError: BeforeErrorHook = (error) => {
-    if (error.options) dropGrantOnAbort(error.options.headers)
-    const fields = (error.options as unknown as { _internals?: object } | undefined)?._internals
-    if (fields) Object.defineProperty(error.options, INSPECT, { value: () => fields, configurable: true })
-    return protocol.scrub(error)
-  }
-  // got's AbortError reaches no hook either, and holds the request whose raw head holds the token
+  // the error a retry starts from: its options without the token (beforeRequest puts it back)
+  const beforeRetry: BeforeRetryHook = ({ options: o }) =>
+    void (stateOf(o) && dropGrantHeaders(o.headers, stateOf(o)!))
+  const beforeError: BeforeErrorHook = (error) => scrubGotError(error, protocol.scrub)
+  // got's AbortError and CancelError (`cancel()`) reach no hook, and hold their attempt's request
   const handler: HandlerFunction = (options, next) => {
+    contextOf(options)[ATTEMPT] = new Attempt()
     const result = next(options)
-    scrubOnAbort(result as Request, options.signal, () => contextOf(options)[STATE] as Grant)
+    scrubOnAbort(result as Request, options.signal, () => stateOf(options) as Grant)
+    scrubOnCancel(result as never, contextOf(options)[ATTEMPT] as Attempt, protocol.scrub) // a stream has none
     return result
   }
   const hooks = { init: [init], beforeRequest: [beforeRequest], afterResponse: [afterResponse] }
-  return { hooks: { ...hooks, beforeError: [beforeError] }, handlers: [handler] }
+  return { hooks: { ...hooks, beforeRetry: [beforeRetry], beforeError: [beforeError] }, handlers: [handler] }
 }

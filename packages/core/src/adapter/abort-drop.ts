@@ -1,3 +1,4 @@
+import { inspectSymbol } from '../redact.js'
 import { dropGrantHeaders } from './last-word.js'
 import { scrubSecrets } from './scrub.js'
 import type { Grant } from './shape.js'
@@ -82,4 +83,58 @@ export function scrubOnAbort(
     signal.addEventListener('abort', scrub, { once: true })
     request.once('close', () => signal.removeEventListener('abort', scrub))
   })
+}
+
+/**
+ * A request's latest attempt, which a cancel ends: the headers and Node request it went with (for
+ * `scrubOnCancel`). It prints as `Attempt {}`: got's options print each object they reach anew, and
+ * the context holding this one is among their fields.
+ */
+export class Attempt {
+  [inspectSymbol](): string {
+    return 'Attempt {}'
+  }
+  headers: object | undefined = undefined
+  request: object | undefined = undefined
+  /** Set by `scrubOnCancel`: the adapter puts no token on what got still sends of it. */
+  canceled = false
+  /** Notes `headers` as the attempt's; whether it was cancelled (then nothing goes on them). */
+  note(headers: object): boolean {
+    this.headers = headers
+    return this.canceled
+  }
+}
+
+/** A client's promise that `cancel()` rejects with an error holding the attempt it ended (got's `PCancelable`). */
+interface Cancelable {
+  on(event: 'request', listener: (request: object) => void): unknown
+  cancel?: (reason?: string) => void
+  readonly isCanceled?: boolean
+}
+
+/**
+ * Makes `promise.cancel()` scrub, with `scrub`, `attempt`: got's `CancelError` holds the options
+ * and the request of the attempt it ended (their headers, the Node `ClientRequest`'s raw head,
+ * hold the token) and reaches the caller through no hook of the adapter. `cancel()` makes the
+ * error and rejects with it; the caller's reactions run after it returns, so after the scrub. The
+ * adapter keeps `attempt.headers` current; `attempt.request` is each attempt's `request` event.
+ * Nothing for a promise without `cancel` (a stream).
+ * @see DESIGN.md rule 5
+ */
+export function scrubOnCancel(
+  promise: Cancelable,
+  attempt: Attempt,
+  scrub: (value: object) => unknown,
+): void {
+  const cancel = promise.cancel
+  if (typeof cancel !== 'function') return
+  promise.on('request', (request) => {
+    attempt.request = request
+  })
+  promise.cancel = (reason) => {
+    cancel.call(promise, reason)
+    if (!promise.isCanceled) return // it had settled: cancel() did nothing
+    attempt.canceled = true
+    scrub(attempt)
+  }
 }

@@ -1,6 +1,13 @@
 // @tokenwell/core/adapter: the request protocol every adapter translates to its client's hooks.
 export { isLoopback } from '../provider/option-checks.js'
-export { dropGrantOnAbort, keepGrantOffClone, restoreClone, scrubOnAbort } from './abort-drop.js'
+export {
+  Attempt,
+  dropGrantOnAbort,
+  keepGrantOffClone,
+  restoreClone,
+  scrubOnAbort,
+  scrubOnCancel,
+} from './abort-drop.js'
 export type { AdapterOptions } from './adapter-options.js'
 export { type AuthHeaders, authHeaders, isDpopBound, type RequestTarget } from './auth-headers.js'
 export { authorizationHeader } from './authorization-header.js'
@@ -16,6 +23,7 @@ export {
   sendUnkept,
   setGrantHeaders,
 } from './follow.js'
+export { replayThroughGot, scrubGotError } from './got-options.js'
 export { type ChainedHook, createHookChain } from './hook-chain.js'
 export {
   createGrantLedger,
@@ -25,10 +33,11 @@ export {
   type GrantLedger,
   hooksAfter,
   keepsGrant,
+  runFirst,
   runLast,
 } from './last-word.js'
 export { type CompiledMatch, compileMatch, matches, type RequestMatch, type UrlMatcher } from './match.js'
-export { baseOrigin, IN_BROWSER, knownOriginOf, pageBase, startsWithOrigin } from './origin.js'
+export { baseOrigin, IN_BROWSER, knownOriginOf, pageBase, socketOrigin, startsWithOrigin } from './origin.js'
 export { createPendingHops } from './pending-hops.js'
 export { createProtocolWithoutScrub, createRequestProtocol } from './protocol.js'
 export { isProviderRequest } from './provider-request.js'

@@ -124,6 +124,17 @@ export function runLast<H>(hooks: H[], hook: H, self: H): void {
 }
 
 /**
+ * Puts `hook` first in `hooks`, a list the client runs in order (got's `beforeRetry`), once: a hook
+ * of the caller's that came before it (an instance the adapter's hooks extended) then runs after it.
+ */
+export function runFirst<H>(hooks: H[], hook: H): void {
+  if (hooks[0] === hook) return
+  const at = hooks.indexOf(hook)
+  if (at > 0) hooks.splice(at, 1)
+  hooks.unshift(hook)
+}
+
+/**
  * What makes `list` (one function, a list of them, or none: axios's `transformRequest`) a list that
  * ends with `last`, for a client that runs it after every hook of the caller's (axios transforms a
  * request's data once its interceptors have run, right before its adapter sends): `list` itself

@@ -45,3 +45,24 @@ export function pageBase(): string | undefined {
 export const IN_BROWSER =
   typeof (globalThis as { document?: unknown }).document === 'object' ||
   typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'function'
+
+/** A URL whose host is `unix` in any case, read without parsing (most are not: the hot path). */
+const UNIX_HOST = /^[a-z][a-z\d+.-]*:\/\/unix(?:[:/?#]|$)/i
+
+/**
+ * The URL to read the origin of for a client that names a Unix domain socket in the URL (got's
+ * `http://unix:/run/api.sock:/path`, with `enableUnixSockets`): each socket is an origin of its own,
+ * as for got, whose redirect to another socket drops `Authorization`. The URL parser gives them all
+ * `http://unix`; here the socket path (in hex) is the host, `http://2f72756e2f6170692e736f636b.unix`,
+ * so a token for one socket is for none other. Any other URL, and `undefined`, as it is.
+ */
+export function socketOrigin<U extends string | URL | undefined>(url: U): U | URL {
+  if (url === undefined || (typeof url === 'string' ? !UNIX_HOST.test(url) : url.hostname !== 'unix'))
+    return url
+  const parsed = typeof url === 'string' ? (URL.canParse(url) ? new URL(url) : undefined) : (url as URL)
+  // got's own reading: the socket path ends at the first ':' of the path
+  const socket = parsed && /^(.+?):/.exec(`${parsed.pathname}${parsed.search}`)?.[1]
+  if (!socket) return url // not a socket URL: the host named unix
+  const hex = Array.from(new TextEncoder().encode(socket), (byte) => byte.toString(16).padStart(2, '0'))
+  return new URL(`${parsed.protocol}//${hex.join('')}.unix`)
+}
