@@ -4,13 +4,13 @@ import {
   type ClientShape,
   createHookChain,
   createRequestProtocol,
-  endingWith,
   followedHops,
   followHop,
   type Grant,
   hooksAfter,
   IN_BROWSER,
   keepsGrant,
+  pinEnding,
   pinnedMultipartType,
   recordHeader,
   redirectTarget,
@@ -75,30 +75,13 @@ export function oauth2Interceptor(
       this[STATE] = protocol.again(this[STATE], this) as Grant // sync: a grant of nothing
     return data
   }
-  const lastOf = endingWith<Exclude<Config['transformRequest'], unknown[] | undefined>>(lastWord)
-  // a later interceptor that sets `transformRequest` wholesale gets a list that still ends with ours
-  const lists = new WeakMap<object, Config['transformRequest']>()
-  const transforms: PropertyDescriptor = {
-    enumerable: true,
-    configurable: false, // deleting it throws rather than removes the last word
-    get(this: Config) {
-      return lists.get(this)
-    },
-    set(this: Config, list: Config['transformRequest']) {
-      lists.set(this, lastOf(list))
-    },
-  }
-  function endWithLastWord(config: Config): void {
-    if (Object.getOwnPropertyDescriptor(config, 'transformRequest')?.get === transforms.get) return
-    lists.set(config, lastOf(config.transformRequest))
-    Object.defineProperty(config, 'transformRequest', transforms)
-  }
   function apply(config: Config, grant: Grant | undefined): Config {
     if (grant === undefined) return config
     config[STATE] = grant
     if (grant.authorization === undefined) config.headers.delete(['Authorization', 'DPoP'])
     else config.headers.set('Authorization', grant.authorization)
-    if (hooksAfter(instance.interceptors.request.handlers, sync)) endWithLastWord(config)
+    if (hooksAfter(instance.interceptors.request.handlers, sync))
+      pinEnding(config, 'transformRequest', lastWord)
     if (grant.proof !== undefined) config.headers.set('DPoP', grant.proof)
     // a proof names one URL: Node's adapter stops at a redirect, a browser's fetch adapter fails on one
     // (XHR follows every redirect itself, with the proof but never the token: use `adapter: 'fetch'`)

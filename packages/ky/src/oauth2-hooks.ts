@@ -26,10 +26,8 @@ export interface OAuth2Hooks {
   fetch: typeof fetch
 }
 
-/** ky's options for one call, as hooks receive them (`fetch` and `timeout` are there, untyped). */
+/** ky's options for a call as hooks get them (`fetch`, `timeout` there untyped); one send of it. */
 type Options = NormalizedOptions & { fetch?: typeof fetch; timeout?: number | false }
-
-/** One send of a ky request: the `Request` and ky's options for the whole call. */
 type Send = { readonly request: Request; readonly options: Options }
 
 /** How the protocol reads ky's requests; `prefix` is the first `prefixUrl` these hooks saw. */
@@ -37,11 +35,9 @@ const shapeOf = (prefix: () => string | undefined): ClientShape<Send, Response> 
   url: ({ request }) => request.url,
   method: ({ request }) => request.method,
   base: ({ options }) => options.prefixUrl,
-  // a request with `prefixUrl: ''`: ky keeps no record of the instance's; none seen yet is unknown
-  defaultBase: () => prefix() ?? null,
+  defaultBase: () => prefix() ?? null, // `prefixUrl: ''`: ky keeps no record of the instance's
   ownCredentials: ({ request }) => request.headers.has('authorization'),
-  // the body as the caller gave it: ky's Request holds every body as a stream
-  body: ({ options }) => options.body,
+  body: ({ options }) => options.body, // as the caller gave it: ky's Request holds any body as a stream
   signal: ({ request }) => request.signal,
   timeout: ({ options }) => (typeof options.timeout === 'number' ? options.timeout : undefined),
   status: (response) => response.status,
@@ -53,16 +49,9 @@ const shapeOf = (prefix: () => string | undefined): ClientShape<Send, Response> 
 /**
  * Hooks for `ky.create()` / `ky.extend()` that put `Authorization: <tokenType> <accessToken>`
  * from `provider` on requests and answer a 401 by renewing the token and sending the request
- * once more, by the rules of `@tokenwell/core/adapter` (the package README says how each applies).
- *
- * - Which requests: `match`; by default the origin of `prefixUrl`. A request with `prefixUrl: ''`
- *   falls back to the first `prefixUrl` these hooks saw (ky keeps no record of the instance's);
- *   before one is seen, or on an instance without one, it is a `ConfigError` naming `match`.
- * - ky's `retry` still works: a retry carries the call's current token, never a new one.
- * - The replay happens in the returned `fetch` (ky's `timeout` bounds it too); a `ReadableStream`
- *   body is sent once. A `fetch` given to ky after these hooks is a `ConfigError`: pass it in
- *   `options.fetch`.
- *
+ * once more, by the rules of `@tokenwell/core/adapter`: by default to the origin of `prefixUrl`
+ * (`match` says otherwise). The replay happens in the returned `fetch`; a `fetch` given to ky after
+ * these hooks is a `ConfigError` (pass it as `options.fetch`). The package README says the rest.
  * @example
  * const api = ky.create({ prefixUrl: 'https://api.example.com', ...oauth2Hooks(provider) })
  * const orders = await api.get('orders').json()
@@ -73,13 +62,10 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   const { fetch: given, ...rest } = options
   const shape = shapeOf(() => prefix)
   const protocol = createRequestProtocol(provider, rest, shape)
-  /** ky hands every hook of one call (its retries too) the same options object. */
-  const grants = new WeakMap<Options, Grant>()
-  /** The call of each `Request` sent with a DPoP grant: ky hands that very object to its fetch. */
-  const calls = new WeakMap<Request, Options>()
+  const grants = new WeakMap<Options, Grant>() // ky hands every hook of a call (retries too) one options
+  const calls = new WeakMap<Request, Options>() // each authorized `Request`: ky hands it to its fetch
   const ledger = createGrantLedger() // what grants put on requests: `new Request(url, request)` copies it
-  /** Errors leave without any token this adapter handed out. */
-  const rethrow = (error: unknown) => Promise.reject(protocol.scrub(error))
+  const rethrow = (error: unknown) => Promise.reject(protocol.scrub(error)) // errors leave without a token
 
   function apply(send: Send, grant: Grant, kept = false): void {
     if (kept) keepGrantOffClone(send.request, grant)
@@ -87,8 +73,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     calls.set(send.request, send.options)
     setGrantHeaders(send.request.headers, grant)
     ledger.note(grant)
-    // ky's TimeoutError holds the request and reaches no hook: a send hop by hop leaves it the token.
-    // The request's signal: a retry after a timeout has a new one, its options (ky caches them) the old
+    // ky's TimeoutError holds the request, reaches no hook; a retry after a timeout has a new signal
     if (followsRedirectsHere(grant, given !== undefined))
       dropGrantOnAbort(send.request.headers, send.request.signal, grant)
   }
@@ -120,13 +105,11 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     })
   }
 
-  // ky's fetch: the response decided here, so ky clones no response for an afterResponse hook
   const authorizedFetch = (request: Request, init?: RequestInit): Promise<Response> => {
-    const call = calls.get(request)
+    const call = calls.get(request) // ky's fetch: the response decided here, not in an afterResponse hook
     const grant = call && grants.get(call)
     if (call && grant) return answer(request, init, call, grant)
-    // a Request a hook built from ours (a later beforeRequest hook, `ky.retry({ request })`): what
-    // it copied goes to that origin only, and there as our send (its redirects, timeout and proof)
+    // a Request a hook built from ours (`ky.retry({ request })`): our values to their origin only, as ours
     const copied = ledger.screen(request)
     if (!copied) return (given ?? globalThis.fetch)(request, init)
     const copy = { request, options: { body: request.body } as Options } // a body: sent once
@@ -153,8 +136,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     }, rethrow) // a fetch error may hold what the API echoed (undici's parser error: its bytes)
   }
 
-  // ky's HTTPError holds the clone ky kept of the request (without our values) and what the API
-  // echoed of them: the call's last proof is looked for in every form, though the request lacks it
+  // ky's HTTPError holds what the API echoed: the call's last proof is looked for there too
   const beforeError: BeforeErrorHook = (error) => protocol.scrub(error, grants.get(error.options as Options))
   return {
     hooks: { beforeRequest: [beforeRequest], beforeError: [beforeError] },

@@ -1,17 +1,17 @@
+import { subscribe } from 'node:diagnostics_channel'
 import { ConfigError, type TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
   ChainedSend,
   type ClientShape,
+  checkConnections,
   createRequestProtocol,
   DispatchChains,
   hasAuthorization,
   isProviderRequest,
   rawHeader,
-  withGrantHeaders,
 } from '@tokenwell/core/adapter'
 import type { Dispatcher } from 'undici'
-import { dispatchChecked } from './connection-origin.js'
 
 export interface OAuth2Options extends AdapterOptions {
   /** Which requests get the token. Required: a dispatcher serves every origin and has no base URL. */
@@ -21,12 +21,12 @@ export interface OAuth2Options extends AdapterOptions {
 type Opts = Dispatcher.DispatchOptions & { signal?: unknown }
 type Handler = Dispatcher.DispatchHandler & { onConnect?(abort: () => void, context?: unknown): void }
 type Controller = Dispatcher.DispatchController
-type OptsHeaders = NonNullable<Opts['headers']>
 type Headers = Record<string, string | string[] | undefined>
 
 const originOf = (opts: Opts) => (typeof opts.origin === 'string' ? opts.origin : opts.origin?.origin)
 const hrefOf = (opts: Opts) => `${originOf(opts)}${opts.path}`
 const signalOf = ({ signal }: Opts) => (signal instanceof AbortSignal ? signal : undefined)
+const dispatchWithGrant = checkConnections(subscribe) // a Client or Pool bound elsewhere is refused
 
 /** A response; `history`: the hops an inner redirect handler followed, ending with this response's URL. */
 type Reply = { status: number; headers: Headers | Buffer[]; history: readonly (string | URL)[] | undefined }
@@ -75,8 +75,7 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
       }
       const next = new (handler.onHeaders ? Legacy : Current)(chains, opts, handler, step ?? false)
       if (step?.authorization === undefined) return dispatch(opts, next)
-      const tokened = { ...opts, headers: withGrantHeaders(opts.headers, step) as OptsHeaders }
-      return dispatchChecked(step.authorization, step.origin, dispatch, tokened, next) // where undici connects
+      return dispatchWithGrant(step, dispatch, opts, next)
     }
 
     /** One send, with a token or none (`ChainedSend`), in undici's terms. */
@@ -142,7 +141,6 @@ export function oauth2(provider: TokenProvider, options: OAuth2Options): Dispatc
         this.onError(error, controller)
       }
     }
-
     return (opts: Opts, handler: Handler) => send(opts, handler, chains.step(opts, handler))
   }
 }

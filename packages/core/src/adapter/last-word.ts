@@ -169,3 +169,28 @@ export function hooksAfter(hooks: readonly unknown[] | null | undefined, self: n
   for (let i = 0; hooks && i < self && i < hooks.length; i++) if (hooks[i] != null) return true
   return false
 }
+
+const pinned = new WeakSet<object>()
+const endings = new WeakMap<object, (list: unknown) => unknown[]>()
+
+/**
+ * Makes `target[key]` (axios's `transformRequest` on one request's config) keep whatever list is
+ * set on it ending with `last` (see `endingWith`): a hook of the caller's that sets the list anew
+ * after the adapter's cannot drop the adapter's last word, nor delete it (that throws). Once per
+ * object; a copy of it (`{ ...config }`) holds the list as it was, a plain property.
+ */
+export function pinEnding(target: object, key: string, last: object): void {
+  if (pinned.has(target)) return
+  pinned.add(target)
+  const lastOf = endings.get(last) ?? (endingWith(last) as (list: unknown) => unknown[])
+  endings.set(last, lastOf)
+  let list = lastOf((target as Record<string, unknown>)[key])
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: false,
+    get: () => list,
+    set: (value: unknown) => {
+      list = lastOf(value)
+    },
+  })
+}

@@ -1,5 +1,6 @@
-import { subscribe } from 'node:diagnostics_channel'
-import { ConfigError } from '@tokenwell/core'
+import { ConfigError } from '../errors.js'
+import { type RequestHeaders, withGrantHeaders } from './raw-headers.js'
+import type { Grant } from './shape.js'
 
 /** What of an undici `Request` the check reads and sets (undici 7: headers as `[name, value, …]`). */
 interface Created {
@@ -10,39 +11,46 @@ interface Created {
   error?: Error | null
 }
 
+/** `dispatch(opts, handler)` with the headers of `grant` (one that sends a token) added to `opts`. */
+export type GrantDispatch = <O extends { headers?: unknown }, H>(
+  grant: Grant,
+  dispatch: (opts: O, handler: H) => boolean,
+  opts: O,
+  handler: H,
+) => boolean
+
 /** The `Authorization` value being dispatched, and the origin it is for; `undefined` between sends. */
 let authorization: string | undefined
 let origin = ''
 let watching = false
 
 /**
- * `dispatch(opts, handler)` for a request that carries `value` for `to`, checking the requests undici
- * creates meanwhile (`undici:request:create`, before anything of one is written): one that carries
- * `value` but connects elsewhere fails with `ConfigError` and sends nothing. A `Client` or `Pool`
- * connects to its own origin whatever origin the request names, which is all the interceptor
- * reads. Only a request created while this dispatch runs is checked: a `Pool` with a `connections`
- * limit that queues it creates it later, unchecked.
+ * A `GrantDispatch` that checks the requests undici creates while it dispatches
+ * (`undici:request:create` through `subscribe`, Node's `diagnostics_channel.subscribe`: published
+ * before anything of a request is written): one that carries the grant's `Authorization` but
+ * connects elsewhere than the grant's origin fails with `ConfigError` and sends nothing. undici's
+ * `Client` and `Pool` connect to their own origin whatever origin a request names, which is all
+ * an interceptor reads. Only a request created while the dispatch runs is checked: a `Pool` with
+ * a `connections` limit that queues it creates it later, unchecked.
  */
-export function dispatchChecked<O, H>(
-  value: string,
-  to: string,
-  dispatch: (opts: O, handler: H) => boolean,
-  opts: O,
-  handler: H,
-): boolean {
-  if (!watching) {
-    subscribe('undici:request:create', check)
-    watching = true
-  }
-  const outerValue = authorization
-  const outerOrigin = origin
-  authorization = value
-  origin = to
-  try {
-    return dispatch(opts, handler)
-  } finally {
-    authorization = outerValue
-    origin = outerOrigin
+export function checkConnections(
+  subscribe: (name: string, listener: (message: unknown) => void) => void,
+): GrantDispatch {
+  return (grant, dispatch, opts, handler) => {
+    if (!watching) {
+      subscribe('undici:request:create', check)
+      watching = true
+    }
+    const outerValue = authorization
+    const outerOrigin = origin
+    authorization = grant.authorization
+    origin = grant.origin
+    try {
+      return dispatch({ ...opts, headers: withGrantHeaders(opts.headers as RequestHeaders, grant) }, handler)
+    } finally {
+      authorization = outerValue
+      origin = outerOrigin
+    }
   }
 }
 
