@@ -25,7 +25,8 @@ import { isCode, pointAtMockServers, readmeBlocks, readmeFiles, root } from './s
 
 const SECRET = 'readme-example-secret'
 const blocks = readmeFiles().flatMap(readmeBlocks).filter(isCode)
-const dir = `${root}test/.readme-examples/`
+// one folder per run: CI runs the suite on Node 22 and 24 side by side in one checkout
+const dir = `${root}test/.readme-examples/${process.pid}/`
 
 let auth: Awaited<ReturnType<typeof startMockAuthServer>>
 let api: Awaited<ReturnType<typeof startProtectedApi>>
