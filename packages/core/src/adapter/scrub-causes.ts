@@ -1,8 +1,7 @@
-import { scrubberFor } from './scrub.js'
+import { asIs, scrubberFor } from './scrub.js'
 
 /** Errors of a chain visited at most: a chain is short, and a cycle ends here too. */
 const DEPTH = 8
-const REDACTED = '[redacted]'
 
 /**
  * Removes `secrets` (in every form `scrubSecrets` finds them, once its scrubber loaded) and
@@ -18,8 +17,9 @@ export function scrubCauses<E>(error: E, secrets: Iterable<string>, proofs: Iter
   const list = [...secrets].filter((secret) => secret.length > 0)
   const sent = [...proofs].flatMap((proof) => (proof ? [proof, proof.slice(proof.lastIndexOf('.') + 1)] : []))
   if (list.length + sent.length === 0) return error
-  const full = list.length > 0 ? scrubberFor(list) : (text: string) => text
-  const redact = (text: string) => sent.reduce((out, value) => out.split(value).join(REDACTED), full(text))
+  const full = list.length > 0 ? scrubberFor(list) : asIs([])
+  const asSent = asIs(sent)
+  const redact = (text: string) => asSent(full(text))
   const seen = new Set<unknown>()
   const chain: unknown[] = [error]
   while (chain.length > 0 && seen.size < DEPTH) {

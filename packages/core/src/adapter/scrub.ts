@@ -34,7 +34,8 @@ export function loadScrubber(): Promise<void> | undefined {
   return loading
 }
 
-const asIs =
+/** A scrubber that finds each of `list` only as it is. */
+export const asIs =
   (list: readonly string[]): Scrubber =>
   (text) =>
     list.reduce((out, secret) => out.split(secret).join(REDACTED), text)
@@ -64,8 +65,9 @@ export function holdsSecret(text: string, secrets: Iterable<string>): boolean {
  * `sentAsIs` are DPoP proofs, one per send (a scrubber for all of them would cost more than the
  * error): those `value` holds as sent (the client's own objects do) are then looked for again by
  * their signature in every form, as the secrets are (an API may echo one base64-encoded or cut);
- * so are those of `echoed`, proofs the client's objects no longer hold as sent. Frozen objects (a `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For
- * errors a client hands back after the request ended.
+ * so are those of `echoed`, proofs the client's objects no longer hold as sent. Frozen objects (a
+ * `Token`, a `Grant`) are left alone. Returns `value`, changed in place. For errors a client hands
+ * back after the request ended.
  * @see DESIGN.md rule 5
  */
 export function scrubSecrets<T>(
