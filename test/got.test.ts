@@ -249,18 +249,7 @@ describe('@tokenwell/got over Unix domain sockets (enableUnixSockets)', () => {
         return new Promise<typeof server>((resolve) => server.listen(path, () => resolve(server)))
       }
       const servers = [await listen('api', apiSocket), await listen('other', otherSocket)]
-      const provider = createTokenProvider({
-        tokenEndpoint: 'http://127.0.0.1:1/token',
-        clientId: 'c',
-        clientSecret: 's',
-        ...(dpop && { dpop: createDpop() }),
-        fetch: async () =>
-          Response.json({
-            access_token: 'tok-SECRET',
-            token_type: dpop ? 'DPoP' : 'Bearer',
-            expires_in: 300,
-          }),
-      })
+      const provider = fixedTokenProvider(undefined, dpop ? { dpop: createDpop() } : {})
       const client = got.extend(oauth2Hooks(provider, { allowInsecureHttp: true }), {
         prefixUrl: `http://unix:${apiSocket}:`,
         enableUnixSockets: true,
@@ -305,18 +294,7 @@ describe('@tokenwell/got and the error a retry starts from', () => {
         res.writeHead(seen.length % 2 === 1 ? 503 : 200).end('{}')
       })
       await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
-      const provider = createTokenProvider({
-        tokenEndpoint: 'http://127.0.0.1:1/token',
-        clientId: 'c',
-        clientSecret: 's',
-        ...(dpop && { dpop: createDpop() }),
-        fetch: async () =>
-          Response.json({
-            access_token: 'tok-SECRET',
-            token_type: dpop ? 'DPoP' : 'Bearer',
-            expires_in: 300,
-          }),
-      })
+      const provider = fixedTokenProvider(undefined, dpop ? { dpop: createDpop() } : {})
       const logged: string[] = []
       const log = (error: unknown) =>
         void logged.push(inspect(error, { depth: Number.POSITIVE_INFINITY }), JSON.stringify(error))
@@ -366,14 +344,7 @@ describe('@tokenwell/got and two instances merged into one (got.extend(a, b))', 
     }
     const STEP_UP = 'Bearer error="insufficient_scope", scope="more"'
     const [A, B] = [await listen('A'), await listen('B')]
-    const provider = (name: string) =>
-      createTokenProvider({
-        tokenEndpoint: 'http://127.0.0.1:1/token',
-        clientId: 'c',
-        clientSecret: 's',
-        fetch: async () =>
-          Response.json({ access_token: `tok-${name}`, token_type: 'Bearer', expires_in: 300 }),
-      })
+    const provider = (name: string) => fixedTokenProvider(`tok-${name}`)
     const providers = [provider('A'), provider('B')] as const
     const a = got.extend(oauth2Hooks(providers[0], { match: A }), { prefixUrl: A })
     const b = got.extend(oauth2Hooks(providers[1], { match: B, stepUp: true }), { prefixUrl: B })

@@ -59,7 +59,7 @@ export async function startRecorder(): Promise<Recorder> {
   }
 }
 
-/** A provider whose token endpoint always answers `token` (Bearer, 300 s), no retries; `extra` options on top. */
+/** A provider whose token endpoint always answers `token` (300 s; DPoP with `extra.dpop`), no retries; `extra` options on top. */
 export function fixedTokenProvider(
   token = 'tok-SECRET',
   extra: Partial<TokenProviderOptions> = {},
@@ -88,6 +88,10 @@ function answering(next: () => string, dpop: boolean, extra: Partial<TokenProvid
     ...(dpop && { dpop: createDpop() }),
     ...extra,
     fetch: async () =>
-      Response.json({ access_token: next(), token_type: dpop ? 'DPoP' : 'Bearer', expires_in: 300 }),
+      Response.json({
+        access_token: next(),
+        token_type: dpop || extra.dpop ? 'DPoP' : 'Bearer',
+        expires_in: 300,
+      }),
   } as TokenProviderOptions)
 }
