@@ -273,6 +273,43 @@ describe('@tokenwell/undici over loopback HTTP', () => {
     }
   })
 
+  it('a Pool that queues the request (its connections limit) is checked when it creates it: ConfigError, nothing sent there', async () => {
+    const seen: (string | undefined)[] = []
+    const elsewhere = createServer((req, res) => {
+      seen.push(req.headers.authorization)
+      setTimeout(() => res.end('{}'), req.url === '/slow' ? 100 : 0) // holds the one connection
+    })
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve))
+    const origin = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`
+    const pool = new Pool(origin, { connections: 1 })
+    const pools = [pool]
+    try {
+      const composed = pool.compose(oauth2(servers.provider, { match: servers.api.url }))
+      await servers.provider.getToken() // the token is at hand: the request is dispatched at once, and queued
+      const slow = get(composed, `${origin}/slow`) // not matched: no token, and the pool's connection is busy
+      const queued = await Promise.all(
+        [1, 2, 3].map((n) => get(composed, `${servers.api.url}/echo/queued-${n}`).catch((e: unknown) => e)),
+      )
+      expect((await slow).status).toBe(200)
+      for (const refused of queued) {
+        expect(refused).toBeInstanceOf(ConfigError)
+        expect((refused as Error).message).toContain(`connects this request to ${origin}, not to the origin`)
+      }
+      expect(seen).toEqual([undefined])
+      // queued in a Pool of the API's own origin, each goes with the token
+      const apiPool = new Pool(servers.api.url, { connections: 1 })
+      pools.push(apiPool)
+      const authorized = apiPool.compose(oauth2(servers.provider, { match: servers.api.url }))
+      const answers = await Promise.all(
+        [1, 2, 3].map((n) => get(authorized, `${servers.api.url}/echo/own-queued-${n}`)),
+      )
+      expect(answers.map((a) => a.data)).toMatchObject([1, 2, 3].map(() => ({ authorized: true })))
+    } finally {
+      await Promise.all(pools.map((p) => p.close()))
+      await new Promise((resolve) => elsewhere.close(resolve))
+    }
+  })
+
   it('connecting elsewhere on the API’s behalf is no refusal: dns() to an address, a forward proxy given the whole URL', async () => {
     const { port } = new URL(servers.api.url)
     const named = `http://localhost:${port}` // dns() connects to 127.0.0.1 with Host: localhost:port

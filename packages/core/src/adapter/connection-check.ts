@@ -22,16 +22,27 @@ export type GrantDispatch = <O extends { headers?: unknown }, H>(
 /** The `Authorization` value being dispatched, and the origin it is for; `undefined` between sends. */
 let authorization: string | undefined
 let origin = ''
+/** Whether undici created the request being dispatched while it dispatched it. */
+let created = false
 let watching = false
+/**
+ * The origins each `Authorization` value was dispatched to without undici creating the request
+ * then (a `Pool` queued it, or the dispatcher makes no undici request): checked when one is
+ * created later. The oldest values go past `QUEUED_VALUES` (a queued request waits for no token
+ * that many renewals old).
+ */
+const queued = new Map<string, Set<string>>()
+const QUEUED_VALUES = 32
 
 /**
- * A `GrantDispatch` that checks the requests undici creates while it dispatches
- * (`undici:request:create` through `subscribe`, Node's `diagnostics_channel.subscribe`: published
- * before anything of a request is written): one that carries the grant's `Authorization` but
- * connects elsewhere than the grant's origin fails with `ConfigError` and sends nothing. undici's
- * `Client` and `Pool` connect to their own origin whatever origin a request names, which is all
- * an interceptor reads. Only a request created while the dispatch runs is checked: a `Pool` with
- * a `connections` limit that queues it creates it later, unchecked.
+ * A `GrantDispatch` that checks the requests undici creates for it (`undici:request:create`
+ * through `subscribe`, Node's `diagnostics_channel.subscribe`: published before anything of a
+ * request is written): one that carries the grant's `Authorization` but connects elsewhere than
+ * the grant's origin fails with `ConfigError` and sends nothing. undici's `Client` and `Pool`
+ * connect to their own origin whatever origin a request names, which is all an interceptor reads.
+ * A request a `Pool` queues (its `connections` limit) is created later: then it may carry that
+ * value only to an origin the value was dispatched to (so the caller's own request with the very
+ * value goes elsewhere only while none of ours waits).
  */
 export function checkConnections(
   subscribe: (name: string, listener: (message: unknown) => void) => void,
@@ -41,32 +52,43 @@ export function checkConnections(
       subscribe('undici:request:create', check)
       watching = true
     }
-    const outerValue = authorization
-    const outerOrigin = origin
-    authorization = grant.authorization
+    const outer = [authorization, origin, created] as const
+    authorization = grant.authorization!
     origin = grant.origin
+    created = false
     try {
       return dispatch({ ...opts, headers: withGrantHeaders(opts.headers as RequestHeaders, grant) }, handler)
     } finally {
-      authorization = outerValue
-      origin = outerOrigin
+      if (!created) awaitCreation(authorization, origin)
+      ;[authorization, origin, created] = outer
     }
   }
 }
 
+function awaitCreation(value: string, to: string): void {
+  const origins = queued.get(value)
+  if (origins) return void origins.add(to)
+  if (queued.size >= QUEUED_VALUES) queued.delete(queued.keys().next().value!)
+  queued.set(value, new Set([to]))
+}
+
 function check(message: unknown): void {
-  if (authorization === undefined) return
+  if (authorization === undefined && queued.size === 0) return
   const request = (message as { request?: Created }).request
   const headers = request?.headers
   if (!Array.isArray(headers) || request!.error) return
   for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i + 1] !== authorization || String(headers[i]).toLowerCase() !== 'authorization') continue
+    const value = headers[i + 1]
+    const ours = value === authorization
+    const origins = ours || queued.size === 0 ? undefined : queued.get(value as string)
+    if ((!ours && origins === undefined) || String(headers[i]).toLowerCase() !== 'authorization') continue
+    if (ours) created = true
     const to = connectsTo(request!)
-    if (to !== origin)
+    if (ours ? to !== origin : !origins!.has(to))
       request!.error = new ConfigError(
-        `undici connects this request to ${to}, not to ${origin} that it names: a Client or Pool connects ` +
-          'to its own origin. The token was not sent: compose oauth2() on an Agent, or on a Client or Pool ' +
-          'with a match that names its origin alone',
+        `undici connects this request to ${to}, not to ${ours ? origin : 'the origin'} that ` +
+          'it names: a Client or Pool connects to its own origin. The token was not sent: compose ' +
+          'oauth2() on an Agent, or on a Client or Pool with a match that names its origin alone',
       )
     return
   }
