@@ -1,5 +1,9 @@
+import { ConfigError } from '@tokenwell/core'
+import { createDpop } from '@tokenwell/core/dpop'
 import { withOAuth2 } from '@tokenwell/fetch'
+import { Client, Pool } from 'undici'
 import { describe, expect, it } from 'vitest'
+import { fixedTokenProvider, startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
 
 describe('@tokenwell/fetch over loopback HTTP', () => {
@@ -30,6 +34,45 @@ describe('@tokenwell/fetch over loopback HTTP', () => {
     expect(response.status).toBe(200)
     expect(await decode(response)).toBe('inside a Request')
     expect(servers.api.stats.byPath['/echo/request']).toBe(2)
+  })
+
+  it('an init.dispatcher bound to another origin (undici Client, Pool) gets no token: fetch fails, nothing sent there', async () => {
+    const elsewhere = await startRecorder()
+    const bound = [new Pool(elsewhere.url), new Client(elsewhere.url), new Pool(elsewhere.url)]
+    const providers = [servers.provider, fixedTokenProvider('tok-SECRET', { dpop: createDpop() })]
+    const url = `${servers.api.url}/echo/bound`
+    const form = () => Object.assign(new FormData(), { name: 'ada' }) // FormData: sent as a Request
+    try {
+      for (const provider of providers) {
+        const authFetch = withOAuth2(provider, { match: servers.api.url })
+        const calls = [
+          (dispatcher: unknown) => authFetch(url, { dispatcher } as RequestInit),
+          (dispatcher: unknown) =>
+            authFetch(new URL(url), { method: 'POST', body: form(), dispatcher } as RequestInit),
+          (dispatcher: unknown) => authFetch(new Request(url), { dispatcher } as RequestInit),
+        ]
+        for (const [i, call] of calls.entries()) {
+          const refused = await call(bound[i]).catch((e: unknown) => e)
+          expect(refused).toBeInstanceOf(TypeError) // as fetch fails
+          expect((refused as Error).cause).toBeInstanceOf(ConfigError)
+          expect(String((refused as Error).cause)).toContain(`connects this request to ${elsewhere.url}`)
+        }
+      }
+      expect(elsewhere.requests).toEqual([])
+      // bound to the API's own origin, it is authorized; the other origin's own requests go as they are
+      const own = new Pool(servers.api.url)
+      bound.push(own)
+      const authFetch = withOAuth2(servers.provider, { match: servers.api.url })
+      const answer = await authFetch(`${servers.api.url}/echo/own-pool`, { dispatcher: own } as RequestInit)
+      expect(await answer.json()).toMatchObject({ authorized: true })
+      expect(
+        (await authFetch(`${elsewhere.url}/plain`, { dispatcher: bound[0] } as RequestInit)).status,
+      ).toBe(200)
+      expect(elsewhere.requests.map((r) => r.authorization)).toEqual([undefined])
+    } finally {
+      await Promise.all(bound.map((d) => d.close()))
+      await elsewhere.close()
+    }
   })
 
   it('sends a ReadableStream body once and returns the 401 instead of an empty replay', async () => {

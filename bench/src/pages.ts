@@ -101,6 +101,16 @@ document.body.textContent = JSON.stringify(await (await api.fetch('https://api.e
  * `@tokenwell/<name>` and its subpath entries as an installed copy resolves them (its
  * package.json `exports`, to dist/), whether or not the bench lists the package.
  */
+/** `@tokenwell/core/adapter` from the sources as its `browser` condition resolves it (the root tsconfig maps it to Node's). */
+const browserSources: Plugin = {
+  name: 'browser-sources',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^@tokenwell\/core\/adapter$/ }, () => ({
+      path: `${root}packages/core/src/adapter/browser.ts`,
+    }))
+  },
+}
+
 const builtPackages: Plugin = {
   name: 'built-packages',
   setup(esbuild) {
@@ -130,7 +140,7 @@ export async function measurePage(page: PageSpec, from: 'src' | 'dist'): Promise
     absWorkingDir: resolveDir,
     stdin: { contents: page.contents, resolveDir, loader: 'js', sourcefile: 'page.js' },
     ...(from === 'src'
-      ? { tsconfig: `${root}tsconfig.json` }
+      ? { tsconfig: `${root}tsconfig.json`, plugins: [browserSources] }
       : { tsconfigRaw: '{}', plugins: [builtPackages] }),
     bundle: true,
     minify: true,

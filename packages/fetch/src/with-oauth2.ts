@@ -6,6 +6,7 @@ import {
   fetchHopByHop,
   followsRedirectsHere,
   type Grant,
+  guardDispatcher,
   hasAuthorization,
   isReplayableBody,
   setGrantHeaders,
@@ -25,11 +26,14 @@ export interface WithOAuth2Options extends AdapterOptions {
   fetch?: FetchLike
 }
 
-/** One call: the URL, the caller's init, and the `Request` when the caller passed one. */
-type Call = { url: string; init: RequestInit; request: Request | undefined }
+/** One call: the URL, the caller's init, the `Request` when the caller passed one, and Node's `init.dispatcher`. */
+type Call = { url: string; init: RequestInit; request: Request | undefined; dispatcher?: unknown }
 
 const NO_INIT: RequestInit = Object.freeze({})
 const callOf = (request: Request): Call => ({ url: request.url, init: NO_INIT, request })
+/** `init`, and Node's `init.dispatcher` checked for `grant` (a `Client` or `Pool` connects to its own origin). */
+const guarded = ({ dispatcher: d }: Call, grant: Grant, init: RequestInit): RequestInit =>
+  d === undefined ? init : ({ ...init, dispatcher: guardDispatcher(d, grant) } as RequestInit)
 
 const shape: ClientShape<Call, Response> = {
   url: (call) => call.url,
@@ -54,8 +58,7 @@ const shape: ClientShape<Call, Response> = {
  * bound now, so `globalThis.fetch = withOAuth2(provider)` works: the wrapper calls the fetch it
  * replaced, and the provider's token requests skip it. With a DPoP-bound token, redirects are
  * followed here (at most 20), with a new proof per same-origin hop and nothing once the chain
- * left the origin.
- *
+ * left the origin. Node's `init.dispatcher` bound to another origin (a `Client`, `Pool`) gets no token.
  * @example
  * const authFetch = withOAuth2(provider, { match: 'https://api.example.com' })
  * const response = await authFetch('https://api.example.com/orders', { method: 'POST', body })
@@ -63,8 +66,7 @@ const shape: ClientShape<Call, Response> = {
  */
 export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options = {}): Fetch {
   const { fetch: given, ...rest } = options
-  // fetch's errors hold no request (HTTP errors are responses), only text: in Node, what the API
-  // echoed in a head undici could not parse (its parser error's bytes), the token among them
+  // fetch's errors hold no request, only text: in Node, the bytes of a head undici could not parse
   const protocol = createProtocolWithoutScrub(provider, rest, shape)
   const rethrow = (error: unknown) => Promise.reject(protocol.scrubCauses(error))
   const bare = unwrapFetch(globalThis.fetch)
@@ -76,10 +78,10 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
       const sending = call.request
       if (sending.body !== null) call.request = sending.clone() // the copy for a replay
       if (!grant) return raw(sending)
-      return raw(new Request(sending, { headers: withGrant(sending.headers, grant) }))
+      return raw(new Request(sending, guarded(call, grant, { headers: withGrant(sending.headers, grant) })))
     }
     if (!grant) return raw(call.url, call.init === NO_INIT ? undefined : call.init)
-    return raw(call.url, { ...call.init, headers: withGrant(call.init.headers, grant) })
+    return raw(call.url, guarded(call, grant, { ...call.init, headers: withGrant(call.init.headers, grant) }))
   }
 
   /** Sends `call` with `grant`, and what the protocol makes of the response. */
@@ -89,7 +91,9 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
       followsRedirectsHere(grant, given !== undefined) && (call.init.redirect ?? call.request?.redirect)
     if (mode !== 'follow' && mode !== undefined)
       return send(call, grant).then((response) => settle(call, grant, response), rethrow)
-    const request = call.request ?? new Request(call.url, call.init)
+    const init = guarded(call, grant, call.request ? NO_INIT : call.init)
+    const request =
+      call.request && init === NO_INIT ? call.request : new Request(call.request ?? call.url, init)
     const replayable = isReplayableBody(shape.body!(call))
     return fetchHopByHop(raw, request, grant, (g, hop) => protocol.again(g, callOf(hop)), replayable).then(
       (last) => settle(callOf(last.request), last.grant, last.response),
@@ -115,7 +119,8 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
     const request = direct ? undefined : new Request(input, init)
     const url = request ? request.url : typeof input === 'string' ? input : (input as URL).href
     const own = request ? init?.body !== undefined && { body: init.body ?? null } : init
-    const call: Call = { url, init: own || NO_INIT, request }
+    const { dispatcher } = (init ?? NO_INIT) as { dispatcher?: unknown }
+    const call: Call = { url, init: own || NO_INIT, request, dispatcher }
     let grant: ReturnType<typeof protocol.begin>
     try {
       grant = protocol.begin(call)
@@ -139,7 +144,6 @@ function withGrant(headers: HeadersInit | undefined, grant: Grant): HeadersInit 
 }
 
 function isPlain(init: RequestInit | undefined): boolean {
-  if (init === undefined) return true
-  const proto = Object.getPrototypeOf(init)
-  return (proto === null || proto === Object.prototype) && !(init.body instanceof FormData)
+  const proto = init === undefined ? null : Object.getPrototypeOf(init)
+  return (proto === null || proto === Object.prototype) && !(init?.body instanceof FormData)
 }

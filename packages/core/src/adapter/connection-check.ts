@@ -44,24 +44,48 @@ const QUEUED_VALUES = 32
  * value only to an origin the value was dispatched to (so the caller's own request with the very
  * value goes elsewhere only while none of ours waits).
  */
-export function checkConnections(
-  subscribe: (name: string, listener: (message: unknown) => void) => void,
-): GrantDispatch {
-  return (grant, dispatch, opts, handler) => {
-    if (!watching) {
-      subscribe('undici:request:create', check)
-      watching = true
-    }
-    const outer = [authorization, origin, created] as const
-    authorization = grant.authorization!
-    origin = grant.origin
-    created = false
-    try {
-      return dispatch({ ...opts, headers: withGrantHeaders(opts.headers as RequestHeaders, grant) }, handler)
-    } finally {
-      if (!created) awaitCreation(authorization, origin)
-      ;[authorization, origin, created] = outer
-    }
+export function checkConnections(subscribe: Subscribe): GrantDispatch {
+  return (grant, dispatch, opts, handler) =>
+    watched(subscribe, grant, () =>
+      dispatch({ ...opts, headers: withGrantHeaders(opts.headers as RequestHeaders, grant) }, handler),
+    )
+}
+
+/**
+ * `dispatcher` (undici's, as Node's fetch takes it in `init.dispatcher`) with each `dispatch`
+ * checked as `checkConnections` checks an interceptor's: a `Client` or `Pool` bound to another
+ * origin than `grant`'s gets no token (fetch fails with a `TypeError` whose `cause` is the
+ * `ConfigError`). Outside Node (no `process.getBuiltinModule`), `dispatcher` itself.
+ */
+export function guardDispatcher<D>(dispatcher: D, grant: Grant): D {
+  const subscribe = (globalThis as { process?: NodeProcess }).process?.getBuiltinModule?.(
+    'node:diagnostics_channel',
+  )?.subscribe
+  const dispatch = (dispatcher as { dispatch?: unknown } | null)?.dispatch
+  if (subscribe === undefined || typeof dispatch !== 'function') return dispatcher
+  const checked = (opts: unknown, handler: unknown) =>
+    watched(subscribe, grant, () => dispatch.call(dispatcher, opts, handler))
+  return Object.create(dispatcher as object, { dispatch: { value: checked } })
+}
+
+type Subscribe = (name: string, listener: (message: unknown) => void) => void
+type NodeProcess = { getBuiltinModule?(id: string): { subscribe?: Subscribe } | undefined }
+
+/** `send()`, checking the requests undici creates meanwhile against `grant`; one it does not create then, when it does. */
+function watched<T>(subscribe: Subscribe, grant: Grant, send: () => T): T {
+  if (!watching) {
+    subscribe('undici:request:create', check)
+    watching = true
+  }
+  const outer = [authorization, origin, created] as const
+  authorization = grant.authorization!
+  origin = grant.origin
+  created = false
+  try {
+    return send()
+  } finally {
+    if (!created) awaitCreation(authorization, origin)
+    ;[authorization, origin, created] = outer
   }
 }
 

@@ -1,0 +1,6 @@
+// @tokenwell/core/adapter as a browser build resolves it (the `browser` condition): the same,
+// without what only Node needs.
+export * from './index.js'
+
+/** No undici dispatcher in a browser: the dispatcher itself (Node's checks it, see connection-check.ts). */
+export const guardDispatcher = <D>(dispatcher: D, _grant: unknown): D => dispatcher
