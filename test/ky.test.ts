@@ -1,6 +1,10 @@
+import { ConfigError } from '@tokenwell/core'
+import { createDpop } from '@tokenwell/core/dpop'
 import { oauth2Hooks } from '@tokenwell/ky'
 import ky, { HTTPError } from 'ky'
+import { Pool } from 'undici'
 import { describe, expect, it } from 'vitest'
+import { fixedTokenProvider, startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
 
 describe('@tokenwell/ky over loopback HTTP', () => {
@@ -66,6 +70,32 @@ describe('@tokenwell/ky over loopback HTTP', () => {
     expect(await api.get('echo/start').json()).toMatchObject({ path: '/echo/moved', authorized: true })
     expect(servers.api.stats.byPath['/echo/moved']).toBe(2) // the 401, then the replay
     expect(servers.auth.stats.tokenRequests).toBe(1)
+  })
+
+  it('a dispatcher option bound to another origin (an undici Pool, Node) gets no token: fetch fails, nothing sent there', async () => {
+    const elsewhere = await startRecorder()
+    const pools = [new Pool(elsewhere.url), new Pool(servers.api.url)]
+    const providers = [servers.provider, fixedTokenProvider('tok-SECRET', { dpop: createDpop() })]
+    try {
+      for (const provider of providers) {
+        const api = ky.create({ prefixUrl: servers.api.url, retry: 0, ...oauth2Hooks(provider) })
+        // ky hands options it does not know (undici's `dispatcher`) to fetch
+        const refused = await api
+          .get('echo/bound', { dispatcher: pools[0] } as never)
+          .catch((e: unknown) => e)
+        expect(refused).toBeInstanceOf(TypeError) // as fetch fails
+        expect(String((refused as Error).cause)).toContain(`connects this request to ${elsewhere.url}`)
+        expect((refused as Error).cause).toBeInstanceOf(ConfigError)
+      }
+      expect(elsewhere.requests).toEqual([])
+      const own = await client()
+        .get('echo/own-pool', { dispatcher: pools[1] } as never)
+        .json()
+      expect(own).toMatchObject({ authorized: true })
+    } finally {
+      await Promise.all(pools.map((p) => p.close()))
+      await elsewhere.close()
+    }
   })
 
   it('replays a string body byte-identical and sends a ReadableStream once, returning its 401', async () => {

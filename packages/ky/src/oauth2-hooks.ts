@@ -6,6 +6,7 @@ import {
   dropGrantOnAbort,
   fetchHopByHop,
   followsRedirectsHere,
+  guardInit,
   isReplayableBody,
   keepGrantOffClone,
   restoreClone,
@@ -48,10 +49,9 @@ const shapeOf = (prefix: () => string | undefined): ClientShape<Send, Response> 
 
 /**
  * Hooks for `ky.create()` / `ky.extend()` that put `Authorization: <tokenType> <accessToken>`
- * from `provider` on requests and answer a 401 by renewing the token and sending the request
- * once more, by the rules of `@tokenwell/core/adapter`: by default to the origin of `prefixUrl`
- * (`match` says otherwise). The replay happens in the returned `fetch`; a `fetch` given to ky after
- * these hooks is a `ConfigError` (pass it as `options.fetch`). The package README says the rest.
+ * from `provider` on requests and answer a 401 by renewing the token and sending the request once
+ * more, by the rules of `@tokenwell/core/adapter`, to the origin of `prefixUrl` unless `match` says
+ * otherwise. The replay is in the returned `fetch`: yours goes in `options.fetch` (to ky: `ConfigError`).
  * @example
  * const api = ky.create({ prefixUrl: 'https://api.example.com', ...oauth2Hooks(provider) })
  * const orders = await api.get('orders').json()
@@ -124,14 +124,14 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     restoreClone(request) // ky has cloned it: a fetch that clones what it sends clones it whole
     // sending consumes the body: a copy kept for the replay, when there is one to send again
     const spare = request.body !== null && isReplayableBody(call.body) ? request.clone() : request
-    return send(request, init, call, grant).then((response) => {
+    return send(request, guardInit(init, grant), call, grant).then((response) => {
       const next = protocol.onResponse(grants.get(call) ?? grant, { request: spare, options: call }, response)
       if (next === undefined) return response
       return next.then((replay) => {
         if (!replay) return response
         void response.body?.cancel().catch(() => {})
         apply({ request: spare, options: call }, replay)
-        return send(spare, init, call, replay).catch(rethrow)
+        return send(spare, guardInit(init, replay), call, replay).catch(rethrow)
       }, rethrow)
     }, rethrow) // a fetch error may hold what the API echoed (undici's parser error: its bytes)
   }

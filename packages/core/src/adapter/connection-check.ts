@@ -68,6 +68,12 @@ export function guardDispatcher<D>(dispatcher: D, grant: Grant): D {
   return Object.create(dispatcher as object, { dispatch: { value: checked } })
 }
 
+/** `init` with its `dispatcher` (Node's fetch's, as ky hands it on) guarded for `grant`: see `guardDispatcher`. */
+export function guardInit<I extends object | undefined>(init: I, grant: Grant): I {
+  const dispatcher = (init as { dispatcher?: unknown } | undefined)?.dispatcher
+  return dispatcher === undefined ? init : { ...init, dispatcher: guardDispatcher(dispatcher, grant) }
+}
+
 type Subscribe = (name: string, listener: (message: unknown) => void) => void
 type NodeProcess = { getBuiltinModule?(id: string): { subscribe?: Subscribe } | undefined }
 
