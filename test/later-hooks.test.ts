@@ -213,6 +213,33 @@ describe.each(adapters.flatMap((name) => [false, true].map((dpop) => ({ name, dp
       },
     )
 
+    it.each(['instance', 'request'] as const)(
+      'axios: a transformRequest of the %s’s that moves the request (axios calls it with the config as this), no interceptor after ours: the second origin gets no token, no proof',
+      async (level) => {
+        if (name !== 'axios') return
+        const transformRequest = [
+          function move(this: InternalAxiosRequestConfig, data: unknown) {
+            if (level === 'instance') this.url = `${evil.url}/moved`
+            else this.baseURL = evil.url
+            return data
+          },
+        ]
+        const instance = axios.create({
+          baseURL: api.url,
+          validateStatus: () => true,
+          ...(level === 'instance' && { transformRequest }),
+        })
+        oauth2Interceptor(instance, provider)
+        const { status } = await instance.get('start', level === 'request' ? { transformRequest } : {})
+        expect(status).toBe(200)
+        expect(evil.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
+          [level === 'instance' ? '/moved' : '/start', undefined, undefined],
+        ])
+        expect(leaked(evil)).toBe(0)
+        expect(api.requests).toEqual([])
+      },
+    )
+
     it('a later hook that moves the request and sets its own Authorization: that one goes where it sends it', async () => {
       expect(await send(ownToE)).toBe(200)
       expect(evil.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([

@@ -80,8 +80,7 @@ export function oauth2Interceptor(
     config[STATE] = grant
     if (grant.authorization === undefined) config.headers.delete(['Authorization', 'DPoP'])
     else config.headers.set('Authorization', grant.authorization)
-    if (hooksAfter(instance.interceptors.request.handlers, sync))
-      pinEnding(config, 'transformRequest', lastWord)
+    pinEnding(config, 'transformRequest', lastWord, hooksAfter(instance.interceptors.request.handlers, sync))
     if (grant.proof !== undefined) config.headers.set('DPoP', grant.proof)
     // a proof names one URL: Node's adapter stops at a redirect, a browser's fetch adapter fails on one
     // (XHR follows every redirect itself, with the proof but never the token: use `adapter: 'fetch'`)
