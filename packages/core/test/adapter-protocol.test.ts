@@ -11,6 +11,7 @@ import { server } from '@tokenwell/mock-server/msw'
 import fc from 'fast-check'
 import { delay, HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
+import { loadScrubber } from '../src/adapter/scrub.js'
 
 const tokenEndpoint = 'https://as.test/token'
 
@@ -291,6 +292,29 @@ describe('scrubSecrets', () => {
         expect(JSON.stringify(holder)).not.toContain(secret)
       }),
     )
+  })
+
+  it('overwrites a secret in the first 64 KiB of bytes (a Buffer, an ArrayBuffer) in place, their length kept', async () => {
+    await loadScrubber()
+    const secret = 'tok-5ecret-value-in-bytes'
+    const body = Buffer.from(`{"seen":"${secret}"}`)
+    const far = new Uint8Array(70_000).fill(32)
+    far.set(Buffer.from(secret), 100)
+    far.set(Buffer.from(secret), 69_000) // past what is searched: left as it is
+    const raw = new TextEncoder().encode(`x ${secret}`).buffer
+    const error = { response: { data: body, chunks: [far], raw } }
+    scrubSecrets(error, [secret])
+    expect(body.length).toBe(secret.length + 11)
+    expect(body.toString()).toBe(`{"seen":"${'*'.repeat(secret.length)}"}`)
+    expect(Buffer.from(far).indexOf(secret)).toBe(69_000)
+    expect(Buffer.from(raw).toString()).not.toContain(secret)
+    const printed = inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })
+    expect(printed).not.toContain(
+      Buffer.from(secret.slice(0, 12))
+        .toString('hex')
+        .replace(/(..)(?!$)/g, '$1 '),
+    )
+    expect(printed).not.toContain(secret)
   })
 
   it('deletes an authorization header holding the secret, so a resend is authorized anew', () => {
