@@ -316,6 +316,16 @@ describe('an API echoing the access token where the adapters’ scrubber may not
     },
   )
 
+  it('axios’s fetch adapter: a redirect whose Location echoes the token, to a 500: 0 pieces of it printed (the Request’s URL)', async () => {
+    const token = 'tok-0123456789-abcdefghij-SECRET'
+    answer = (sent, path) =>
+      path === '/x'
+        ? { status: 302, headers: { location: `/landing?t=${encodeURIComponent(sent)}` }, body: '' }
+        : { headers: {}, body: '{}' }
+    const text = printed(await axiosError(token, { adapter: 'fetch' }))
+    expect(pieces(text, token)).toBe(0)
+  })
+
   it('got: the token echoed as a JSON object key of a 500 body: not in error.response.body', async () => {
     const token = 'tok-0123456789-abcdefghij-SECRET'
     answer = (sent) => ({ headers: {}, body: JSON.stringify({ rejected: { [sent]: true } }) })

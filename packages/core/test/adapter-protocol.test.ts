@@ -294,7 +294,7 @@ describe('scrubSecrets', () => {
     )
   })
 
-  it('overwrites a secret in the first 64 KiB of bytes (a Buffer, an ArrayBuffer) in place, their length kept', async () => {
+  it('overwrites a secret in the first 64 KiB of bytes (a Buffer, an ArrayBuffer) in place, and gives a Request whose URL holds one a redacted url', async () => {
     await loadScrubber()
     const secret = 'tok-5ecret-value-in-bytes'
     const body = Buffer.from(`{"seen":"${secret}"}`)
@@ -302,12 +302,23 @@ describe('scrubSecrets', () => {
     far.set(Buffer.from(secret), 100)
     far.set(Buffer.from(secret), 69_000) // past what is searched: left as it is
     const raw = new TextEncoder().encode(`x ${secret}`).buffer
-    const error = { response: { data: body, chunks: [far], raw } }
+    const request = new Request(`https://api.example.com/landing?t=${secret}`)
+    const error = { response: { data: body, chunks: [far], raw }, request }
     scrubSecrets(error, [secret])
     expect(body.length).toBe(secret.length + 11)
     expect(body.toString()).toBe(`{"seen":"${'*'.repeat(secret.length)}"}`)
     expect(Buffer.from(far).indexOf(secret)).toBe(69_000)
     expect(Buffer.from(raw).toString()).not.toContain(secret)
+    expect(request.url).not.toContain(secret)
+    // a fetched response's URL, after a redirect that echoed it; scrubbed twice over (a proof's second pass)
+    const fetched = Object.defineProperty(new Response('{}'), 'url', {
+      value: `https://api.example.com/landing?t=${secret}`,
+      configurable: true,
+    })
+    const twice = { response: fetched }
+    scrubSecrets(twice, [secret])
+    scrubSecrets(twice, [secret, 'example.com/landing'])
+    expect(twice.response.url).not.toContain(secret)
     const printed = inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })
     expect(printed).not.toContain(
       Buffer.from(secret.slice(0, 12))

@@ -120,8 +120,11 @@ function walk(value: object, redact: Scrubber, hidden: Scrubber['hidden']): void
   }
   for (let found = next(); found !== undefined; found = next()) {
     const node = found as Record<PropertyKey, unknown>
-    // a WHATWG Request keeps its headers in private state (Node 24's inspect prints them)
-    if (typeof Request !== 'undefined' && node instanceof Request) scrubHeaders(node.headers, redact)
+    // a WHATWG Request keeps its headers and URL in private state (Node 24's inspect prints them)
+    if (typeof Request !== 'undefined' && node instanceof Request) {
+      scrubHeaders(node.headers, redact)
+      shadowUrl(node, redact)
+    }
     if (typeof Headers !== 'undefined' && node instanceof Headers) scrubHeaders(node, redact)
     if (node instanceof Map) {
       for (const [key, entry] of node) {
@@ -196,6 +199,12 @@ function hideBytes(view: ArrayBufferView | ArrayBuffer, hidden: NonNullable<Scru
     text += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192) as unknown as number[])
   const mask = hidden(text)
   if (mask) for (let i = mask.indexOf(1); i >= 0; i = mask.indexOf(1, i + 1)) bytes[i] = 42
+}
+
+/** Gives a `Request` or `Response` whose URL holds a secret (a redirect that echoed it) an own, redacted `url`. */
+function shadowUrl(node: Request | Response, redact: Scrubber): void {
+  const safe = redact(node.url)
+  if (safe !== node.url) Object.defineProperty(node, 'url', { value: safe, configurable: true })
 }
 
 /** Sets `node[key]`; a frozen object or a read-only property keeps its value (nothing we created is either). */
