@@ -213,6 +213,82 @@ describe.each(adapters.flatMap((name) => [false, true].map((dpop) => ({ name, dp
       },
     )
 
+    it.each(['instance', 'request'] as const)(
+      'axios: a transformRequest of the %s’s that moves the request (axios calls it with the config as this), no interceptor after ours: the second origin gets no token, no proof',
+      async (level) => {
+        if (name !== 'axios') return
+        const transformRequest = [
+          function move(this: InternalAxiosRequestConfig, data: unknown) {
+            if (level === 'instance') this.url = `${evil.url}/moved`
+            else this.baseURL = evil.url
+            return data
+          },
+        ]
+        const instance = axios.create({
+          baseURL: api.url,
+          validateStatus: () => true,
+          ...(level === 'instance' && { transformRequest }),
+        })
+        oauth2Interceptor(instance, provider)
+        const { status } = await instance.get('start', level === 'request' ? { transformRequest } : {})
+        expect(status).toBe(200)
+        expect(evil.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
+          [level === 'instance' ? '/moved' : '/start', undefined, undefined],
+        ])
+        expect(leaked(evil)).toBe(0)
+        expect(api.requests).toEqual([])
+      },
+    )
+
+    it.each<[string, (config: InternalAxiosRequestConfig) => void, 'fetch' | undefined]>([
+      [
+        'sets maxRedirects',
+        (config) => {
+          config.maxRedirects = 5
+        },
+        'fetch',
+      ],
+      [
+        'deletes maxRedirects',
+        (config) => {
+          delete config.maxRedirects
+        },
+        'fetch',
+      ],
+      [
+        'switches to the fetch adapter, with a maxRedirects of its own',
+        (config) => {
+          config.adapter = 'fetch'
+          config.maxRedirects = 5
+        },
+        undefined,
+      ],
+    ])(
+      'axios: a later interceptor that %s, a redirect away: the second origin gets no token, no proof (the fetch adapter follows with any header but Authorization)',
+      async (_label, later, adapter) => {
+        if (name !== 'axios') return
+        const instance = axios.create({
+          baseURL: api.url,
+          validateStatus: () => true,
+          ...(adapter && { adapter }),
+        })
+        instance.interceptors.request.use((config) => {
+          later(config)
+          return config
+        })
+        oauth2Interceptor(instance, provider)
+        const away = `bounce?status=307&to=${encodeURIComponent(`${evil.url}/landing`)}`
+        expect((await instance.get(away)).status).toBe(200)
+        expect(
+          api.requests.map((r) => [r.path, r.authorization?.startsWith(scheme), r.dpop !== undefined]),
+        ).toEqual([['/bounce', true, dpop]])
+        expect(evil.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([
+          ['/landing', undefined, undefined],
+        ])
+        expect(leaked(evil)).toBe(0)
+      },
+    )
+
     it('a later hook that moves the request and sets its own Authorization: that one goes where it sends it', async () => {
       expect(await send(ownToE)).toBe(200)
       expect(evil.requests.map((r) => [r.path, r.authorization, r.dpop])).toEqual([

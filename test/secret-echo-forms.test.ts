@@ -4,7 +4,7 @@ import { inspect } from 'node:util'
 import { oauth2Interceptor } from '@tokenwell/axios'
 import { createTokenProvider, type TokenEventName } from '@tokenwell/core'
 import { oauth2Hooks } from '@tokenwell/got'
-import axios from 'axios'
+import axios, { type AxiosRequestConfig } from 'axios'
 import got from 'got'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removeBundle, runCli } from '../packages/cli/test/subprocess.js'
@@ -19,6 +19,18 @@ const b64 = (v: string) => Buffer.from(v).toString('base64')
 function pieces(text: string, form: string): number {
   let found = 0
   for (let i = 0; i + PIECE <= form.length; i++) if (text.includes(form.slice(i, i + PIECE))) found++
+  return found
+}
+
+/** The 12-byte pieces of `secret` that `text` holds as `util.inspect` prints bytes (hex) or `JSON.stringify` does (decimals). */
+function bytePieces(text: string, secret: string): number {
+  const bytes = [...Buffer.from(secret)]
+  let found = 0
+  for (let i = 0; i + PIECE <= bytes.length; i++) {
+    const piece = bytes.slice(i, i + PIECE)
+    const hex = piece.map((byte) => byte.toString(16).padStart(2, '0')).join(' ')
+    if (text.includes(hex) || text.includes(piece.join(','))) found++
+  }
   return found
 }
 
@@ -222,13 +234,16 @@ describe('a token endpoint echoing secrets in forms the scrubber may not know', 
 describe('an API echoing the access token where the adapters’ scrubber may not reach', () => {
   let server: Server
   let baseUrl: string
-  let answer: (token: string) => { headers: Record<string, string>; body: string }
+  let answer: (
+    token: string,
+    path: string,
+  ) => { headers: Record<string, string>; body: string; status?: number }
   beforeAll(async () => {
     server = createServer((req, res) => {
       req.resume()
       const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '')
-      const out = answer(token)
-      res.writeHead(500, { 'content-type': 'application/json', ...out.headers }).end(out.body)
+      const out = answer(token, req.url ?? '/')
+      res.writeHead(out.status ?? 500, { 'content-type': 'application/json', ...out.headers }).end(out.body)
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -243,11 +258,11 @@ describe('an API echoing the access token where the adapters’ scrubber may not
       fetch: async () => Response.json({ access_token: accessToken, token_type: 'Bearer', expires_in: 300 }),
     })
 
-  async function axiosError(accessToken: string): Promise<unknown> {
+  async function axiosError(accessToken: string, config: AxiosRequestConfig = {}): Promise<unknown> {
     const provider = providerOf(accessToken)
     const instance = axios.create({ baseURL: baseUrl })
     oauth2Interceptor(instance, provider)
-    const error = await instance.get('/x').then(
+    const error = await instance.get('/x', config).then(
       () => undefined,
       (e: unknown) => e,
     )
@@ -279,6 +294,35 @@ describe('an API echoing the access token where the adapters’ scrubber may not
     const token = 'tok-0123456789-abcdefghij-SECRET'
     answer = (sent) => ({ headers: {}, body: JSON.stringify({ rejected: { [sent]: true } }) })
     const text = printed(await axiosError(token))
+    expect(pieces(text, token)).toBe(0)
+  })
+
+  it.each<AxiosRequestConfig>([
+    { responseType: 'arraybuffer' },
+    { responseType: 'stream' },
+    { responseType: 'arraybuffer', adapter: 'fetch' },
+  ])(
+    'axios: a 500 body read as bytes ($responseType, adapter $adapter) that echoes the token: 0 pieces of it printed, in hex (inspect) or as bytes (JSON)',
+    async (config) => {
+      const token = 'tok-0123456789-abcdefghij-SECRET'
+      answer = (sent) => ({ headers: {}, body: JSON.stringify({ error: 'boom', seen: sent }) })
+      const error = await axiosError(token, config)
+      const text = [
+        printed(error),
+        inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+      ].join('\n')
+      expect(bytePieces(text, token)).toBe(0)
+      expect(pieces(text, token)).toBe(0)
+    },
+  )
+
+  it('axios’s fetch adapter: a redirect whose Location echoes the token, to a 500: 0 pieces of it printed (the Request’s URL)', async () => {
+    const token = 'tok-0123456789-abcdefghij-SECRET'
+    answer = (sent, path) =>
+      path === '/x'
+        ? { status: 302, headers: { location: `/landing?t=${encodeURIComponent(sent)}` }, body: '' }
+        : { headers: {}, body: '{}' }
+    const text = printed(await axiosError(token, { adapter: 'fetch' }))
     expect(pieces(text, token)).toBe(0)
   })
 

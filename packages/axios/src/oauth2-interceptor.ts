@@ -71,8 +71,18 @@ export function oauth2Interceptor(
     followHop(next, protocol.again(grant, { url: next.href } as Config)),
   )
   function lastWord(this: Config, data: unknown) {
-    if (this[STATE] && !keepsGrant(shape.url(this, false), this[STATE], this.headers))
-      this[STATE] = protocol.again(this[STATE], this) as Grant // sync: a grant of nothing
+    let grant = this[STATE]
+    if (grant && !keepsGrant(shape.url(this, false), grant, this.headers))
+      this[STATE] = grant = protocol.again(grant, this) as Grant // sync: a grant of nothing
+    if (grant === undefined) return data // below: redirects, by the settings the caller's hooks left
+    // a proof names one URL: Node's adapter stops at a redirect, a browser's fetch adapter fails on one
+    // (XHR follows every redirect itself, with the proof but never the token: use `adapter: 'fetch'`)
+    if (grant.dpop && IN_BROWSER) this.fetchOptions = { ...this.fetchOptions, redirect: 'manual' }
+    else if ((grant.dpop || this.adapter === 'fetch') && this.maxRedirects !== 0) {
+      this[HOPS] = this.maxRedirects ?? 21 // 21: follow-redirects' default
+      this.maxRedirects = 0
+    }
+    this.beforeRedirect = hookFor(grant, this.beforeRedirect) // ours: follow-redirects spares subdomains
     return data
   }
   function apply(config: Config, grant: Grant | undefined): Config {
@@ -80,17 +90,8 @@ export function oauth2Interceptor(
     config[STATE] = grant
     if (grant.authorization === undefined) config.headers.delete(['Authorization', 'DPoP'])
     else config.headers.set('Authorization', grant.authorization)
-    if (hooksAfter(instance.interceptors.request.handlers, sync))
-      pinEnding(config, 'transformRequest', lastWord)
+    pinEnding(config, 'transformRequest', lastWord, hooksAfter(instance.interceptors.request.handlers, sync))
     if (grant.proof !== undefined) config.headers.set('DPoP', grant.proof)
-    // a proof names one URL: Node's adapter stops at a redirect, a browser's fetch adapter fails on one
-    // (XHR follows every redirect itself, with the proof but never the token: use `adapter: 'fetch'`)
-    if (grant.dpop && IN_BROWSER) config.fetchOptions = { ...config.fetchOptions, redirect: 'manual' }
-    else if ((grant.dpop || config.adapter === 'fetch') && config[HOPS] === undefined) {
-      config[HOPS] = config.maxRedirects ?? 21 // 21: follow-redirects' default
-      config.maxRedirects = 0
-    }
-    config.beforeRedirect = hookFor(grant, config.beforeRedirect) // ours: follow-redirects spares subdomains
     // axios picks a random multipart boundary on every send: one fixed now makes the replay byte-identical
     const multipart = config.data instanceof FormData && pinnedMultipartType(config.headers.getContentType())
     if (multipart) config.headers.setContentType(multipart)

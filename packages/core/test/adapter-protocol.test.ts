@@ -11,6 +11,7 @@ import { server } from '@tokenwell/mock-server/msw'
 import fc from 'fast-check'
 import { delay, HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
+import { loadScrubber } from '../src/adapter/scrub.js'
 
 const tokenEndpoint = 'https://as.test/token'
 
@@ -291,6 +292,40 @@ describe('scrubSecrets', () => {
         expect(JSON.stringify(holder)).not.toContain(secret)
       }),
     )
+  })
+
+  it('overwrites a secret in the first 64 KiB of bytes (a Buffer, an ArrayBuffer) in place, and gives a Request whose URL holds one a redacted url', async () => {
+    await loadScrubber()
+    const secret = 'tok-5ecret-value-in-bytes'
+    const body = Buffer.from(`{"seen":"${secret}"}`)
+    const far = new Uint8Array(70_000).fill(32)
+    far.set(Buffer.from(secret), 100)
+    far.set(Buffer.from(secret), 69_000) // past what is searched: left as it is
+    const raw = new TextEncoder().encode(`x ${secret}`).buffer
+    const request = new Request(`https://api.example.com/landing?t=${secret}`)
+    const error = { response: { data: body, chunks: [far], raw }, request }
+    scrubSecrets(error, [secret])
+    expect(body.length).toBe(secret.length + 11)
+    expect(body.toString()).toBe(`{"seen":"${'*'.repeat(secret.length)}"}`)
+    expect(Buffer.from(far).indexOf(secret)).toBe(69_000)
+    expect(Buffer.from(raw).toString()).not.toContain(secret)
+    expect(request.url).not.toContain(secret)
+    // a fetched response's URL, after a redirect that echoed it; scrubbed twice over (a proof's second pass)
+    const fetched = Object.defineProperty(new Response('{}'), 'url', {
+      value: `https://api.example.com/landing?t=${secret}`,
+      configurable: true,
+    })
+    const twice = { response: fetched }
+    scrubSecrets(twice, [secret])
+    scrubSecrets(twice, [secret, 'example.com/landing'])
+    expect(twice.response.url).not.toContain(secret)
+    const printed = inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })
+    expect(printed).not.toContain(
+      Buffer.from(secret.slice(0, 12))
+        .toString('hex')
+        .replace(/(..)(?!$)/g, '$1 '),
+    )
+    expect(printed).not.toContain(secret)
   })
 
   it('deletes an authorization header holding the secret, so a resend is authorized anew', () => {

@@ -5,6 +5,7 @@ import {
   endingWith,
   hooksAfter,
   keepsGrant,
+  pinEnding,
   putGrantHeaders,
   runFirst,
   runLast,
@@ -129,6 +130,24 @@ describe('runLast and endingWith', () => {
     const two = [first, () => {}]
     expect(lastOf(two)).toEqual([...two, last])
     expect(two).toHaveLength(2)
+  })
+})
+
+describe('pinEnding', () => {
+  it('ends the list with last, pinned (a list set anew keeps it last) or, without pin, as a plain property made once per list', () => {
+    const last = () => {}
+    const theirs = () => {}
+    const pinned: Record<string, unknown> = { list: [theirs] }
+    pinEnding(pinned, 'list', last)
+    pinned['list'] = [theirs]
+    expect(pinned['list']).toEqual([theirs, last])
+    expect(() => delete pinned['list']).toThrow(TypeError)
+    const shared = [theirs]
+    const plain = [{ list: [...shared] }, { list: [...shared] }]
+    for (const target of plain) pinEnding(target, 'list', last, false)
+    expect(plain[0]!.list).toEqual([theirs, last])
+    expect(plain[1]!.list).toBe(plain[0]!.list) // the hot path: nothing made per request
+    expect(Object.getOwnPropertyDescriptor(plain[0], 'list')).toMatchObject({ writable: true })
   })
 })
 

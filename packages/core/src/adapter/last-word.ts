@@ -173,18 +173,31 @@ export function hooksAfter(hooks: readonly unknown[] | null | undefined, self: n
 const pinned = new WeakSet<object>()
 const endings = new WeakMap<object, (list: unknown) => unknown[]>()
 
-/**
- * Makes `target[key]` (axios's `transformRequest` on one request's config) keep whatever list is
- * set on it ending with `last` (see `endingWith`): a hook of the caller's that sets the list anew
- * after the adapter's cannot drop the adapter's last word, nor delete it (that throws). Once per
- * object; a copy of it (`{ ...config }`) holds the list as it was, a plain property.
- */
-export function pinEnding(target: object, key: string, last: object): void {
-  if (pinned.has(target)) return
-  pinned.add(target)
-  const lastOf = endings.get(last) ?? (endingWith(last) as (list: unknown) => unknown[])
+/** `endingWith(last)`, made once per `last`. */
+function endingFor(last: object): (list: unknown) => unknown[] {
+  const lastOf = endingWith(last) as (list: unknown) => unknown[]
   endings.set(last, lastOf)
+  return lastOf
+}
+
+/**
+ * Makes `target[key]` (axios's `transformRequest` on one request's config) a list that ends with
+ * `last` (see `endingWith`): the caller's own functions in it run first, and may move the request
+ * (axios calls them with the config as `this`). With `pin` (a hook of the caller's runs after the
+ * adapter's) it keeps whatever list is set on it ending with `last`: such a hook cannot drop the
+ * adapter's last word, nor delete it (that throws). Without, a plain property, set once (the hot
+ * path: nothing made per request). Pinned once per object; a copy of it (`{ ...config }`) holds the
+ * list as it was, a plain property.
+ */
+export function pinEnding(target: object, key: string, last: object, pin = true): void {
+  if (pinned.has(target)) return
+  const lastOf = endings.get(last) ?? endingFor(last)
   let list = lastOf((target as Record<string, unknown>)[key])
+  if (!pin) {
+    ;(target as Record<string, unknown>)[key] = list
+    return
+  }
+  pinned.add(target)
   Object.defineProperty(target, key, {
     enumerable: true,
     configurable: false,

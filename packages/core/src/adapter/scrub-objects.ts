@@ -5,7 +5,8 @@ import type { Scrubber } from '../redaction/secret-scrubber.js'
 
 /**
  * `response` with what its headers or status text hold of a secret redacted: a copy with the same
- * status, URL and (unread) body, so a caller can still read what the API answered; else `response`.
+ * status, URL and (unread) body, so a caller can still read what the API answered; else `response`
+ * (with an own, redacted `url` when its URL holds one: a redirect that echoed it).
  */
 export function scrubResponse(response: Response, redact: Scrubber): Response {
   const headers = new Headers()
@@ -16,14 +17,18 @@ export function scrubResponse(response: Response, redact: Scrubber): Response {
     headers.append(name, safe)
   }
   const statusText = redact(response.statusText)
-  if (!changed && statusText === response.statusText) return response
+  const url = redact(response.url)
+  if (!changed && statusText === response.statusText) {
+    if (url !== response.url) Object.defineProperty(response, 'url', { value: url, configurable: true })
+    return response
+  }
   try {
     const copy = new Response(response.bodyUsed ? null : response.body, {
       status: response.status,
       statusText,
       headers,
     })
-    return Object.defineProperty(copy, 'url', { value: response.url })
+    return Object.defineProperty(copy, 'url', { value: url, configurable: true })
   } catch {
     return response // a status a Response cannot be made with (0, 1xx), or a body it cannot have (204)
   }

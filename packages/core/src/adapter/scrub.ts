@@ -99,7 +99,12 @@ function walk(value: object, redact: Scrubber, hidden: Scrubber['hidden']): void
   const next = () =>
     plain.length > 0 && plainLeft-- > 0 ? plain.pop() : otherLeft-- > 0 ? stack.pop() : undefined
   const visit = (child: unknown) => {
-    if (child === null || typeof child !== 'object' || seen.has(child) || ArrayBuffer.isView(child)) return
+    if (child === null || typeof child !== 'object' || seen.has(child)) return
+    if (ArrayBuffer.isView(child) || child instanceof ArrayBuffer) {
+      seen.add(child)
+      if (hidden) hideBytes(child, hidden)
+      return
+    }
     // frozen: a Token or Grant (they print redacted and must keep their values), or not ours to change
     if (Object.isFrozen(child)) return
     const sending = stillSending(child)
@@ -115,8 +120,11 @@ function walk(value: object, redact: Scrubber, hidden: Scrubber['hidden']): void
   }
   for (let found = next(); found !== undefined; found = next()) {
     const node = found as Record<PropertyKey, unknown>
-    // a WHATWG Request keeps its headers in private state (Node 24's inspect prints them)
-    if (typeof Request !== 'undefined' && node instanceof Request) scrubHeaders(node.headers, redact)
+    // a WHATWG Request keeps its headers and URL in private state (Node 24's inspect prints them)
+    if (typeof Request !== 'undefined' && node instanceof Request) {
+      scrubHeaders(node.headers, redact)
+      shadowUrl(node, redact)
+    }
     if (typeof Headers !== 'undefined' && node instanceof Headers) scrubHeaders(node, redact)
     if (node instanceof Map) {
       for (const [key, entry] of node) {
@@ -171,6 +179,32 @@ function acrossStrings(node: Record<PropertyKey, unknown>, hiddenIn: NonNullable
     if (hidden?.subarray(at, at + length).includes(1)) assign(node, key, REDACTED)
     at += length + 1
   }
+}
+
+/** Bytes of a `Buffer` searched at most (from its start): a file a body holds is not. */
+const MAX_BYTES = 65_536
+
+/**
+ * Overwrites with `*` the bytes of `view` that `hidden` finds a secret in, each byte read as one
+ * character (a token is ASCII): `util.inspect` prints a `Buffer` in hex, `JSON.stringify` its
+ * bytes (a body read as bytes, a chunk a stream or a socket still holds). Its length stays. Only
+ * its first `MAX_BYTES`: those `util.inspect` prints (50), and where an error answer echoes.
+ */
+function hideBytes(view: ArrayBufferView | ArrayBuffer, hidden: NonNullable<Scrubber['hidden']>): void {
+  const bytes = ArrayBuffer.isView(view)
+    ? new Uint8Array(view.buffer, view.byteOffset, Math.min(view.byteLength, MAX_BYTES))
+    : new Uint8Array(view, 0, Math.min(view.byteLength, MAX_BYTES))
+  let text = ''
+  for (let i = 0; i < bytes.length; i += 8192)
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192) as unknown as number[])
+  const mask = hidden(text)
+  if (mask) for (let i = mask.indexOf(1); i >= 0; i = mask.indexOf(1, i + 1)) bytes[i] = 42
+}
+
+/** Gives a `Request` or `Response` whose URL holds a secret (a redirect that echoed it) an own, redacted `url`. */
+function shadowUrl(node: Request | Response, redact: Scrubber): void {
+  const safe = redact(node.url)
+  if (safe !== node.url) Object.defineProperty(node, 'url', { value: safe, configurable: true })
 }
 
 /** Sets `node[key]`; a frozen object or a read-only property keeps its value (nothing we created is either). */
