@@ -259,6 +259,31 @@ describe('two providers given one refresh token, each with its own store (one si
   )
 })
 
+describe('two providers given one refresh token, the first giving up on a slow refresh whose answer is still to come', () => {
+  it('the second, asking meanwhile, waits for that answer and redeems its successor, then and later: it is not told to log in again', async () => {
+    const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
+    servers.auth.stats.reset()
+    servers.auth.setLatency(300)
+    // a's caller stops waiting after 100 ms; its request is awaited up to the 500 ms retry deadline
+    const late = { timeout: 100, retry: { attempts: 1, deadline: 500 } }
+    const a = refreshing(refreshToken, { scope: 'orders:read', ...late })
+    const b = refreshing(refreshToken, { scope: 'orders:write', timeout: 2_000 })
+    expect(await settled(a.getToken())).toMatchObject({ error: { code: 'ERR_TOKEN_REQUEST' } })
+    // a's request is still on its way: b, given the same refresh token, asks now and again later
+    const first = await settled(b.getToken())
+    await sleep(400)
+    const later = await settled(b.getToken({ forceRefresh: true }))
+    expect([first, later]).toMatchObject([
+      { value: { refreshToken: expect.any(String) } },
+      { value: { refreshToken: expect.any(String) } },
+    ])
+    expect(servers.auth.stats.byGrant).toMatchObject({ refresh_token: 3 })
+    expect(servers.auth.stats).toMatchObject({ refreshTokenReuse: 0 })
+    expect(servers.auth.stats.byError['invalid_grant'] ?? 0).toBe(0)
+    await Promise.all([a.close(), b.close()])
+  })
+})
+
 describe('two providers that discover the token endpoint (issuer), given one refresh token', () => {
   it('a late answer to the first, after discovery, names the successor the second redeems: the spent one is never sent again', async () => {
     const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)

@@ -120,6 +120,24 @@ describe('two processes sharing a store, one refresh token, different scopes', (
     expect(Object.fromEntries(server.redeemed)).toEqual({ 'rt-0': 1, 'rt-1': 1 })
     await Promise.all([a.close(), b.close()])
   })
+  it('the other process asking while that answer is still on its way waits for it and redeems the successor: it is not told to log in again', async () => {
+    const server = rotatingServer(300)
+    const store = sharedStore()
+    const a = provider('orders:read', store, server.fetch, 50)
+    const b = provider('orders:write', store, server.fetch, 1_000)
+
+    // a gives up after 50 ms; its request, redeeming rt-0, is answered at 300 ms
+    await expect(a.getToken()).rejects.toMatchObject({ code: 'ERR_TOKEN_REQUEST' })
+    forgetRefreshFamilies()
+    // b, given rt-0 too, holds the family lease only once a's answer is in: then it redeems rt-1
+    expect((await b.getToken()).accessToken).toBe('at-2')
+    await sleep(350)
+    expect((await b.getToken({ forceRefresh: true })).accessToken).toBe('at-3')
+
+    expect(server.stats).toEqual({ reuse: 0, invalidGrant: 0, issued: 3 })
+    expect(Object.fromEntries(server.redeemed)).toEqual({ 'rt-0': 1, 'rt-1': 1, 'rt-2': 1 })
+    await Promise.all([a.close(), b.close()])
+  })
 })
 
 describe('a memory store (one process’s)', () => {

@@ -8,10 +8,10 @@ import type { StoreEntry } from '../store.js'
 import { createToken, type Token, tokenToData } from '../token.js'
 import type { CallParams } from './call-tokens.js'
 import { scheduleFor } from './expiry.js'
-import { type FamilyMember, redeemInFamily, settle } from './families.js'
+import { type FamilyMember, redeemInFamily } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 import { createRedemptions } from './redemptions.js'
-import { recordRotation, redeemInStoreFamily } from './store-families.js'
+import { redeemInStoreFamily } from './store-families.js'
 import { answerTimeout, type StoreCall } from './store-lease.js'
 
 /** Refresh tokens this provider rotated away from that it remembers (RFC 6749 §10.4). */
@@ -78,11 +78,7 @@ export function createAttemptLoop(
   /** What comes after `used` once redeemed: the refresh token the answer names (a code is spent). */
   const successor = (used: string, token: Token) => token.refreshToken ?? (used === code ? 'spent' : used)
   const redemptions = createRedemptions(
-    async (answer, used) => {
-      settle(family, used, member, successor(used, answer.token))
-      await recordRotation(options, hooks.storeCall, family, used, successor(used, answer.token))
-      await hooks.onLateEntry(await toEntry(answer.token, used === code ? undefined : used))
-    },
+    async (answer, used) => hooks.onLateEntry(await toEntry(answer.token, used === code ? undefined : used)),
     (error, used) => forgetIfRejected(error, used),
   )
 
@@ -121,7 +117,7 @@ export function createAttemptLoop(
   async function send(params: Record<string, string>, used: string | undefined, call?: CallParams) {
     if (used === undefined) return client.send(params, undefined, call)
     const limit = answerTimeout(options)
-    const redeem = (settleAs: (next: string) => void) => {
+    const request = (settleAs: (next: string) => void) => {
       // a 2xx the server redeemed `used` (a refresh token or the code) in, refused as a token
       // response: the refresh token it carried is the one to redeem next, as `toEntry` keeps it
       const rotatedTo = (rotated: string) => {
@@ -129,12 +125,14 @@ export function createAttemptLoop(
         settleAs(rotated)
         rotate(used, rotated)
       }
-      return redemptions.redeem(used, () => client.send(params, limit, undefined, rotatedTo), options.timeout)
+      return client.send(params, limit, undefined, rotatedTo)
     }
     const next = (answer: { token: Token }) => successor(used, answer.token)
-    // the store's family lease first (other processes), then this process's registry
-    const inProcess = () => redeemInFamily(family, used, member, redeem, next)
-    return redeemInStoreFamily(options, hooks.storeCall, family, used, member, inProcess, next)
+    // the store's family lease first (other processes), then this process's registry; a caller
+    // stops waiting after `timeout`, the redemption holds both until its answer or failure is in
+    const inProcess = () => redeemInFamily(family, used, member, request, next)
+    const redeem = () => redeemInStoreFamily(options, hooks.storeCall, family, used, member, inProcess, next)
+    return redemptions.redeem(used, redeem, options.timeout)
   }
 
   /**

@@ -2,14 +2,16 @@ import { failureOutcome, markUnknownOutcome } from '../endpoint/retry.js'
 import { TokenRequestError } from '../errors.js'
 import type { Token } from '../token.js'
 
-type Answer = { token: Token; response: Response }
+/** What a redemption comes to: the answer, or `undefined` when nothing was sent (another provider or process had the refresh token first). */
+type Answer = { token: Token; response: Response } | undefined
 
 /** Refresh-token requests in flight, and refresh tokens whose redemption has an unknown outcome. */
 export interface Redemptions {
   /**
-   * Redeems `refreshToken` with `send`, or joins the request already redeeming it, and waits at
-   * most `wait` ms. When the wait ends first the request goes on; its answer, if it comes, goes
-   * to `onLate` (rule 4: the refresh token may be spent, so it is never sent again).
+   * Redeems `refreshToken` with `send`, or joins the redemption already under way, and waits at
+   * most `wait` ms. When the wait ends first the redemption goes on, with the leases and links
+   * it holds (rule 4: the refresh token may be spent, so it is never sent again); its answer, if
+   * it comes, goes to `onLate`.
    */
   redeem(refreshToken: string, send: () => Promise<Answer>, wait: number): Promise<Answer>
   /** Whether a request with `refreshToken` may have been processed, and its answer is lost. */
@@ -31,7 +33,7 @@ interface InFlight {
  * adopts the token); `onLateFailure` a failure nobody waited for.
  */
 export function createRedemptions(
-  onLate: (answer: Answer, refreshToken: string) => Promise<void>,
+  onLate: (answer: NonNullable<Answer>, refreshToken: string) => Promise<void>,
   onLateFailure: (error: unknown, refreshToken: string) => void,
 ): Redemptions {
   const inFlight = new Map<string, InFlight>()
@@ -64,7 +66,7 @@ export function createRedemptions(
       })
     }
     flight.answer.then(
-      (answer) => settle(flight.waiting === 0 ? () => onLate(answer, refreshToken) : undefined),
+      (answer) => settle(flight.waiting === 0 && answer ? () => onLate(answer, refreshToken) : undefined),
       (error: unknown) => {
         if (failureOutcome(error) === 'unknown') doubtful.add(refreshToken)
         settle(flight.waiting === 0 ? () => onLateFailure(error, refreshToken) : undefined)

@@ -33,24 +33,6 @@ async function rotationEntry(newest: string, now: number): Promise<StoreEntry> {
 }
 
 /**
- * Records in the store that `token` was rotated to `newest`, without the lease (an answer that
- * came after its redemption was given up on: its mark stands, this entry says what it became).
- */
-export async function recordRotation(
-  options: ResolvedTokenProviderOptions,
-  storeCall: StoreCall,
-  family: string,
-  token: string,
-  newest: string,
-): Promise<void> {
-  const { store } = options
-  if (!store.acquireLease || IN_PROCESS in store || newest === token || newest === 'spent') return
-  const key = await familyKey(family, token)
-  const entry = await rotationEntry(newest, options.clock())
-  await storeCall('set', () => store.set(key, entry, FAMILY_TTL))
-}
-
-/**
  * Redeems `token` (of `family`) with `send` under the store's lease on its family key, taken
  * after the cache key's (never the reverse). When another process rotated it, `member` is told
  * the newest and nothing is sent; when another process's redemption of it may have been
@@ -132,13 +114,15 @@ export async function redeemInStoreFamily<T extends { token: Token }>(
       else if (newest !== 'spent') {
         const entry = await rotationEntry(newest, clock())
         const fenced = lease.set?.bind(lease)
+        const unfenced = () => store.set(key, entry, FAMILY_TTL).then(() => true)
         const wrote = await storeCall(
           'set',
-          async () =>
-            fenced ? fenced(entry, FAMILY_TTL) : store.set(key, entry, FAMILY_TTL).then(() => true),
+          async () => (fenced ? fenced(entry, FAMILY_TTL) : unfenced()),
           answer.token,
         )
-        // unwritten, the mark stays: a process that finds it never sends the rotated token
+        // unwritten, the mark stays: a process that finds it never sends the rotated token. A lease
+        // lost meanwhile (its holder stalled) still says what `token` became: written unfenced
+        if (wrote === false) await storeCall('set', unfenced, answer.token)
         clear = wrote === true
       }
       return answer
