@@ -199,6 +199,36 @@ describe('a store that fails to write the rotated refresh token', () => {
   })
 })
 
+describe('a shared store that fails to write what a refresh token was rotated to (its family entry)', () => {
+  it('another provider of the process, given that refresh token, redeems its successor: it is not told to log in again', async () => {
+    const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)
+    servers.auth.stats.reset()
+    // spread, the memory store stands for one other processes reach (Redis): it gets family keys
+    const memory = { ...createMemoryTokenStore() }
+    let failures = 1
+    const store: TokenStore = {
+      ...memory,
+      async set(key, entry, ttl) {
+        if (key.startsWith('tokenwell:family:') && failures-- > 0) throw new Error('store unavailable')
+        await memory.set(key, entry, ttl)
+      },
+    }
+    const a = refreshing(refreshToken, { store, scope: 'orders:read' })
+    const b = refreshing(refreshToken, { store, scope: 'orders:write' })
+    const first = await a.getToken()
+    // the mark on the family key stays (other processes never send it); this process knows the successor
+    const results = [await settled(b.getToken()), await settled(b.getToken({ forceRefresh: true }))]
+    expect(results).toMatchObject([
+      { value: { refreshToken: expect.any(String) } },
+      { value: { refreshToken: expect.any(String) } },
+    ])
+    expect((await a.getToken({ forceRefresh: true })).refreshToken).not.toBe(first.refreshToken)
+    expect(servers.auth.stats).toMatchObject({ tokenRequests: 4, tokensIssued: 4, refreshTokenReuse: 0 })
+    expect(servers.auth.stats.byError['invalid_grant'] ?? 0).toBe(0)
+    await Promise.all([a.close(), b.close()])
+  })
+})
+
 describe('two providers with the same options sharing one in-memory store', () => {
   it('redeem each refresh token once: one fetches while the other waits, and the newest refresh token outlives its entry', async () => {
     const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint)

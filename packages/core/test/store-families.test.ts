@@ -140,6 +140,30 @@ describe('two processes sharing a store, one refresh token, different scopes', (
   })
 })
 
+describe('a shared store that fails under the family lease, before anything is sent', () => {
+  it.each(['get', 'acquireLease'] as const)(
+    'its %s fails once: that call fails, the refresh token is not in doubt, and the next call redeems it',
+    async (operation) => {
+      const server = rotatingServer(0)
+      const memory = sharedStore()
+      let failed = 0
+      const store: TokenStore = {
+        ...memory,
+        [operation]: (key: string, ...rest: unknown[]) => {
+          if (key.startsWith('tokenwell:family:') && failed++ === 0)
+            return Promise.reject(new Error('store down'))
+          return (memory[operation] as (...args: unknown[]) => Promise<unknown>)(key, ...rest)
+        },
+      }
+      const p = provider('orders:read', store, server.fetch)
+      await expect(p.getToken()).rejects.toThrow(/shared store failed/)
+      expect((await p.getToken()).accessToken).toBe('at-1')
+      expect(server.stats).toEqual({ reuse: 0, invalidGrant: 0, issued: 1 })
+      await p.close()
+    },
+  )
+})
+
 describe('a memory store (one process’s)', () => {
   it('gets no family entries however often the refresh token rotates: its providers are the in-process registry’s', async () => {
     const server = rotatingServer(0)

@@ -8,7 +8,7 @@ import type { StoreEntry } from '../store.js'
 import { createToken, type Token, tokenToData } from '../token.js'
 import type { CallParams } from './call-tokens.js'
 import { scheduleFor } from './expiry.js'
-import { type FamilyMember, redeemInFamily } from './families.js'
+import { type FamilyMember, redeemInFamily, successorOf } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 import { createRedemptions } from './redemptions.js'
 import { redeemInStoreFamily } from './store-families.js'
@@ -117,7 +117,8 @@ export function createAttemptLoop(
   async function send(params: Record<string, string>, used: string | undefined, call?: CallParams) {
     if (used === undefined) return client.send(params, undefined, call)
     const limit = answerTimeout(options)
-    const request = (settleAs: (next: string) => void) => {
+    /** The request; `sending` tells the redemption it goes out (only then may it spend `used`). */
+    const request = (sending: () => void) => (settleAs: (next: string) => void) => {
       // a 2xx the server redeemed `used` (a refresh token or the code) in, refused as a token
       // response: the refresh token it carried is the one to redeem next, as `toEntry` keeps it
       const rotatedTo = (rotated: string) => {
@@ -125,13 +126,22 @@ export function createAttemptLoop(
         settleAs(rotated)
         rotate(used, rotated)
       }
+      sending()
       return client.send(params, limit, undefined, rotatedTo)
     }
     const next = (answer: { token: Token }) => successor(used, answer.token)
     // the store's family lease first (other processes), then this process's registry; a caller
     // stops waiting after `timeout`, the redemption holds both until its answer or failure is in
-    const inProcess = () => redeemInFamily(family, used, member, request, next)
-    const redeem = () => redeemInStoreFamily(options, hooks.storeCall, family, used, member, inProcess, next)
+    const redeem = (sending: () => void) =>
+      redeemInStoreFamily(
+        options,
+        hooks.storeCall,
+        family,
+        used,
+        member,
+        () => redeemInFamily(family, used, member, request(sending), next),
+        next,
+      )
     return redemptions.redeem(used, redeem, options.timeout)
   }
 
@@ -153,6 +163,13 @@ export function createAttemptLoop(
       let used = call === undefined ? refreshToken : undefined
       try {
         if (used !== undefined && redemptions.inDoubt(used)) {
+          // another provider of this process rotated it (a store's mark for it is older news)
+          const newest = successorOf(family, used)
+          if (newest !== undefined) {
+            member.rotated(used, newest)
+            attempt-- // nothing was sent
+            continue
+          }
           if (!isRepeatable(grant))
             throw new AuthorizationError(
               'a refresh request was lost after it was sent and the refresh token may be spent: it is not sent again (log in again)',

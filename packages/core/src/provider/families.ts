@@ -59,6 +59,21 @@ function claim(family: string, token: string, owner: object): Claim {
 }
 
 /**
+ * The newest refresh token of `family` that `token` was rotated to in this process (following
+ * each rotation), or `undefined` when no provider here saw it rotated. A provider that doubts
+ * `token` (its store kept a mark for it) redeems that one instead of asking for a new login.
+ */
+export function successorOf(family: string, token: string): string | undefined {
+  let newest = token
+  for (let hops = 0; hops < MEMORY; hops++) {
+    const link = links.get(keyOf(family, newest))
+    if (!link || !('next' in link)) return newest === token ? undefined : newest
+    newest = link.next
+  }
+  return undefined // a chain longer than the memory: a cycle
+}
+
+/**
  * Ends the redemption of `token` that `owner` claimed: `outcome` is the refresh token to redeem
  * next (the rotated one; `token` itself when the server did not rotate it), `'spent'` (refused
  * with `invalid_grant`, or the outcome is unknown), or `'free'` (it was not processed: it may be

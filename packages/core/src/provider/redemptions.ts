@@ -11,9 +11,10 @@ export interface Redemptions {
    * Redeems `refreshToken` with `send`, or joins the redemption already under way, and waits at
    * most `wait` ms. When the wait ends first the redemption goes on, with the leases and links
    * it holds (rule 4: the refresh token may be spent, so it is never sent again); its answer, if
-   * it comes, goes to `onLate`.
+   * it comes, goes to `onLate`. `send` calls `sending` right before the request goes out: a
+   * failure before it (the store's word was not had) leaves the refresh token as it was.
    */
-  redeem(refreshToken: string, send: () => Promise<Answer>, wait: number): Promise<Answer>
+  redeem(refreshToken: string, send: (sending: () => void) => Promise<Answer>, wait: number): Promise<Answer>
   /** Whether a request with `refreshToken` may have been processed, and its answer is lost. */
   inDoubt(refreshToken: string): boolean
   /** Another process's request with `refreshToken` may have been processed: it is in doubt here too. */
@@ -26,6 +27,8 @@ interface InFlight {
   answer: Promise<Answer>
   /** Callers still waiting on it: when it settles with none left, the answer is late. */
   waiting: number
+  /** Whether the request went out: only then may a failure have spent the refresh token. */
+  sent: boolean
 }
 
 /**
@@ -48,8 +51,11 @@ export function createRedemptions(
     for (const resolve of waiters) resolve()
   }
 
-  function start(refreshToken: string, send: () => Promise<Answer>): InFlight {
-    const flight: InFlight = { answer: send(), waiting: 0 }
+  function start(refreshToken: string, send: (sending: () => void) => Promise<Answer>): InFlight {
+    const flight: InFlight = { answer: Promise.resolve(undefined), waiting: 0, sent: false }
+    flight.answer = send(() => {
+      flight.sent = true
+    })
     inFlight.set(refreshToken, flight)
     /** Runs the late handler; until it is done, a caller joins this answer instead of sending again. */
     const settle = (late: (() => Promise<void> | void) | undefined) => {
@@ -68,7 +74,7 @@ export function createRedemptions(
     flight.answer.then(
       (answer) => settle(flight.waiting === 0 && answer ? () => onLate(answer, refreshToken) : undefined),
       (error: unknown) => {
-        if (failureOutcome(error) === 'unknown') doubtful.add(refreshToken)
+        if (flight.sent && failureOutcome(error) === 'unknown') doubtful.add(refreshToken)
         settle(flight.waiting === 0 ? () => onLateFailure(error, refreshToken) : undefined)
       },
     )
