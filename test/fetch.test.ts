@@ -1,7 +1,7 @@
 import { ConfigError } from '@tokenwell/core'
 import { createDpop } from '@tokenwell/core/dpop'
 import { withOAuth2 } from '@tokenwell/fetch'
-import { Client, Pool } from 'undici'
+import { Client, getGlobalDispatcher, Pool, setGlobalDispatcher } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { fixedTokenProvider, startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
@@ -71,6 +71,55 @@ describe('@tokenwell/fetch over loopback HTTP', () => {
       expect(elsewhere.requests.map((r) => r.authorization)).toEqual([undefined])
     } finally {
       await Promise.all(bound.map((d) => d.close()))
+      await elsewhere.close()
+    }
+  })
+
+  it('a Request with a dispatcher of its own, or a global dispatcher, bound to another origin gets no token', async () => {
+    const elsewhere = await startRecorder()
+    const pool = new Pool(elsewhere.url)
+    const previous = getGlobalDispatcher()
+    const url = `${servers.api.url}/echo/hidden`
+    const refused = (call: Promise<Response>) =>
+      call.then(
+        () => 'sent',
+        (e: unknown) => e instanceof TypeError && e.cause instanceof ConfigError && String(e.cause),
+      )
+    try {
+      for (const provider of [
+        fixedTokenProvider(),
+        fixedTokenProvider('tok-SECRET', { dpop: createDpop() }),
+      ]) {
+        const authFetch = withOAuth2(provider, { match: servers.api.url })
+        // the Request's own dispatcher, which a Request made from it keeps (undici)
+        const own = new Request(url, { dispatcher: pool } as RequestInit)
+        expect(await refused(authFetch(own))).toContain(`connects this request to ${elsewhere.url}`)
+        expect(await refused(authFetch(new Request(own, { method: 'POST', body: 'b' })))).toContain(
+          elsewhere.url,
+        )
+        // the process's global dispatcher, bound to another origin
+        setGlobalDispatcher(pool)
+        const calls = [authFetch(url), authFetch(new URL(url), { method: 'PUT', body: 'b' }), authFetch(url)]
+        expect(await Promise.all(calls.map(refused))).toEqual(
+          Array(3).fill(expect.stringContaining(elsewhere.url)),
+        )
+        setGlobalDispatcher(previous)
+      }
+      expect(elsewhere.requests).toEqual([])
+      // the caller's own request with that token to another path of the other origin meanwhile goes
+      setGlobalDispatcher(pool)
+      const authFetch = withOAuth2(fixedTokenProvider(), { match: servers.api.url })
+      const [ours, theirs] = await Promise.all([
+        refused(authFetch(url)),
+        fetch(`${elsewhere.url}/own`, { headers: { authorization: 'Bearer tok-SECRET' } }).then(
+          (r) => r.status,
+        ),
+      ])
+      expect([typeof ours, theirs]).toEqual(['string', 200])
+      expect(elsewhere.requests.map((r) => r.path)).toEqual(['/own'])
+    } finally {
+      setGlobalDispatcher(previous)
+      await pool.close()
       await elsewhere.close()
     }
   })

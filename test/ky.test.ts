@@ -2,7 +2,7 @@ import { ConfigError } from '@tokenwell/core'
 import { createDpop } from '@tokenwell/core/dpop'
 import { oauth2Hooks } from '@tokenwell/ky'
 import ky, { HTTPError } from 'ky'
-import { Pool } from 'undici'
+import { getGlobalDispatcher, Pool, setGlobalDispatcher } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { fixedTokenProvider, startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
@@ -94,6 +94,41 @@ describe('@tokenwell/ky over loopback HTTP', () => {
       expect(own).toMatchObject({ authorized: true })
     } finally {
       await Promise.all(pools.map((p) => p.close()))
+      await elsewhere.close()
+    }
+  })
+
+  it('a Request with a dispatcher of its own, or a global dispatcher, bound to another origin gets no token', async () => {
+    const elsewhere = await startRecorder()
+    const pool = new Pool(elsewhere.url)
+    const previous = getGlobalDispatcher()
+    const match = servers.api.url
+    const refused = (call: Promise<unknown>) =>
+      call.then(
+        () => 'sent',
+        (e: unknown) => e instanceof TypeError && e.cause instanceof ConfigError && String(e.cause),
+      )
+    try {
+      for (const provider of [
+        fixedTokenProvider(),
+        fixedTokenProvider('tok-SECRET', { dpop: createDpop() }),
+      ]) {
+        const api = ky.create({ prefixUrl: servers.api.url, retry: 0, ...oauth2Hooks(provider, { match }) })
+        const own = new Request(`${servers.api.url}/echo/hidden`, { dispatcher: pool } as RequestInit)
+        expect(await refused(api(own, { prefixUrl: '' }))).toContain(
+          `connects this request to ${elsewhere.url}`,
+        )
+        setGlobalDispatcher(pool)
+        const calls = [api.get('echo/global'), api.post('echo/global', { body: 'b' })]
+        expect(await Promise.all(calls.map(refused))).toEqual(
+          Array(2).fill(expect.stringContaining(elsewhere.url)),
+        )
+        setGlobalDispatcher(previous)
+      }
+      expect(elsewhere.requests).toEqual([])
+    } finally {
+      setGlobalDispatcher(previous)
+      await pool.close()
       await elsewhere.close()
     }
   })

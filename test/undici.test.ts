@@ -293,7 +293,9 @@ describe('@tokenwell/undici over loopback HTTP', () => {
       expect((await slow).status).toBe(200)
       for (const refused of queued) {
         expect(refused).toBeInstanceOf(ConfigError)
-        expect((refused as Error).message).toContain(`connects this request to ${origin}, not to the origin`)
+        expect((refused as Error).message).toContain(
+          `connects this request to ${origin}, not to ${servers.api.url}`,
+        )
       }
       expect(seen).toEqual([undefined])
       // queued in a Pool of the API's own origin, each goes with the token

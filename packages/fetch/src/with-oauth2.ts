@@ -6,9 +6,9 @@ import {
   fetchHopByHop,
   followsRedirectsHere,
   type Grant,
-  guardDispatcher,
   hasAuthorization,
   isReplayableBody,
+  sendChecked,
   setGrantHeaders,
   unwrapFetch,
   WRAPPED_FETCH,
@@ -26,14 +26,11 @@ export interface WithOAuth2Options extends AdapterOptions {
   fetch?: FetchLike
 }
 
-/** One call: the URL, the caller's init, the `Request` when the caller passed one, and Node's `init.dispatcher`. */
-type Call = { url: string; init: RequestInit; request: Request | undefined; dispatcher?: unknown }
+/** One call: the URL, the caller's init, and the `Request` when the caller passed one. */
+type Call = { url: string; init: RequestInit; request: Request | undefined }
 
 const NO_INIT: RequestInit = Object.freeze({})
 const callOf = (request: Request): Call => ({ url: request.url, init: NO_INIT, request })
-/** `init`, and Node's `init.dispatcher` checked for `grant` (a `Client` or `Pool` connects to its own origin). */
-const guarded = ({ dispatcher: d }: Call, grant: Grant, init: RequestInit): RequestInit =>
-  d === undefined ? init : ({ ...init, dispatcher: guardDispatcher(d, grant) } as RequestInit)
 
 const shape: ClientShape<Call, Response> = {
   url: (call) => call.url,
@@ -58,7 +55,7 @@ const shape: ClientShape<Call, Response> = {
  * bound now, so `globalThis.fetch = withOAuth2(provider)` works: the wrapper calls the fetch it
  * replaced, and the provider's token requests skip it. With a DPoP-bound token, redirects are
  * followed here (at most 20), with a new proof per same-origin hop and nothing once the chain
- * left the origin. Node's `init.dispatcher` bound to another origin (a `Client`, `Pool`) gets no token.
+ * left the origin. In Node, a dispatcher bound to another origin (a `Client`, `Pool`) gets no token.
  * @example
  * const authFetch = withOAuth2(provider, { match: 'https://api.example.com' })
  * const response = await authFetch('https://api.example.com/orders', { method: 'POST', body })
@@ -72,16 +69,20 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
   const bare = unwrapFetch(globalThis.fetch)
   const raw = (input: string | Request, init?: RequestInit) =>
     given ? given(typeof input === 'string' ? new Request(input, init) : input) : bare(input, init)
+  // Node: a dispatcher (the call's, its `Request`'s, the global one) bound elsewhere gets no token
+  const hop = (request: Request) =>
+    sendChecked(request.headers.get('authorization'), request.url, () => raw(request))
 
   function send(call: Call, grant: Grant | undefined): Promise<Response> {
     if (call.request) {
       const sending = call.request
       if (sending.body !== null) call.request = sending.clone() // the copy for a replay
       if (!grant) return raw(sending)
-      return raw(new Request(sending, guarded(call, grant, { headers: withGrant(sending.headers, grant) })))
+      return hop(new Request(sending, { headers: withGrant(sending.headers, grant) }))
     }
     if (!grant) return raw(call.url, call.init === NO_INIT ? undefined : call.init)
-    return raw(call.url, guarded(call, grant, { ...call.init, headers: withGrant(call.init.headers, grant) }))
+    const init = { ...call.init, headers: withGrant(call.init.headers, grant) }
+    return sendChecked(grant.authorization, call.url, () => raw(call.url, init))
   }
 
   /** Sends `call` with `grant`, and what the protocol makes of the response. */
@@ -91,11 +92,9 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
       followsRedirectsHere(grant, given !== undefined) && (call.init.redirect ?? call.request?.redirect)
     if (mode !== 'follow' && mode !== undefined)
       return send(call, grant).then((response) => settle(call, grant, response), rethrow)
-    const init = guarded(call, grant, call.request ? NO_INIT : call.init)
-    const request =
-      call.request && init === NO_INIT ? call.request : new Request(call.request ?? call.url, init)
+    const request = call.request ?? new Request(call.url, call.init)
     const replayable = isReplayableBody(shape.body!(call))
-    return fetchHopByHop(raw, request, grant, (g, hop) => protocol.again(g, callOf(hop)), replayable).then(
+    return fetchHopByHop(hop, request, grant, (g, hop) => protocol.again(g, callOf(hop)), replayable).then(
       (last) => settle(callOf(last.request), last.grant, last.response),
       rethrow,
     )
@@ -119,8 +118,7 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
     const request = direct ? undefined : new Request(input, init)
     const url = request ? request.url : typeof input === 'string' ? input : (input as URL).href
     const own = request ? init?.body !== undefined && { body: init.body ?? null } : init
-    const { dispatcher } = (init ?? NO_INIT) as { dispatcher?: unknown }
-    const call: Call = { url, init: own || NO_INIT, request, dispatcher }
+    const call: Call = { url, init: own || NO_INIT, request }
     let grant: ReturnType<typeof protocol.begin>
     try {
       grant = protocol.begin(call)

@@ -1,12 +1,12 @@
 import { ConfigError, type TokenProvider } from '@tokenwell/core'
 import type { AdapterOptions, ClientShape, Grant } from '@tokenwell/core/adapter'
 import {
+  checkedFetch,
   createGrantLedger,
   createRequestProtocol,
   dropGrantOnAbort,
   fetchHopByHop,
   followsRedirectsHere,
-  guardInit,
   isReplayableBody,
   keepGrantOffClone,
   restoreClone,
@@ -61,6 +61,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
   let prefix: string | undefined
   const { fetch: given, ...rest } = options
   const shape = shapeOf(() => prefix)
+  const raw = checkedFetch<RequestInit>(given ?? sendUnkept) // Node: a dispatcher bound elsewhere is refused
   const protocol = createRequestProtocol(provider, rest, shape)
   const grants = new WeakMap<Options, Grant>() // ky hands every hook of a call (retries too) one options
   const calls = new WeakMap<Request, Options>() // each authorized `Request`: ky hands it to its fetch
@@ -94,12 +95,11 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
 
   /** One send of an authorized request; with DPoP, its redirects followed here, a proof per hop. */
   function send(request: Request, init: RequestInit | undefined, call: Options, grant: Grant) {
-    const inner = given ?? globalThis.fetch
     if (!followsRedirectsHere(grant, given !== undefined) || request.redirect !== 'follow')
-      return given ? inner(request, init) : sendUnkept(inner, request, init)
+      return raw(request, init)
     const again = (g: Grant, hop: Request) => protocol.again(g, { request: hop, options: call })
     const replayable = isReplayableBody(call.body)
-    return fetchHopByHop((r) => inner(r, init), request, grant, again, replayable).then((last) => {
+    return fetchHopByHop((r) => raw(r, init), request, grant, again, replayable).then((last) => {
       grants.set(call, last.grant) // the chain's last word: nothing once it left the origin
       return last.response
     })
@@ -124,14 +124,14 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     restoreClone(request) // ky has cloned it: a fetch that clones what it sends clones it whole
     // sending consumes the body: a copy kept for the replay, when there is one to send again
     const spare = request.body !== null && isReplayableBody(call.body) ? request.clone() : request
-    return send(request, guardInit(init, grant), call, grant).then((response) => {
+    return send(request, init, call, grant).then((response) => {
       const next = protocol.onResponse(grants.get(call) ?? grant, { request: spare, options: call }, response)
       if (next === undefined) return response
       return next.then((replay) => {
         if (!replay) return response
         void response.body?.cancel().catch(() => {})
         apply({ request: spare, options: call }, replay)
-        return send(spare, guardInit(init, replay), call, replay).catch(rethrow)
+        return send(spare, init, call, replay).catch(rethrow)
       }, rethrow)
     }, rethrow) // a fetch error may hold what the API echoed (undici's parser error: its bytes)
   }

@@ -2,7 +2,8 @@
 // without what only Node needs.
 export * from './index.js'
 
-/** No undici dispatcher in a browser: the dispatcher itself (Node's checks it, see connection-check.ts). */
-export const guardDispatcher = <D>(dispatcher: D, _grant: unknown): D => dispatcher
-/** As `guardDispatcher`: `init` itself. */
-export const guardInit = <I>(init: I, _grant: unknown): I => init
+/** No undici in a browser: `send()` itself (Node's checks what undici creates, see connection-check.ts). */
+export const sendChecked = <T>(_authorization: unknown, _url: string, send: () => Promise<T>): Promise<T> =>
+  send()
+/** As `sendChecked`: `fetch` itself. */
+export const checkedFetch = <F>(fetch: F): F => fetch

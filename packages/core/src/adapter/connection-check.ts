@@ -24,15 +24,20 @@ let authorization: string | undefined
 let origin = ''
 /** Whether undici created the request being dispatched while it dispatched it. */
 let created = false
-let watching = false
+let subscribe: Subscribe | null | undefined // Node's `diagnostics_channel.subscribe` once watching; `null`: none
+
+/** How many sends of each URL (its origin and path, as undici names them) an `Authorization` value waits on. */
+type Awaited = Map<string, Map<string, number>>
 /**
- * The origins each `Authorization` value was dispatched to without undici creating the request
- * then (a `Pool` queued it, or the dispatcher makes no undici request): checked when one is
- * created later. The oldest values go past `QUEUED_VALUES` (a queued request waits for no token
+ * The URLs each `Authorization` value was dispatched to without undici creating the request then
+ * (a `Pool` queued it, or the dispatcher makes no undici request): checked, and let go, when one
+ * is created later. The oldest values go past `MAX_VALUES` (a queued request waits for no token
  * that many renewals old).
  */
-const queued = new Map<string, Set<string>>()
-const QUEUED_VALUES = 32
+const queued: Awaited = new Map()
+/** The URLs of the fetch sends (`sendChecked`) with each `Authorization` value not settled yet. */
+const pending: Awaited = new Map()
+const MAX_VALUES = 32
 
 /**
  * A `GrantDispatch` that checks the requests undici creates for it (`undici:request:create`
@@ -40,88 +45,154 @@ const QUEUED_VALUES = 32
  * request is written): one that carries the grant's `Authorization` but connects elsewhere than
  * the grant's origin fails with `ConfigError` and sends nothing. undici's `Client` and `Pool`
  * connect to their own origin whatever origin a request names, which is all an interceptor reads.
- * A request a `Pool` queues (its `connections` limit) is created later: then it may carry that
- * value only to an origin the value was dispatched to (so the caller's own request with the very
- * value goes elsewhere only while none of ours waits).
+ * A request a `Pool` queues (its `connections` limit) is created later: then it is checked as
+ * `sendChecked` checks a fetch's.
  */
-export function checkConnections(subscribe: Subscribe): GrantDispatch {
-  return (grant, dispatch, opts, handler) =>
-    watched(subscribe, grant, () =>
-      dispatch({ ...opts, headers: withGrantHeaders(opts.headers as RequestHeaders, grant) }, handler),
-    )
+export function checkConnections(nodeSubscribe: Subscribe): GrantDispatch {
+  return (grant, dispatch, opts, handler) => {
+    watch(nodeSubscribe)
+    const outer = [authorization, origin, created] as const
+    authorization = grant.authorization!
+    origin = grant.origin
+    created = false
+    try {
+      return dispatch({ ...opts, headers: withGrantHeaders(opts.headers as RequestHeaders, grant) }, handler)
+    } finally {
+      const path = (opts as { path?: unknown }).path
+      if (!created) count(queued, authorization, origin + (typeof path === 'string' ? path : ''), 1)
+      ;[authorization, origin, created] = outer
+    }
+  }
 }
 
 /**
- * `dispatcher` (undici's, as Node's fetch takes it in `init.dispatcher`) with each `dispatch`
- * checked as `checkConnections` checks an interceptor's: a `Client` or `Pool` bound to another
- * origin than `grant`'s gets no token (fetch fails with a `TypeError` whose `cause` is the
- * `ConfigError`). Outside Node (no `process.getBuiltinModule`), `dispatcher` itself.
+ * `send()`, a fetch of `url` with `Authorization: authorization`, with the requests undici (Node's
+ * fetch, or the `undici` package's) creates meanwhile checked (Node: through `process.getBuiltinModule`):
+ * one carrying that value to `url`'s path that connects to another origin fails with `ConfigError`
+ * and sends nothing (fetch fails with a `TypeError` whose `cause` it is). That catches what no
+ * wrapper sees: an `init.dispatcher`, a `Request`'s own, or the global dispatcher, when it is a
+ * `Client` or `Pool` bound elsewhere. The caller's own request with that value to another path
+ * goes as it is.
  */
-export function guardDispatcher<D>(dispatcher: D, grant: Grant): D {
-  const subscribe = (globalThis as { process?: NodeProcess }).process?.getBuiltinModule?.(
-    'node:diagnostics_channel',
-  )?.subscribe
-  const dispatch = (dispatcher as { dispatch?: unknown } | null)?.dispatch
-  if (subscribe === undefined || typeof dispatch !== 'function') return dispatcher
-  const checked = (opts: unknown, handler: unknown) =>
-    watched(subscribe, grant, () => dispatch.call(dispatcher, opts, handler))
-  return Object.create(dispatcher as object, { dispatch: { value: checked } })
+export function sendChecked<T>(
+  authorization: string | null | undefined,
+  url: string,
+  send: () => Promise<T>,
+) {
+  if (authorization == null || !watch()) return send()
+  const hash = url.indexOf('#')
+  const key = hash < 0 ? url : url.slice(0, hash)
+  count(pending, authorization, key, 1)
+  const settled = () => count(pending, authorization, key, -1)
+  let sent: Promise<T>
+  try {
+    sent = send()
+  } catch (error) {
+    settled()
+    throw error
+  }
+  return sent.then(
+    (result) => {
+      settled()
+      return result
+    },
+    (error: unknown) => {
+      settled()
+      throw error
+    },
+  )
 }
 
-/** `init` with its `dispatcher` (Node's fetch's, as ky hands it on) guarded for `grant`: see `guardDispatcher`. */
-export function guardInit<I extends object | undefined>(init: I, grant: Grant): I {
-  const dispatcher = (init as { dispatcher?: unknown } | undefined)?.dispatcher
-  return dispatcher === undefined ? init : { ...init, dispatcher: guardDispatcher(dispatcher, grant) }
-}
+/** `fetch` with each `Request` it sends checked as `sendChecked` checks one. */
+export const checkedFetch =
+  <I>(fetch: (request: Request, init?: I) => Promise<Response>) =>
+  (request: Request, init?: I): Promise<Response> =>
+    sendChecked(request.headers.get('authorization'), request.url, () => fetch(request, init))
 
 type Subscribe = (name: string, listener: (message: unknown) => void) => void
 type NodeProcess = { getBuiltinModule?(id: string): { subscribe?: Subscribe } | undefined }
 
-/** `send()`, checking the requests undici creates meanwhile against `grant`; one it does not create then, when it does. */
-function watched<T>(subscribe: Subscribe, grant: Grant, send: () => T): T {
-  if (!watching) {
-    subscribe('undici:request:create', check)
-    watching = true
-  }
-  const outer = [authorization, origin, created] as const
-  authorization = grant.authorization!
-  origin = grant.origin
-  created = false
-  try {
-    return send()
-  } finally {
-    if (!created) awaitCreation(authorization, origin)
-    ;[authorization, origin, created] = outer
-  }
+/** Whether created requests are checked: subscribed once, through `given` or Node's own `diagnostics_channel`. */
+function watch(given?: Subscribe): boolean {
+  if (subscribe) return true
+  if (subscribe === null && given === undefined) return false
+  subscribe =
+    given ??
+    (globalThis as { process?: NodeProcess }).process?.getBuiltinModule?.('node:diagnostics_channel')
+      ?.subscribe ??
+    null
+  subscribe?.('undici:request:create', check)
+  return subscribe !== null
 }
 
-function awaitCreation(value: string, to: string): void {
-  const origins = queued.get(value)
-  if (origins) return void origins.add(to)
-  if (queued.size >= QUEUED_VALUES) queued.delete(queued.keys().next().value!)
-  queued.set(value, new Set([to]))
+function count(awaited: Awaited, value: string, url: string, by: 1 | -1): void {
+  let urls = awaited.get(value)
+  if (urls === undefined) {
+    if (awaited.size >= MAX_VALUES) awaited.delete(awaited.keys().next().value!)
+    urls = new Map()
+    awaited.set(value, urls)
+  }
+  const n = (urls.get(url) ?? 0) + by
+  if (n > 0) urls.set(url, n)
+  else if (urls.delete(url) && urls.size === 0) awaited.delete(value)
 }
 
 function check(message: unknown): void {
-  if (authorization === undefined && queued.size === 0) return
+  if (authorization === undefined && queued.size === 0 && pending.size === 0) return
   const request = (message as { request?: Created }).request
   const headers = request?.headers
   if (!Array.isArray(headers) || request!.error) return
   for (let i = 0; i < headers.length; i += 2) {
-    const value = headers[i + 1]
-    const ours = value === authorization
-    const origins = ours || queued.size === 0 ? undefined : queued.get(value as string)
-    if ((!ours && origins === undefined) || String(headers[i]).toLowerCase() !== 'authorization') continue
-    if (ours) created = true
+    const name = headers[i]
+    if (typeof name !== 'string' || name.length !== 13 || name.toLowerCase() !== 'authorization') continue
+    const value = headers[i + 1] as string
+    if (value === authorization) {
+      created = true
+      const to = connectsTo(request!)
+      if (to !== origin) refuse(request!, to, origin)
+      return
+    }
+    const waits = queued.get(value)
+    const sends = pending.get(value)
+    if (waits === undefined && sends === undefined) return
     const to = connectsTo(request!)
-    if (ours ? to !== origin : !origins!.has(to))
-      request!.error = new ConfigError(
-        `undici connects this request to ${to}, not to ${ours ? origin : 'the origin'} that ` +
-          'it names: a Client or Pool connects to its own origin. The token was not sent: compose ' +
-          'oauth2() on an Agent, or on a Client or Pool with a match that names its origin alone',
-      )
+    const path = pathOf(request!)
+    const url = waits && awaitedUrl(waits, to, path)
+    if (url !== undefined) count(queued, value, url, -1) // its wait ends here, whether it goes or not
+    const expected = url ?? (sends && awaitedUrl(sends, to, path))
+    if (expected !== undefined && expected !== to + path) refuse(request!, to, new URL(expected).origin)
     return
   }
+}
+
+/** The URL of `urls` a request connecting to `to` with `path` was sent to: the same one, else one with its path elsewhere. */
+function awaitedUrl(urls: Map<string, number>, to: string, path: string): string | undefined {
+  if (urls.has(to + path)) return to + path
+  let elsewhere: string | undefined
+  for (const url of urls.keys()) {
+    // a URL as the caller wrote it (`/a/../b`, `?`, unescaped): compared as fetch sends it
+    const parsed = URL.canParse(url) ? new URL(url) : undefined
+    if (parsed === undefined || parsed.pathname + parsed.search !== path) continue
+    if (parsed.origin === to) return to + path
+    elsewhere = url
+  }
+  return elsewhere
+}
+
+function refuse(request: Created, to: string, named: string): void {
+  request.error = new ConfigError(
+    `undici connects this request to ${to}, not to ${named} that it names: a Client or Pool ` +
+      'connects to its own origin. The token was not sent: send it through an Agent, or through a ' +
+      'Client or Pool of its own origin (composed with oauth2(): a match that names that origin alone)',
+  )
+}
+
+/** The path a request names (of the whole URL it names, as a forward proxy is sent). */
+function pathOf({ path }: Created): string {
+  if (typeof path !== 'string' || path[0] === '/') return String(path)
+  if (!URL.canParse(path)) return path
+  const url = new URL(path)
+  return url.pathname + url.search
 }
 
 /**
