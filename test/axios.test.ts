@@ -1,4 +1,7 @@
-import { Agent } from 'node:http'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { Agent, createServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { oauth2Interceptor } from '@tokenwell/axios'
 import axios, { AxiosError } from 'axios'
@@ -24,6 +27,41 @@ describe('@tokenwell/axios over loopback HTTP', () => {
     const { instance: both } = create({ match: [servers.api.url, servers.other.url] })
     await both.get(`${servers.other.url}/public/allowed`)
     expect(servers.other.requests.map((r) => r.authorization)).toEqual([false, true])
+  })
+
+  it('a socketPath other than the instance’s gets no token: the request, or an interceptor after ours, sets it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tokenwell-sockets-'))
+    const seen: Record<'api' | 'other', (string | undefined)[]> = { api: [], other: [] }
+    const listen = (name: keyof typeof seen) =>
+      new Promise<Server>((resolve) => {
+        const server = createServer((req, res) => {
+          seen[name].push(req.headers.authorization)
+          res.end('{}')
+        })
+        server.listen(join(dir, `${name}.sock`), () => resolve(server))
+      })
+    const sockets = [await listen('api'), await listen('other')]
+    const other = join(dir, 'other.sock')
+    try {
+      const { instance } = create()
+      await instance.get('/echo/a', { socketPath: other }) // the URL names the API; the socket is another
+      const later = axios.create({ baseURL: servers.api.url })
+      later.interceptors.request.use((config) => Object.assign(config, { socketPath: other })) // runs after ours
+      oauth2Interceptor(later, servers.provider)
+      await later.get('/echo/b')
+      // an instance made for a socket: its requests there are its origin's
+      const own = axios.create({ baseURL: 'http://localhost', socketPath: join(dir, 'api.sock') })
+      oauth2Interceptor(own, servers.provider)
+      await own.get('/echo/c')
+      await own.get('/echo/d', { socketPath: other })
+      expect(seen).toEqual({
+        api: [expect.stringMatching(/^Bearer /)],
+        other: [undefined, undefined, undefined],
+      })
+    } finally {
+      for (const server of sockets) await new Promise((resolve) => server.close(resolve))
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('an interceptor that runs after ours and deletes transformRequest fails the request: nothing sent', async () => {

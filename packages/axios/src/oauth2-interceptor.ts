@@ -46,7 +46,8 @@ export function oauth2Interceptor(
 ): () => void {
   const shape: ClientShape<Config, AxiosResponse> = {
     url(config, whole) {
-      const { url = '', baseURL } = config
+      const { url = '', baseURL, socketPath } = config
+      if ((socketPath || '') !== (instance.defaults.socketPath || '')) return undefined // another socket's
       if (!baseURL || (ABSOLUTE_URL.test(url) && config.allowAbsoluteUrls !== false)) return url
       return !whole && PLAIN_BASE.test(baseURL) ? baseURL : instance.getUri(config)
     },
@@ -136,11 +137,9 @@ export function oauth2Interceptor(
   const waits = instance.interceptors.request.use(onRequest, null, { runWhen: (config) => !hot(config) })
   const responses = instance.interceptors.response.use(
     (response) => settle(response)?.then((replayed) => replayed ?? response) ?? response,
-    async (error: AxiosError) => {
-      const replayed = error?.isAxiosError === true && (await settle(error.response))
-      if (replayed) return replayed
-      throw protocol.scrub(error)
-    },
+    async (error: AxiosError) =>
+      (error?.isAxiosError === true && (await settle(error.response))) ||
+      Promise.reject(protocol.scrub(error)),
   )
   return function eject() {
     for (const id of [sync, waits]) instance.interceptors.request.eject(id)
