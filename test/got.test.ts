@@ -285,19 +285,25 @@ describe('@tokenwell/got over Unix domain sockets (enableUnixSockets)', () => {
 describe('@tokenwell/got and the error a retry starts from', () => {
   // got hands it to the caller's beforeRetry hooks, which log it (its request, hidden, keeps the raw head that went)
   it.each([false, true])(
-    'a beforeRetry hook of the caller’s, before or after the adapter’s, sees no token, no proof; the retry carries them (DPoP: %s)',
+    'a beforeRetry hook of the caller’s, before or after the adapter’s, sees no token, no proof (a 503, a reset; showHidden too); the retry carries them (DPoP: %s)',
     async (dpop) => {
       const seen: [string | undefined, string | undefined][] = []
       const api = createServer((req, res) => {
         req.resume()
         seen.push([req.headers.authorization, req.headers.dpop as string | undefined])
-        res.writeHead(seen.length % 2 === 1 ? 503 : 200).end('{}')
+        if (seen.length % 2 === 0) res.writeHead(200).end('{}')
+        else if (req.url === '/reset') req.socket.destroy() // ECONNRESET: no response, the error holds the request
+        else res.writeHead(503).end('{}')
       })
       await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
       const provider = fixedTokenProvider(undefined, dpop ? { dpop: createDpop() } : {})
       const logged: string[] = []
       const log = (error: unknown) =>
-        void logged.push(inspect(error, { depth: Number.POSITIVE_INFINITY }), JSON.stringify(error))
+        void logged.push(
+          inspect(error, { depth: Number.POSITIVE_INFINITY }),
+          inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+          JSON.stringify(error),
+        )
       const defaults = {
         prefixUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
         retry: {
@@ -308,15 +314,16 @@ describe('@tokenwell/got and the error a retry starts from', () => {
       const after = got.extend(oauth2Hooks(provider), defaults, { hooks: { beforeRetry: [log] } })
       const before = got.extend({ hooks: { beforeRetry: [log] } }).extend(oauth2Hooks(provider), defaults)
       try {
-        for (const client of [after, before]) expect((await client('flaky')).statusCode).toBe(200)
-        expect(logged).toHaveLength(4)
+        for (const client of [after, before])
+          for (const path of ['flaky', 'reset']) expect((await client(path)).statusCode).toBe(200)
+        expect(logged).toHaveLength(12)
         const secrets = ['tok-SECRET', ...seen.flatMap(([, proof]) => (proof ? [proof] : []))]
         const text = logged.join('\n')
         expect(secrets.reduce((sum, secret) => sum + text.split(secret).length - 1, 0)).toBe(0)
         expect(
           seen.map(([authorization, proof]) => [authorization?.endsWith('tok-SECRET'), proof !== undefined]),
-        ).toEqual(Array.from({ length: 4 }, () => [true, dpop]))
-        if (dpop) expect(new Set(seen.map(([, proof]) => proof)).size).toBe(4)
+        ).toEqual(Array.from({ length: 8 }, () => [true, dpop]))
+        if (dpop) expect(new Set(seen.map(([, proof]) => proof)).size).toBe(8)
       } finally {
         await provider.close()
         api.closeAllConnections()

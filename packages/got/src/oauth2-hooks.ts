@@ -4,7 +4,6 @@ import {
   Attempt,
   type ClientShape,
   createRequestProtocol,
-  dropGrantHeaders,
   dropGrantOnAbort,
   type Grant,
   isReplayableBody,
@@ -17,6 +16,7 @@ import {
   scrubGotError,
   scrubOnAbort,
   scrubOnCancel,
+  scrubRetryError,
   socketOrigin,
 } from '@tokenwell/core/adapter'
 import type {
@@ -133,8 +133,7 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     })
   }
   // the error a retry starts from: its options without the token (beforeRequest puts it back)
-  const beforeRetry: BeforeRetryHook = ({ options: o }) =>
-    void (stateOf(o) && dropGrantHeaders(o.headers, stateOf(o)!))
+  const beforeRetry: BeforeRetryHook = (error) => scrubRetryError(error, stateOf(error.options))
   const beforeError: BeforeErrorHook = (error) => scrubGotError(error, protocol.scrub)
   // got's AbortError and CancelError (`cancel()`) reach no hook, and hold their attempt's request
   const handler: HandlerFunction = (options, next) => {

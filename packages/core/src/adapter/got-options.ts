@@ -1,5 +1,8 @@
 import { inspectSymbol } from '../redact.js'
+import { SCRUBBED } from '../redaction/secret-scrubber.js'
 import { dropGrantOnAbort } from './abort-drop.js'
+import { dropGrantHeaders } from './last-word.js'
+import type { Grant } from './shape.js'
 
 // What a got adapter does with got's own objects that no rule of the protocol covers: its replay
 // through `retryWithMergedOptions`, and its errors, whose `Options` print without end.
@@ -35,4 +38,33 @@ export function scrubGotError<E extends { options?: unknown }>(error: E, scrub: 
   const fields = options?._internals
   if (fields) Object.defineProperty(options, inspectSymbol, { value: () => fields, configurable: true })
   return scrub(error)
+}
+
+/** What of got's error a retry starts from (its `beforeRetry` hooks get it) holds what went. */
+interface RetryError {
+  options: { headers: Record<string, unknown> }
+  request?: unknown
+  response?: unknown
+}
+
+/**
+ * got's error a retry starts from, which got hands to the caller's `beforeRetry` hooks, without
+ * what `grant` put on the attempt: its options' headers lose the token and proof (the adapter's
+ * `beforeRequest` puts them back on the retry), and its Node request, sent and done (answered, or
+ * failed), loses them from its raw head and header map (`util.inspect` with `showHidden` prints
+ * both). Only those: the request's socket leads on to its agent and the requests queued there.
+ */
+export function scrubRetryError(error: RetryError, grant: Grant | null | undefined): void {
+  if (grant?.authorization === undefined) return
+  dropGrantHeaders(error.options.headers, grant)
+  type Sent = Record<string | symbol, unknown> | undefined // a Node `ClientRequest`
+  const sent = (error.request as { _request?: Sent })?._request ?? (error.response as { req?: Sent })?.req
+  if (typeof sent?._header !== 'string') return
+  const values = grant.proof === undefined ? [grant.authorization] : [grant.authorization, grant.proof]
+  for (const value of values) sent._header = (sent._header as string).replaceAll(value, SCRUBBED)
+  const map = Object.getOwnPropertySymbols(sent).find((key) => key.description === 'kOutHeaders')
+  const headers = (map && sent[map]) as Record<string, [string, unknown]> | null | undefined
+  for (const name of ['authorization', 'dpop'])
+    if (headers?.[name] && values.includes(String(headers[name][1])))
+      headers[name] = [headers[name][0], SCRUBBED]
 }

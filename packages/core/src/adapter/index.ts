@@ -24,7 +24,7 @@ export {
   sendUnkept,
   setGrantHeaders,
 } from './follow.js'
-export { replayThroughGot, scrubGotError } from './got-options.js'
+export { replayThroughGot, scrubGotError, scrubRetryError } from './got-options.js'
 export { type ChainedHook, createHookChain } from './hook-chain.js'
 export {
   createGrantLedger,
