@@ -292,7 +292,8 @@ describe('@tokenwell/got and the error a retry starts from', () => {
         req.resume()
         seen.push([req.headers.authorization, req.headers.dpop as string | undefined])
         if (seen.length % 2 === 0) res.writeHead(200).end('{}')
-        else if (req.url === '/reset') req.socket.destroy() // ECONNRESET: no response, the error holds the request
+        else if (req.url === '/reset')
+          req.socket.destroy() // ECONNRESET: no response, the error holds the request
         else res.writeHead(503).end('{}')
       })
       await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))

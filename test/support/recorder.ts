@@ -29,7 +29,7 @@ export async function startRecorder(): Promise<Recorder> {
   const requests: Recorded[] = []
   const server = createServer((req, res) => {
     req.resume()
-    const url = new URL(req.url ?? '/', 'http://recorder')
+    const url = new URL(`http://recorder${req.url ?? '/'}`) // a path may start with //
     const { authorization, dpop } = req.headers
     requests.push({
       method: req.method ?? 'GET',

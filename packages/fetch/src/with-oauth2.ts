@@ -1,14 +1,15 @@
 import type { FetchLike, TokenProvider } from '@tokenwell/core'
 import {
   type AdapterOptions,
+  awaitConnection,
   type ClientShape,
+  checkedFetch,
   createProtocolWithoutScrub,
   fetchHopByHop,
   followsRedirectsHere,
   type Grant,
   hasAuthorization,
   isReplayableBody,
-  sendChecked,
   setGrantHeaders,
   unwrapFetch,
   WRAPPED_FETCH,
@@ -70,8 +71,7 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
   const raw = (input: string | Request, init?: RequestInit) =>
     given ? given(typeof input === 'string' ? new Request(input, init) : input) : bare(input, init)
   // Node: a dispatcher (the call's, its `Request`'s, the global one) bound elsewhere gets no token
-  const hop = (request: Request) =>
-    sendChecked(request.headers.get('authorization'), request.url, () => raw(request))
+  const hop = checkedFetch(raw)
 
   function send(call: Call, grant: Grant | undefined): Promise<Response> {
     if (call.request) {
@@ -81,8 +81,8 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
       return hop(new Request(sending, { headers: withGrant(sending.headers, grant) }))
     }
     if (!grant) return raw(call.url, call.init === NO_INIT ? undefined : call.init)
-    const init = { ...call.init, headers: withGrant(call.init.headers, grant) }
-    return sendChecked(grant.authorization, call.url, () => raw(call.url, init))
+    awaitConnection(grant.authorization, call.url)
+    return raw(call.url, { ...call.init, headers: withGrant(call.init.headers, grant) })
   }
 
   /** Sends `call` with `grant`, and what the protocol makes of the response. */

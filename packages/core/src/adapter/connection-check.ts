@@ -26,18 +26,16 @@ let origin = ''
 let created = false
 let subscribe: Subscribe | null | undefined // Node's `diagnostics_channel.subscribe` once watching; `null`: none
 
-/** How many sends of each URL (its origin and path, as undici names them) an `Authorization` value waits on. */
-type Awaited = Map<string, Map<string, number>>
 /**
- * The URLs each `Authorization` value was dispatched to without undici creating the request then
- * (a `Pool` queued it, or the dispatcher makes no undici request): checked, and let go, when one
- * is created later. The oldest values go past `MAX_VALUES` (a queued request waits for no token
- * that many renewals old).
+ * The URLs (origin and path, as undici names them) each `Authorization` value was sent to
+ * without undici creating the request then, and how many times: a `Pool` queued it, Node's fetch
+ * creates it later, or a dispatcher makes none. Checked, and let go, when one is created. The
+ * oldest values go past `MAX_VALUES` (no request waits for a token that many renewals old), and
+ * a value's oldest URLs past `MAX_URLS` (sends no undici request was made for: another fetch).
  */
-const queued: Awaited = new Map()
-/** The URLs of the fetch sends (`sendChecked`) with each `Authorization` value not settled yet. */
-const pending: Awaited = new Map()
+const awaited = new Map<string, Map<string, number>>()
 const MAX_VALUES = 32
+const MAX_URLS = 64
 
 /**
  * A `GrantDispatch` that checks the requests undici creates for it (`undici:request:create`
@@ -46,7 +44,7 @@ const MAX_VALUES = 32
  * the grant's origin fails with `ConfigError` and sends nothing. undici's `Client` and `Pool`
  * connect to their own origin whatever origin a request names, which is all an interceptor reads.
  * A request a `Pool` queues (its `connections` limit) is created later: then it is checked as
- * `sendChecked` checks a fetch's.
+ * `awaitConnection` checks a fetch's.
  */
 export function checkConnections(nodeSubscribe: Subscribe): GrantDispatch {
   return (grant, dispatch, opts, handler) => {
@@ -59,56 +57,34 @@ export function checkConnections(nodeSubscribe: Subscribe): GrantDispatch {
       return dispatch({ ...opts, headers: withGrantHeaders(opts.headers as RequestHeaders, grant) }, handler)
     } finally {
       const path = (opts as { path?: unknown }).path
-      if (!created) count(queued, authorization, origin + (typeof path === 'string' ? path : ''), 1)
+      if (!created) expect(authorization, origin + (typeof path === 'string' ? path : ''))
       ;[authorization, origin, created] = outer
     }
   }
 }
 
 /**
- * `send()`, a fetch of `url` with `Authorization: authorization`, with the requests undici (Node's
- * fetch, or the `undici` package's) creates meanwhile checked (Node: through `process.getBuiltinModule`):
- * one carrying that value to `url`'s path that connects to another origin fails with `ConfigError`
- * and sends nothing (fetch fails with a `TypeError` whose `cause` it is). That catches what no
- * wrapper sees: an `init.dispatcher`, a `Request`'s own, or the global dispatcher, when it is a
- * `Client` or `Pool` bound elsewhere. The caller's own request with that value to another path
- * goes as it is.
+ * Makes the request undici (Node's fetch, or the `undici` package's) creates next for a send of
+ * `url` with `Authorization: authorization` checked (Node: through `process.getBuiltinModule`):
+ * one carrying that value to `url`'s path that connects to another origin fails with
+ * `ConfigError` and sends nothing (fetch fails with a `TypeError` whose `cause` it is). That
+ * catches what no wrapper sees: an `init.dispatcher`, a `Request`'s own, or the global
+ * dispatcher, when it is a `Client` or `Pool` bound elsewhere. Call it right before the send. The
+ * caller's own request with that value to another path goes as it is.
  */
-export function sendChecked<T>(
-  authorization: string | null | undefined,
-  url: string,
-  send: () => Promise<T>,
-) {
-  if (authorization == null || !watch()) return send()
+export function awaitConnection(authorization: string | null | undefined, url: string): void {
+  if (authorization == null || !watch()) return
   const hash = url.indexOf('#')
-  const key = hash < 0 ? url : url.slice(0, hash)
-  count(pending, authorization, key, 1)
-  const settled = () => count(pending, authorization, key, -1)
-  let sent: Promise<T>
-  try {
-    sent = send()
-  } catch (error) {
-    settled()
-    throw error
-  }
-  return sent.then(
-    (result) => {
-      settled()
-      return result
-    },
-    (error: unknown) => {
-      settled()
-      throw error
-    },
-  )
+  expect(authorization, hash < 0 ? url : url.slice(0, hash))
 }
 
-/** `fetch` with each `Request` it sends checked as `sendChecked` checks one. */
+/** `fetch` with each `Request` it sends checked as `awaitConnection` checks a send. */
 export const checkedFetch =
   <I>(fetch: (request: Request, init?: I) => Promise<Response>) =>
-  (request: Request, init?: I): Promise<Response> =>
-    sendChecked(request.headers.get('authorization'), request.url, () => fetch(request, init))
-
+  (request: Request, init?: I): Promise<Response> => {
+    awaitConnection(request.headers.get('authorization'), request.url)
+    return fetch(request, init)
+  }
 type Subscribe = (name: string, listener: (message: unknown) => void) => void
 type NodeProcess = { getBuiltinModule?(id: string): { subscribe?: Subscribe } | undefined }
 
@@ -125,20 +101,19 @@ function watch(given?: Subscribe): boolean {
   return subscribe !== null
 }
 
-function count(awaited: Awaited, value: string, url: string, by: 1 | -1): void {
+/** One more request with `value` for `url` that undici will create. */
+function expect(value: string, url: string): void {
   let urls = awaited.get(value)
   if (urls === undefined) {
     if (awaited.size >= MAX_VALUES) awaited.delete(awaited.keys().next().value!)
     urls = new Map()
     awaited.set(value, urls)
-  }
-  const n = (urls.get(url) ?? 0) + by
-  if (n > 0) urls.set(url, n)
-  else if (urls.delete(url) && urls.size === 0) awaited.delete(value)
+  } else if (urls.size >= MAX_URLS && !urls.has(url)) urls.delete(urls.keys().next().value!)
+  urls.set(url, (urls.get(url) ?? 0) + 1)
 }
 
 function check(message: unknown): void {
-  if (authorization === undefined && queued.size === 0 && pending.size === 0) return
+  if (authorization === undefined && awaited.size === 0) return
   const request = (message as { request?: Created }).request
   const headers = request?.headers
   if (!Array.isArray(headers) || request!.error) return
@@ -152,15 +127,16 @@ function check(message: unknown): void {
       if (to !== origin) refuse(request!, to, origin)
       return
     }
-    const waits = queued.get(value)
-    const sends = pending.get(value)
-    if (waits === undefined && sends === undefined) return
+    const urls = awaited.get(value)
+    if (urls === undefined) return
     const to = connectsTo(request!)
     const path = pathOf(request!)
-    const url = waits && awaitedUrl(waits, to, path)
-    if (url !== undefined) count(queued, value, url, -1) // its wait ends here, whether it goes or not
-    const expected = url ?? (sends && awaitedUrl(sends, to, path))
-    if (expected !== undefined && expected !== to + path) refuse(request!, to, new URL(expected).origin)
+    const url = awaitedUrl(urls, to, path)
+    if (url === undefined) return // not a request of ours: the caller's own, to another path
+    const left = urls.get(url)! - 1 // its wait ends here, whether it goes or not
+    if (left > 0) urls.set(url, left)
+    else if (urls.delete(url) && urls.size === 0) awaited.delete(value)
+    if (url !== to + path) refuse(request!, to, new URL(url).origin)
     return
   }
 }

@@ -14,7 +14,7 @@ export { authorizationHeader } from './authorization-header.js'
 export { unwrapFetch, WRAPPED_FETCH } from './bare-fetch.js'
 export { BODY_HEADERS, isReplayableBody, multipartBytes, pinnedMultipartType } from './body.js'
 export { decodeClaims, type ResourceChallenge, readChallenge } from './challenge.js'
-export { checkConnections, checkedFetch, type GrantDispatch, sendChecked } from './connection-check.js'
+export { awaitConnection, checkConnections, checkedFetch, type GrantDispatch } from './connection-check.js'
 export { type ReplayDecision, recordHeader, replayDecision } from './decision.js'
 export { ChainedSend, DispatchChains } from './dispatch-chain.js'
 export {
