@@ -57,7 +57,7 @@ export function checkConnections(nodeSubscribe: Subscribe): GrantDispatch {
       return dispatch({ ...opts, headers: withGrantHeaders(opts.headers as RequestHeaders, grant) }, handler)
     } finally {
       const path = (opts as { path?: unknown }).path
-      if (!created) expect(authorization, origin + (typeof path === 'string' ? path : ''))
+      if (!created) awaitCreation(authorization, origin + (typeof path === 'string' ? path : ''))
       ;[authorization, origin, created] = outer
     }
   }
@@ -75,7 +75,7 @@ export function checkConnections(nodeSubscribe: Subscribe): GrantDispatch {
 export function awaitConnection(authorization: string | null | undefined, url: string): void {
   if (authorization == null || !watch()) return
   const hash = url.indexOf('#')
-  expect(authorization, hash < 0 ? url : url.slice(0, hash))
+  awaitCreation(authorization, hash < 0 ? url : url.slice(0, hash))
 }
 
 /** `fetch` with each `Request` it sends checked as `awaitConnection` checks a send. */
@@ -102,7 +102,7 @@ function watch(given?: Subscribe): boolean {
 }
 
 /** One more request with `value` for `url` that undici will create. */
-function expect(value: string, url: string): void {
+function awaitCreation(value: string, url: string): void {
   let urls = awaited.get(value)
   if (urls === undefined) {
     if (awaited.size >= MAX_VALUES) awaited.delete(awaited.keys().next().value!)

@@ -1,5 +1,4 @@
-import { inspectSymbol } from '../redact.js'
-import { SCRUBBED } from '../redaction/secret-scrubber.js'
+import { inspectSymbol, REDACTED } from '../redact.js'
 import { dropGrantOnAbort } from './abort-drop.js'
 import { dropGrantHeaders } from './last-word.js'
 import type { Grant } from './shape.js'
@@ -61,10 +60,10 @@ export function scrubRetryError(error: RetryError, grant: Grant | null | undefin
   const sent = (error.request as { _request?: Sent })?._request ?? (error.response as { req?: Sent })?.req
   if (typeof sent?._header !== 'string') return
   const values = grant.proof === undefined ? [grant.authorization] : [grant.authorization, grant.proof]
-  for (const value of values) sent._header = (sent._header as string).replaceAll(value, SCRUBBED)
+  for (const value of values) sent._header = (sent._header as string).replaceAll(value, REDACTED)
   const map = Object.getOwnPropertySymbols(sent).find((key) => key.description === 'kOutHeaders')
   const headers = (map && sent[map]) as Record<string, [string, unknown]> | null | undefined
   for (const name of ['authorization', 'dpop'])
     if (headers?.[name] && values.includes(String(headers[name][1])))
-      headers[name] = [headers[name][0], SCRUBBED]
+      headers[name] = [headers[name][0], REDACTED]
 }
