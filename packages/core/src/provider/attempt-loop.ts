@@ -11,7 +11,7 @@ import { scheduleFor } from './expiry.js'
 import { type FamilyMember, redeemInFamily, successorOf } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 import { createRedemptions } from './redemptions.js'
-import { redeemInStoreFamily } from './store-families.js'
+import { redeemInStoreFamily, storedSuccessor } from './store-families.js'
 import { answerTimeout, type StoreCall } from './store-lease.js'
 
 /** Refresh tokens this provider rotated away from that it remembers (RFC 6749 §10.4). */
@@ -163,8 +163,10 @@ export function createAttemptLoop(
       let used = call === undefined ? refreshToken : undefined
       try {
         if (used !== undefined && redemptions.inDoubt(used)) {
-          // another provider of this process rotated it (a store's mark for it is older news)
-          const newest = successorOf(family, used)
+          // another provider of this process, or the stalled holder of another, rotated it since
+          // (a store's mark for it is older news)
+          const newest =
+            successorOf(family, used) ?? (await storedSuccessor(options, hooks.storeCall, family, used))
           if (newest !== undefined) {
             member.rotated(used, newest)
             attempt-- // nothing was sent

@@ -33,6 +33,25 @@ async function rotationEntry(newest: string, now: number): Promise<StoreEntry> {
 }
 
 /**
+ * The refresh token the store's family entry says `token` (of `family`) was rotated to, or
+ * `undefined` when it names none (or the store is one process's, or failed). A provider that
+ * doubts `token` (a stalled holder's mark) asks this before it gives up on it: that holder's
+ * answer may have come since, and its successor is redeemed instead of asking for a new login.
+ */
+export async function storedSuccessor(
+  options: ResolvedTokenProviderOptions,
+  storeCall: StoreCall,
+  family: string,
+  token: string,
+): Promise<string | undefined> {
+  const { store } = options
+  if (!store.acquireLease || IN_PROCESS in store) return undefined
+  const key = await familyKey(family, token)
+  const newest = (await storeCall('get', () => store.get(key)))?.token.refreshToken
+  return newest === token ? undefined : newest
+}
+
+/**
  * Redeems `token` (of `family`) with `send` under the store's lease on its family key, taken
  * after the cache key's (never the reverse). When another process rotated it, `member` is told
  * the newest and nothing is sent; when another process's redemption of it may have been
