@@ -5,7 +5,7 @@ import {
   type TokenProviderOptions,
   type TokenStore,
 } from '@tokenwell/core'
-import { createRedisTokenStore } from '@tokenwell/redis'
+import { createRedisTokenStore, type RedisClientLike } from '@tokenwell/redis'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { forgetRefreshFamilies } from '../packages/core/src/provider/families.js'
@@ -61,8 +61,8 @@ const MEDIA = {
       const client = createClient({ url: redis!.url })
       client.on('error', () => {})
       await client.connect()
-      closing.push(() => client.destroy() as unknown as Promise<void>)
-      return createRedisTokenStore({ client: client as never, prefix, pollInterval: 10 })
+      closing.push(async () => client.destroy())
+      return createRedisTokenStore({ client: client as unknown as RedisClientLike, prefix, pollInterval: 10 })
     }
   },
 } as const
