@@ -13,12 +13,13 @@ import { type RedisServer, redisSkipReason, startRedisServer } from './support/r
 import { firstRefreshToken, useServers } from './support/servers.js'
 
 // Rule 4 and "nothing is lost" where a lease holder stalls mid-refresh, counted at the mock
-// server (rotation, reuse detection). Two processes share a store but not a cache key (two
-// scopes): only the refresh token's family key (core store-families.ts) is theirs in common.
-// The holder's heartbeats are lost, so its 150 ms lease runs out while its request waits
+// server (rotation, reuse detection). Two processes share a store, and a cache key too or not
+// (the same scope or another): then only the refresh token's family key (core
+// store-families.ts) is theirs in common. The holder's heartbeats are lost, so its 150 ms lease runs out while its request waits
 // 600 ms at the server; the other process takes the lease over, finds the holder's mark on the
 // refresh token and never sends it. Then the holder's answer comes, and the holder names the
-// successor in the family entry: the other process must redeem that, not ask for a new login.
+// successor in the family entry (and its token under its cache key): the other process must
+// get a token from that successor, not be asked for a new login.
 // Each provider stands for a process of its own: this process's registry of redemptions
 // (families.ts) is forgotten before each request and before the other process's next call.
 const servers = useServers()
@@ -76,11 +77,15 @@ const outcome = (call: Promise<unknown>) =>
 
 /**
  * The holder (scope orders:read, its leases stalled) redeems the refresh token, answered after
- * 600 ms; 300 ms in, the other process (orders:write, `otherOptions`) asks, then asks again once
+ * 600 ms; 300 ms in, the other process (`scope`, `otherOptions`) asks, then asks again once
  * the holder's answer is in. Resolves what each of the other's calls came to, the holder's
  * token, the refresh tokens sent (in order) and the server's counts.
  */
-async function stalledHolder(medium: keyof typeof MEDIA, otherOptions: Partial<TokenProviderOptions>) {
+async function stalledHolder(
+  medium: keyof typeof MEDIA,
+  scope: string,
+  otherOptions: Partial<TokenProviderOptions>,
+) {
   const refreshToken = await firstRefreshToken(servers.auth.tokenEndpoint, 'orders:read orders:write')
   servers.auth.stats.reset()
   const sent: string[] = []
@@ -105,7 +110,7 @@ async function stalledHolder(medium: keyof typeof MEDIA, otherOptions: Partial<T
       ...more,
     })
   const holder = make('orders:read', stalling(await storeOf()))
-  const other = make('orders:write', await storeOf(), otherOptions)
+  const other = make(scope, await storeOf(), otherOptions)
   try {
     servers.auth.setLatency(600)
     const held = holder.getToken()
@@ -123,40 +128,52 @@ async function stalledHolder(medium: keyof typeof MEDIA, otherOptions: Partial<T
   }
 }
 
-describe.each(Object.keys(MEDIA) as (keyof typeof MEDIA)[])('%s', (medium) => {
-  it.skipIf(medium === 'Redis' && skipRedis)(
-    'the other process asking while the holder’s answer is on its way waits for it and redeems the successor: 0 reuse, each redeemed once',
-    async () => {
-      const run = await stalledHolder(medium, {})
-      expect(run.calls).toEqual(['token', 'token'])
-      expect(run.first.refreshToken).toBeDefined()
-      expect(run.sent).toEqual([run.refreshToken, run.first.refreshToken])
-      expect(run.stats).toMatchObject({
-        refreshTokenReuse: 0,
-        invalidGrant: 0,
-        tokenRequests: 2,
-        tokensIssued: 2,
-      })
-    },
-    20_000,
-  )
+/**
+ * Another scope shares only the refresh token's family key: the other process redeems the
+ * successor itself. The same scope shares the cache key too: it takes the holder's token from
+ * the store (its write is kept while its mark stands) and redeems nothing.
+ */
+const SCOPES = [
+  { scope: 'another scope', other: 'orders:write', redeemed: 2, gaveUp: 'ERR_TOKEN_REQUEST' },
+  { scope: 'the same scope', other: 'orders:read', redeemed: 1, gaveUp: 'ERR_AUTHORIZATION' },
+] as const
 
-  it.skipIf(medium === 'Redis' && skipRedis)(
-    'one whose wait ended before that answer came redeems the successor the holder stored on its next call: 0 reuse, each redeemed once',
-    async () => {
-      // the other's redemption gives up 200 ms after it took over (its retry deadline plus its
-      // answer timeout), its caller after 100 ms: the holder answers 300 ms after the takeover
-      const run = await stalledHolder(medium, { timeout: 100, retry: { deadline: 100 } })
-      // the first call sent nothing: the refresh token was in doubt, and no answer was in
-      expect(run.calls).toEqual(['ERR_TOKEN_REQUEST', 'token'])
-      expect(run.sent).toEqual([run.refreshToken, run.first.refreshToken])
-      expect(run.stats).toMatchObject({
-        refreshTokenReuse: 0,
-        invalidGrant: 0,
-        tokenRequests: 2,
-        tokensIssued: 2,
-      })
-    },
-    20_000,
-  )
+describe.each(Object.keys(MEDIA) as (keyof typeof MEDIA)[])('%s', (medium) => {
+  describe.each(SCOPES)('$scope', ({ other, redeemed, gaveUp }) => {
+    it.skipIf(medium === 'Redis' && skipRedis)(
+      'the other process asking while the holder’s answer is on its way waits for it and gets a token from the successor: 0 reuse, each redeemed once',
+      async () => {
+        const run = await stalledHolder(medium, other, {})
+        expect(run.calls).toEqual(['token', 'token'])
+        expect(run.first.refreshToken).toBeDefined()
+        expect(run.sent).toEqual([run.refreshToken, run.first.refreshToken].slice(0, redeemed))
+        expect(run.stats).toMatchObject({
+          refreshTokenReuse: 0,
+          invalidGrant: 0,
+          tokenRequests: redeemed,
+          tokensIssued: redeemed,
+        })
+      },
+      20_000,
+    )
+
+    it.skipIf(medium === 'Redis' && skipRedis)(
+      'one whose wait ended before that answer came gets a token from the successor on its next call: 0 reuse, each redeemed once',
+      async () => {
+        // the other's wait ends 200 ms after it took over (its retry deadline plus its answer
+        // timeout), its caller's after 100 ms: the holder answers 300 ms after the takeover
+        const run = await stalledHolder(medium, other, { timeout: 100, retry: { deadline: 100 } })
+        // the first call sent nothing: the refresh token was in doubt, and no answer was in
+        expect(run.calls).toEqual([gaveUp, 'token'])
+        expect(run.sent).toEqual([run.refreshToken, run.first.refreshToken].slice(0, redeemed))
+        expect(run.stats).toMatchObject({
+          refreshTokenReuse: 0,
+          invalidGrant: 0,
+          tokenRequests: redeemed,
+          tokensIssued: redeemed,
+        })
+      },
+      20_000,
+    )
+  })
 })
