@@ -77,9 +77,10 @@ const outcome = (call: Promise<unknown>) =>
 
 /**
  * The holder (scope orders:read, its leases stalled) redeems the refresh token, answered after
- * 600 ms; 300 ms in, the other process (`scope`, `otherOptions`) asks, then asks again once
- * the holder's answer is in. Resolves what each of the other's calls came to, the holder's
- * token, the refresh tokens sent (in order) and the server's counts.
+ * 600 ms; 200 ms after that request reached the server, the other process (`scope`,
+ * `otherOptions`) asks, then asks again once the holder's answer is in. Resolves what each of
+ * the other's calls came to, the holder's token, the refresh tokens sent (in order) and the
+ * server's counts.
  */
 async function stalledHolder(
   medium: keyof typeof MEDIA,
@@ -114,7 +115,8 @@ async function stalledHolder(
   try {
     servers.auth.setLatency(600)
     const held = holder.getToken()
-    await sleep(300) // the holder's lease ran out; its request is still at the server
+    while (servers.auth.stats.tokenRequests === 0) await sleep(5)
+    await sleep(200) // the holder's lease ran out; its request is still at the server
     const early = await outcome(other.getToken())
     const first = await held // the holder's answer: it stores the successor
     servers.auth.setLatency(0)
@@ -161,7 +163,7 @@ describe.each(Object.keys(MEDIA) as (keyof typeof MEDIA)[])('%s', (medium) => {
       'one whose wait ended before that answer came gets a token from the successor on its next call: 0 reuse, each redeemed once',
       async () => {
         // the other's wait ends 200 ms after it took over (its retry deadline plus its answer
-        // timeout), its caller's after 100 ms: the holder answers 300 ms after the takeover
+        // timeout), its caller's after 100 ms: the holder answers 400 ms after the takeover
         const run = await stalledHolder(medium, other, { timeout: 100, retry: { deadline: 100 } })
         // the first call sent nothing: the refresh token was in doubt, and no answer was in
         expect(run.calls).toEqual([gaveUp, 'token'])
