@@ -14,10 +14,10 @@ const ours = PAGES.filter((page) => page.budget !== undefined)
  * few bytes of a small fix do not fail CI; it is not a budget to spend.
  */
 const CEILING: Readonly<Record<string, number>> = {
-  'page: client_credentials + withOAuth2': 23_960,
-  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 27_240,
-  'page: authorization code + PKCE + refresh + withOAuth2': 24_880,
-  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 28_160,
+  'page: client_credentials + withOAuth2': 24_185,
+  'page: client_credentials + withOAuth2 + createBrowserTokenStore': 27_451,
+  'page: authorization code + PKCE + refresh + withOAuth2': 25_091,
+  'page: authorization code + PKCE + refresh + withOAuth2 + createBrowserTokenStore': 28_365,
 }
 
 describe('browser bundle size (esbuild --bundle --minify --format=esm --platform=browser, no splitting)', () => {

@@ -10,9 +10,10 @@
 import { sha256Hex } from '../crypto/hash.js'
 import { failureOutcome } from '../endpoint/retry.js'
 import { OAuthError } from '../errors.js'
+import { isRepeatable } from '../grants/grants.js'
 import { IN_PROCESS, type StoreEntry } from '../store.js'
 import type { Token } from '../token.js'
-import type { FamilyMember } from './families.js'
+import { type FamilyMember, successorOf } from './families.js'
 import type { ResolvedTokenProviderOptions } from './options.js'
 import { holdBound, keepLeaseAlive, leaseHeld, type StoreCall, storeDown } from './store-lease.js'
 
@@ -33,10 +34,30 @@ async function rotationEntry(newest: string, now: number): Promise<StoreEntry> {
 }
 
 /**
+ * The refresh token the store's family entry says `token` (of `family`) was rotated to, or
+ * `undefined` when it names none (or the store is one process's, or failed). A provider that
+ * doubts `token` (a stalled holder's mark) asks this before it gives up on it: that holder's
+ * answer may have come since, and its successor is redeemed instead of asking for a new login.
+ */
+export async function storedSuccessor(
+  options: ResolvedTokenProviderOptions,
+  storeCall: StoreCall,
+  family: string,
+  token: string,
+): Promise<string | undefined> {
+  const { store } = options
+  if (!store.acquireLease || IN_PROCESS in store) return undefined
+  const key = await familyKey(family, token)
+  const newest = (await storeCall('get', () => store.get(key)))?.token.refreshToken
+  return newest === token ? undefined : newest
+}
+
+/**
  * Redeems `token` (of `family`) with `send` under the store's lease on its family key, taken
  * after the cache key's (never the reverse). When another process rotated it, `member` is told
  * the newest and nothing is sent; when another process's redemption of it may have been
- * processed, `member` doubts it; both resolve `undefined` (the caller starts over). A store that
+ * processed, `member` is told the successor that process's answer names, if it comes while it
+ * may, else doubts it; both resolve `undefined` (the caller starts over). A store that
  * fails means the token is not sent. `next` names what the answer rotated `token` to.
  */
 export async function redeemInStoreFamily<T extends { token: Token }>(
@@ -86,9 +107,20 @@ export async function redeemInStoreFamily<T extends { token: Token }>(
       const read = await storeCall('get', async () => ({ entry: await store.get(key) }))
       if (read === undefined) throw storeDown('get')
       if (rotated(read.entry)) return undefined
-      // a previous holder's request with it may have been processed (rule 4)
+      // a previous holder's request with it may have been processed (rule 4): it is never sent
+      // again. A grant that cannot start over redeems the successor instead: the one a provider
+      // of this process learned (that holder's write failed), else the one the holder names
+      // once its answer comes (it stalled): it waits for that, holding the lease, while it may
       if (lease.inDoubt === fingerprint) {
-        member.doubt(token)
+        const named = (e: StoreEntry) => e.token.refreshToken !== undefined
+        const known = successorOf(family, token)
+        if (known !== undefined) member.rotated(token, known)
+        else if (
+          !wait ||
+          isRepeatable(options.grant) ||
+          !rotated(await storeCall('waitForEntry', () => wait(key, holdBound(options), named)))
+        )
+          member.doubt(token)
         return undefined
       }
       if (mark) {
