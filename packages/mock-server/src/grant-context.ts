@@ -33,6 +33,8 @@ export interface GrantContext {
   readonly request: Request
   /** The server's counters (a grant counts what only it can see, such as refresh token reuse). */
   readonly stats: AuthServerStats
+  /** Whether this request still counts in `stats` (it arrived since their last reset). */
+  readonly counts: () => boolean
 }
 
 /** What a grant decided; the token endpoint signs the access token and stores the refresh token. */

@@ -43,7 +43,7 @@ export const grantHandlers: Readonly<Record<string, GrantHandler>> = {
       throw new OAuthFailure('invalid_grant', 'unknown refresh token')
     }
     if (record.spent) {
-      context.stats.refreshTokenReuse++
+      if (context.counts()) context.stats.refreshTokenReuse++
       if (options.revokeRefreshTokenFamilyOnReuse) registry.revokeFamily(record.family)
       throw new OAuthFailure('invalid_grant', 'refresh token was already used')
     }

@@ -58,6 +58,11 @@ export function redactParams(params: URLSearchParams): Record<string, string> {
   return out
 }
 
+/** Log entries of requests that arrived before a `reset()`: what they do when they end counts no more. */
+const beforeReset = new WeakSet<TokenRequestLogEntry>()
+/** Whether the request `entry` logs arrived since the stats were last reset (a slow one may end after). */
+export const countsNow = (entry: TokenRequestLogEntry): boolean => !beforeReset.has(entry)
+
 /** Stats whose maps start with a zero for every known grant and client. */
 export function createAuthServerStats(
   grants: readonly string[],
@@ -82,6 +87,7 @@ export function createAuthServerStats(
       stats.authorizeRequests = stats.introspectionRequests = stats.revocationRequests = 0
       stats.deviceAuthorizationRequests = 0
       for (const map of [stats.byGrant, stats.byClient, stats.byError]) for (const key in map) map[key] = 0
+      for (const entry of log) beforeReset.add(entry)
       log.length = 0
     },
   }

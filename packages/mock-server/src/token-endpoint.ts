@@ -7,7 +7,7 @@ import { errorResponse, jsonResponse, OAuthFailure } from './oauth-response.js'
 import type { ResolvedClient } from './options.js'
 import { requestedClaims } from './requested-claims.js'
 import { type AuthServerState, delay, randomToken } from './state.js'
-import { bump, redactParams, type TokenRequestLogEntry } from './stats.js'
+import { bump, countsNow, redactParams, type TokenRequestLogEntry } from './stats.js'
 
 /** Parameters that may repeat (RFC 8707 §2 `resource`, RFC 8693 §2.1 `audience`); RFC 6749 §3.2 forbids repeating others. */
 const REPEATABLE = new Set(['resource', 'audience'])
@@ -157,8 +157,8 @@ export async function handleTokenRequest(state: AuthServerState, request: Reques
   } else {
     try {
       if (params === undefined) throw failure
-      response = jsonResponse(await runGrant(state, request, params))
-      stats.tokensIssued++
+      response = jsonResponse(await runGrant(state, request, params, () => countsNow(entry)))
+      if (countsNow(entry)) stats.tokensIssued++
     } catch (thrown) {
       const oauth =
         thrown instanceof OAuthFailure ? thrown : new OAuthFailure('server_error', 'unexpected failure')
@@ -167,7 +167,7 @@ export async function handleTokenRequest(state: AuthServerState, request: Reques
     }
   }
   entry.status = response.status
-  bump(stats.byError, entry.error)
+  if (countsNow(entry)) bump(stats.byError, entry.error)
   return response
 }
 
@@ -175,6 +175,7 @@ async function runGrant(
   state: AuthServerState,
   request: Request,
   params: URLSearchParams,
+  counts: () => boolean,
 ): Promise<Record<string, unknown>> {
   // RFC 9449 §5: the proof is checked (and a nonce demanded) before anything is spent
   const jkt = request.headers.has('dpop')
@@ -199,6 +200,7 @@ async function runGrant(
     now: state.options.clock(),
     request,
     stats: state.stats,
+    counts,
   }
   const result = await handler(context)
   // RFC 8705 §3.1: a token requested over mutual TLS is bound to the client certificate

@@ -406,6 +406,30 @@ describe('stats, log and faults', () => {
     expect(auth.requests).toHaveLength(0)
   })
 
+  it('a request that arrived before reset() counts in none of the stats when it ends after (a reuse included)', async () => {
+    const auth = createMockAuthServer({ issuer })
+    const first = await postToken(
+      auth,
+      { grant_type: 'password', username: 'alice', password: 'alice-password' },
+      demoBasic,
+    )
+    const refresh = { grant_type: 'refresh_token', refresh_token: first.body.refresh_token as string }
+    await postToken(auth, refresh, demoBasic) // spends it
+    auth.setLatency(50)
+    const late = [
+      postToken(auth, { grant_type: 'client_credentials' }, demoBasic),
+      postToken(auth, refresh, demoBasic),
+    ]
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    auth.stats.reset() // both still on their way
+    expect((await Promise.all(late)).map((answer) => answer.status)).toEqual([200, 400])
+    expect(auth.stats).toMatchObject({ tokenRequests: 0, tokensIssued: 0, refreshTokenReuse: 0, byError: {} })
+    expect(auth.requests).toHaveLength(0)
+    // one that arrives after it counts
+    await postToken(auth, refresh, demoBasic)
+    expect(auth.stats).toMatchObject({ tokenRequests: 1, tokensIssued: 0, refreshTokenReuse: 1 })
+  })
+
   it('never keeps a secret in the request log', async () => {
     const secrets = ['demo-secret', 'alice-password']
     const auth = createMockAuthServer({ issuer })
