@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { oauth2Interceptor } from '@tokenwell/axios'
-import axios, { AxiosError } from 'axios'
+import axios, { AxiosError, type AxiosResponse } from 'axios'
 import axiosRetry from 'axios-retry'
 import { afterEach, describe, expect, it } from 'vitest'
-import { fixedTokenProvider, startRecorder } from './support/recorder.js'
+import { fixedTokenProvider, issuingProvider, startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
 
 describe('@tokenwell/axios over loopback HTTP', () => {
@@ -63,6 +63,39 @@ describe('@tokenwell/axios over loopback HTTP', () => {
       rmSync(dir, { recursive: true, force: true })
     }
   })
+
+  it.each([false, true])(
+    'a response, logged as it comes, holds neither token nor proof; its config sent again is authorized (DPoP: %s)',
+    async (dpop) => {
+      const api = await startRecorder()
+      const proofs: string[] = []
+      try {
+        const issued: string[] = []
+        const provider = issuingProvider(issued, dpop)
+        const instance = axios.create({ baseURL: api.url, httpAgent })
+        oauth2Interceptor(instance, provider)
+        const logged: string[] = []
+        const log = ({ data, status, headers, config, request }: AxiosResponse) =>
+          logged.push(
+            inspect({ data, status, headers, config, request }),
+            inspect({ config, request }, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+            JSON.stringify({ data, status, headers, sent: config.headers }),
+          )
+        const first = await instance.get('/a')
+        log(first)
+        log(await instance.post('/b', { n: 1 }))
+        log(await instance.request(first.config)) // sent again: the token goes anew
+        for (const r of api.requests) if (r.dpop) proofs.push(r.dpop)
+        expect(api.requests.map((r) => r.authorization?.endsWith('-SECRET'))).toEqual([true, true, true])
+        const text = logged.join('\n')
+        const secrets = [...issued, ...proofs]
+        expect(secrets).toHaveLength(dpop ? 4 : 1)
+        expect(secrets.reduce((sum, secret) => sum + text.split(secret).length - 1, 0)).toBe(0)
+      } finally {
+        await api.close()
+      }
+    },
+  )
 
   it('an interceptor that runs after ours and deletes transformRequest fails the request: nothing sent', async () => {
     const instance = axios.create({ baseURL: servers.api.url, httpAgent })

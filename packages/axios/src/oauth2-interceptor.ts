@@ -12,6 +12,7 @@ import {
   keepsGrant,
   pinEnding,
   pinnedMultipartType,
+  quietAnswer,
   recordHeader,
   redirectTarget,
   unseenRedirects,
@@ -24,16 +25,15 @@ const STATE = '__tokenwell'
 /** Redirects left to follow here (`maxRedirects: 0`): a proof names one URL; axios's fetch tells no hop. */
 const HOPS = '__tokenwellHops'
 type Config = InternalAxiosRequestConfig & { [STATE]?: Grant; [HOPS]?: number }
-/** axios's own test for an absolute URL (`isAbsoluteURL`). */
-const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i
+const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i // axios's own test for an absolute URL (`isAbsoluteURL`)
 /** A base URL whose authority a joined relative path cannot change: its origin is the request's. */
 const PLAIN_BASE = /^https?:\/\/[\w\-.~%!$&'()*+,;=:@[\]]+(?:[/?#]|$)/i
 
 /**
  * Puts tokens from `provider` on requests made with `instance`, as `@tokenwell/core/adapter` decides
  * (by default only to the origin of the instance's `baseURL`, also when a request sets `baseURL: ''`);
- * a 401 renews the token and replays once through `instance`. Errors carry no token; a retry library
- * that re-sends `error.config` gets it authorized again. Returns `eject()`.
+ * a 401 renews the token and replays once through `instance`. Neither errors nor responses hold the
+ * token; a retry library that re-sends `error.config` gets it authorized again. Returns `eject()`.
  * @example
  * const api = axios.create({ baseURL: 'https://api.example.com' })
  * oauth2Interceptor(api, provider)
@@ -135,8 +135,9 @@ export function oauth2Interceptor(
   const hot = (config: Config) => config[STATE] === undefined && protocol.ready()
   const sync = instance.interceptors.request.use(onRequest, null, { synchronous: true, runWhen: hot })
   const waits = instance.interceptors.request.use(onRequest, null, { runWhen: (config) => !hot(config) })
+  const quiet = (r: AxiosResponse) => quietAnswer(r, r.config.headers, r.request, (r.config as Config)[STATE])
   const responses = instance.interceptors.response.use(
-    (response) => settle(response)?.then((replayed) => replayed ?? response) ?? response,
+    (response) => settle(response)?.then((replayed) => replayed ?? quiet(response)) ?? quiet(response),
     async (error: AxiosError) =>
       (error?.isAxiosError === true && (await settle(error.response))) ||
       Promise.reject(protocol.scrub(error)),

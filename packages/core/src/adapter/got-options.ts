@@ -1,6 +1,6 @@
-import { inspectSymbol, REDACTED } from '../redact.js'
+import { inspectSymbol } from '../redact.js'
 import { dropGrantOnAbort } from './abort-drop.js'
-import { dropGrantHeaders } from './last-word.js'
+import { quietAnswer } from './quiet-answer.js'
 import type { Grant } from './shape.js'
 
 // What a got adapter does with got's own objects that no rule of the protocol covers: its replay
@@ -47,23 +47,13 @@ interface RetryError {
 }
 
 /**
- * got's error a retry starts from, which got hands to the caller's `beforeRetry` hooks, without
- * what `grant` put on the attempt: its options' headers lose the token and proof (the adapter's
- * `beforeRequest` puts them back on the retry), and its Node request, sent and done (answered, or
- * failed), loses them from its raw head and header map (`util.inspect` with `showHidden` prints
- * both). Only those: the request's socket leads on to its agent and the requests queued there.
+ * got's error a retry starts from, which got hands to the caller's `beforeRetry` hooks, quiet as
+ * `quietAnswer` makes a response: its options' headers lose the token and proof (the adapter's
+ * `beforeRequest` puts them back on the retry), and so does its Node request, sent and done
+ * (answered, or failed).
  */
 export function scrubRetryError(error: RetryError, grant: Grant | null | undefined): void {
-  if (grant?.authorization === undefined) return
-  dropGrantHeaders(error.options.headers, grant)
-  type Sent = Record<string | symbol, unknown> | undefined // a Node `ClientRequest`
-  const sent = (error.request as { _request?: Sent })?._request ?? (error.response as { req?: Sent })?.req
-  if (typeof sent?._header !== 'string') return
-  const values = grant.proof === undefined ? [grant.authorization] : [grant.authorization, grant.proof]
-  for (const value of values) sent._header = (sent._header as string).replaceAll(value, REDACTED)
-  const map = Object.getOwnPropertySymbols(sent).find((key) => key.description === 'kOutHeaders')
-  const headers = (map && sent[map]) as Record<string, [string, unknown]> | null | undefined
-  for (const name of ['authorization', 'dpop'])
-    if (headers?.[name] && values.includes(String(headers[name][1])))
-      headers[name] = [headers[name][0], REDACTED]
+  const sent =
+    (error.request as { _request?: unknown })?._request ?? (error.response as { req?: unknown })?.req
+  quietAnswer(error, error.options.headers, sent, grant)
 }

@@ -43,6 +43,7 @@ export { baseOrigin, IN_BROWSER, knownOriginOf, pageBase, socketOrigin, startsWi
 export { createPendingHops } from './pending-hops.js'
 export { createProtocolWithoutScrub, createRequestProtocol } from './protocol.js'
 export { isProviderRequest } from './provider-request.js'
+export { quietAnswer } from './quiet-answer.js'
 export {
   hasAuthorization,
   putGrantHeaders,

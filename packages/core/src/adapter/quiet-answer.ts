@@ -1,0 +1,43 @@
+import { REDACTED } from '../redact.js'
+import { dropGrantHeaders, type GrantHeaders } from './last-word.js'
+import type { Grant } from './shape.js'
+
+/** A Node `ClientRequest` as far as this reads it: its raw head, and its header map under a symbol. */
+type Sent = Record<string | symbol, unknown>
+let outHeaders: symbol | undefined // Node's `kOutHeaders`, found on the first request
+
+/**
+ * What a client hands back with a response (or an error a retry starts from), without what
+ * `grant` put on the request it answered, so that `console.log(response)` prints neither token
+ * nor proof: the request's headers as the client keeps them (`headers`: axios's
+ * `response.config.headers`, got's options' headers) lose them while they still hold the grant's
+ * values, and so do the raw head and header map of the Node `ClientRequest` that sent it (`sent`,
+ * done with) and follow-redirects' options for its next hop. Only those, never what the request
+ * leads to (its socket, the agent, the requests queued there, which must go whole). A replay or a
+ * retry is authorized anew. Returns `answer`.
+ * @see DESIGN.md rule 5
+ */
+export function quietAnswer<A>(
+  answer: A,
+  headers: GrantHeaders | undefined,
+  sent: unknown,
+  grant: Grant | null | undefined,
+): A {
+  if (grant?.authorization === undefined) return answer
+  if (headers) dropGrantHeaders(headers, grant)
+  const request = sent as Sent | null | undefined
+  if (typeof request?._header !== 'string') return answer
+  const values = grant.proof === undefined ? [grant.authorization] : [grant.authorization, grant.proof]
+  for (const value of values) request._header = (request._header as string).replaceAll(value, REDACTED)
+  outHeaders ??= Object.getOwnPropertySymbols(request).find((key) => key.description === 'kOutHeaders')
+  const map = (outHeaders && request![outHeaders]) as Record<string, [string, unknown]> | null | undefined
+  for (const name of ['authorization', 'dpop']) {
+    const entry = map?.[name]
+    if (entry && values.includes(entry[1] as string)) map![name] = [entry[0], REDACTED]
+  }
+  // follow-redirects' (axios's) options for the next hop, which there is none of now
+  const next = (request._redirectable as { _options?: { headers?: Record<string, unknown> } })?._options
+  for (const [name, value] of Object.entries(next?.headers ?? {}))
+    if (values.includes(value as string)) delete next!.headers![name]
+  return answer
+}
