@@ -9,7 +9,7 @@ import { createDpop } from '@tokenwell/core/dpop'
 import { oauth2Hooks } from '@tokenwell/got'
 import got, { HTTPError } from 'got'
 import { afterEach, describe, expect, it } from 'vitest'
-import { fixedTokenProvider, startRecorder } from './support/recorder.js'
+import { fixedTokenProvider, issuingProvider, startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
 
 describe('@tokenwell/got over loopback HTTP', () => {
@@ -411,4 +411,55 @@ describe('@tokenwell/got and the beforeError hooks of an instance the adapter’
       await provider.close()
     }
   })
+})
+
+describe('@tokenwell/got and the response it hands back', () => {
+  it.each([false, true])(
+    'a response, logged as it comes (by a later afterResponse hook too), holds neither token nor proof; the next page carries them (DPoP: %s)',
+    async (dpop) => {
+      const api = await startRecorder()
+      const issued: string[] = []
+      const provider = issuingProvider(issued, dpop)
+      const logged: string[] = []
+      const log = (response: unknown) =>
+        void logged.push(
+          inspect(response),
+          inspect(response, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+        )
+      const client = got.extend(oauth2Hooks(provider), {
+        prefixUrl: api.url,
+        retry: { limit: 1, calculateDelay: ({ computedValue }) => (computedValue ? 1 : 0) },
+        hooks: {
+          afterResponse: [
+            (response) => {
+              log(response)
+              return response
+            },
+          ],
+        },
+      })
+      try {
+        log(await client('a'))
+        log(await client.post('b', { json: { n: 1 } }))
+        const pages = client.paginate.all('c', {
+          pagination: {
+            transform: () => [1],
+            paginate: ({ response }) => response.url.endsWith('/c') && { url: new URL(`${api.url}/d`) },
+          },
+        })
+        expect(await pages).toHaveLength(2)
+        expect(api.requests.map((r) => [r.path, r.authorization?.endsWith('-SECRET')])).toEqual(
+          ['/a', '/b', '/c', '/d'].map((path) => [path, true]),
+        )
+        const proofs = api.requests.flatMap((r) => (r.dpop ? [r.dpop] : []))
+        const secrets = [...issued, ...proofs]
+        expect(secrets).toHaveLength(dpop ? 5 : 1)
+        const text = logged.join('\n')
+        expect(secrets.reduce((sum, secret) => sum + text.split(secret).length - 1, 0)).toBe(0)
+      } finally {
+        await provider.close()
+        await api.close()
+      }
+    },
+  )
 })

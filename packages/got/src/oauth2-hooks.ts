@@ -10,6 +10,7 @@ import {
   keepsGrant,
   multipartBytes,
   putGrantHeaders,
+  quietAnswer,
   replayThroughGot,
   runFirst,
   runLast,
@@ -125,16 +126,16 @@ export function oauth2Hooks(provider: TokenProvider, options: OAuth2HooksOptions
     if (options.signal) dropGrantOnAbort(options.headers) // the request ended
     const grant = stateOf(options)
     const next = grant && protocol.onResponse(grant, options as HookOptions, response)
-    if (!next) return response // most responses: as they are, without an async step
+    if (!next) return quietAnswer(response, options.headers, response.request, grant) // no async step
     return next.then((replay) => {
-      if (!replay) return response
+      if (!replay) return quietAnswer(response, options.headers, response.request, grant)
       contextOf(options)[STATE] = replay
       return replayThroughGot(retryWithMergedOptions as (o: object) => Promise<never>, options.retry.limit)
     })
   }
   // the error a retry starts from: its options without the token (beforeRequest puts it back)
   const beforeRetry: BeforeRetryHook = (error) => scrubRetryError(error, stateOf(error.options))
-  const beforeError: BeforeErrorHook = (error) => scrubGotError(error, protocol.scrub)
+  const beforeError: BeforeErrorHook = (error) => scrubGotError(error, protocol.scrub, stateOf(error.options))
   // got's AbortError and CancelError (`cancel()`) reach no hook, and hold their attempt's request
   const handler: HandlerFunction = (options, next) => {
     contextOf(options)[ATTEMPT] = new Attempt()

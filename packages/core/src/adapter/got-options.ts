@@ -29,14 +29,19 @@ export async function replayThroughGot<T>(
  * Scrubs got's `error` with `scrub` for the caller: its options' abort listener goes (the request
  * ended), and they print their fields once (got's own `inspect` prints them through a new
  * `util.inspect`, with no depth and no cycle check: options that reach themselves again print
- * without end). Returns the error.
+ * without end). `sent`: the grant of its last send, whose proof may be echoed in it (its headers
+ * no longer hold it: see `quietAnswer`). Returns the error.
  */
-export function scrubGotError<E extends { options?: unknown }>(error: E, scrub: (error: E) => E): E {
+export function scrubGotError<E extends { options?: unknown }>(
+  error: E,
+  scrub: (error: E, sent?: Grant) => E,
+  sent: Grant | null | undefined,
+): E {
   const options = error.options as { headers?: Record<string, unknown>; _internals?: object } | undefined
   if (options?.headers) dropGrantOnAbort(options.headers)
   const fields = options?._internals
   if (fields) Object.defineProperty(options, inspectSymbol, { value: () => fields, configurable: true })
-  return scrub(error)
+  return scrub(error, sent ?? undefined)
 }
 
 /** What of got's error a retry starts from (its `beforeRetry` hooks get it) holds what went. */
@@ -53,7 +58,10 @@ interface RetryError {
  * (answered, or failed).
  */
 export function scrubRetryError(error: RetryError, grant: Grant | null | undefined): void {
-  const sent =
-    (error.request as { _request?: unknown })?._request ?? (error.response as { req?: unknown })?.req
-  quietAnswer(error, error.options.headers, sent, grant)
+  quietAnswer(
+    error,
+    error.options.headers,
+    error.request ?? (error.response as { req?: unknown })?.req,
+    grant,
+  )
 }

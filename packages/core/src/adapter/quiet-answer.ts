@@ -12,7 +12,7 @@ let outHeaders: symbol | undefined // Node's `kOutHeaders`, found on the first r
  * nor proof: the request's headers as the client keeps them (`headers`: axios's
  * `response.config.headers`, got's options' headers) lose them while they still hold the grant's
  * values, and so do the raw head and header map of the Node `ClientRequest` that sent it (`sent`,
- * done with) and follow-redirects' options for its next hop. Only those, never what the request
+ * or got's `Request` holding it; done with) and follow-redirects' options for its next hop. Only those, never what the request
  * leads to (its socket, the agent, the requests queued there, which must go whole). A replay or a
  * retry is authorized anew. Returns `answer`.
  * @see DESIGN.md rule 5
@@ -25,7 +25,8 @@ export function quietAnswer<A>(
 ): A {
   if (grant?.authorization === undefined) return answer
   if (headers) dropGrantHeaders(headers, grant)
-  const request = sent as Sent | null | undefined
+  const held = (sent as { _request?: unknown } | null)?._request // got's `Request` holds it
+  const request = (held ?? sent) as Sent | null | undefined
   if (typeof request?._header !== 'string') return answer
   const values = grant.proof === undefined ? [grant.authorization] : [grant.authorization, grant.proof]
   for (const value of values) request._header = (request._header as string).replaceAll(value, REDACTED)
