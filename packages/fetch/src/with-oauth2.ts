@@ -71,14 +71,14 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
   const raw = (input: string | Request, init?: RequestInit) =>
     given ? given(typeof input === 'string' ? new Request(input, init) : input) : bare(input, init)
   // Node: a dispatcher (the call's, its `Request`'s, the global one) bound elsewhere gets no token
-  const hop = checkedFetch(raw)
+  const checked = checkedFetch(raw)
 
   function send(call: Call, grant: Grant | undefined): Promise<Response> {
     if (call.request) {
       const sending = call.request
       if (sending.body !== null) call.request = sending.clone() // the copy for a replay
       if (!grant) return raw(sending)
-      return hop(new Request(sending, { headers: withGrant(sending.headers, grant) }))
+      return checked(new Request(sending, { headers: withGrant(sending.headers, grant) }))
     }
     if (!grant) return raw(call.url, call.init === NO_INIT ? undefined : call.init)
     awaitConnection(grant.authorization, call.url)
@@ -94,10 +94,13 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
       return send(call, grant).then((response) => settle(call, grant, response), rethrow)
     const request = call.request ?? new Request(call.url, call.init)
     const replayable = isReplayableBody(shape.body!(call))
-    return fetchHopByHop(hop, request, grant, (g, hop) => protocol.again(g, callOf(hop)), replayable).then(
-      (last) => settle(callOf(last.request), last.grant, last.response),
-      rethrow,
-    )
+    return fetchHopByHop(
+      checked,
+      request,
+      grant,
+      (g, hop) => protocol.again(g, callOf(hop)),
+      replayable,
+    ).then((last) => settle(callOf(last.request), last.grant, last.response), rethrow)
   }
 
   function settle(call: Call, grant: Grant, response: Response): Response | Promise<Response> {

@@ -31,11 +31,11 @@ export function setGrantHeaders(headers: Headers, grant: Grant): Headers {
 }
 
 /**
- * Sends `request` with the platform's `fetch` (`globalThis.fetch` now), then takes the token and proof off it: that fetch
- * copies a `Request` before it returns (Fetch standard, the `fetch()` method, step 2), so what is
- * sent keeps them, and a client error that holds the request afterwards (ky's `TimeoutError`,
- * which reaches no hook) holds neither. For a request the adapter authorized: none of it is the
- * caller's own.
+ * Sends `request` with the platform's `fetch` (`globalThis.fetch` now), then takes the token and
+ * proof off it: that fetch copies a `Request` before it returns (Fetch standard, the `fetch()`
+ * method, step 2), so what is sent keeps them, and a client error that holds the request
+ * afterwards (ky's `TimeoutError`, which reaches no hook) holds neither. For a request the
+ * adapter authorized: none of it is the caller's own.
  */
 export function sendUnkept(request: Request, init?: RequestInit): Promise<Response> {
   const sent = globalThis.fetch(request, init)

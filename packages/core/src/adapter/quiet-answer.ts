@@ -12,9 +12,9 @@ let outHeaders: symbol | undefined // Node's `kOutHeaders`, found on the first r
  * nor proof: the request's headers as the client keeps them (`headers`: axios's
  * `response.config.headers`, got's options' headers) lose them while they still hold the grant's
  * values, and so do the raw head and header map of the Node `ClientRequest` that sent it (`sent`,
- * or got's `Request` holding it; done with) and follow-redirects' options for its next hop. Only those, never what the request
- * leads to (its socket, the agent, the requests queued there, which must go whole). A replay or a
- * retry is authorized anew. Returns `answer`.
+ * or got's `Request` holding it; done with) and follow-redirects' options for its next hop. Only
+ * those, never what the request leads to (its socket, the agent, the requests queued there,
+ * which must go whole). A replay or a retry is authorized anew. Returns `answer`.
  * @see DESIGN.md rule 5
  */
 export function quietAnswer<A>(
