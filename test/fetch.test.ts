@@ -3,7 +3,7 @@ import { createDpop } from '@tokenwell/core/dpop'
 import { withOAuth2 } from '@tokenwell/fetch'
 import { Client, getGlobalDispatcher, Pool, setGlobalDispatcher } from 'undici'
 import { describe, expect, it } from 'vitest'
-import { fixedTokenProvider, startRecorder } from './support/recorder.js'
+import { fixedTokenProvider, refusal, startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
 
 describe('@tokenwell/fetch over loopback HTTP', () => {
@@ -80,11 +80,6 @@ describe('@tokenwell/fetch over loopback HTTP', () => {
     const pool = new Pool(elsewhere.url)
     const previous = getGlobalDispatcher()
     const url = `${servers.api.url}/echo/hidden`
-    const refused = (call: Promise<Response>) =>
-      call.then(
-        () => 'sent',
-        (e: unknown) => e instanceof TypeError && e.cause instanceof ConfigError && String(e.cause),
-      )
     try {
       for (const provider of [
         fixedTokenProvider(),
@@ -93,14 +88,14 @@ describe('@tokenwell/fetch over loopback HTTP', () => {
         const authFetch = withOAuth2(provider, { match: servers.api.url })
         // the Request's own dispatcher, which a Request made from it keeps (undici)
         const own = new Request(url, { dispatcher: pool } as RequestInit)
-        expect(await refused(authFetch(own))).toContain(`connects this request to ${elsewhere.url}`)
-        expect(await refused(authFetch(new Request(own, { method: 'POST', body: 'b' })))).toContain(
+        expect(await refusal(authFetch(own))).toContain(`connects this request to ${elsewhere.url}`)
+        expect(await refusal(authFetch(new Request(own, { method: 'POST', body: 'b' })))).toContain(
           elsewhere.url,
         )
         // the process's global dispatcher, bound to another origin
         setGlobalDispatcher(pool)
         const calls = [authFetch(url), authFetch(new URL(url), { method: 'PUT', body: 'b' }), authFetch(url)]
-        expect(await Promise.all(calls.map(refused))).toEqual(
+        expect(await Promise.all(calls.map(refusal))).toEqual(
           Array(3).fill(expect.stringContaining(elsewhere.url)),
         )
         setGlobalDispatcher(previous)
@@ -110,7 +105,7 @@ describe('@tokenwell/fetch over loopback HTTP', () => {
       setGlobalDispatcher(pool)
       const authFetch = withOAuth2(fixedTokenProvider(), { match: servers.api.url })
       const [ours, theirs] = await Promise.all([
-        refused(authFetch(url)),
+        refusal(authFetch(url)),
         fetch(`${elsewhere.url}/own`, { headers: { authorization: 'Bearer tok-SECRET' } }).then(
           (r) => r.status,
         ),

@@ -4,7 +4,7 @@ import { oauth2Hooks } from '@tokenwell/ky'
 import ky, { HTTPError } from 'ky'
 import { getGlobalDispatcher, Pool, setGlobalDispatcher } from 'undici'
 import { describe, expect, it } from 'vitest'
-import { fixedTokenProvider, startRecorder } from './support/recorder.js'
+import { fixedTokenProvider, refusal, startRecorder } from './support/recorder.js'
 import { useServers } from './support/servers.js'
 
 describe('@tokenwell/ky over loopback HTTP', () => {
@@ -103,11 +103,6 @@ describe('@tokenwell/ky over loopback HTTP', () => {
     const pool = new Pool(elsewhere.url)
     const previous = getGlobalDispatcher()
     const match = servers.api.url
-    const refused = (call: Promise<unknown>) =>
-      call.then(
-        () => 'sent',
-        (e: unknown) => e instanceof TypeError && e.cause instanceof ConfigError && String(e.cause),
-      )
     try {
       for (const provider of [
         fixedTokenProvider(),
@@ -115,12 +110,12 @@ describe('@tokenwell/ky over loopback HTTP', () => {
       ]) {
         const api = ky.create({ prefixUrl: servers.api.url, retry: 0, ...oauth2Hooks(provider, { match }) })
         const own = new Request(`${servers.api.url}/echo/hidden`, { dispatcher: pool } as RequestInit)
-        expect(await refused(api(own, { prefixUrl: '' }))).toContain(
+        expect(await refusal(api(own, { prefixUrl: '' }))).toContain(
           `connects this request to ${elsewhere.url}`,
         )
         setGlobalDispatcher(pool)
         const calls = [api.get('echo/global'), api.post('echo/global', { body: 'b' })]
-        expect(await Promise.all(calls.map(refused))).toEqual(
+        expect(await Promise.all(calls.map(refusal))).toEqual(
           Array(2).fill(expect.stringContaining(elsewhere.url)),
         )
         setGlobalDispatcher(previous)

@@ -140,6 +140,17 @@ const SCOPES = [
   { scope: 'the same scope', other: 'orders:read', redeemed: 1, gaveUp: 'ERR_AUTHORIZATION' },
 ] as const
 
+/** Each refresh token of the run (the first `redeemed` of the family) redeemed once: 0 reuse, 0 invalid_grant. */
+function expectEachRedeemedOnce(run: Awaited<ReturnType<typeof stalledHolder>>, redeemed: number): void {
+  expect(run.sent).toEqual([run.refreshToken, run.first.refreshToken].slice(0, redeemed))
+  expect(run.stats).toMatchObject({
+    refreshTokenReuse: 0,
+    invalidGrant: 0,
+    tokenRequests: redeemed,
+    tokensIssued: redeemed,
+  })
+}
+
 describe.each(Object.keys(MEDIA) as (keyof typeof MEDIA)[])('%s', (medium) => {
   describe.each(SCOPES)('$scope', ({ other, redeemed, gaveUp }) => {
     it.skipIf(medium === 'Redis' && skipRedis)(
@@ -148,13 +159,7 @@ describe.each(Object.keys(MEDIA) as (keyof typeof MEDIA)[])('%s', (medium) => {
         const run = await stalledHolder(medium, other, {})
         expect(run.calls).toEqual(['token', 'token'])
         expect(run.first.refreshToken).toBeDefined()
-        expect(run.sent).toEqual([run.refreshToken, run.first.refreshToken].slice(0, redeemed))
-        expect(run.stats).toMatchObject({
-          refreshTokenReuse: 0,
-          invalidGrant: 0,
-          tokenRequests: redeemed,
-          tokensIssued: redeemed,
-        })
+        expectEachRedeemedOnce(run, redeemed)
       },
       20_000,
     )
@@ -167,13 +172,7 @@ describe.each(Object.keys(MEDIA) as (keyof typeof MEDIA)[])('%s', (medium) => {
         const run = await stalledHolder(medium, other, { timeout: 100, retry: { deadline: 100 } })
         // the first call sent nothing: the refresh token was in doubt, and no answer was in
         expect(run.calls).toEqual([gaveUp, 'token'])
-        expect(run.sent).toEqual([run.refreshToken, run.first.refreshToken].slice(0, redeemed))
-        expect(run.stats).toMatchObject({
-          refreshTokenReuse: 0,
-          invalidGrant: 0,
-          tokenRequests: redeemed,
-          tokensIssued: redeemed,
-        })
+        expectEachRedeemedOnce(run, redeemed)
       },
       20_000,
     )

@@ -1,6 +1,11 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createTokenProvider, type TokenProvider, type TokenProviderOptions } from '@tokenwell/core'
+import {
+  ConfigError,
+  createTokenProvider,
+  type TokenProvider,
+  type TokenProviderOptions,
+} from '@tokenwell/core'
 import { createDpop } from '@tokenwell/core/dpop'
 
 /** What the second origin received: every request, with the headers that could carry a credential. */
@@ -95,3 +100,13 @@ function answering(next: () => string, dpop: boolean, extra: Partial<TokenProvid
       }),
   } as TokenProviderOptions)
 }
+
+/**
+ * What a call ended in: `'sent'`, or, when fetch refused it with a `TypeError` whose cause is the
+ * `ConfigError` of a connection check, that error's text (else `false`).
+ */
+export const refusal = (call: Promise<unknown>): Promise<string | false> =>
+  call.then(
+    () => 'sent',
+    (e: unknown) => e instanceof TypeError && e.cause instanceof ConfigError && String(e.cause),
+  )
