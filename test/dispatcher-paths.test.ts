@@ -61,10 +61,24 @@ describe('@tokenwell/fetch: a dispatcher bound to another origin, whatever the p
           (r) => r.status,
           (e: unknown) => e,
         )
-        expect(String((refused as Error).cause)).toContain(`connects this request to ${elsewhere.url}`)
-        expect(elsewhere.requests).toEqual([])
+        // what the call ended in, and what the other origin received, in the message if it fails
+        expect({
+          refused: String((refused as Error).cause ?? refused),
+          received: elsewhere.requests,
+        }).toEqual({
+          refused: expect.stringContaining(`connects this request to ${elsewhere.url}`),
+          received: [],
+        })
         expect((await send(pools.api)).status).toBe(200)
         expect(api.requests.map((r) => r.authorization?.endsWith('tok-SECRET'))).toEqual([true])
+        // nothing is left awaited: the caller's own request with that value, to that path elsewhere, goes
+        const authorization = api.requests[0]!.authorization!
+        const own = await fetch(elsewhere.url + p, {
+          headers: { authorization },
+          dispatcher: pools.elsewhere,
+        } as RequestInit)
+        expect(own.status).toBe(200)
+        expect(elsewhere.requests.map((r) => r.authorization)).toEqual([authorization])
       }),
       { numRuns: 150 },
     )

@@ -70,7 +70,6 @@ export function withOAuth2(provider: TokenProvider, options: WithOAuth2Options =
   const bare = unwrapFetch(globalThis.fetch)
   const raw = (input: string | Request, init?: RequestInit) =>
     given ? given(typeof input === 'string' ? new Request(input, init) : input) : bare(input, init)
-  // Node: a dispatcher (the call's, its `Request`'s, the global one) bound elsewhere gets no token
   const checked = checkedFetch(raw)
 
   function send(call: Call, grant: Grant | undefined): Promise<Response> {

@@ -136,12 +136,16 @@ function check(message: unknown): void {
     const left = urls.get(url)! - 1 // its wait ends here, whether it goes or not
     if (left > 0) urls.set(url, left)
     else if (urls.delete(url) && urls.size === 0) awaited.delete(value)
-    if (url !== to + path) refuse(request!, to, new URL(url).origin)
+    const named = url === to + path ? to : new URL(url).origin
+    if (named !== to) refuse(request!, to, named)
     return
   }
 }
 
-/** The URL of `urls` a request connecting to `to` with `path` was sent to: the same one, else one with its path elsewhere. */
+/**
+ * The key of `urls` a request connecting to `to` with `path` was sent as: the same URL, else one
+ * naming `to` and that path as the caller wrote it, else one naming that path elsewhere.
+ */
 function awaitedUrl(urls: Map<string, number>, to: string, path: string): string | undefined {
   if (urls.has(to + path)) return to + path
   let elsewhere: string | undefined
@@ -149,7 +153,7 @@ function awaitedUrl(urls: Map<string, number>, to: string, path: string): string
     // a URL as the caller wrote it (`/a/../b`, `?`, unescaped): compared as fetch sends it
     const parsed = URL.canParse(url) ? new URL(url) : undefined
     if (parsed === undefined || parsed.pathname + parsed.search !== path) continue
-    if (parsed.origin === to) return to + path
+    if (parsed.origin === to) return url
     elsewhere = url
   }
   return elsewhere
