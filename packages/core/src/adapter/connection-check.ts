@@ -130,27 +130,27 @@ function check(message: unknown): void {
     const urls = awaited.get(value)
     if (urls === undefined) return
     const to = connectsTo(request!)
-    const path = pathOf(request!)
-    const url = awaitedUrl(urls, to, path)
+    const sent = typeof request!.path === 'string' && request!.path[0] === '/' ? to + request!.path : ''
+    const url = urls.has(sent) ? sent : awaitedUrl(urls, to, pathOf(request!, to))
     if (url === undefined) return // not a request of ours: the caller's own, to another path
     const left = urls.get(url)! - 1 // its wait ends here, whether it goes or not
     if (left > 0) urls.set(url, left)
     else if (urls.delete(url) && urls.size === 0) awaited.delete(value)
-    const named = url === to + path ? to : new URL(url).origin
+    const named = url === sent ? to : new URL(url).origin
     if (named !== to) refuse(request!, to, named)
     return
   }
 }
 
 /**
- * The key of `urls` a request connecting to `to` with `path` was sent as: the same URL, else one
- * naming `to` and that path as the caller wrote it, else one naming that path elsewhere.
+ * The key of `urls` a request connecting to `to` with `path` (as `pathOf` reads it) was sent as,
+ * when it is not the URL the request names: one naming `to` and that path as the caller wrote it,
+ * else one naming that path elsewhere.
  */
 function awaitedUrl(urls: Map<string, number>, to: string, path: string): string | undefined {
-  if (urls.has(to + path)) return to + path
   let elsewhere: string | undefined
   for (const url of urls.keys()) {
-    // a URL as the caller wrote it (`/a/../b`, `?`, unescaped): compared as fetch sends it
+    // a URL as the caller wrote it (`/a/../b`, `?`, unescaped): read as a URL parser reads it
     const parsed = URL.canParse(url) ? new URL(url) : undefined
     if (parsed === undefined || parsed.pathname + parsed.search !== path) continue
     if (parsed.origin === to) return url
@@ -167,12 +167,16 @@ function refuse(request: Created, to: string, named: string): void {
   )
 }
 
-/** The path a request names (of the whole URL it names, as a forward proxy is sent). */
-function pathOf({ path }: Created): string {
-  if (typeof path !== 'string' || path[0] === '/') return String(path)
-  if (!URL.canParse(path)) return path
-  const url = new URL(path)
-  return url.pathname + url.search
+/**
+ * The path and query a request to `to` names (of the whole URL it names, as a forward proxy is
+ * sent) as a URL parser reads them: fetches of one URL name it in more than one way (Node 24's
+ * fetch sends an empty query as `/?`, Node 20's as `/`).
+ */
+function pathOf({ path }: Created, to: string): string {
+  const url = typeof path === 'string' && path[0] === '/' ? to + path : String(path)
+  if (!URL.canParse(url)) return String(path)
+  const parsed = new URL(url)
+  return parsed.pathname + parsed.search
 }
 
 /**
