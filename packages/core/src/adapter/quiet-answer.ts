@@ -1,9 +1,9 @@
 import { REDACTED } from '../redact.js'
-import { dropGrantHeaders, type GrantHeaders } from './last-word.js'
 import type { Grant } from './shape.js'
 
 /** A Node `ClientRequest` as far as this reads it: its raw head, and its header map under a symbol. */
 type Sent = Record<string | symbol, unknown>
+type Headers = Record<string, unknown>
 let outHeaders: symbol | undefined // Node's `kOutHeaders`, found on the first request
 
 /**
@@ -19,16 +19,16 @@ let outHeaders: symbol | undefined // Node's `kOutHeaders`, found on the first r
  */
 export function quietAnswer<A>(
   answer: A,
-  headers: GrantHeaders | undefined,
+  headers: object | undefined,
   sent: unknown,
   grant: Grant | null | undefined,
 ): A {
   if (grant?.authorization === undefined) return answer
-  if (headers) dropGrantHeaders(headers, grant)
+  const values = grant.proof === undefined ? [grant.authorization] : [grant.authorization, grant.proof]
+  blank(headers, values)
   const held = (sent as { _request?: unknown } | null)?._request // got's `Request` holds it
   const request = (held ?? sent) as Sent | null | undefined
   if (typeof request?._header !== 'string') return answer
-  const values = grant.proof === undefined ? [grant.authorization] : [grant.authorization, grant.proof]
   for (const value of values) request._header = (request._header as string).replaceAll(value, REDACTED)
   outHeaders ??= Object.getOwnPropertySymbols(request).find((key) => key.description === 'kOutHeaders')
   const map = (outHeaders && request![outHeaders]) as Record<string, [string, unknown]> | null | undefined
@@ -37,8 +37,16 @@ export function quietAnswer<A>(
     if (entry && values.includes(entry[1] as string)) map![name] = [entry[0], REDACTED]
   }
   // follow-redirects' (axios's) options for the next hop, which there is none of now
-  const next = (request._redirectable as { _options?: { headers?: Record<string, unknown> } })?._options
-  for (const [name, value] of Object.entries(next?.headers ?? {}))
-    if (values.includes(value as string)) delete next!.headers![name]
+  blank((request._redirectable as { _options?: { headers?: Headers } })?._options?.headers, values)
   return answer
+}
+
+/**
+ * Each value of `record` among `values` made `undefined`: blanked, not deleted. A client sends no
+ * header it holds as `undefined` (axios, got; Node refuses one), and a deleted property turns the
+ * object into one V8 reads slowly wherever it meets it (axios: 10% more instructions per request).
+ */
+function blank(record: object | null | undefined, values: readonly string[]): void {
+  for (const name in record)
+    if (values.includes((record as Headers)[name] as string)) (record as Headers)[name] = undefined
 }
