@@ -115,37 +115,57 @@ describe('runLast and endingWith', () => {
     expect(without).toEqual([ours, theirs])
   })
 
-  it('endingWith never changes a list, makes one list per function for copies of a list of one, and leaves one that already ends with it', () => {
-    const last = () => {}
-    const first = () => {}
+  it('endingWith never changes a list, ends it by calling last with what the caller’s last function returned, makes one list per function for copies of a list of one, and leaves one that already ends so', () => {
+    const calls: string[] = []
+    const transform = (name: string) =>
+      function (this: { id: string }, data: string, headers: string) {
+        calls.push(`${name}(${data}, ${headers}) on ${this.id}`)
+        return `${data}+${name}`
+      }
+    const last = transform('last')
+    const first = transform('first')
     const shared = [first]
     const lastOf = endingWith(last)
+    // axios's transformData: each in turn, the config as `this`, the data the one before returned
+    const run = (list: readonly ((this: { id: string }, data: string, headers: string) => string)[]) => {
+      calls.length = 0
+      return list.reduce((data, fn) => fn.call({ id: 'config' }, data, 'h'), 'data')
+    }
     const copy = lastOf(shared)
-    expect(copy).toEqual([first, last])
-    expect(shared).toHaveLength(1)
+    expect(shared).toEqual([first])
+    expect(copy).toHaveLength(1) // axios normalizes the headers before each function: no function more
+    expect(run(copy)).toBe('data+first+last')
+    expect(calls).toEqual(['first(data, h) on config', 'last(data+first, h) on config'])
     expect(lastOf([...shared])).toBe(copy) // axios hands each request its own copy of its defaults' list
     expect(lastOf(first)).toBe(copy)
     expect(lastOf(copy)).toBe(copy)
     expect(lastOf(undefined)).toEqual([last])
-    const two = [first, () => {}]
-    expect(lastOf(two)).toEqual([...two, last])
-    expect(two).toHaveLength(2)
+    expect(lastOf([])).toEqual([last])
+    const second = transform('second')
+    const two = [first, second]
+    expect(run(lastOf(two))).toBe('data+first+second+last')
+    expect(two).toEqual([first, second])
+    // a hook that put a function of its own after ours (a copy of the list): ours moves to the end, once
+    const after = transform('after')
+    expect(run(lastOf([...copy, after]))).toBe('data+first+after+last')
+    expect(run(lastOf([last, after]))).toBe('data+after+last')
   })
 })
 
 describe('pinEnding', () => {
   it('ends the list with last, pinned (a list set anew keeps it last) or, without pin, as a plain property made once per list', () => {
-    const last = () => {}
-    const theirs = () => {}
+    const last = (data: string) => `${data} last`
+    const theirs = (data: string) => `${data}theirs`
     const pinned: Record<string, unknown> = { list: [theirs] }
     pinEnding(pinned, 'list', last)
     pinned['list'] = [theirs]
-    expect(pinned['list']).toEqual([theirs, last])
+    const ran = (list: unknown) => (list as ((data: string) => string)[]).reduce((data, fn) => fn(data), '')
+    expect(ran(pinned['list'])).toBe('theirs last')
     expect(() => delete pinned['list']).toThrow(TypeError)
     const shared = [theirs]
     const plain = [{ list: [...shared] }, { list: [...shared] }]
     for (const target of plain) pinEnding(target, 'list', last, false)
-    expect(plain[0]!.list).toEqual([theirs, last])
+    expect(ran(plain[0]!.list)).toBe('theirs last')
     expect(plain[1]!.list).toBe(plain[0]!.list) // the hot path: nothing made per request
     expect(Object.getOwnPropertyDescriptor(plain[0], 'list')).toMatchObject({ writable: true })
   })

@@ -134,29 +134,50 @@ export function runFirst<H>(hooks: H[], hook: H): void {
   hooks.unshift(hook)
 }
 
+/** A function of a list the client runs in turn, each handed what the one before returned (axios's `transformRequest`). */
+// biome-ignore lint/suspicious/noExplicitAny: the client's own transforms, called as it calls them
+type Transform = (this: any, data: any, ...rest: any[]) => any
+
 /**
- * What makes `list` (one function, a list of them, or none: axios's `transformRequest`) a list that
- * ends with `last`, for a client that runs it after every hook of the caller's (axios transforms a
- * request's data once its interceptors have run, right before its adapter sends): `list` itself
- * when it already does; else a new list, one per function for a list of one (axios hands every
- * request its own copy of its defaults' list of one: the same list each time, nothing made per
- * request), and `list` never changes.
+ * What makes `list` (one function, a list of them, or none: axios's `transformRequest`) a list
+ * whose last function ends by calling `last` with what the caller's last one returned, for a
+ * client that runs it after every hook of the caller's (axios transforms a request's data once its
+ * interceptors have run, right before its adapter sends, and normalizes every header before each
+ * function: one function more would cost a pass over them all). `list` itself when it already
+ * does; else a new list, the same one for every copy of a list of one (axios hands every request
+ * its own copy of its defaults' list of one: nothing made per request), and `list` never changes.
  */
-export function endingWith<F extends object>(last: F): (list: F | readonly F[] | undefined) => F[] {
+export function endingWith<F extends Transform>(last: F): (list: F | readonly F[] | undefined) => F[] {
+  const joined = new WeakMap<F, F>() // a function of the caller's: it, then `last`
+  const theirs = new WeakMap<F, F>() // the other way round
   const ofOne = new WeakMap<F, F[]>()
   const none = [last]
+  const join = (fn: F): F => {
+    let both = joined.get(fn)
+    if (both === undefined) {
+      both = function (this: unknown, data: unknown, a: unknown, b: unknown) {
+        return last.call(this, fn.call(this, data, a, b), a, b)
+      } as F
+      joined.set(fn, both)
+      theirs.set(both, fn)
+    }
+    return both
+  }
   return (list) => {
     const fns = (list === undefined ? [] : Array.isArray(list) ? list : [list]) as F[]
-    if (fns.at(-1) === last) return fns
-    if (fns.length === 0) return none
-    if (fns.length > 1) return [...fns.filter((fn) => fn !== last), last]
-    const [only] = fns as [F]
-    let copy = ofOne.get(only)
-    if (copy === undefined) {
-      copy = [only, last]
-      ofOne.set(only, copy)
+    const end = fns.at(-1)
+    if (end === undefined) return none
+    if (end === last || theirs.has(end)) return fns
+    if (fns.length === 1) {
+      let copy = ofOne.get(end)
+      if (copy === undefined) {
+        copy = [join(end)]
+        ofOne.set(end, copy)
+      }
+      return copy
     }
-    return copy
+    const plain = fns.map((fn) => theirs.get(fn) ?? fn).filter((fn) => fn !== last)
+    return [...plain.slice(0, -1), join(plain.at(-1)!)]
   }
 }
 
@@ -171,25 +192,25 @@ export function hooksAfter(hooks: readonly unknown[] | null | undefined, self: n
 }
 
 const pinned = new WeakSet<object>()
-const endings = new WeakMap<object, (list: unknown) => unknown[]>()
+const endings = new WeakMap<Transform, (list: unknown) => unknown[]>()
 
 /** `endingWith(last)`, made once per `last`. */
-function endingFor(last: object): (list: unknown) => unknown[] {
+function endingFor(last: Transform): (list: unknown) => unknown[] {
   const lastOf = endingWith(last) as (list: unknown) => unknown[]
   endings.set(last, lastOf)
   return lastOf
 }
 
 /**
- * Makes `target[key]` (axios's `transformRequest` on one request's config) a list that ends with
- * `last` (see `endingWith`): the caller's own functions in it run first, and may move the request
+ * Makes `target[key]` (axios's `transformRequest` on one request's config) a list that ends by
+ * calling `last` (see `endingWith`): the caller's own functions in it run first, and may move the request
  * (axios calls them with the config as `this`). With `pin` (a hook of the caller's runs after the
  * adapter's) it keeps whatever list is set on it ending with `last`: such a hook cannot drop the
  * adapter's last word, nor delete it (that throws). Without, a plain property, set once (the hot
  * path: nothing made per request). Pinned once per object; a copy of it (`{ ...config }`) holds the
  * list as it was, a plain property.
  */
-export function pinEnding(target: object, key: string, last: object, pin = true): void {
+export function pinEnding(target: object, key: string, last: Transform, pin = true): void {
   if (pinned.has(target)) return
   const lastOf = endings.get(last) ?? endingFor(last)
   let list = lastOf((target as Record<string, unknown>)[key])
