@@ -52,6 +52,12 @@ describe('quietAnswer', () => {
     expect(Object.keys(request._redirectable._options.headers)).toEqual(['Authorization', 'DPoP'])
   })
 
+  it('finds the values under a name in another spelling too', () => {
+    const headers: Record<string, unknown> = { AUTHORIZATION: 'DPoP tok-SECRET', Dpop: 'proof-SECRET' }
+    quietAnswer({}, headers, undefined, grantOf())
+    expect(headers).toEqual({ AUTHORIZATION: undefined, Dpop: undefined })
+  })
+
   it('changes nothing for a grant that sent nothing, nor a header a hook of the caller’s set since', () => {
     const headers = { authorization: 'Bearer own' }
     quietAnswer({}, headers, undefined, grantOf())
