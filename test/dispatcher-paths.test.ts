@@ -1,6 +1,8 @@
 import { createDpop } from '@tokenwell/core/dpop'
 import { withOAuth2 } from '@tokenwell/fetch'
+import { oauth2Hooks } from '@tokenwell/ky'
 import fc from 'fast-check'
+import ky from 'ky'
 import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixedTokenProvider, type Recorder, startRecorder } from './support/recorder.js'
@@ -9,7 +11,7 @@ import { fixedTokenProvider, type Recorder, startRecorder } from './support/reco
 // bound to another origin connects there whatever the URL names. The check matches the request undici
 // creates to the URL the wrapper sent by its path: hostile paths (dot segments, characters fetch
 // escapes, an empty query, a fragment) must neither slip past it nor refuse a request to its own origin.
-describe('@tokenwell/fetch: a dispatcher bound to another origin, whatever the path', () => {
+describe('@tokenwell/fetch and @tokenwell/ky: a dispatcher bound to another origin, whatever the path', () => {
   let api: Recorder
   let elsewhere: Recorder
   let pools: Record<'api' | 'elsewhere', Pool>
@@ -45,11 +47,15 @@ describe('@tokenwell/fetch: a dispatcher bound to another origin, whatever the p
     )
     .map(([segments, query, hash]) => `/${segments.join('/')}${query}${hash}`)
 
-  it('never reaches the other origin with the token; its own origin gets it (Bearer and DPoP, init and Request)', async () => {
+  it('never reaches the other origin with the token; its own origin gets it (fetch and ky, Bearer and DPoP, init and Request)', async () => {
     const providers = [fixedTokenProvider(), fixedTokenProvider('tok-SECRET', { dpop: createDpop() })]
-    const fetches = providers.map((provider) => withOAuth2(provider, { match: api.url }))
+    const fetches: ((input: string | Request, init?: RequestInit) => Promise<Response>)[] = [
+      ...providers.map((provider) => withOAuth2(provider, { match: api.url })),
+      // ky hands the dispatcher to fetch: its hooks' fetch is checked the same way
+      ...providers.map((provider) => ky.create({ retry: 0, ...oauth2Hooks(provider, { match: api.url }) })),
+    ]
     await fc.assert(
-      fc.asyncProperty(path, fc.nat(1), fc.boolean(), async (p, which, asRequest) => {
+      fc.asyncProperty(path, fc.nat(3), fc.boolean(), async (p, which, asRequest) => {
         api.requests.length = 0
         elsewhere.requests.length = 0
         const authFetch = fetches[which]!
@@ -80,7 +86,7 @@ describe('@tokenwell/fetch: a dispatcher bound to another origin, whatever the p
         expect(own.status).toBe(200)
         expect(elsewhere.requests.map((r) => r.authorization)).toEqual([authorization])
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     )
     await Promise.all(providers.map((p) => p.close()))
   })
