@@ -155,6 +155,7 @@ export function endingWith<F extends Transform>(last: F): (list: F | readonly F[
   const join = (fn: F): F => {
     let both = joined.get(fn)
     if (both === undefined) {
+      // axios hands each function three: the data, the headers, the status (a response's)
       both = function (this: unknown, data: unknown, a: unknown, b: unknown) {
         return last.call(this, fn.call(this, data, a, b), a, b)
       } as F
@@ -203,8 +204,8 @@ function endingFor(last: Transform): (list: unknown) => unknown[] {
 
 /**
  * Makes `target[key]` (axios's `transformRequest` on one request's config) a list that ends by
- * calling `last` (see `endingWith`): the caller's own functions in it run first, and may move the request
- * (axios calls them with the config as `this`). With `pin` (a hook of the caller's runs after the
+ * calling `last` (see `endingWith`): the caller's own functions in it run first, and may move the
+ * request (axios calls them with the config as `this`). With `pin` (a hook of the caller's runs after the
  * adapter's) it keeps whatever list is set on it ending with `last`: such a hook cannot drop the
  * adapter's last word, nor delete it (that throws). Without, a plain property, set once (the hot
  * path: nothing made per request). Pinned once per object; a copy of it (`{ ...config }`) holds the
