@@ -120,7 +120,7 @@ describe('bench (tiny run of each scenario)', () => {
       const r = byId.get(id)!
       expect(r.tokenRequests).toBeGreaterThanOrEqual(1)
       // (a 401 is possible when a loaded machine stalls past expiry; the replay still succeeds)
-      expect(r).toMatchObject({ maxConcurrentTokenRequests: 1, failed: 0 })
+      expect(r).toMatchObject({ maxConcurrentTokenRequests: 1, failed: 0, failures: [] })
     }
     // with no single-flight, every worker that finds the token stale asks for one at once
     expect(byId.get(handWritten.id)!.maxConcurrentTokenRequests).toBeGreaterThan(1)

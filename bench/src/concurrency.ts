@@ -140,6 +140,8 @@ export interface SteadyResult {
   readonly waitedByChance: number
   readonly unauthorized: number
   readonly failed: number
+  /** What the failed requests ended in: `HTTP <status>`, or what one that threw threw (the first few). */
+  readonly failures: readonly string[]
   readonly p50: number
   readonly p99: number
   /** p99 and max of the requests started within one token-endpoint latency of a token request. */
@@ -219,6 +221,13 @@ export async function steady(
       waitedByChance: instants.length === 0 ? 0 : (chance / instants.length) * spans.length,
       unauthorized: api.unauthorized,
       failed: run.failed,
+      failures: [
+        ...Array.from(
+          run.statuses.filter((s) => s !== 0 && (s < 200 || s >= 300)),
+          (s) => `HTTP ${s}`,
+        ),
+        ...run.errors,
+      ],
       p50: percentile(run.latencies, 50),
       p99: percentile(run.latencies, 99),
       p99AroundRefresh: percentile(around, 99),

@@ -19,6 +19,8 @@ export interface LoadResult {
   readonly starts: Float64Array
   readonly latencies: Float64Array
   readonly statuses: Uint16Array
+  /** What the first requests that threw (status 0) threw, at most `MAX_ERRORS`: a failure explains itself. */
+  readonly errors: readonly string[]
 }
 
 export interface ClosedLoopOptions {
@@ -28,6 +30,15 @@ export interface ClosedLoopOptions {
   durationMs?: number
   /** Or after this many requests in total. */
   maxRequests?: number
+}
+
+/** At most this many errors are kept by one run. */
+const MAX_ERRORS = 5
+
+/** An error a request threw, as a line: its code (a network error's) and message. */
+function describe(error: unknown): string {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  return [code, message ?? String(error)].filter((part) => part !== undefined).join(': ')
 }
 
 /** At most this many requests are recorded by one closed loop, unless `maxRequests` says otherwise. */
@@ -47,6 +58,7 @@ export async function closedLoop(
   const starts = new Float64Array(limit)
   const latencies = new Float64Array(limit)
   const statuses = new Uint16Array(limit)
+  const errors: string[] = []
   let next = 0
   const cpu = process.cpuUsage()
   const begin = now()
@@ -59,8 +71,9 @@ export async function closedLoop(
       let status = 0
       try {
         status = await request()
-      } catch {
+      } catch (error) {
         status = 0
+        if (errors.length < MAX_ERRORS) errors.push(describe(error))
       }
       starts[i] = start
       latencies[i] = now() - start
@@ -68,7 +81,7 @@ export async function closedLoop(
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
-  return summarize(next, now() - begin, process.cpuUsage(cpu), starts, latencies, statuses)
+  return summarize(next, now() - begin, process.cpuUsage(cpu), starts, latencies, statuses, errors)
 }
 
 /** `calls` requests started at once; resolves when every one has ended. */
@@ -76,6 +89,7 @@ export async function burst(request: () => Promise<number>, calls: number): Prom
   const starts = new Float64Array(calls)
   const latencies = new Float64Array(calls)
   const statuses = new Uint16Array(calls)
+  const errors: string[] = []
   const cpu = process.cpuUsage()
   const begin = now()
   await Promise.all(
@@ -84,15 +98,16 @@ export async function burst(request: () => Promise<number>, calls: number): Prom
       let status = 0
       try {
         status = await request()
-      } catch {
+      } catch (error) {
         status = 0
+        if (errors.length < MAX_ERRORS) errors.push(describe(error))
       }
       starts[i] = start
       latencies[i] = now() - start
       statuses[i] = status
     }),
   )
-  return summarize(calls, now() - begin, process.cpuUsage(cpu), starts, latencies, statuses)
+  return summarize(calls, now() - begin, process.cpuUsage(cpu), starts, latencies, statuses, errors)
 }
 
 function summarize(
@@ -102,6 +117,7 @@ function summarize(
   starts: Float64Array,
   latencies: Float64Array,
   statuses: Uint16Array,
+  errors: readonly string[],
 ): LoadResult {
   let ok = 0
   for (let i = 0; i < count; i++) if (statuses[i]! >= 200 && statuses[i]! < 300) ok++
@@ -115,6 +131,7 @@ function summarize(
     starts: starts.subarray(0, count),
     latencies: latencies.subarray(0, count),
     statuses: statuses.subarray(0, count),
+    errors,
   }
 }
 
