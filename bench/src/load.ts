@@ -35,10 +35,19 @@ export interface ClosedLoopOptions {
 /** At most this many errors are kept by one run. */
 const MAX_ERRORS = 5
 
-/** An error a request threw, as a line: its code (a network error's) and message. */
-function describe(error: unknown): string {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
-  return [code, message ?? String(error)].filter((part) => part !== undefined).join(': ')
+/**
+ * The status `request` ends with, or 0 when it throws: then what it threw (its code, a network
+ * error's, and message) goes on `errors`, while they are fewer than `MAX_ERRORS`.
+ */
+async function statusOf(request: () => Promise<number>, errors: string[]): Promise<number> {
+  try {
+    return await request()
+  } catch (error) {
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+    if (errors.length < MAX_ERRORS)
+      errors.push([code, message ?? String(error)].filter((part) => part !== undefined).join(': '))
+    return 0
+  }
 }
 
 /** At most this many requests are recorded by one closed loop, unless `maxRequests` says otherwise. */
@@ -68,13 +77,7 @@ export async function closedLoop(
       const start = now()
       if (start >= deadline) return
       const i = next++
-      let status = 0
-      try {
-        status = await request()
-      } catch (error) {
-        status = 0
-        if (errors.length < MAX_ERRORS) errors.push(describe(error))
-      }
+      const status = await statusOf(request, errors)
       starts[i] = start
       latencies[i] = now() - start
       statuses[i] = status
@@ -95,13 +98,7 @@ export async function burst(request: () => Promise<number>, calls: number): Prom
   await Promise.all(
     Array.from({ length: calls }, async (_, i) => {
       const start = now()
-      let status = 0
-      try {
-        status = await request()
-      } catch (error) {
-        status = 0
-        if (errors.length < MAX_ERRORS) errors.push(describe(error))
-      }
+      const status = await statusOf(request, errors)
       starts[i] = start
       latencies[i] = now() - start
       statuses[i] = status
