@@ -3,7 +3,8 @@ import type { Grant } from './shape.js'
 
 /** A Node `ClientRequest` as far as this reads it: its raw head, and its header map under a symbol. */
 type Sent = Record<string | symbol, unknown>
-type Headers = Record<string, unknown>
+/** Headers as a client keeps them by name (axios's `AxiosHeaders`, got's record, follow-redirects' options). */
+type HeaderRecord = Record<string, unknown>
 let outHeaders: symbol | undefined // Node's `kOutHeaders`, found on the first request
 
 /**
@@ -37,7 +38,7 @@ export function quietAnswer<A>(
     if (entry && values.includes(entry[1] as string)) map![name] = [entry[0], REDACTED]
   }
   // follow-redirects' (axios's) options for the next hop, which there is none of now
-  blank((request._redirectable as { _options?: { headers?: Headers } })?._options?.headers, values)
+  blank((request._redirectable as { _options?: { headers?: HeaderRecord } })?._options?.headers, values)
   return answer
 }
 
@@ -48,5 +49,5 @@ export function quietAnswer<A>(
  */
 function blank(record: object | null | undefined, values: readonly string[]): void {
   for (const name in record)
-    if (values.includes((record as Headers)[name] as string)) (record as Headers)[name] = undefined
+    if (values.includes((record as HeaderRecord)[name] as string)) (record as HeaderRecord)[name] = undefined
 }
